@@ -1,0 +1,1 @@
+"""The engine: pure Python + DuckDB core of MISSIMO (no Django imports)."""

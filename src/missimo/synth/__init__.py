@@ -1,0 +1,1 @@
+"""Synthetic city: realistic agency exports with ground truth."""
