@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "missimo.accounts"
+    label = "accounts"
+    verbose_name = "Konten und Behörden"

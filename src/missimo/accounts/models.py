@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+
+from missimo.accounts.roles import Role
+
+
+class AgencyKind(models.TextChoices):
+    ORDNUNGSAMT = "ordnungsamt", "Ordnungsamt (Koordinierungsstelle)"
+    FAMILIENKASSE = "familienkasse", "Familienkasse"
+    JOBCENTER = "jobcenter", "Jobcenter"
+    SCHULAMT = "schulamt", "Schulamt"
+    JUGENDAMT = "jugendamt", "Jugendamt"
+    GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
+    POLIZEI = "polizei", "Polizei"
+    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht/Wohnungsaufsicht"
+    EINWOHNERMELDEAMT = "einwohnermeldeamt", "Einwohnermeldeamt"
+    SCHULE = "schule", "Schule"
+    DATENSCHUTZ = "datenschutz", "Datenschutz"
+    IT = "it", "IT/Administration"
+
+
+class Agency(models.Model):
+    """A Behörde (or a single school) whose staff use MISSIMO."""
+
+    name = models.CharField("Name", max_length=200, unique=True)
+    kind = models.CharField("Art", max_length=30, choices=AgencyKind.choices)
+    schulnummer = models.CharField(
+        "Schulnummer",
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^\d{6}$", "Die Schulnummer hat sechs Ziffern.")],
+        help_text="Nur für Schulen: die sechsstellige Schulnummer NRW.",
+    )
+
+    class Meta:
+        verbose_name = "Behörde"
+        verbose_name_plural = "Behörden"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A civil servant using MISSIMO. Roles are groups; the agency scopes what they see."""
+
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name="Behörde",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "Benutzerin/Benutzer"
+        verbose_name_plural = "Benutzerinnen/Benutzer"
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The user's roles, from group membership (cached per instance)."""
+        cached = getattr(self, "_roles_cache", None)
+        if cached is None:
+            by_label = {str(role.label): role for role in Role}
+            names = self.groups.values_list("name", flat=True) if self.pk else []
+            cached = frozenset(by_label[name] for name in names if name in by_label)
+            self._roles_cache = cached
+        return cached
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def display_name(self) -> str:
+        full = self.get_full_name()
+        return full or self.username

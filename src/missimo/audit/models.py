@@ -1,0 +1,66 @@
+"""The append-only audit event store.
+
+Events live in their own database alias (see routers.py). Each event carries the SHA-256 of
+its canonical content chained to the previous event's hash, so that any change or deletion
+of an entry is detected by `missimo audit verify`. Database triggers refuse UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    READ = "read", "Lesen"
+    EXPORT = "export", "Export"
+    CREATE = "create", "Anlegen"
+    CHANGE = "change", "Ändern"
+    DELETE = "delete", "Löschen"
+    RELEASE = "release", "Freigabe/Übermittlung"
+    LOGIN = "login", "Anmeldung"
+    LOGOUT = "logout", "Abmeldung"
+    LOGIN_FAILED = "login_failed", "Fehlgeschlagene Anmeldung"
+    SYSTEM = "system", "Systemvorgang"
+
+
+class AuditEvent(models.Model):
+    """One thing somebody did. Never updated, never deleted by the application."""
+
+    sequence = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField("Zeitpunkt", db_index=True)
+    actor_id = models.BigIntegerField("Benutzer-ID", null=True, blank=True)
+    actor_username = models.CharField("Benutzername", max_length=150, blank=True)
+    actor_roles = models.CharField("Rollen", max_length=500, blank=True)
+    actor_agency = models.CharField("Behörde", max_length=200, blank=True)
+    action = models.CharField("Vorgang", max_length=20, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField("Objektart", max_length=100, blank=True, db_index=True)
+    object_id = models.CharField("Objekt-ID", max_length=200, blank=True, db_index=True)
+    purpose = models.CharField("Zweck", max_length=500, blank=True)
+    details = models.JSONField("Einzelheiten", default=dict, blank=True)
+    ip_address = models.GenericIPAddressField("IP-Adresse", null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "Protokolleintrag"
+        verbose_name_plural = "Protokolleinträge"
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.occurred_at:%d.%m.%Y %H:%M} {self.actor_username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Protokolleinträge können nicht geändert werden.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Protokolleinträge können nicht gelöscht werden.")
+
+
+class AuditChainHead(models.Model):
+    """A single row holding the hash of the newest event; locked while an event is appended."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_sequence = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)

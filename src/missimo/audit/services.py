@@ -1,0 +1,129 @@
+"""Record who did what to which object, when and for what purpose.
+
+`record()` is the one way to write the audit log. It runs in its own transaction on the
+"audit" database connection, so the entry survives when the caller's business transaction
+rolls back; if the audit entry cannot be written, it raises, and callers must not go on
+showing personal data without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from missimo.audit.models import AuditAction, AuditChainHead, AuditEvent
+from missimo.audit.routers import AUDIT_ALIAS
+
+GENESIS_HASH = "0" * 64
+
+
+def _canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def _hash(previous_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256(previous_hash.encode("ascii") + _canonical(fields)).hexdigest()
+
+
+def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    occurred = event.occurred_at
+    if isinstance(occurred, datetime):
+        occurred = occurred.astimezone(UTC).isoformat(timespec="microseconds")
+    return {
+        "sequence": event.sequence,
+        "occurred_at": occurred,
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_roles": event.actor_roles,
+        "actor_agency": event.actor_agency,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "purpose": event.purpose,
+        "details": event.details,
+        "ip_address": event.ip_address,
+    }
+
+
+def _client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    actor,
+    action: AuditAction | str,
+    *,
+    object_type: str = "",
+    object_id: str | int = "",
+    purpose: str = "",
+    details: dict[str, Any] | None = None,
+    request=None,
+) -> AuditEvent:
+    """Append one audit event and return it. `actor` is a user (or None for the system)."""
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor_id=actor.pk if authenticated else None,
+        actor_username=actor.get_username() if authenticated else "",
+        actor_roles=",".join(sorted(str(role.label) for role in actor.roles)) if authenticated else "",
+        actor_agency=str(actor.agency) if authenticated and actor.agency_id else "",
+        action=str(action),
+        object_type=object_type,
+        object_id=str(object_id),
+        purpose=purpose,
+        details=json.loads(_canonical(details or {})),
+        ip_address=_client_ip(request),
+    )
+    with transaction.atomic(using=AUDIT_ALIAS):
+        head, _ = AuditChainHead.objects.using(AUDIT_ALIAS).select_for_update().get_or_create(
+            id=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
+        )
+        event.sequence = head.last_sequence + 1
+        event.previous_hash = head.last_hash
+        event.entry_hash = _hash(event.previous_hash, _hashed_fields(event))
+        event.save(using=AUDIT_ALIAS, force_insert=True)
+        head.last_sequence = event.sequence
+        head.last_hash = event.entry_hash
+        head.save(using=AUDIT_ALIAS, update_fields=["last_sequence", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken: int | None
+    message: str
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken is None
+
+
+def verify_chain() -> ChainReport:
+    """Recompute every hash; report the first entry whose content or order was altered."""
+    previous_hash = GENESIS_HASH
+    expected_sequence = None
+    checked = 0
+    events = AuditEvent.objects.using(AUDIT_ALIAS).order_by("sequence").iterator(chunk_size=2000)
+    for event in events:
+        if expected_sequence is not None and event.sequence != expected_sequence:
+            return ChainReport(checked, event.sequence, f"Eintrag {expected_sequence} fehlt (gelöscht).")
+        if event.previous_hash != previous_hash:
+            return ChainReport(checked, event.sequence, f"Eintrag {event.sequence}: Verkettung unterbrochen.")
+        if _hash(previous_hash, _hashed_fields(event)) != event.entry_hash:
+            return ChainReport(checked, event.sequence, f"Eintrag {event.sequence}: Inhalt wurde verändert.")
+        previous_hash = event.entry_hash
+        expected_sequence = event.sequence + 1
+        checked += 1
+    head = AuditChainHead.objects.using(AUDIT_ALIAS).filter(id=1).first()
+    if head is not None and (head.last_sequence != (expected_sequence or 1) - 1 or head.last_hash != previous_hash):
+        return ChainReport(checked, head.last_sequence, "Die jüngsten Einträge fehlen (gelöscht).")
+    return ChainReport(checked, None, f"Protokoll unverändert: {checked} Einträge geprüft.")

@@ -1,0 +1,172 @@
+"""Strict reading of MISSIMO's configuration from environment variables.
+
+Every setting the application reads is declared here once, with its type, default and a
+German/English description; `docs/configuration.md` is generated from this list
+(`missimo config --markdown`). Values are parsed strictly: ``"yes"`` is an error, not False.
+Secrets may also be given as ``NAME_FILE`` pointing to a file that holds the value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value is malformed; the message names the variable."""
+
+
+_TRUE = {"1", "true", "on"}
+_FALSE = {"0", "false", "off"}
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("expected one of 1/0, true/false, on/off")
+
+
+def parse_int(raw: str) -> int:
+    return int(raw.strip(), 10)
+
+
+def parse_list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_str(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    description: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "MISSIMO_DATA_DIR",
+        parse_str,
+        "./var",
+        "Data directory of the embedded default: SQLite databases, stored source files, snapshots, "
+        "run results. Created on first use.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        parse_str,
+        "",
+        "Database of the application, e.g. `postgres://user@host:5432/missimo`. Empty: SQLite in the "
+        "data directory.",
+        secret=True,
+    ),
+    Setting(
+        "AUDIT_DATABASE_URL",
+        parse_str,
+        "",
+        "Database of the audit log. Empty: with PostgreSQL the same database as DATABASE_URL over a "
+        "separate connection; with SQLite a separate file `audit.sqlite3` in the data directory.",
+        secret=True,
+    ),
+    Setting(
+        "MISSIMO_SECRET_KEY",
+        parse_str,
+        "",
+        "Django secret key. Empty: a random key is created once in the data directory (file mode 0600).",
+        secret=True,
+    ),
+    Setting("MISSIMO_DEBUG", parse_bool, False, "Django debug mode. Never in production."),
+    Setting(
+        "MISSIMO_ALLOWED_HOSTS",
+        parse_list,
+        ["127.0.0.1", "localhost"],
+        "Comma-separated host names the application answers to.",
+    ),
+    Setting(
+        "MISSIMO_CSRF_TRUSTED_ORIGINS",
+        parse_list,
+        [],
+        "Comma-separated origins (scheme + host) trusted for CSRF, e.g. `https://missimo.stadt.de`.",
+    ),
+    Setting(
+        "MISSIMO_SECURE",
+        parse_bool,
+        True,
+        "Production transport security: secure cookies, HSTS, redirect to HTTPS. Set to false only for "
+        "a local demo on http://127.0.0.1.",
+    ),
+    Setting(
+        "MISSIMO_SESSION_TIMEOUT_MINUTES",
+        parse_int,
+        30,
+        "Minutes of inactivity after which a user is logged out.",
+    ),
+    Setting("MISSIMO_LANGUAGE", parse_str, "de", "Default language of the user interface (`de` or `en`)."),
+    Setting("MISSIMO_TIME_ZONE", parse_str, "Europe/Berlin", "Time zone for dates shown to users."),
+    Setting(
+        "MISSIMO_MAP_TILE_URL",
+        parse_str,
+        "",
+        "Tile server for maps, e.g. `https://tiles.stadt.de/{z}/{x}/{y}.png`. Empty: maps show markers "
+        "without a background (city networks are often closed).",
+    ),
+    Setting("MISSIMO_MAP_TILE_ATTRIBUTION", parse_str, "", "Attribution text shown with the map tiles."),
+    Setting("MISSIMO_CITY_NAME", parse_str, "Musterstadt", "Name of the city shown in the header."),
+    Setting("MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."),
+    Setting(
+        "MISSIMO_UPLOAD_MAX_MB",
+        parse_int,
+        512,
+        "Largest accepted upload of an agency export, in MiB.",
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def get(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """Return the parsed value of a declared setting (``NAME`` or ``NAME_FILE``)."""
+    setting = _BY_NAME[name]
+    env = os.environ if environ is None else environ
+    raw = env.get(name)
+    file_name = env.get(f"{name}_FILE")
+    if raw is not None and file_name is not None:
+        raise ConfigError(f"{name} and {name}_FILE are both set; set only one of them.")
+    if file_name is not None:
+        try:
+            raw = Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from exc
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
+
+
+def as_markdown() -> str:
+    """The documented list of all settings, as Markdown (for docs/configuration.md)."""
+    lines = [
+        "| variable | default | meaning |",
+        "| --- | --- | --- |",
+    ]
+    for setting in SETTINGS:
+        default = setting.default
+        if isinstance(default, list):
+            default = ",".join(default)
+        elif isinstance(default, bool):
+            default = "true" if default else "false"
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        extra = " Also readable from `NAME_FILE`." if setting.secret else ""
+        lines.append(f"| `{setting.name}` | {shown} | {setting.description}{extra} |")
+    return "\n".join(lines) + "\n"

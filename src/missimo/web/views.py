@@ -1,0 +1,16 @@
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def start(request):
+    """The start page: who is logged in, for which agency, with which roles."""
+    return render(request, "web/start.html", {"roles": sorted(str(r.label) for r in request.user.roles)})
+
+
+@login_not_required
+@require_GET
+def accessibility(request):
+    """Erklärung zur Barrierefreiheit (BITV 2.0 / EU-Richtlinie 2016/2102)."""
+    return render(request, "web/barrierefreiheit.html")

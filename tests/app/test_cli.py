@@ -1,0 +1,40 @@
+import os
+import subprocess
+import sys
+
+
+def _missimo(*args, data_dir, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "missimo.cli", *args],
+        env={**os.environ, "MISSIMO_DATA_DIR": str(data_dir), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands_that_exist(tmp_path):
+    result = _missimo("--help", data_dir=tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "demo", "audit", "config", "manage"):
+        assert command in result.stdout
+
+
+def test_a_fresh_data_directory_is_created_and_migrated_on_first_use(tmp_path):
+    data_dir = tmp_path / "neu"
+    result = _missimo("audit", "verify", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "Protokoll unverändert" in result.stdout
+    assert (data_dir / "missimo.sqlite3").exists()
+    assert (data_dir / "audit.sqlite3").exists()
+
+
+def test_a_malformed_setting_stops_with_a_clear_message(tmp_path):
+    result = _missimo("audit", "verify", data_dir=tmp_path, MISSIMO_DEBUG="yes")
+    assert result.returncode != 0
+    assert "MISSIMO_DEBUG" in result.stderr
+
+
+def test_no_model_change_is_missing_a_migration(tmp_path):
+    result = _missimo("manage", "makemigrations", "--check", "--dry-run", data_dir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,58 @@
+"""Shared fixtures. Test users have stories (like healthchecks' alice/bob/charlie):
+
+- kim works in the coordination office (Ordnungsamt) and runs the campaigns;
+- fabian works at the Familienkasse, another agency with its own need-to-know;
+- dana is the data-protection officer: audit and fairness data only;
+- alex administers accounts and reads no personal data.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PASSWORD = "ein-sehr-langes-Testpasswort-2026"
+
+
+@pytest.fixture
+def make_user(db):
+    from missimo.accounts.models import Agency, AgencyKind
+    from missimo.accounts.services import create_user
+
+    def make(username, role, agency_name, kind=AgencyKind.ORDNUNGSAMT, **extra):
+        agency, _ = Agency.objects.get_or_create(name=agency_name, defaults={"kind": kind})
+        return create_user(username, PASSWORD, agency=agency, roles=[role], **extra)
+
+    return make
+
+
+@pytest.fixture
+def kim(make_user):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+
+    return make_user("kim", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, first_name="Kim", last_name="Koordinatorin")
+
+
+@pytest.fixture
+def fabian(make_user):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+
+    return make_user("fabian", Role.FAMILIENKASSE, "Familienkasse", AgencyKind.FAMILIENKASSE)
+
+
+@pytest.fixture
+def dana(make_user):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+
+    return make_user("dana", Role.DATENSCHUTZ, "Datenschutz", AgencyKind.DATENSCHUTZ)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Tests serve static files from the source tree; production uses the hashed manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,8 @@
+"""Loaded before Django's settings (`-p tests.pytest_env`): the test session's embedded default
+lives in a throw-away data directory, never in the developer's ./var."""
+
+import os
+import tempfile
+
+os.environ.setdefault("MISSIMO_DATA_DIR", tempfile.mkdtemp(prefix="missimo-test-"))
+os.environ.setdefault("MISSIMO_SECURE", "false")
