@@ -1,0 +1,199 @@
+"""Property ranking and the two contract exports (hints CSV, properties CSV).
+
+The priority score of a property (Objekt_ID) orders inspections so that the first properties
+visited are the ones most likely to hold confirmed misuse. It adds, on a log scale where
+counts have diminishing returns, the independent pieces of evidence found there:
+
+    Punktzahl = 10 * B            (distinct agencies whose records raised a hint)
+              +  5 * R            (distinct rules that fired)
+              +  3 * log2(1 + N)  (hints)
+              +  2 * log2(1 + P)  (distinct persons involved)
+              +  2 * log2(1 + M / 100)  (money at stake, euro per month, each record once)
+
+Rationale (see ``docs/rules.md``): contradictions found independently by different agencies
+corroborate each other most; different rules of one agency less so; many hints, persons and
+euros raise the stakes but with diminishing returns, so one large building with many
+similar hints does not outrank a small one where everything points the same way.
+Ties are broken by the number of hints, then by Objekt_ID, so the order is deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TextIO
+
+from missimo.engine.explain import money_csv
+from missimo.engine.rules import RULE_BY_CODE, RULES, EvaluationResult, Hint
+
+__all__ = [
+    "HINT_HEADER",
+    "PROPERTY_HEADER",
+    "WEIGHTS",
+    "RankedProperty",
+    "rank_properties",
+    "score",
+    "write_hints_csv",
+    "write_properties_csv",
+]
+
+HINT_HEADER = ["Hinweis_ID", "Regel", "Objekt_ID", "Adresse", "Belege", "Betrag_monatlich", "Erklaerung"]
+PROPERTY_HEADER = ["Rang", "Objekt_ID", "Adresse", "Punktzahl", "Anzahl_Hinweise", "Regeln"]
+
+WEIGHTS = {"agencies": 10.0, "rules": 5.0, "hints": 3.0, "persons": 2.0, "money": 2.0}
+MONEY_UNIT = 100.0  # euro per month that count as one doubling step
+
+# The agency that owns the primary record of a rule (ADRESSE_UNBEKANNT: the record's source).
+AGENCY = {
+    "kindergeld": "Familienkasse",
+    "schule": "Schulamt",
+    "seu": "Gesundheitsamt",
+    "jobcenter": "Jobcenter",
+    "objekte": "Bauaufsicht/Meldeamt",
+}
+_RULE_ORDER = {r.code: i for i, r in enumerate(RULES)}
+
+
+@dataclass(frozen=True)
+class RankedProperty:
+    rank: int
+    objekt_id: str
+    address: str
+    score: Decimal
+    hint_count: int
+    rules: tuple[str, ...]  # catalogue order
+    agencies: tuple[str, ...]
+    persons: int
+    amount: Decimal  # euro per month, each money-bearing record counted once
+
+
+def _agency(hint: Hint) -> str:
+    source = hint.primary_ref.partition(":")[0]
+    return AGENCY.get(source, source)
+
+
+def _money_key(hint: Hint) -> str:
+    """The record whose payment a hint's amount is: the first kindergeld record in the evidence
+    (so KG_OHNE_SCHULE and SEU_NICHT_ERSCHIENEN about one payment count it once), else the primary."""
+    for ref in hint.evidence:
+        if ref.startswith("kindergeld:"):
+            return ref
+    return hint.primary_ref
+
+
+def score(agencies: int, rules: int, hints: int, persons: int, money: float) -> Decimal:
+    """The documented priority score (two decimals)."""
+    value = (
+        WEIGHTS["agencies"] * agencies
+        + WEIGHTS["rules"] * rules
+        + WEIGHTS["hints"] * math.log2(1 + hints)
+        + WEIGHTS["persons"] * math.log2(1 + persons)
+        + WEIGHTS["money"] * math.log2(1 + max(money, 0.0) / MONEY_UNIT)
+    )
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def rank_properties(hints: Iterable[Hint]) -> list[RankedProperty]:
+    """Group hints by property (hints without Objekt_ID are left out), score and rank them."""
+    groups: dict[str, list[Hint]] = {}
+    for h in hints:
+        if h.objekt_id:
+            groups.setdefault(h.objekt_id, []).append(h)
+    unranked = []
+    for oid, group in groups.items():
+        rules = tuple(sorted({h.rule for h in group}, key=lambda c: _RULE_ORDER.get(c, 99)))
+        agencies = tuple(sorted({_agency(h) for h in group}))
+        persons = {p for h in group for p in h.person_ids}
+        money: dict[str, Decimal] = {}
+        for h in group:
+            if h.amount is not None:
+                key = _money_key(h)
+                money[key] = max(money.get(key, Decimal(0)), h.amount)
+        amount = sum(money.values(), Decimal(0))
+        address = next((h.address for h in sorted(group, key=lambda h: h.hint_id) if h.address), "")
+        points = score(len(agencies), len(rules), len(group), len(persons), float(amount))
+        unranked.append((points, len(group), oid, address, rules, agencies, len(persons), amount))
+    unranked.sort(key=lambda t: (-t[0], -t[1], t[2]))
+    return [
+        RankedProperty(i, oid, address, points, n, rules, agencies, persons, amount)
+        for i, (points, n, oid, address, rules, agencies, persons, amount) in enumerate(unranked, 1)
+    ]
+
+
+def _open(target: str | Path | TextIO) -> tuple[TextIO, bool]:
+    if isinstance(target, str | Path):
+        return open(target, "w", encoding="utf-8", newline=""), True
+    return target, False
+
+
+def _sorted_hints(hints: Iterable[Hint]) -> list[Hint]:
+    return sorted(hints, key=lambda h: (_RULE_ORDER.get(h.rule, 99), h.primary_ref))
+
+
+def write_hints_csv(result: EvaluationResult | Iterable[Hint], target: str | Path | TextIO) -> int:
+    """The contract's hints export; returns the number of rows written."""
+    hints = result.hints if isinstance(result, EvaluationResult) else tuple(result)
+    out, close = _open(target)
+    try:
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
+        writer.writerow(HINT_HEADER)
+        rows = _sorted_hints(hints)
+        for h in rows:
+            if h.rule not in RULE_BY_CODE:
+                raise ValueError(f"unknown rule {h.rule}")
+            writer.writerow(
+                [
+                    h.hint_id,
+                    h.rule,
+                    h.objekt_id or "",
+                    h.address or "",
+                    "|".join(h.evidence),
+                    money_csv(h.amount),
+                    h.explanation,
+                ]
+            )
+        return len(rows)
+    finally:
+        if close:
+            out.close()
+
+
+def _points_csv(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def write_properties_csv(
+    result: EvaluationResult | Iterable[Hint] | list[RankedProperty], target: str | Path | TextIO
+) -> int:
+    """The contract's properties export (ranked, best first); returns the number of rows."""
+    if isinstance(result, EvaluationResult):
+        ranked = rank_properties(result.hints)
+    else:
+        items = list(result)
+        if items and isinstance(items[0], RankedProperty):
+            ranked = [p for p in items if isinstance(p, RankedProperty)]
+        else:
+            ranked = rank_properties(h for h in items if isinstance(h, Hint))
+    out, close = _open(target)
+    try:
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
+        writer.writerow(PROPERTY_HEADER)
+        for p in ranked:
+            writer.writerow(
+                [p.rank, p.objekt_id, p.address, _points_csv(p.score), p.hint_count, "|".join(p.rules)]
+            )
+        return len(ranked)
+    finally:
+        if close:
+            out.close()
+
+
+def hints_csv_text(result: EvaluationResult | Iterable[Hint]) -> str:
+    buf = io.StringIO()
+    write_hints_csv(result, buf)
+    return buf.getvalue()
