@@ -1,0 +1,736 @@
+# ruff: noqa: S608  (SQL is built from internal identifiers; values are bound parameters)
+"""Person linkage across the five person sources (Splink 5 on DuckDB).
+
+Public surface:
+
+- ``build_person_records(con, snapshots)``: one comparison record per person record of
+  every source (entities of ``docs/engine-seams.md``) in table ``person_record``.
+- ``link_records(con, records_table, ...)``: train (or load) the Fellegi-Sunter model,
+  score blocked pairs, cluster, respecting rejected links. Writes ``person_pair``
+  (scored pairs with per-comparison match weights) and ``person_link``.
+- ``link_persons(con, snapshots, ...)``: both of the above.
+- ``explain_pair(con, uid_l, uid_r)``: "Warum verknüpft?" from the stored tables.
+
+Nationality (``Staatsangehoerigkeit``) is never read: the record SQL selects columns by
+name and that column is not among them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from missimo.engine.normalise import fold, forename_keys, install_sql_macros, name_key, surname_keys
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "ENTITIES",
+    "LinkageResult",
+    "PairExplanation",
+    "build_person_records",
+    "explain_pair",
+    "link_persons",
+    "link_records",
+    "model_settings",
+]
+
+log = logging.getLogger(__name__)
+
+#: Match probability at or above which two records are the same person (see docs/benchmarks.md).
+DEFAULT_THRESHOLD = 0.9
+#: Pairs at or above this probability are stored in ``person_pair`` (for review and explanation).
+STORE_THRESHOLD = 0.05
+#: Cap on the number of pairs used by each EM training session.
+EM_MAX_PAIRS = 500_000
+#: Pairs sampled for the u probabilities.
+U_MAX_PAIRS = 2_000_000
+
+ENTITIES = ("melderegister", "kindergeld_berechtigter", "kindergeld_kind", "schule", "jobcenter", "seu")
+
+RECORD_COLUMNS = (
+    "unique_id, entity, record_key, familienname, vornamen, geburtsname, geburtsdatum, geschlecht, "
+    "strasse, hausnummer, zusatz, plz, ort, addr_key, addr_keys"
+)
+
+# ---------------------------------------------------------------------------------------
+# records
+
+
+def _source_relation(con: duckdb.DuckDBPyConnection, source: str, ref: str | Path) -> str:
+    """A view ``src_<source>`` over a Parquet file or an existing table/view, with ``_addr_key``."""
+    ref_s = str(ref)
+    frm = f"read_parquet('{ref_s}')" if ref_s.endswith(".parquet") or Path(ref_s).exists() else ref_s
+    cols = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {frm}").fetchall()]
+    lower = {c.lower(): c for c in cols}
+    extra = ""
+    if "_addr_key" not in lower and "strasse" in lower:
+        z = lower.get("hausnummerzusatz", "NULL")
+        extra = (
+            f", missimo_address_key({lower['strasse']}, {lower.get('hausnummer', 'NULL')}, {z}, "
+            f"{lower.get('plz', 'NULL')}) AS _addr_key"
+        )
+    view = f"src_{source}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *{extra} FROM {frm}")
+    return view
+
+
+def _c(cols: Sequence[str], name: str) -> str:
+    """Column reference if present (case-insensitive), else NULL."""
+    for c in cols:
+        if c.lower() == name.lower():
+            return f'"{c}"'
+    return "NULL"
+
+
+def _entity_sql(con: duckdb.DuckDBPyConnection, source: str, view: str) -> list[str]:
+    cols = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()]
+
+    def c(n: str) -> str:
+        return _c(cols, n)
+
+    addr = (
+        f"{c('Strasse')} AS strasse, CAST({c('Hausnummer')} AS VARCHAR) AS hausnummer, "
+        f"CAST({c('Hausnummerzusatz')} AS VARCHAR) AS zusatz, CAST({c('PLZ')} AS VARCHAR) AS plz, "
+        f"{c('Ort')} AS ort"
+    )
+    dob = "CAST({} AS VARCHAR)"
+    if source == "melderegister":
+        order = f"({c('Auszugsdatum')} IS NULL) DESC, {c('Einzugsdatum')} DESC NULLS LAST, {c('_row')} DESC"
+        return [
+            f"""
+            SELECT 'melderegister:' || k AS unique_id, 'melderegister' AS entity, k AS record_key,
+                   familienname, vornamen, geburtsname, geburtsdatum, geschlecht,
+                   strasse, hausnummer, zusatz, plz, ort, addr_key, addr_keys
+            FROM (
+              SELECT CAST({c("Ordnungsmerkmal")} AS VARCHAR) AS k,
+                     {c("Familienname")} AS familienname, {c("Vornamen")} AS vornamen,
+                     {c("Geburtsname")} AS geburtsname, {dob.format(c("Geburtsdatum"))} AS geburtsdatum,
+                     {c("Geschlecht")} AS geschlecht, {addr}, _addr_key AS addr_key,
+                     list(_addr_key) FILTER (WHERE _addr_key IS NOT NULL) OVER (PARTITION BY
+                       {c("Ordnungsmerkmal")}) AS addr_keys,
+                     row_number() OVER (PARTITION BY {c("Ordnungsmerkmal")} ORDER BY {order}) AS rn
+              FROM {view}
+            ) WHERE rn = 1
+            """
+        ]
+    if source == "kindergeld":
+        nr = c("Kindergeldnummer")
+        berechtigter = f"""
+            SELECT 'kindergeld_berechtigter:' || k AS unique_id, 'kindergeld_berechtigter' AS entity,
+                   k AS record_key, familienname, vornamen, NULL AS geburtsname, geburtsdatum,
+                   NULL AS geschlecht, strasse, hausnummer, zusatz, plz, ort, addr_key,
+                   [addr_key] AS addr_keys
+            FROM (
+              SELECT CAST({nr} AS VARCHAR) AS k, {c("Berechtigter_Familienname")} AS familienname,
+                     {c("Berechtigter_Vornamen")} AS vornamen,
+                     {dob.format(c("Berechtigter_Geburtsdatum"))} AS geburtsdatum, {addr},
+                     _addr_key AS addr_key,
+                     row_number() OVER (PARTITION BY {nr} ORDER BY {c("Zahlung_ab")} DESC NULLS LAST,
+                       {c("_row")} DESC) AS rn
+              FROM {view}
+            ) WHERE rn = 1
+        """
+        inland = f"coalesce(lower({c('Kind_Wohnsitz')}), 'inland') <> 'ausland'"
+        kind = f"""
+            SELECT 'kindergeld_kind:' || k AS unique_id, 'kindergeld_kind' AS entity, k AS record_key,
+                   familienname, vornamen, NULL AS geburtsname, geburtsdatum, NULL AS geschlecht,
+                   strasse, hausnummer, zusatz, plz, ort, addr_key,
+                   CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys
+            FROM (
+              SELECT {_key_expr(cols, nr + " || '/' || CAST(" + c("Kind_Nr") + " AS VARCHAR)")} AS k,
+                     {c("Kind_Familienname")} AS familienname, {c("Kind_Vornamen")} AS vornamen,
+                     {dob.format(c("Kind_Geburtsdatum"))} AS geburtsdatum, {addr},
+                     CASE WHEN {inland} THEN _addr_key END AS addr_key,
+                     row_number() OVER (PARTITION BY {nr}, {c("Kind_Nr")} ORDER BY {c("Zahlung_ab")} DESC
+                       NULLS LAST, {c("_row")} DESC) AS rn
+              FROM {view}
+            ) WHERE rn = 1
+        """
+        return [berechtigter, kind]
+    natural = {
+        "schule": (c("Nachname"), c("Vorname"), f"{c('Schulnummer')} || '/' || {c('Schueler_ID')}"),
+        "jobcenter": (
+            c("Familienname"),
+            c("Vornamen"),
+            f"{c('BG_Nummer')} || '/' || CAST({c('Person_Nr')} AS VARCHAR)",
+        ),
+        "seu": (c("Familienname"), c("Vornamen"), f"CAST({c('SEU_ID')} AS VARCHAR)"),
+    }
+    if source not in natural:
+        raise ValueError(f"unknown person source {source!r}")
+    fam, vor, key = natural[source]
+    return [
+        f"""
+        SELECT '{source}:' || k AS unique_id, '{source}' AS entity, k AS record_key, familienname, vornamen,
+               NULL AS geburtsname, geburtsdatum, geschlecht, strasse, hausnummer, zusatz, plz, ort,
+               addr_key, CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys
+        FROM (
+          SELECT {_key_expr(cols, key)} AS k, {fam} AS familienname, {vor} AS vornamen,
+                 {dob.format(c("Geburtsdatum"))} AS geburtsdatum, {c("Geschlecht")} AS geschlecht, {addr},
+                 _addr_key AS addr_key,
+                 row_number() OVER (PARTITION BY {_key_expr(cols, key)} ORDER BY {c("_row")} DESC) AS rn
+          FROM {view}
+        ) WHERE rn = 1
+        """
+    ]
+
+
+def _key_expr(cols: Sequence[str], natural: str) -> str:
+    return f"coalesce(CAST({_c(cols, '_key')} AS VARCHAR), {natural})"
+
+
+def build_person_records(
+    con: duckdb.DuckDBPyConnection, snapshots: Mapping[str, str | Path], table: str = "person_record"
+) -> str:
+    """Create ``table`` with one row per person record of every given source.
+
+    ``snapshots`` maps a source name (``melderegister``, ``kindergeld``, ``schule``,
+    ``jobcenter``, ``seu``) to a Parquet file or a table/view name in ``con``; missing
+    sources are skipped. Returns the table name.
+    """
+    install_sql_macros(con)
+    parts: list[str] = []
+    for source, ref in snapshots.items():
+        if source == "objekte":
+            continue
+        view = _source_relation(con, source, ref)
+        parts.extend(_entity_sql(con, source, view))
+    if not parts:
+        raise ValueError("no person source given")
+    con.execute(f"CREATE OR REPLACE TABLE {table}_raw AS " + " UNION ALL BY NAME ".join(parts))
+    _add_features(con, f"{table}_raw", table)
+    con.execute(f"DROP TABLE {table}_raw")
+    return table
+
+
+def _add_features(con: duckdb.DuckDBPyConnection, raw: str, out: str) -> None:
+    """Comparison columns; names are normalised once per distinct spelling in Python."""
+    names = con.execute(
+        f"SELECT DISTINCT s FROM (SELECT familienname AS s FROM {raw} UNION ALL "
+        f"SELECT geburtsname FROM {raw} UNION ALL SELECT vornamen FROM {raw}) WHERE s IS NOT NULL"
+    ).fetchall()
+    rows: dict[str, list[Any]] = {k: [] for k in ("s", "nfold", "nkey", "sparts", "fkeys", "ffirst")}
+    for (s,) in names:
+        tokens = fold(s).replace("-", " ").split()
+        rows["s"].append(s)
+        rows["nfold"].append(fold(s).replace("-", " ") or None)
+        rows["nkey"].append(name_key(s) or None)
+        rows["sparts"].append(surname_keys(s))
+        rows["fkeys"].append(forename_keys(s))
+        rows["ffirst"].append(tokens[0] if tokens else None)
+    lookup = pa.table(
+        {
+            "s": pa.array(rows["s"], pa.string()),
+            "nfold": pa.array(rows["nfold"], pa.string()),
+            "nkey": pa.array(rows["nkey"], pa.string()),
+            "sparts": pa.array(rows["sparts"], pa.list_(pa.string())),
+            "fkeys": pa.array(rows["fkeys"], pa.list_(pa.string())),
+            "ffirst": pa.array(rows["ffirst"], pa.string()),
+        }
+    )
+    con.register("_name_lookup", lookup)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH d AS (
+          SELECT r.*,
+                 regexp_extract(r.geburtsdatum, '^(\\d{{4}})-?(\\d{{2}})-?(\\d{{2}})', ['y', 'm', 'd']) AS p
+          FROM {raw} r
+        )
+        SELECT d.* EXCLUDE (p, addr_keys),
+               coalesce(d.addr_keys, []) AS addr_keys,
+               fam.nfold AS surname_fold, fam.nkey AS surname_key,
+               list_distinct(list_concat(coalesce(fam.sparts, []), coalesce(geb.sparts, []))) AS surname_keys,
+               vor.ffirst AS forename_fold, vor.fkeys[1] AS forename_key, vor.fkeys AS forename_keys,
+               nullif(array_to_string(list_sort(vor.fkeys), ' '), '') AS forenames_sorted,
+               nullif(TRY_CAST(p.y AS INTEGER), 0) AS dob_y,
+               CASE WHEN TRY_CAST(p.m AS INTEGER) BETWEEN 1 AND 12 THEN TRY_CAST(p.m AS INTEGER) END AS dob_m,
+               CASE WHEN TRY_CAST(p.d AS INTEGER) BETWEEN 1 AND 31 THEN TRY_CAST(p.d AS INTEGER) END AS dob_d,
+               CASE WHEN p.y <> '' THEN p.y || '-' || p.m || '-' || p.d END AS dob,
+               CASE WHEN TRY_CAST(p.d AS INTEGER) BETWEEN 1 AND 12 AND TRY_CAST(p.m AS INTEGER) >= 1
+                    THEN p.y || '-' || p.d || '-' || p.m END AS dob_swapped,
+               CASE lower(left(d.geschlecht, 1)) WHEN 'm' THEN 'm' WHEN 'w' THEN 'w' WHEN 'f' THEN 'w' END
+                 AS gender,
+               split_part(d.addr_key, '|', 1) || '|' || split_part(d.addr_key, '|', 2) AS street_key,
+               split_part(d.addr_key, '|', 2) || '|' || split_part(d.addr_key, '|', 3) AS street_hnr,
+               nullif(split_part(d.addr_key, '|', 1), '') AS plz_n,
+               nullif(split_part(d.addr_key, '|', 2), '') AS street_name,
+               nullif(split_part(d.addr_key, '|', 3), '') AS hnr
+        FROM d
+        LEFT JOIN _name_lookup fam ON fam.s = d.familienname
+        LEFT JOIN _name_lookup geb ON geb.s = d.geburtsname
+        LEFT JOIN _name_lookup vor ON vor.s = d.vornamen
+        """
+    )
+    con.unregister("_name_lookup")
+
+
+# ---------------------------------------------------------------------------------------
+# the model
+
+
+def _level(sql: str, label: str, tf: str | None = None, null: bool = False) -> dict[str, Any]:
+    sql = re.sub(r"\b([lr])\.(\w+)", r"\2_\1", sql)  # comparisons use col_l / col_r
+    lvl: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if null:
+        lvl["is_null_level"] = True
+    if tf:
+        lvl["tf_adjustment_column"] = tf
+        lvl["tf_adjustment_weight"] = 1.0
+    return lvl
+
+
+def _comparisons() -> list[dict[str, Any]]:
+    jw = "jaro_winkler_similarity"
+    return [
+        {
+            "output_column_name": "vorname",
+            "comparison_description": "Vornamen",
+            "comparison_levels": [
+                _level("l.forename_key IS NULL OR r.forename_key IS NULL", "fehlt", null=True),
+                _level("l.forenames_sorted = r.forenames_sorted", "alle Vornamen gleich (Reihenfolge egal)"),
+                _level("l.forename_key = r.forename_key", "erster Vorname gleich", tf="forename_key"),
+                _level("list_has_any(l.forename_keys, r.forename_keys)", "ein Vorname gemeinsam"),
+                _level("l.forename_key = r.surname_key", "mit Familienname vertauscht"),
+                _level(f"{jw}(l.forename_fold, r.forename_fold) >= 0.9", "Vorname sehr ähnlich"),
+                _level(f"{jw}(l.forename_fold, r.forename_fold) >= 0.75", "Vorname ähnlich"),
+                _level("ELSE", "verschieden"),
+            ],
+        },
+        {
+            "output_column_name": "familienname",
+            "comparison_description": "Familienname / Geburtsname",
+            "comparison_levels": [
+                _level("l.surname_key IS NULL OR r.surname_key IS NULL", "fehlt", null=True),
+                _level("l.surname_fold = r.surname_fold", "gleich", tf="surname_fold"),
+                _level("l.surname_key = r.surname_key", "gleich in anderer Schreibweise", tf="surname_key"),
+                _level(
+                    "list_has_any(l.surname_keys, r.surname_keys)",
+                    "Teil eines Doppelnamens oder Geburtsname gleich",
+                ),
+                _level("l.surname_key = r.forename_key", "mit Vorname vertauscht"),
+                _level(f"{jw}(l.surname_fold, r.surname_fold) >= 0.9", "sehr ähnlich"),
+                _level(f"{jw}(l.surname_fold, r.surname_fold) >= 0.75", "ähnlich"),
+                _level("ELSE", "verschieden"),
+            ],
+        },
+        {
+            "output_column_name": "geburtsdatum",
+            "comparison_description": "Geburtsdatum",
+            "comparison_levels": [
+                _level("l.dob_y IS NULL OR r.dob_y IS NULL", "fehlt", null=True),
+                _level(
+                    "l.dob_m IS NOT NULL AND l.dob_d IS NOT NULL AND l.dob = r.dob",
+                    "gleich",
+                ),
+                _level(
+                    "l.dob_y = r.dob_y AND l.dob_m = r.dob_d AND l.dob_d = r.dob_m",
+                    "Tag und Monat vertauscht",
+                ),
+                _level(
+                    "l.dob_y = r.dob_y AND (l.dob_m IS NULL OR r.dob_m IS NULL OR l.dob_m = r.dob_m) "
+                    "AND (l.dob_d IS NULL OR r.dob_d IS NULL OR l.dob_d = r.dob_d)",
+                    "vereinbar (Tag/Monat unbekannt)",
+                ),
+                _level(
+                    "(l.dob_y = r.dob_y AND (l.dob_m = r.dob_m OR l.dob_d = r.dob_d)) OR "
+                    "(abs(l.dob_y - r.dob_y) <= 10 AND l.dob_m = r.dob_m AND l.dob_d = r.dob_d)",
+                    "eine Angabe abweichend",
+                ),
+                _level("ELSE", "verschieden"),
+            ],
+        },
+        {
+            "output_column_name": "adresse",
+            "comparison_description": "Anschrift",
+            "comparison_levels": [
+                _level("l.addr_key IS NULL OR r.addr_key IS NULL", "fehlt", null=True),
+                _level("l.addr_key = r.addr_key", "gleiche Anschrift", tf="addr_key"),
+                _level("list_has_any(l.addr_keys, r.addr_keys)", "eine frühere Anschrift gleich"),
+                _level("l.street_hnr = r.street_hnr", "gleiche Straße und Hausnummer, andere PLZ"),
+                _level("l.street_key = r.street_key", "gleiche Straße"),
+                _level(
+                    f"{jw}(l.street_name, r.street_name) >= 0.9 AND (l.hnr = r.hnr OR l.plz_n = r.plz_n)",
+                    "ähnliche Straße",
+                ),
+                _level("l.plz_n = r.plz_n", "gleiche PLZ"),
+                _level("ELSE", "verschieden"),
+            ],
+        },
+        {
+            "output_column_name": "geschlecht",
+            "comparison_description": "Geschlecht",
+            "comparison_levels": [
+                _level("l.gender IS NULL OR r.gender IS NULL", "fehlt", null=True),
+                _level("l.gender = r.gender", "gleich"),
+                _level("ELSE", "verschieden"),
+            ],
+        },
+    ]
+
+
+BLOCKING_RULES = [
+    "l.dob = r.dob AND left(l.surname_key, 1) = left(r.surname_key, 1)",
+    "l.dob = r.dob AND left(l.forename_key, 1) = left(r.forename_key, 1)",
+    "l.dob = r.dob AND left(l.surname_key, 1) = left(r.forename_key, 1)",
+    "l.dob = r.dob AND left(l.forename_key, 1) = left(r.surname_key, 1)",
+    "l.dob_swapped = r.dob",
+    "l.surname_key = r.surname_key AND l.forename_key = r.forename_key",
+    "l.surname_key = r.surname_key AND l.dob_y = r.dob_y",
+    "l.forename_key = r.forename_key AND l.dob_y = r.dob_y "
+    "AND left(l.surname_key, 1) = left(r.surname_key, 1)",
+    "l.dob_m = r.dob_m AND l.dob_d = r.dob_d AND l.surname_key = r.surname_key",
+    "l.addr_key = r.addr_key AND l.dob_y = r.dob_y",
+    "l.addr_key = r.addr_key AND left(l.forename_key, 1) = left(r.forename_key, 1)",
+    "l.street_key = r.street_key AND l.forename_key = r.forename_key",
+    "l.plz_n = r.plz_n AND l.surname_key = r.surname_key",
+    "l.street_hnr = r.street_hnr AND left(l.surname_key, 1) = left(r.surname_key, 1)",
+]
+
+
+def model_settings(blocking_rules: Sequence[str] = tuple(BLOCKING_RULES)) -> dict[str, Any]:
+    """The untrained Splink settings of the person model."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": 1e-5,
+        "blocking_rules_to_generate_predictions": list(blocking_rules),
+        "comparisons": _comparisons(),
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": [],
+        "max_iterations": 20,
+        "em_convergence": 0.001,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# linking
+
+
+@dataclass
+class LinkageResult:
+    """What a linkage run produced (table names in the DuckDB connection) and its figures."""
+
+    records_table: str
+    pair_table: str
+    link_table: str
+    threshold: float
+    n_records: int
+    n_pairs_linked: int
+    n_persons: int
+    n_rejected_applied: int
+    model: dict[str, Any] = field(repr=False)
+
+
+def _train(linker: Any, em_max_pairs: int, u_max_pairs: int, seed: int) -> None:
+    linker.training.estimate_probability_two_random_records_match(
+        [
+            "l.forenames_sorted = r.forenames_sorted AND l.surname_fold = r.surname_fold AND l.dob = r.dob",
+        ],
+        recall=0.8,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for rule in (
+        "l.dob = r.dob",
+        "l.surname_key = r.surname_key AND l.forename_key = r.forename_key",
+    ):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=True
+        )
+
+
+def link_records(
+    con: duckdb.DuckDBPyConnection,
+    records_table: str = "person_record",
+    *,
+    model_path: str | Path | None = None,
+    trained_model: str | Path | dict[str, Any] | None = None,
+    rejected: Iterable[tuple[str, str, str, str]] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+    store_threshold: float = STORE_THRESHOLD,
+    em_max_pairs: int = EM_MAX_PAIRS,
+    u_max_pairs: int = U_MAX_PAIRS,
+    blocking_rules: Sequence[str] | None = None,
+    seed: int = 42,
+    pair_table: str = "person_pair",
+    link_table: str = "person_link",
+) -> LinkageResult:
+    """Link the records of ``records_table`` (built by ``build_person_records``).
+
+    Trains the model by EM (or uses ``trained_model``), saves it as Splink settings JSON to
+    ``model_path`` when given, stores scored pairs >= ``store_threshold`` with their
+    per-comparison match weights in ``pair_table`` and the clusters in ``link_table``
+    (``entity, record_key, person_id, probability``). ``rejected`` holds
+    ``(entity, record_key, entity, record_key)`` pairs that never end in one cluster.
+    """
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(connection=con)
+    sdf = db_api.register(records_table)
+    if trained_model is not None:
+        settings: Any = trained_model if isinstance(trained_model, dict) else str(trained_model)
+        linker = Linker(sdf, settings, log_level=logging.WARNING)
+    else:
+        settings = model_settings(blocking_rules or BLOCKING_RULES)
+        linker = Linker(sdf, settings, log_level=logging.WARNING)
+        _train(linker, em_max_pairs, u_max_pairs, seed)
+    model = linker.misc.save_model_to_json(str(model_path) if model_path else None, overwrite=True)
+    pred = linker.inference.predict(threshold_match_probability=store_threshold, warning_mode="never")
+    _store_pairs(con, pred.physical_name, pair_table, model, records_table)
+    rej = _register_rejected(con, rejected)
+    clusters, probs, n_applied = _cluster(con, records_table, pair_table, threshold, rej)
+    con.register(
+        "_clusters",
+        pa.table({"unique_id": list(clusters), "person_id": list(clusters.values())}),
+    )
+    con.register("_probs", pa.table({"unique_id": list(probs), "probability": list(probs.values())}))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {link_table} AS
+        SELECT r.entity, r.record_key, coalesce(c.person_id, r.unique_id) AS person_id,
+               CAST(p.probability AS DOUBLE) AS probability
+        FROM {records_table} r
+        LEFT JOIN _clusters c USING (unique_id)
+        LEFT JOIN _probs p USING (unique_id)
+        """
+    )
+    con.unregister("_clusters")
+    con.unregister("_probs")
+    pred.drop_table_from_database_and_remove_from_cache()
+    n_records, n_persons = con.execute(
+        f"SELECT count(*), count(DISTINCT person_id) FROM {link_table}"
+    ).fetchone() or (0, 0)
+    n_linked = con.execute(f"SELECT count(*) FROM {pair_table} WHERE linked").fetchone()
+    return LinkageResult(
+        records_table=records_table,
+        pair_table=pair_table,
+        link_table=link_table,
+        threshold=threshold,
+        n_records=int(n_records),
+        n_pairs_linked=int(n_linked[0]) if n_linked else 0,
+        n_persons=int(n_persons),
+        n_rejected_applied=n_applied,
+        model=model,
+    )
+
+
+def _store_pairs(
+    con: duckdb.DuckDBPyConnection, pred: str, pair_table: str, model: dict[str, Any], records_table: str
+) -> None:
+    """Scored pairs with, per comparison, the level reached (gamma) and its match weight."""
+    cols = [c[0] for c in con.execute(f"DESCRIBE {pred}").fetchall()]
+    selects = ["p.unique_id_l", "p.unique_id_r", "p.match_weight", "p.match_probability"]
+    for comp in model["comparisons"]:
+        name = comp["output_column_name"]
+        parts = [c for c in cols if c in (f"mw_{name}", f"mw_tf_adj_{name}")]
+        mw = " + ".join(f"coalesce(p.{c}, 0)" for c in parts) or "0"
+        selects.append(f"({mw}) AS w_{name}")
+        selects.append(f"{_gamma_case(comp)} AS gamma_{name}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {pair_table} AS SELECT {', '.join(selects)}, FALSE AS linked, "
+        f"FALSE AS rejected FROM {pred} p JOIN {records_table} l ON l.unique_id = p.unique_id_l "
+        f"JOIN {records_table} r ON r.unique_id = p.unique_id_r"
+    )
+
+
+def _gamma_case(comp: Mapping[str, Any]) -> str:
+    levels = comp["comparison_levels"]
+    non_null = [lv for lv in levels if not lv.get("is_null_level")]
+    whens = []
+    for lv in levels:
+        sql = re.sub(r"\b(\w+)_([lr])\b", r"\2.\1", lv["sql_condition"])
+        if lv.get("is_null_level"):
+            whens.append(f"WHEN {sql} THEN -1")
+        elif sql.strip().upper() == "ELSE":
+            whens.append("ELSE 0")
+        else:
+            whens.append(f"WHEN {sql} THEN {len(non_null) - 1 - non_null.index(lv)}")
+    return "CASE " + " ".join(whens) + " END"
+
+
+def _register_rejected(
+    con: duckdb.DuckDBPyConnection, rejected: Iterable[tuple[str, str, str, str]]
+) -> list[tuple[str, str]]:
+    pairs = [(f"{a}:{b}", f"{c}:{d}") for a, b, c, d in rejected]
+    return pairs
+
+
+def _cluster(
+    con: duckdb.DuckDBPyConnection,
+    records_table: str,
+    pair_table: str,
+    threshold: float,
+    rejected: list[tuple[str, str]],
+) -> tuple[dict[str, str], dict[str, float], int]:
+    """Greedy constrained connected components: edges by falling probability; an edge is
+    skipped when it would put two records of a rejected pair into one cluster."""
+    if rejected:
+        con.register("_rej", pa.table({"a": [p[0] for p in rejected], "b": [p[1] for p in rejected]}))
+        con.execute(
+            f"UPDATE {pair_table} SET rejected = TRUE FROM _rej "
+            f"WHERE (unique_id_l = a AND unique_id_r = b) OR (unique_id_l = b AND unique_id_r = a)"
+        )
+        con.unregister("_rej")
+    edges = con.execute(
+        f"SELECT unique_id_l, unique_id_r, match_probability FROM {pair_table} "
+        f"WHERE match_probability >= {float(threshold)} AND NOT rejected "
+        "ORDER BY match_probability DESC, unique_id_l, unique_id_r"
+    ).fetchall()
+    parent: dict[str, str] = {}
+    members_with_rej: dict[str, set[str]] = {}
+    partners: dict[str, set[str]] = {}
+    for a, b in rejected:
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    accepted: list[tuple[str, str]] = []
+    probs: dict[str, float] = {}
+    n_blocked = 0
+    for a, b, p in edges:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            accepted.append((a, b))
+        else:
+            sa = members_with_rej.get(ra, {a} if a in partners else set())
+            sb = members_with_rej.get(rb, {b} if b in partners else set())
+            if any(find(q) == rb for m in sa for q in partners[m]):
+                n_blocked += 1
+                continue
+            if ra < rb:
+                ra, rb = rb, ra
+            parent[ra] = rb
+            if sa or sb:
+                members_with_rej[rb] = sa | sb
+            accepted.append((a, b))
+        probs[a] = max(probs.get(a, 0.0), p)
+        probs[b] = max(probs.get(b, 0.0), p)
+    if accepted:
+        con.register("_acc", pa.table({"l": [e[0] for e in accepted], "r": [e[1] for e in accepted]}))
+        con.execute(
+            f"UPDATE {pair_table} SET linked = TRUE FROM _acc WHERE unique_id_l = l AND unique_id_r = r"
+        )
+        con.unregister("_acc")
+    clusters: dict[str, list[str]] = {}
+    for x in list(parent) + [u for e in accepted for u in e]:
+        clusters.setdefault(find(x), []).append(x)
+    person_of: dict[str, str] = {}
+    for members in clusters.values():
+        pid = min(members)
+        for m in members:
+            person_of[m] = pid
+    return person_of, probs, n_blocked
+
+
+def link_persons(
+    con: duckdb.DuckDBPyConnection,
+    snapshots: Mapping[str, str | Path],
+    **kwargs: Any,
+) -> LinkageResult:
+    """``build_person_records`` + ``link_records`` (keyword arguments passed on)."""
+    build_person_records(con, snapshots)
+    return link_records(con, "person_record", **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# explanation
+
+
+@dataclass
+class PairExplanation:
+    """Both records side by side, each comparison's level and weight, and the result."""
+
+    left: dict[str, Any]
+    right: dict[str, Any]
+    prior_weight: float
+    fields: list[dict[str, Any]]
+    match_weight: float
+    match_probability: float
+    linked: bool
+    rejected: bool
+
+
+_DISPLAY = ("familienname", "vornamen", "geburtsname", "geburtsdatum", "geschlecht", "strasse",
+            "hausnummer", "zusatz", "plz", "ort")  # fmt: skip
+
+
+def explain_pair(
+    con: duckdb.DuckDBPyConnection,
+    uid_l: str,
+    uid_r: str,
+    model: Mapping[str, Any] | str | Path,
+    records_table: str = "person_record",
+    pair_table: str = "person_pair",
+) -> PairExplanation | None:
+    """ "Warum verknüpft?": explain one stored pair (``entity:record_key`` ids, any order).
+
+    Returns ``None`` when the pair was never scored above the storage threshold (then the
+    records simply did not look alike enough to be considered).
+    """
+    settings: Mapping[str, Any] = (
+        model if isinstance(model, Mapping) else json.loads(Path(model).read_text(encoding="utf-8"))
+    )
+    a, b = sorted((uid_l, uid_r))
+    row = con.execute(
+        f"SELECT * FROM {pair_table} WHERE (unique_id_l = ? AND unique_id_r = ?) "
+        "OR (unique_id_l = ? AND unique_id_r = ?)",
+        [a, b, b, a],
+    ).fetchone()
+    if row is None:
+        return None
+    desc = con.execute(f"SELECT * FROM {pair_table} LIMIT 0").description
+    pair = dict(zip([d[0] for d in desc], row, strict=True))
+    recs = {}
+    for uid in (pair["unique_id_l"], pair["unique_id_r"]):
+        rec = con.execute(
+            f"SELECT {', '.join(_DISPLAY)} FROM {records_table} WHERE unique_id = ?",
+            [uid],
+        ).fetchone()
+        recs[uid] = {"unique_id": uid, **dict(zip(_DISPLAY, rec or [None] * len(_DISPLAY), strict=True))}
+    fields = []
+    for comp in settings["comparisons"]:
+        name = comp["output_column_name"]
+        gamma = pair[f"gamma_{name}"]
+        levels = comp["comparison_levels"]
+        non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        if gamma == -1:
+            label = next((lv["label_for_charts"] for lv in levels if lv.get("is_null_level")), "fehlt")
+        else:
+            label = non_null[len(non_null) - 1 - int(gamma)]["label_for_charts"]
+        fields.append(
+            {
+                "comparison": name,
+                "description": comp.get("comparison_description", name),
+                "level": label,
+                "agrees": gamma is not None and gamma > 0,
+                "weight": float(pair[f"w_{name}"]),
+            }
+        )
+    prior = float(settings["probability_two_random_records_match"])
+    return PairExplanation(
+        left=recs[pair["unique_id_l"]],
+        right=recs[pair["unique_id_r"]],
+        prior_weight=math.log2(prior / (1 - prior)),
+        fields=fields,
+        match_weight=float(pair["match_weight"]),
+        match_probability=float(pair["match_probability"]),
+        linked=bool(pair["linked"]),
+        rejected=bool(pair["rejected"]),
+    )
