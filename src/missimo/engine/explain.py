@@ -20,12 +20,12 @@ __all__ = ["EXPLAINERS", "format_date", "format_money", "format_month", "money_c
 
 def format_date(value: dt.date | None) -> str:
     """``2014-03-04`` -> ``04.03.2014``; unknown -> ``unbekannt``."""
-    return value.strftime("%d.%m.%Y") if value is not None else "unbekannt"
+    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}" if value is not None else "unbekannt"
 
 
 def format_month(value: dt.date | None) -> str:
     """``2024-01-01`` -> ``01.2024``."""
-    return value.strftime("%m.%Y") if value is not None else "unbekannt"
+    return f"{value.month:02d}.{value.year:04d}" if value is not None else "unbekannt"
 
 
 def money_csv(value: Decimal | None) -> str:

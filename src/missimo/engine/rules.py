@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -619,6 +621,7 @@ FROM _r_jc j WHERE j.in_city AND j.objekt_id IS NULL
     ),
 )
 RULE_BY_CODE = {r.code: r for r in RULES}
+_log = logging.getLogger(__name__)
 
 
 # --- preparation of shared intermediate tables -----------------------------------------
@@ -660,7 +663,9 @@ def _prepare(
 
     def table(name: str, sql: str) -> None:
         used = {k: v for k, v in params.items() if f"${k}" in sql}
+        started = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}", used)
+        _log.debug("rules: table %s in %.2f s", name, time.perf_counter() - started)
         created.append(("TABLE", name))
 
     def macro(name: str, sql: str) -> None:
@@ -798,24 +803,18 @@ WHERE Auszugsdatum < $s AND lower(Abmeldegrund) IN ('wegzug ausland', 'von amts 
 
 
 def _prepare_employers(con: duckdb.DuckDBPyConnection) -> None:
-    import pyarrow as pa
-
-    names = [
+    """`_r_emp(arbeitgeber, norm)`: each distinct employer spelling and its normalised key."""
+    names = sorted(
         r[0]
         for r in con.execute(
             "SELECT DISTINCT Arbeitgeber FROM _r_jc WHERE Arbeitgeber IS NOT NULL"
         ).fetchall()
-    ]
-    names.sort()
-    arrow = pa.table(
-        {"arbeitgeber": names, "norm": [normalise_employer(n) for n in names]},
-        schema=pa.schema([("arbeitgeber", pa.string()), ("norm", pa.string())]),
     )
-    con.register("_r_emp_arrow", arrow)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _r_emp AS SELECT * FROM _r_emp_arrow")
-    finally:
-        con.unregister("_r_emp_arrow")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _r_emp AS "
+        "SELECT unnest($names::VARCHAR[]) AS arbeitgeber, unnest($norms::VARCHAR[]) AS norm",
+        {"names": names, "norms": [normalise_employer(n) for n in names]},
+    )
 
 
 def _prepare_calendar(con: duckdb.DuckDBPyConnection) -> None:
@@ -826,7 +825,6 @@ def _prepare_calendar(con: duckdb.DuckDBPyConnection) -> None:
     absence is proven within the known calendar, never because holidays were unknown.
     """
     import numpy as np
-    import pyarrow as pa
 
     from missimo.engine.calendar_nrw import school_day_counter
 
@@ -836,37 +834,34 @@ def _prepare_calendar(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()[0]
     epoch = dt.date(1970, 1, 1)
     if lo is None or hi is None:
-        day_numbers = np.arange(0, dtype=np.int64)
-    else:
-        day_numbers = np.arange((lo - epoch).days, (hi - epoch).days + 1, dtype=np.int64)
+        lo = hi = epoch
+    day_numbers = np.arange((lo - epoch).days, (hi - epoch).days + 1, dtype=np.int64)
     first, cumulative = school_day_counter()
     index = np.clip(day_numbers - first + 1, 0, len(cumulative) - 1)
-    arrow = pa.table(
-        {
-            "d": pa.array(day_numbers.astype("int32"), pa.int32()).cast(pa.date32()),
-            "n": pa.array(np.asarray(cumulative)[index].astype("int64"), pa.int64()),
-        }
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _r_cal AS "
+        "SELECT ($lo::DATE + CAST(generate_subscripts($n::BIGINT[], 1) - 1 AS INTEGER)) AS d, "
+        "unnest($n::BIGINT[]) AS n",
+        {"lo": lo, "n": np.asarray(cumulative)[index].astype("int64").tolist()},
     )
-    con.register("_r_cal_arrow", arrow)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _r_cal AS SELECT * FROM _r_cal_arrow")
-    finally:
-        con.unregister("_r_cal_arrow")
 
 
 # --- evaluation ---------------------------------------------------------------------------
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date):
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is dt.date:
         return value.isoformat()
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list | tuple):
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is list or kind is tuple:
         return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
+    if kind is dict:
         return {k: _jsonable(v) for k, v in value.items()}
     return value
 
@@ -921,7 +916,9 @@ def evaluate(
     values = resolve_settings(settings)
     available = _available(con)
     params: dict[str, Any] = {"s": stichtag, "s_minus_365": stichtag - dt.timedelta(days=365), **values}
+    started = time.perf_counter()
     created = _prepare(con, available, params)
+    _log.debug("rules: prepared shared tables in %.2f s", time.perf_counter() - started)
     try:
         hints: list[Hint] = []
         statuses: list[RuleStatus] = []
@@ -945,7 +942,9 @@ def evaluate(
             if rule.code == "SCHULABSENTISMUS":
                 _prepare_calendar(con)
                 created.append(("TABLE", "_r_cal"))
+            started = time.perf_counter()
             found = _run_rule(con, rule, queries, params, stichtag)
+            _log.debug("rules: %s %d hints in %.2f s", rule.code, len(found), time.perf_counter() - started)
             hints.extend(found)
             statuses.append(RuleStatus(rule.code, rule.version, True, len(found), None, note))
     finally:
