@@ -30,7 +30,14 @@ def kim(make_user):
     from missimo.accounts.models import AgencyKind
     from missimo.accounts.roles import Role
 
-    return make_user("kim", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, first_name="Kim", last_name="Koordinatorin")
+    return make_user(
+        "kim",
+        Role.KOORDINIERUNG,
+        "Ordnungsamt",
+        AgencyKind.ORDNUNGSAMT,
+        first_name="Kim",
+        last_name="Koordinatorin",
+    )
 
 
 @pytest.fixture
@@ -56,3 +63,29 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    )
+
+
+@pytest.fixture(autouse=True)
+def _audit_log_append_only_between_flushes(request):
+    """Transactional tests end with Django flushing every table; the audit table's
+    append-only triggers would refuse that. Install them for the test, lift them for the flush."""
+    if not _is_transactional(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connections
+
+    from missimo.audit.db import install_append_only_triggers, remove_append_only_triggers
+
+    install_append_only_triggers(connections["audit"])
+    yield
+    remove_append_only_triggers(connections["audit"])

@@ -50,13 +50,9 @@ def test_the_database_refuses_updates_and_deletes_of_entries(kim):
 
 
 def _drop_triggers():
-    connection = connections["audit"]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_update_delete ON audit_auditevent")
-        else:
-            cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
-            cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+    from missimo.audit.db import remove_append_only_triggers
+
+    remove_append_only_triggers(connections["audit"])
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)

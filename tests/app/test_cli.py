@@ -4,9 +4,11 @@ import sys
 
 
 def _missimo(*args, data_dir, **env):
+    """Run the command line on the embedded default (SQLite in a fresh data directory)."""
+    environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     return subprocess.run(
         [sys.executable, "-m", "missimo.cli", *args],
-        env={**os.environ, "MISSIMO_DATA_DIR": str(data_dir), **env},
+        env={**environment, "MISSIMO_DATA_DIR": str(data_dir), **env},
         capture_output=True,
         text=True,
         check=False,

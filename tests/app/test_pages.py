@@ -78,6 +78,7 @@ def test_the_deployment_check_is_clean_in_production_mode(tmp_path):
         "MISSIMO_SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-1234567890",
         "MISSIMO_ALLOWED_HOSTS": "missimo.stadt.example",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this session
     result = subprocess.run(
         [sys.executable, "-m", "missimo.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,

@@ -1,7 +1,28 @@
 """Routes the audit app to the "audit" database alias: its own connection, so audit entries
-commit independently of the business transaction that writes them."""
+commit independently of the business transaction that writes them.
+
+With SQLite the audit log is a separate file; with PostgreSQL it is usually the same database
+reached over a second connection. In that case both aliases share one migration history, so
+the audit tables are created by whichever alias migrates first.
+"""
+
+from django.conf import settings
 
 AUDIT_ALIAS = "audit"
+
+
+def _names(config: dict) -> set[str]:
+    """A database's name and the name of its test database (the test runner renames one
+    alias before the other, so both count as "the same database")."""
+    name = str(config.get("NAME"))
+    return {name, str((config.get("TEST") or {}).get("NAME") or f"test_{name}")}
+
+
+def _same_database(alias_a: str, alias_b: str) -> bool:
+    a, b = settings.DATABASES[alias_a], settings.DATABASES[alias_b]
+    if a.get("ENGINE") != b.get("ENGINE") or "sqlite" in str(a.get("ENGINE")):
+        return alias_a == alias_b
+    return all(a.get(key) == b.get(key) for key in ("HOST", "PORT")) and bool(_names(a) & _names(b))
 
 
 class AuditRouter:
@@ -20,6 +41,7 @@ class AuditRouter:
         return None
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
+        shared = _same_database(db, AUDIT_ALIAS)
         if app_label == "audit":
-            return db == AUDIT_ALIAS
-        return db == "default"
+            return db == AUDIT_ALIAS or shared
+        return db == "default" or (shared and db != AUDIT_ALIAS)

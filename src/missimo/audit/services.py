@@ -83,8 +83,10 @@ def record(
         ip_address=_client_ip(request),
     )
     with transaction.atomic(using=AUDIT_ALIAS):
-        head, _ = AuditChainHead.objects.using(AUDIT_ALIAS).select_for_update().get_or_create(
-            id=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
+        head, _ = (
+            AuditChainHead.objects.using(AUDIT_ALIAS)
+            .select_for_update()
+            .get_or_create(id=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH})
         )
         event.sequence = head.last_sequence + 1
         event.previous_hash = head.last_hash
@@ -124,6 +126,8 @@ def verify_chain() -> ChainReport:
         expected_sequence = event.sequence + 1
         checked += 1
     head = AuditChainHead.objects.using(AUDIT_ALIAS).filter(id=1).first()
-    if head is not None and (head.last_sequence != (expected_sequence or 1) - 1 or head.last_hash != previous_hash):
+    if head is not None and (
+        head.last_sequence != (expected_sequence or 1) - 1 or head.last_hash != previous_hash
+    ):
         return ChainReport(checked, head.last_sequence, "Die jüngsten Einträge fehlen (gelöscht).")
     return ChainReport(checked, None, f"Protokoll unverändert: {checked} Einträge geprüft.")

@@ -21,4 +21,6 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    record(None, AuditAction.LOGIN_FAILED, object_type="session", details={"username": username}, request=request)
+    record(
+        None, AuditAction.LOGIN_FAILED, object_type="session", details={"username": username}, request=request
+    )

@@ -4,43 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_sequence', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_sequence", models.BigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('sequence', models.BigAutoField(primary_key=True, serialize=False)),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='Zeitpunkt')),
-                ('actor_id', models.BigIntegerField(blank=True, null=True, verbose_name='Benutzer-ID')),
-                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='Benutzername')),
-                ('actor_roles', models.CharField(blank=True, max_length=500, verbose_name='Rollen')),
-                ('actor_agency', models.CharField(blank=True, max_length=200, verbose_name='Behörde')),
-                ('action', models.CharField(choices=[('read', 'Lesen'), ('export', 'Export'), ('create', 'Anlegen'), ('change', 'Ändern'), ('delete', 'Löschen'), ('release', 'Freigabe/Übermittlung'), ('login', 'Anmeldung'), ('logout', 'Abmeldung'), ('login_failed', 'Fehlgeschlagene Anmeldung'), ('system', 'Systemvorgang')], db_index=True, max_length=20, verbose_name='Vorgang')),
-                ('object_type', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='Objektart')),
-                ('object_id', models.CharField(blank=True, db_index=True, max_length=200, verbose_name='Objekt-ID')),
-                ('purpose', models.CharField(blank=True, max_length=500, verbose_name='Zweck')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='Einzelheiten')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP-Adresse')),
-                ('previous_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64, unique=True)),
+                ("sequence", models.BigAutoField(primary_key=True, serialize=False)),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="Zeitpunkt")),
+                ("actor_id", models.BigIntegerField(blank=True, null=True, verbose_name="Benutzer-ID")),
+                ("actor_username", models.CharField(blank=True, max_length=150, verbose_name="Benutzername")),
+                ("actor_roles", models.CharField(blank=True, max_length=500, verbose_name="Rollen")),
+                ("actor_agency", models.CharField(blank=True, max_length=200, verbose_name="Behörde")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("read", "Lesen"),
+                            ("export", "Export"),
+                            ("create", "Anlegen"),
+                            ("change", "Ändern"),
+                            ("delete", "Löschen"),
+                            ("release", "Freigabe/Übermittlung"),
+                            ("login", "Anmeldung"),
+                            ("logout", "Abmeldung"),
+                            ("login_failed", "Fehlgeschlagene Anmeldung"),
+                            ("system", "Systemvorgang"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="Vorgang",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, db_index=True, max_length=100, verbose_name="Objektart"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(blank=True, db_index=True, max_length=200, verbose_name="Objekt-ID"),
+                ),
+                ("purpose", models.CharField(blank=True, max_length=500, verbose_name="Zweck")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="Einzelheiten")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP-Adresse"),
+                ),
+                ("previous_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'verbose_name': 'Protokolleintrag',
-                'verbose_name_plural': 'Protokolleinträge',
-                'ordering': ['sequence'],
+                "verbose_name": "Protokolleintrag",
+                "verbose_name_plural": "Protokolleinträge",
+                "ordering": ["sequence"],
             },
         ),
     ]
