@@ -214,6 +214,11 @@ def test_kg_nach_abmeldung_fires_when_the_entitled_person_was_deregistered_von_a
     assert "von Amts wegen abgemeldet worden" in hint.explanation
 
 
+def test_kg_nach_abmeldung_does_not_treat_a_child_known_to_live_abroad_as_a_contradiction() -> None:
+    assert refs(run(departed(wohnsitz="Ausland")), "KG_NACH_ABMELDUNG") == []
+    assert refs(run(departed(who="parent", wohnsitz="Ausland")), "KG_NACH_ABMELDUNG") == [KG]
+
+
 def test_kg_nach_abmeldung_does_not_fire_after_a_move_within_germany() -> None:
     assert refs(run(departed(grund="Wegzug")), "KG_NACH_ABMELDUNG") == []
 
