@@ -77,7 +77,7 @@ def pairwise_quality(con: duckdb.DuckDBPyConnection, link_table: str = "person_l
         b AS (SELECT sum(n * (n - 1) / 2) AS v FROM (SELECT count(*) n FROM j GROUP BY person_id, truth))
         SELECT p.v, t.v, b.v FROM p, t, b
         """
-    ).fetchone()
+    ).fetchall()[0]
     assert row is not None
     pred, true, both = (float(x or 0) for x in row)
     precision = both / pred if pred else 1.0
@@ -96,7 +96,7 @@ def blocking_recall(con: duckdb.DuckDBPyConnection, table: str = "person_record"
         SELECT count(*), count(*) FILTER (WHERE coalesce({cond}, FALSE))
         FROM tp JOIN {table} l ON l.unique_id = tp.ul JOIN {table} r ON r.unique_id = tp.ur
         """
-    ).fetchone()
+    ).fetchall()[0]
     assert row is not None
     return row[1] / row[0] if row[0] else 1.0
 

@@ -109,7 +109,7 @@ def _entity_sql(con: duckdb.DuckDBPyConnection, source: str, view: str) -> list[
             f"""
             SELECT 'melderegister:' || k AS unique_id, 'melderegister' AS entity, k AS record_key,
                    familienname, vornamen, geburtsname, geburtsdatum, geschlecht,
-                   strasse, hausnummer, zusatz, plz, ort, addr_key, addr_keys
+                   strasse, hausnummer, zusatz, plz, ort, addr_key, addr_keys, ['melderegister'] AS excl
             FROM (
               SELECT CAST({c("Ordnungsmerkmal")} AS VARCHAR) AS k,
                      {c("Familienname")} AS familienname, {c("Vornamen")} AS vornamen,
@@ -128,7 +128,7 @@ def _entity_sql(con: duckdb.DuckDBPyConnection, source: str, view: str) -> list[
             SELECT 'kindergeld_berechtigter:' || k AS unique_id, 'kindergeld_berechtigter' AS entity,
                    k AS record_key, familienname, vornamen, NULL AS geburtsname, geburtsdatum,
                    NULL AS geschlecht, strasse, hausnummer, zusatz, plz, ort, addr_key,
-                   [addr_key] AS addr_keys
+                   [addr_key] AS addr_keys, ['kg:' || k] AS excl
             FROM (
               SELECT CAST({nr} AS VARCHAR) AS k, {c("Berechtigter_Familienname")} AS familienname,
                      {c("Berechtigter_Vornamen")} AS vornamen,
@@ -144,7 +144,8 @@ def _entity_sql(con: duckdb.DuckDBPyConnection, source: str, view: str) -> list[
             SELECT 'kindergeld_kind:' || k AS unique_id, 'kindergeld_kind' AS entity, k AS record_key,
                    familienname, vornamen, NULL AS geburtsname, geburtsdatum, NULL AS geschlecht,
                    strasse, hausnummer, zusatz, plz, ort, addr_key,
-                   CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys
+                   CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys,
+                   ['kg:' || split_part(k, '/', 1)] AS excl
             FROM (
               SELECT {_key_expr(cols, nr + " || '/' || CAST(" + c("Kind_Nr") + " AS VARCHAR)")} AS k,
                      {c("Kind_Familienname")} AS familienname, {c("Kind_Vornamen")} AS vornamen,
@@ -168,13 +169,20 @@ def _entity_sql(con: duckdb.DuckDBPyConnection, source: str, view: str) -> list[
     if source not in natural:
         raise ValueError(f"unknown person source {source!r}")
     fam, vor, key = natural[source]
+    excl = {
+        "schule": "['schule:' || split_part(k, '/', 1)]",
+        "jobcenter": "['bg:' || split_part(k, '/', 1)]",
+        "seu": f"['seu:' || coalesce(CAST({c('Einschulungsjahr')} AS VARCHAR), '')]",
+    }[source]
     return [
         f"""
         SELECT '{source}:' || k AS unique_id, '{source}' AS entity, k AS record_key, familienname, vornamen,
                NULL AS geburtsname, geburtsdatum, geschlecht, strasse, hausnummer, zusatz, plz, ort,
-               addr_key, CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys
+               addr_key, CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys,
+               {excl} AS excl
         FROM (
           SELECT {_key_expr(cols, key)} AS k, {fam} AS familienname, {vor} AS vornamen,
+                 {c("Einschulungsjahr")} AS Einschulungsjahr,
                  {dob.format(c("Geburtsdatum"))} AS geburtsdatum, {c("Geschlecht")} AS geschlecht, {addr},
                  _addr_key AS addr_key,
                  row_number() OVER (PARTITION BY {_key_expr(cols, key)} ORDER BY {c("_row")} DESC) AS rn
@@ -428,7 +436,7 @@ class LinkageResult:
     n_records: int
     n_pairs_linked: int
     n_persons: int
-    n_rejected_applied: int
+    n_edges_skipped: int
     model: dict[str, Any] = field(repr=False)
 
 
@@ -509,8 +517,8 @@ def link_records(
     pred.drop_table_from_database_and_remove_from_cache()
     n_records, n_persons = con.execute(
         f"SELECT count(*), count(DISTINCT person_id) FROM {link_table}"
-    ).fetchone() or (0, 0)
-    n_linked = con.execute(f"SELECT count(*) FROM {pair_table} WHERE linked").fetchone()
+    ).fetchall()[0]
+    n_linked = con.execute(f"SELECT count(*) FROM {pair_table} WHERE linked").fetchall()[0]
     return LinkageResult(
         records_table=records_table,
         pair_table=pair_table,
@@ -519,7 +527,7 @@ def link_records(
         n_records=int(n_records),
         n_pairs_linked=int(n_linked[0]) if n_linked else 0,
         n_persons=int(n_persons),
-        n_rejected_applied=n_applied,
+        n_edges_skipped=n_applied,
         model=model,
     )
 
@@ -572,8 +580,20 @@ def _cluster(
     threshold: float,
     rejected: list[tuple[str, str]],
 ) -> tuple[dict[str, str], dict[str, float], int]:
-    """Greedy constrained connected components: edges by falling probability; an edge is
-    skipped when it would put two records of a rejected pair into one cluster."""
+    """Constrained connected components.
+
+    Edges at or above ``threshold`` are added by falling probability (union-find). An edge
+    is skipped when it would put into one cluster
+
+    - the two records of a rejected pair, or
+    - two records sharing an exclusivity group (``excl`` column): one Ordnungsmerkmal per
+      person in the Melderegister, distinct Kind_Nr of one Kindergeldnummer, distinct pupils
+      of one school, distinct members of one Bedarfsgemeinschaft. This keeps twins apart
+      even though their records agree on everything but the first name.
+
+    Returns (person_id by unique_id, best accepted edge probability by unique_id, number of
+    skipped edges).
+    """
     if rejected:
         con.register("_rej", pa.table({"a": [p[0] for p in rejected], "b": [p[1] for p in rejected]}))
         con.execute(
@@ -586,12 +606,22 @@ def _cluster(
         f"WHERE match_probability >= {float(threshold)} AND NOT rejected "
         "ORDER BY match_probability DESC, unique_id_l, unique_id_r"
     ).fetchall()
+    cols = [c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()]
+    groups: dict[str, set[str]] = {}
+    if "excl" in cols:
+        for uid, excl in con.execute(
+            f"SELECT unique_id, excl FROM {records_table} WHERE len(excl) > 0 AND unique_id IN "
+            f"(SELECT unique_id_l FROM {pair_table} UNION SELECT unique_id_r FROM {pair_table})"
+        ).fetchall():
+            groups[uid] = set(excl)
+    # rejected pairs become private exclusivity groups
+    for i, (a, b) in enumerate(rejected):
+        groups.setdefault(a, set()).add(f"\x00rej{i}")
+        groups.setdefault(b, set()).add(f"\x00rej{i}")
+
     parent: dict[str, str] = {}
-    members_with_rej: dict[str, set[str]] = {}
-    partners: dict[str, set[str]] = {}
-    for a, b in rejected:
-        partners.setdefault(a, set()).add(b)
-        partners.setdefault(b, set()).add(a)
+    root_groups: dict[str, set[str]] = {}
+    size: dict[str, int] = {}
 
     def find(x: str) -> str:
         root = x
@@ -603,23 +633,24 @@ def _cluster(
 
     accepted: list[tuple[str, str]] = []
     probs: dict[str, float] = {}
-    n_blocked = 0
+    n_skipped = 0
     for a, b, p in edges:
         ra, rb = find(a), find(b)
-        if ra == rb:
-            accepted.append((a, b))
-        else:
-            sa = members_with_rej.get(ra, {a} if a in partners else set())
-            sb = members_with_rej.get(rb, {b} if b in partners else set())
-            if any(find(q) == rb for m in sa for q in partners[m]):
-                n_blocked += 1
+        if ra != rb:
+            ga = root_groups.get(ra, groups.get(a, set()) if ra == a else set())
+            gb = root_groups.get(rb, groups.get(b, set()) if rb == b else set())
+            if ga and gb and not ga.isdisjoint(gb):
+                n_skipped += 1
                 continue
-            if ra < rb:
+            if size.get(ra, 1) > size.get(rb, 1):
                 ra, rb = rb, ra
+                ga, gb = gb, ga
             parent[ra] = rb
-            if sa or sb:
-                members_with_rej[rb] = sa | sb
-            accepted.append((a, b))
+            size[rb] = size.get(ra, 1) + size.get(rb, 1)
+            if ga or gb:
+                root_groups[rb] = ga | gb
+            root_groups.pop(ra, None)
+        accepted.append((a, b))
         probs[a] = max(probs.get(a, 0.0), p)
         probs[b] = max(probs.get(b, 0.0), p)
     if accepted:
@@ -628,15 +659,15 @@ def _cluster(
             f"UPDATE {pair_table} SET linked = TRUE FROM _acc WHERE unique_id_l = l AND unique_id_r = r"
         )
         con.unregister("_acc")
-    clusters: dict[str, list[str]] = {}
-    for x in list(parent) + [u for e in accepted for u in e]:
-        clusters.setdefault(find(x), []).append(x)
+    members: dict[str, list[str]] = {}
+    for x in {u for e in accepted for u in e}:
+        members.setdefault(find(x), []).append(x)
     person_of: dict[str, str] = {}
-    for members in clusters.values():
-        pid = min(members)
-        for m in members:
+    for ms in members.values():
+        pid = min(ms)
+        for m in ms:
             person_of[m] = pid
-    return person_of, probs, n_blocked
+    return person_of, probs, n_skipped
 
 
 def link_persons(
@@ -688,22 +719,24 @@ def explain_pair(
         model if isinstance(model, Mapping) else json.loads(Path(model).read_text(encoding="utf-8"))
     )
     a, b = sorted((uid_l, uid_r))
-    row = con.execute(
+    rows = con.execute(
         f"SELECT * FROM {pair_table} WHERE (unique_id_l = ? AND unique_id_r = ?) "
         "OR (unique_id_l = ? AND unique_id_r = ?)",
         [a, b, b, a],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         return None
+    row = rows[0]
     desc = con.execute(f"SELECT * FROM {pair_table} LIMIT 0").description
     pair = dict(zip([d[0] for d in desc], row, strict=True))
     recs = {}
     for uid in (pair["unique_id_l"], pair["unique_id_r"]):
-        rec = con.execute(
+        found = con.execute(
             f"SELECT {', '.join(_DISPLAY)} FROM {records_table} WHERE unique_id = ?",
             [uid],
-        ).fetchone()
-        recs[uid] = {"unique_id": uid, **dict(zip(_DISPLAY, rec or [None] * len(_DISPLAY), strict=True))}
+        ).fetchall()
+        rec = found[0] if found else (None,) * len(_DISPLAY)
+        recs[uid] = {"unique_id": uid, **dict(zip(_DISPLAY, rec, strict=True))}
     fields = []
     for comp in settings["comparisons"]:
         name = comp["output_column_name"]

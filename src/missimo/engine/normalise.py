@@ -60,10 +60,14 @@ _FOLD_MAP: dict[str, str | int | None] = {**_CYRILLIC, **_SPECIAL}
 _FOLD_TABLE = str.maketrans(_FOLD_MAP)
 
 
+_ROMANIAN_MAP: dict[str, str | int | None] = {"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"}
+_ROMANIAN = str.maketrans(_ROMANIAN_MAP)
+
+
 def unify_romanian(text: str) -> str:
     """NFC text with cedilla ş/ţ (and capitals) replaced by comma-below ș/ț (for display)."""
     text = unicodedata.normalize("NFC", text)
-    return text.translate(str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"}))
+    return text.translate(_ROMANIAN)
 
 
 def fold(text: str | None) -> str:
