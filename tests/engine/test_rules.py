@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from missimo.engine.calendar_nrw import school_days_between
 from missimo.engine.rules import (
     RULES,
+    SQL_MACROS,
     EvaluationResult,
     evaluate,
     hint_id,
@@ -665,3 +669,34 @@ def test_evaluation_is_deterministic_and_leaves_no_temporary_tables_behind() -> 
     assert [(order.index(h.rule), h.primary_ref) for h in first.hints] == sorted(
         (order.index(h.rule), h.primary_ref) for h in first.hints
     )
+
+
+def test_the_result_does_not_depend_on_the_order_of_the_rows_in_the_snapshots() -> None:
+    c = family()
+    c.kindergeld("301FK654321", person="P-K", parent="P-F")
+    c.schule(person="P-S", letzter="2025-11-01")
+    for i in range(6):
+        c.jobcenter(f"12345BG000010{i}", person=f"J{i}", arbeitgeber=VARIANTS[i % 5], einkommen="300.00")
+    forward = run(c)
+    for rows in c.rows.values():
+        rows.reverse()
+    c.person_link.reverse()
+    assert run(c).hints == forward.hints
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)))
+def test_the_sql_schulpflicht_macros_agree_with_the_python_definition(birth: dt.date) -> None:
+    con = _MACRO_CON
+    got = con.execute("SELECT _r_sp_start($b), _r_sp_end($b)", {"b": birth}).fetchall()[0]
+    assert got == schulpflicht_period(birth)
+
+
+def _macro_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for name, body in SQL_MACROS:
+        con.execute(f"CREATE TEMP MACRO {name} {body}")
+    return con
+
+
+_MACRO_CON = _macro_connection()

@@ -170,6 +170,13 @@ def schulpflicht_period(birth: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(start_year, 8, 1), dt.date(end_year, 7, 31)
 
 
+# SQL twins of `schulpflicht_period` (tested to agree) and a list helper.
+SQL_MACROS: tuple[tuple[str, str], ...] = (
+    ("_r_sp_start", "(b) AS make_date(year(b) + 6 + CASE WHEN month(b) <= 9 THEN 0 ELSE 1 END, 8, 1)"),
+    ("_r_sp_end", "(b) AS make_date(year(b) + 18 + CASE WHEN month(b) >= 8 THEN 1 ELSE 0 END, 7, 31)"),
+    ("_r_nonnull", "(l) AS [x FOR x IN l IF x IS NOT NULL]"),
+)
+
 _LEGAL_FORMS = re.compile(
     r"\b("
     r"g\s*m\s*b\s*h(\s*(&|und)\s*co\s*k\s*g)?|mbh|u\s*g(\s*haftungsbeschraenkt)?|haftungsbeschraenkt"
@@ -672,9 +679,8 @@ def _prepare(
         con.execute(f"CREATE OR REPLACE TEMP MACRO {name} {sql}")
         created.append(("MACRO", name))
 
-    macro("_r_sp_start", "(b) AS make_date(year(b) + 6 + CASE WHEN month(b) <= 9 THEN 0 ELSE 1 END, 8, 1)")
-    macro("_r_sp_end", "(b) AS make_date(year(b) + 18 + CASE WHEN month(b) >= 8 THEN 1 ELSE 0 END, 7, 31)")
-    macro("_r_nonnull", "(l) AS [x FOR x IN l IF x IS NOT NULL]")
+    for name, body in SQL_MACROS:
+        macro(name, body)
 
     if "person_link" in available:
         table(
