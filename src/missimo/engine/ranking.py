@@ -79,7 +79,7 @@ def _agency(hint: Hint) -> str:
 
 def _money_key(hint: Hint) -> str:
     """The record whose payment a hint's amount is: the first kindergeld record in the evidence
-    (so KG_OHNE_SCHULE and SEU_NICHT_ERSCHIENEN about one payment count it once), else the primary."""
+    (so KG_OHNE_SCHULE and KG_NACH_ABMELDUNG about one payment count it once), else the primary."""
     for ref in hint.evidence:
         if ref.startswith("kindergeld:"):
             return ref

@@ -469,7 +469,7 @@ WHERE s.in_city AND NOT EXISTS (SELECT 1 FROM _r_reg r WHERE r.person_id = s.per
 WITH kg AS (
   SELECT kind_pid, list_sort(list(ref)) AS refs, sum(Monatsbetrag) AS betrag FROM _r_kg GROUP BY kind_pid)
 SELECT v.ref AS primary_ref, list_concat([v.ref], kg.refs) AS evidence,
-  v.objekt_id, v.adresse, kg.betrag AS amount, [v.person_id] AS person_ids,
+  v.objekt_id, v.adresse, NULL::DECIMAL(12,2) AS amount, [v.person_id] AS person_ids,
   struct_pack(name := v.name, geburtsdatum := v.Geburtsdatum, einschulungsjahr := v.Einschulungsjahr,
     einladungsdatum := v.Einladungsdatum, stichtag := $s, monatsbetrag := kg.betrag) AS facts
 FROM _r_seu v JOIN kg ON kg.kind_pid = v.person_id
