@@ -71,7 +71,22 @@ def _obj(values: list[str] | tuple[str, ...]) -> Arr:
 
 
 _ADJ_STEMS = frozenset(
-    ["Gelsenkirchener", "Bochumer", "Dortmunder", "Recklinghauser", "Castroper", "Eickeler", "Holsterhauser", "Sodinger", "Horsthauser", "Börniger", "Baukauer", "Röhlinghauser", "Koniner", "Cranger"]
+    [
+        "Gelsenkirchener",
+        "Bochumer",
+        "Dortmunder",
+        "Recklinghauser",
+        "Castroper",
+        "Eickeler",
+        "Holsterhauser",
+        "Sodinger",
+        "Horsthauser",
+        "Börniger",
+        "Baukauer",
+        "Röhlinghauser",
+        "Koniner",
+        "Cranger",
+    ]
 )
 
 
@@ -176,8 +191,8 @@ def make_buildings(rng: np.random.Generator, flats_needed: int) -> tuple[Table, 
             "area_known": rng.random(b) >= 0.02,
             "owner": owner,
             "baujahr": baujahr,
-            "east": np.round(east, 2),
-            "north": np.round(north, 2),
+            "east": np.round(np.clip(east, 370_050, 379_950), 2),
+            "north": np.round(np.clip(north, 5_710_050, 5_719_950), 2),
             "problem": np.zeros(b, dtype=bool),
         }
     )
@@ -211,7 +226,7 @@ def make_households(
     origin = rng.choice(len(nm.ORIGINS), n_hh, p=np.array(nm.ORIGIN_SHARES) / sum(nm.ORIGIN_SHARES))
     single_age = rng.choice(SINGLE_AGE, n_hh, p=SINGLE_AGE_P) + rng.random(n_hh)
     couple_age = rng.uniform(22, 88, n_hh)
-    parent_age = rng.uniform(24, 54, n_hh)
+    parent_age = np.maximum(rng.uniform(24, 54, n_hh), min_kid_age_years + 21)
     p_age = np.where(with_kids, parent_age, np.where(htype == COUPLE, couple_age, single_age))
     lo = np.minimum(min_kid_age_years, np.clip(p_age - 19.5, 0.3, max_kid_age_years))
     hi = np.clip(p_age - 19.5, 0.3, max_kid_age_years)

@@ -54,7 +54,11 @@ def month_start(days: np.ndarray) -> np.ndarray:
 
 def month_end(days: np.ndarray) -> np.ndarray:
     d = np.asarray(days, dtype=np.int64)
-    nxt = (d.astype("datetime64[D]").astype("datetime64[M]") + 1).astype("datetime64[D]").astype(np.int64)
+    nxt = (
+        (d.astype("datetime64[D]").astype("datetime64[M]") + np.timedelta64(1, "M"))
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
     return nxt - 1
 
 
