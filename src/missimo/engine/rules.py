@@ -736,7 +736,14 @@ def _prepare(
 
     sex_parts = []
     if "melderegister" in available:
-        table("_r_mr", linked("melderegister", "melderegister", "t._key", ""))
+        table(
+            "_r_mr",
+            "SELECT t._key, t._row, t.Einzugsdatum, t.Auszugsdatum, t.Abmeldegrund, t.Wohnungsstatus, "
+            "t.Geschlecht, coalesce(p.person_id, 'melderegister:' || t._key) AS person_id, a.objekt_id "
+            "FROM melderegister t "
+            "LEFT JOIN _r_pl p ON p.entity = 'melderegister' AND p.record_key = t._key "
+            "LEFT JOIN _r_addr a ON a.addr_key = t._addr_key",
+        )
         table(
             "_r_reg",
             "SELECT * FROM _r_mr WHERE Einzugsdatum <= $s AND (Auszugsdatum IS NULL OR Auszugsdatum > $s)",
