@@ -42,6 +42,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -282,8 +283,8 @@ class _Records:
     encoding: str | None
     delimiter: str | None
     header: list[str]
-    columns: list[list[str]]  # one list per header column, only rows of the right width
-    lines: list[int]  # file row number of each well-formed row
+    columns: list[pl.Series]  # one String Series per header column, only well-formed rows
+    lines: pl.Series  # file row number of each well-formed row
     broken: list[tuple[int, list[str]]]  # (row number, raw values) with a wrong field count
     blank_rows: int
 
@@ -351,6 +352,80 @@ def _detect_delimiter(first_line: str) -> str:
     return best if counts[best] > counts[";"] else ";"
 
 
+def _parse_csv(
+    text: str, delimiter: str, estimate: int, progress: ProgressCallback | None
+) -> tuple[list[list[str]], Sequence[int]]:
+    """All records and the file line where each starts.
+
+    Fast path: read everything with the C parser; if the number of physical lines
+    equals the number of records, no record spans lines and record ``i`` is line
+    ``i + 1``. Otherwise (quoted line breaks) parse again, tracking each start line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    records: list[list[str]] = []
+    while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
+        records.extend(chunk)
+        if progress is not None:
+            progress(len(records), estimate)
+    if reader.line_num == len(records):
+        return records, range(1, len(records) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    starts: list[int] = []
+    prev = 0
+    for _ in reader:
+        starts.append(prev + 1)
+        prev = reader.line_num
+    return records, starts
+
+
+def _split_records(
+    records: list[list[str]], lines_of: Sequence[int]
+) -> tuple[list[str], list[tuple[str, ...]], list[int], list[tuple[int, list[str]]], int]:
+    """Header, well-formed rows as columns, their lines, broken rows, blank-row count.
+
+    Blank records (no value in any field) are skipped; the first non-blank one is the
+    header. Trailing empty header cells are not columns; a row with more fields than
+    the header is well-formed if the surplus fields are all empty.
+    """
+
+    def is_blank(rec: list[str]) -> bool:
+        return not rec or (not rec[0].strip() and not "".join(rec).strip())
+
+    first = 0
+    while first < len(records) and is_blank(records[first]):
+        first += 1
+    if first == len(records):
+        raise ImportRefused("Die Datei ist leer.")
+    header = list(records[first])
+    while header and not header[-1].strip():
+        header.pop()
+    width = len(header)
+    body = range(first + 1, len(records))
+    if all(len(records[i]) == width for i in body) and not any(
+        is_blank(records[i]) for i in body if not records[i][0]
+    ):
+        good = records[first + 1 :]
+        lines = list(lines_of[first + 1 :])
+        broken: list[tuple[int, list[str]]] = []
+        blank = 0
+    else:
+        good, lines, broken, blank = [], [], [], 0
+        for i in body:
+            rec = records[i]
+            if is_blank(rec):
+                blank += 1
+            elif len(rec) == width:
+                good.append(rec)
+                lines.append(lines_of[i])
+            elif len(rec) > width and not "".join(rec[width:]).strip():
+                good.append(rec[:width])
+                lines.append(lines_of[i])
+            else:
+                broken.append((lines_of[i], rec))
+    columns: list[tuple[str, ...]] = list(zip(*good, strict=True)) if good else [() for _ in header]
+    return header, columns, lines, broken, blank
+
+
 def _csv_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
     text, encoding = _decode(raw)
     if not text.strip():
@@ -361,48 +436,146 @@ def _csv_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
     stripped = text.lstrip("\r\n")
     first_line = stripped.split("\n", 1)[0]
     delimiter = _detect_delimiter(first_line)
+    fast = _fast_split(text, encoding, delimiter, progress)
+    if fast is not None:
+        return fast
     estimate = max(1, text.count("\n"))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
-    header: list[str] | None = None
-    columns_rows: list[list[str]] = []
-    lines: list[int] = []
-    broken: list[tuple[int, list[str]]] = []
-    blank = 0
-    width = 0
-    prev = 0
     try:
-        for rec in reader:
-            start = prev + 1
-            prev = reader.line_num
-            if not rec or not any(v.strip() for v in rec):
-                if header is not None:
-                    blank += 1
-                continue
-            if header is None:
-                header = rec
-                # trailing unnamed header columns (a trailing delimiter) are not columns
-                while header and not header[-1].strip():
-                    header.pop()
-                width = len(header)
-                continue
-            n = len(rec)
-            if n == width:
-                columns_rows.append(rec)
-                lines.append(start)
-            elif n > width and not any(v.strip() for v in rec[width:]):
-                columns_rows.append(rec[:width])
-                lines.append(start)
-            else:
-                broken.append((start, rec))
-            if progress is not None and (len(lines) + len(broken)) % PROGRESS_EVERY == 0:
-                progress(len(lines) + len(broken), estimate)
+        records, lines_of = _parse_csv(text, delimiter, estimate, progress)
     except csv.Error as exc:  # pragma: no cover - csv with strict=False hardly raises
-        raise ImportRefused(f"Die CSV-Datei ist in Zeile {prev + 1} nicht lesbar ({exc}).") from exc
-    if header is None:
+        raise ImportRefused(f"Die CSV-Datei ist nicht lesbar ({exc}).") from exc
+    header, columns, lines, broken, blank = _split_records(records, lines_of)
+    del records
+    return _Records(
+        "csv", encoding, delimiter, header, _series(columns), pl.Series(lines, dtype=pl.Int32), broken, blank
+    )
+
+
+def _series(columns: Sequence[Sequence[str]]) -> list[pl.Series]:
+    return [pl.Series(f"__c{i}", col, dtype=pl.String) for i, col in enumerate(columns)]
+
+
+def _fast_split(
+    text: str, encoding: str, delimiter: str, progress: ProgressCallback | None
+) -> _Records | None:
+    """Vectorised split of a CSV: one record per line, split with polars.
+
+    Lines that hold a ``"`` (and the lines a quoted field continues onto, found by
+    quote parity) are cut out in runs and read with the csv module, so quoted fields
+    with ``;`` or line breaks behave exactly as in the slow path. Returns ``None``
+    (the caller then reads the whole file with the csv module) when the header is
+    quoted or most lines are.
+    """
+    if "\n" not in text and "\r" in text:  # old Mac line ends
+        text = text.replace("\r", "\n")
+    lines = pl.Series([text]).str.split("\n").explode().str.strip_suffix("\r")
+    if text.endswith("\n"):
+        lines = lines.head(len(lines) - 1)
+    blank = lines.str.strip_chars(f"{delimiter} \t\u00a0").str.len_bytes() == 0
+    if blank.all():
         raise ImportRefused("Die Datei ist leer.")
-    columns = [list(c) for c in zip(*columns_rows, strict=True)] if columns_rows else [[] for _ in header]
-    del columns_rows
-    return _Records("csv", encoding, delimiter, header, columns, lines, broken, blank)
+    first = int(blank.arg_min() or 0)
+    frame = pl.DataFrame({"line": lines, "blank": blank}).with_row_index("i", offset=1)
+    del lines, blank
+    quotes = pl.col("line").str.count_matches('"', literal=True)
+    odd = (quotes % 2).cast(pl.Int32)
+    d = re.escape(delimiter)
+    field_rx = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
+    well_quoted = pl.col("line").str.contains(f"^{field_rx}(?:{d}{field_rx})*$")
+    frame = frame.with_columns(
+        quotes.alias("q"),
+        (((odd.cum_sum() - odd) % 2 == 1) | ((quotes > 0) & ~well_quoted)).alias("special"),
+    )
+    if frame["special"][first] or frame["special"].sum() * 2 > frame.height:
+        return None
+    header = next(csv.reader([frame["line"][first]], delimiter=delimiter, strict=False))
+    while header and not header[-1].strip():
+        header.pop()
+    width = max(1, len(header))
+    frame = frame.slice(first + 1)
+    # well-quoted lines with exactly the header's number of fields: polars' CSV reader
+    unquoted_count = (
+        pl.col("line").str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(delimiter, literal=True)
+    )
+    is_quoted = ~pl.col("special") & (pl.col("q") > 0)
+    frame = frame.with_columns(
+        (pl.col("special") | (is_quoted & (unquoted_count + 1 != width))).alias("special"),
+    )
+    quoted = frame.filter(~pl.col("special") & (pl.col("q") > 0))
+    special = frame.filter(pl.col("special"))
+    frame = frame.filter(~pl.col("special") & (pl.col("q") == 0))
+    count = pl.col("line").str.count_matches(delimiter, literal=True) + 1
+    parts = pl.col("line").str.splitn(delimiter, width + 1)
+    frame = frame.with_columns(count.alias("n"), parts.alias("parts"))
+    rest = pl.col("parts").struct.field(f"field_{width}")
+    good = (
+        ~pl.col("blank")
+        & (pl.col("n") >= width)
+        & (rest.is_null() | (rest.str.strip_chars(f"{delimiter} \t\u00a0").str.len_bytes() == 0))
+    )
+    frame = frame.with_columns(good.alias("good"))
+    ok = frame.filter(pl.col("good")).select(
+        pl.col("i"),
+        *[
+            pl.col("parts").struct.field(f"field_{j}").fill_null("").alias(f"__c{j}")
+            for j in range(len(header))
+        ],
+    )
+    bad = frame.filter(~pl.col("good") & ~pl.col("blank"))
+    broken = [(int(i), line.split(delimiter)) for i, line in bad.select("i", "line").iter_rows()]
+    n_blank = int(frame["blank"].sum())
+    if quoted.height:
+        names = [f"__c{j}" for j in range(len(header))]
+        parsed = pl.read_csv(
+            io.BytesIO("\n".join(quoted["line"].to_list()).encode("utf-8")),
+            has_header=False,
+            separator=delimiter,
+            quote_char='"',
+            infer_schema=False,
+            new_columns=names,
+            raise_if_empty=False,
+        )
+        if parsed.height != quoted.height or parsed.width != len(header):
+            return None  # not what the checks above promised: let the csv module decide
+        parsed = parsed.select(pl.col(n).fill_null("") for n in names)
+        ok = pl.concat([ok, parsed.insert_column(0, quoted["i"])]).sort("i")
+    if special.height:
+        # runs of consecutive special lines, each read with the csv module
+        # the runs end outside quotes, so they can be read as one text; line k of that
+        # text is file line special_i[k]
+        special_i = special["i"].to_list()
+        reader = csv.reader(
+            io.StringIO("\n".join(special["line"].to_list()), newline=""), delimiter=delimiter, strict=False
+        )
+        records: list[list[str]] = []
+        starts: list[int] = []
+        prev = 0
+        for rec in reader:
+            records.append(rec)
+            starts.append(special_i[min(prev, len(special_i) - 1)])
+            prev = reader.line_num
+        extra_rows: list[list[str]] = []
+        extra_lines: list[int] = []
+        for line_no, rec in zip(starts, records, strict=True):
+            if not rec or not "".join(rec).strip():
+                n_blank += 1
+            elif len(rec) == width or (len(rec) > width and not "".join(rec[width:]).strip()):
+                extra_rows.append(rec[:width])
+                extra_lines.append(line_no)
+            else:
+                broken.append((line_no, rec))
+        if extra_rows:
+            cols = list(zip(*extra_rows, strict=True))
+            more = pl.DataFrame(
+                {"i": pl.Series(extra_lines, dtype=ok["i"].dtype)}
+                | {f"__c{j}": pl.Series(cols[j], dtype=pl.String) for j in range(len(header))}
+            )
+            ok = pl.concat([ok, more]).sort("i")
+        broken.sort()
+    columns = [ok[f"__c{j}"] for j in range(len(header))]
+    if progress is not None:
+        progress(ok.height + len(broken), ok.height + len(broken))
+    return _Records("csv", encoding, delimiter, header, columns, ok["i"].cast(pl.Int32), broken, n_blank)
 
 
 def _cell_text(value: object) -> str:
@@ -467,8 +640,10 @@ def _xlsx_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
             progress(len(lines) + len(broken), estimate)
     if header is None:
         raise ImportRefused("Die Datei ist leer.")
-    columns = [list(c) for c in zip(*columns_rows, strict=True)] if columns_rows else [[] for _ in header]
-    return _Records("xlsx", None, None, header, columns, lines, broken, blank)
+    columns = list(zip(*columns_rows, strict=True)) if columns_rows else [() for _ in header]
+    return _Records(
+        "xlsx", None, None, header, _series(columns), pl.Series(lines, dtype=pl.Int32), broken, blank
+    )
 
 
 # --- header -> contract fields -----------------------------------------------------------
@@ -527,24 +702,20 @@ def _missing_message(layout: SourceLayout, header: Sequence[str], missing: list[
 
 # --- vectorised validation ---------------------------------------------------------------
 
-_DE_DATE = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"
-_ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})$"
-_MONTH_DE = r"^(\d{1,2})[./](\d{4})$"
-_MONTH_ISO = r"^(\d{4})-(\d{1,2})$"
+_DE_DATE = r"^\d{1,2}\.\d{1,2}\.\d{4}$"
+_DE_DATE10 = r"^\d{2}\.\d{2}\.\d{4}$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_MONTH_DE = r"^\d{1,2}[./]\d{4}$"
+_MONTH_ISO = r"^\d{4}-\d{2}$"
+_ZERO_PART = r"^0{1,2}\.|\.0{1,2}\.|-00(-|$)"
 
 _MSG_REQUIRED = "Pflichtfeld ist leer"
 _MSG_TOO_LONG = f"Wert ist zu lang (mehr als {MAX_FIELD_CHARS} Zeichen)"
 
 
-def _iso_text(c: pl.Expr) -> pl.Expr:
-    """TT.MM.JJJJ or JJJJ-MM-TT -> 'JJJJ-M-T' text (not yet validated); else NULL."""
-    return (
-        pl.when(c.str.contains(_DE_DATE))
-        .then(c.str.replace(_DE_DATE, "${3}-${2}-${1}"))
-        .when(c.str.contains(_ISO_DATE))
-        .then(c)
-        .otherwise(None)
-    )
+def _full_date(c: pl.Expr) -> pl.Expr:
+    """TT.MM.JJJJ or JJJJ-MM-TT -> DATE; NULL when malformed or impossible (31.02.)."""
+    return pl.coalesce(c.str.to_date("%d.%m.%Y", strict=False), c.str.to_date("%Y-%m-%d", strict=False))
 
 
 def _year_ok(d: pl.Expr) -> pl.Expr:
@@ -552,48 +723,58 @@ def _year_ok(d: pl.Expr) -> pl.Expr:
 
 
 def _date_exprs(c: pl.Expr, kind: FieldType) -> tuple[pl.Expr, list[tuple[pl.Expr, str]]]:
-    """Typed value and (condition, message) pairs for the date-like field types."""
-    iso = _iso_text(c)
-    full = iso.str.to_date("%Y-%m-%d", strict=False)
-    has_zero = iso.str.contains(r"-0{1,2}(-|$)")
-    fmt_msg = "Kein gültiges Datum (erwartet TT.MM.JJJJ)"
+    """Typed value and (condition, message) pairs for the date-like field types.
+
+    Only cheap, vectorised operations (anchored ``contains``, ``to_date``, fixed
+    slices) are used: this runs over every row of the biggest files.
+    """
+    form_ok = c.str.contains(_DE_DATE) | c.str.contains(_ISO_DATE)
+    full = _full_date(c)
     if kind is FieldType.DATE:
         typed = pl.when(_year_ok(full)).then(full).otherwise(None)
         errs = [
-            (iso.is_null(), fmt_msg),
-            (has_zero, "Tag oder Monat 00 ist hier nicht zulässig"),
+            (~form_ok, "Kein gültiges Datum (erwartet TT.MM.JJJJ)"),
+            (c.str.contains(_ZERO_PART), "Tag oder Monat 00 ist hier nicht zulässig"),
             (full.is_null(), "Dieses Datum gibt es nicht"),
             (~_year_ok(full), f"Jahr außerhalb {MIN_YEAR}–{MAX_YEAR}"),
         ]
         return typed, errs
     if kind is FieldType.PARTIAL_DATE:
-        y = iso.str.extract(_ISO_DATE, 1)
-        m = iso.str.extract(_ISO_DATE, 2).cast(pl.Int32)
-        d = iso.str.extract(_ISO_DATE, 3).cast(pl.Int32)
-        partial_ok = ((m == 0) & (d == 0)) | (m.is_between(1, 12) & (d == 0))
-        year_ok = y.cast(pl.Int32).is_between(MIN_YEAR, MAX_YEAR)
-        text = pl.concat_str(
-            y, pl.lit("-"), m.cast(pl.String).str.zfill(2), pl.lit("-"), d.cast(pl.String).str.zfill(2)
+        de10 = c.str.contains(_DE_DATE10)
+        y = pl.when(de10).then(c.str.slice(6, 4)).otherwise(c.str.slice(0, 4))
+        m = pl.when(de10).then(c.str.slice(3, 2)).otherwise(c.str.slice(5, 2))
+        d = pl.when(de10).then(c.str.slice(0, 2)).otherwise(c.str.slice(8, 2))
+        partial_ok = (
+            (de10 | c.str.contains(_ISO_DATE))
+            & (d == "00")
+            & ((m == "00") | m.is_between(pl.lit("01"), pl.lit("12")))
         )
-        ok = (full.is_not_null() | partial_ok) & year_ok
-        typed = pl.when(ok).then(text).otherwise(None)
+        year_ok = (
+            pl.when(full.is_not_null())
+            .then(_year_ok(full))
+            .otherwise(y.is_between(pl.lit(str(MIN_YEAR)), pl.lit(str(MAX_YEAR))))
+        )
+        text = (
+            pl.when(full.is_not_null())
+            .then(full.dt.strftime("%Y-%m-%d"))
+            .otherwise(pl.concat_str(y, pl.lit("-"), m, pl.lit("-"), d))
+        )
+        typed = pl.when((full.is_not_null() | partial_ok) & year_ok).then(text).otherwise(None)
         errs = [
-            (iso.is_null(), "Kein gültiges Datum (erwartet TT.MM.JJJJ, 00 für unbekannten Tag/Monat)"),
+            (~form_ok, "Kein gültiges Datum (erwartet TT.MM.JJJJ, 00 für unbekannten Tag/Monat)"),
             (full.is_null() & ~partial_ok, "Dieses Datum gibt es nicht"),
             (~year_ok, f"Jahr außerhalb {MIN_YEAR}–{MAX_YEAR}"),
         ]
         return typed, errs
     # months: TT.MM.JJJJ, JJJJ-MM-TT, MM.JJJJ, MM/JJJJ, JJJJ-MM
-    month_text = (
-        pl.when(c.str.contains(_MONTH_DE))
-        .then(c.str.replace(_MONTH_DE, "${2}-${1}-1"))
-        .when(c.str.contains(_MONTH_ISO))
-        .then(pl.concat_str(c, pl.lit("-1")))
-        .otherwise(None)
+    month = pl.coalesce(
+        pl.concat_str(pl.lit("01."), c.str.replace("/", ".", literal=True)).str.to_date(
+            "%d.%m.%Y", strict=False
+        ),
+        pl.concat_str(c, pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False),
     )
-    month = month_text.str.to_date("%Y-%m-%d", strict=False)
-    any_form = iso.is_not_null() | month_text.is_not_null()
-    value = pl.coalesce(full, month)
+    any_form = form_ok | c.str.contains(_MONTH_DE) | c.str.contains(_MONTH_ISO)
+    value = pl.when(form_ok).then(full).otherwise(month)
     value = value.dt.month_start() if kind is FieldType.MONTH_START else value.dt.month_end()
     typed = pl.when(_year_ok(value)).then(value).otherwise(None)
     errs = [
@@ -666,10 +847,10 @@ def _number_exprs(
         rng = f"{_fmt_num(lo_v)} bis {_fmt_num(hi_v)}" if lo is not None and hi is not None else ""
         msg = f"Wert außerhalb des zulässigen Bereichs ({rng})" if rng else "Wert darf nicht negativ sein"
         errs.append((~value.is_between(lo_v, hi_v), msg))
-    if f_type is FieldType.DECIMAL:
-        typed = num.cast(final_type, strict=False)
-    else:
-        typed = value.cast(final_type, strict=False)
+    # the typed value is NULL exactly when one of the conditions holds
+    ok = ~pl.any_horizontal([cond.fill_null(True) for cond, _ in errs])
+    source = num if f_type is FieldType.DECIMAL else value
+    typed = pl.when(ok).then(source.cast(final_type, strict=False)).otherwise(None)
     return typed, errs
 
 
@@ -677,23 +858,31 @@ def _fmt_num(v: float) -> str:
     return f"{v:,.0f}".replace(",", ".") if v == int(v) else str(v).replace(".", ",")
 
 
-def _field_exprs(layout: SourceLayout, name: str) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, error message or NULL) for one field, on the cleaned text column."""
+def _field_exprs(layout: SourceLayout, name: str, src: str) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, error message) for one field, reading the cleaned text column ``src``.
+
+    The typed value is NULL exactly when the text is empty or invalid, so whether a row
+    is valid can be decided from the typed columns alone (cheap, over all rows); the
+    message expression is then evaluated only over the rows that are invalid.
+    """
     f = layout.field(name)
-    c = pl.col(name)
-    conds: list[tuple[pl.Expr, str]] = [(c.str.len_chars() > MAX_FIELD_CHARS, _MSG_TOO_LONG)]
+    c = pl.col(src)
+    short = c.str.len_chars() <= MAX_FIELD_CHARS
+    conds: list[tuple[pl.Expr, str]] = [(~short, _MSG_TOO_LONG)]
     typed: pl.Expr
     if f.type is FieldType.TEXT:
         v = c
         if f.upper:
             v = v.str.replace_all(r"\s+", "").str.to_uppercase()
         if f.choices:
-            v = v.str.replace_all(r"\s+", " ").str.to_lowercase()
-            v = v.replace_strict([x.lower() for x in f.choices], list(f.choices), default=None)
+            v = v.str.to_lowercase().replace_strict(
+                [x.lower() for x in f.choices], list(f.choices), default=None
+            )
             conds.append((v.is_null(), f"Ungültiger Wert (erlaubt: {', '.join(f.choices)})"))
         if f.pattern:
             ok = v.str.contains(f"^(?:{f.pattern})$")
             conds.append((~ok, f"Ungültiges Format (erwartet: {f.format_hint or f.pattern})"))
+            v = pl.when(ok).then(v).otherwise(None)
         typed = v
     elif f.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.DOUBLE):
         typed, errs = _number_exprs(c, f.type, f.min_value, f.max_value)
@@ -701,13 +890,45 @@ def _field_exprs(layout: SourceLayout, name: str) -> tuple[pl.Expr, pl.Expr]:
     else:
         typed, errs = _date_exprs(c, f.type)
         conds.extend(errs)
+    typed = pl.when(short).then(typed).otherwise(None)
     # first matching condition wins; conditions only apply to non-empty values
-    err: pl.Expr = pl.lit(None, dtype=pl.String)
+    err: pl.Expr = pl.lit("Ungültiger Wert")
     for cond, msg in reversed(conds):
         err = pl.when(cond.fill_null(True)).then(pl.lit(msg)).otherwise(err)
     err = pl.when(c.is_null()).then(pl.lit(_MSG_REQUIRED if f.required else None)).otherwise(err)
-    typed = pl.when(err.is_null()).then(typed).otherwise(None)
+    err = pl.when(c.is_not_null() & typed.is_not_null()).then(pl.lit(None, dtype=pl.String)).otherwise(err)
     return typed, err
+
+
+def _is_plain(layout: SourceLayout, name: str) -> bool:
+    f = layout.field(name)
+    return f.type is FieldType.TEXT and not (f.choices or f.pattern or f.upper)
+
+
+def _duplicate_messages(layout: SourceLayout, dups: pl.DataFrame, bad: pl.DataFrame) -> pl.Series:
+    """``__dupmsg`` for the rows of ``bad``: which rows share the duplicate key."""
+    keys = list(layout.duplicate_key)
+    if not dups.height:
+        return pl.Series("__dupmsg", [None] * bad.height, dtype=pl.String)
+    groups = dups.group_by(keys).agg(
+        pl.col("_row").sort().head(5).cast(pl.String).str.join(", ").alias("__rows"), pl.len().alias("__n")
+    )
+    label = " und ".join(layout.field(k).label for k in keys)
+    verb = "kommen" if len(keys) > 1 else "kommt"
+    msg = pl.concat_str(
+        pl.lit(f"{label} {verb} mehrfach in der Datei vor (Zeilen "),
+        pl.col("__rows"),
+        pl.when(pl.col("__n") > 5).then(pl.lit(", …")).otherwise(pl.lit("")),
+        pl.lit(")"),
+    )
+    joined = bad.select("_idx", *keys, "__dup").join(
+        groups.select(*keys, msg.alias("__dupmsg")),
+        on=keys,
+        how="left",
+        nulls_equal=False,
+        maintain_order="left",
+    )
+    return joined.select(pl.when(pl.col("__dup")).then(pl.col("__dupmsg"))).to_series().alias("__dupmsg")
 
 
 def read_source(
@@ -746,8 +967,7 @@ def read_source(
 
     # all-string frame of the contract fields (missing optional -> NULL), cleaned
     # every original column as a string Series (raw values are needed for the report)
-    raw_cols_all = [pl.Series(f"__c{i}", col, dtype=pl.String) for i, col in enumerate(rec.columns)]
-    rec.columns = []
+    raw_cols_all = rec.columns
     by_field = {target: i for i, target in column_map.items()}
     cols: dict[str, pl.Series] = {}
     for name in layout.field_names:
@@ -756,62 +976,50 @@ def read_source(
         else:
             cols[name] = pl.Series(name, [None] * n_ok, dtype=pl.String)
     frame = pl.DataFrame(cols, height=n_ok).with_columns(
-        pl.Series("_row", rec.lines, dtype=pl.Int32), pl.int_range(pl.len(), dtype=pl.Int32).alias("_idx")
+        rec.lines.alias("_row"), pl.int_range(pl.len(), dtype=pl.Int32).alias("_idx")
     )
-    cleaned = frame.with_columns(
-        [
-            pl.col(n).str.strip_chars().pipe(lambda e: pl.when(e.str.len_chars() > 0).then(e).otherwise(None))
-            for n in layout.field_names
-        ]
+    # phase 1, over all rows: cleaned text (stripped, empty -> NULL) and typed values
+    names = layout.field_names
+    cleaned = frame.lazy().select(
+        pl.col("_idx"),
+        pl.col("_row"),
+        *[
+            pl.col(n)
+            .str.strip_chars()
+            .pipe(lambda e: pl.when(e.str.len_chars() > 0).then(e))
+            .alias(f"__s_{n}")
+            for n in names
+        ],
     )
-    typed_exprs: list[pl.Expr] = []
-    err_exprs: list[pl.Expr] = []
-    err_cols: list[tuple[str, str]] = []  # (error column, field name)
-    for n in layout.field_names:
-        t, e = _field_exprs(layout, n)
-        typed_exprs.append(t.alias(n))
-        err_exprs.append(e.alias(f"__err_{n}"))
-        err_cols.append((f"__err_{n}", n))
-    typed = cleaned.lazy().select(pl.col("_idx"), pl.col("_row"), *typed_exprs, *err_exprs).collect()
-
-    # row checks (on typed values) and duplicate keys
-    check_exprs = []
-    for j, chk in enumerate(layout.checks):
-        check_exprs.append(chk.error_expr().alias(f"__chk_{j}"))
-        err_cols.append((f"__chk_{j}", chk.column))
+    exprs = {n: _field_exprs(layout, n, f"__s_{n}") for n in names}
+    cleaned_df = cleaned.collect()
+    # Parsing runs once per distinct value (dates, codes and amounts repeat a lot) and
+    # is joined back; plain text fields are only checked for length, over all rows.
+    plain = [n for n in names if _is_plain(layout, n)]
+    typed_lf = cleaned_df.lazy().with_columns(*[exprs[n][0].alias(n) for n in plain])
+    for n in names:
+        if n in plain:
+            continue
+        src = f"__s_{n}"
+        distinct = cleaned_df.lazy().select(pl.col(src).unique().drop_nulls())
+        distinct = distinct.with_columns(exprs[n][0].alias(n))
+        typed_lf = typed_lf.join(distinct, on=src, how="left", maintain_order="left")
+    typed = typed_lf.collect()
+    del cleaned_df
     keys = list(layout.duplicate_key)
     key_ok = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    typed = typed.with_columns(*check_exprs, (key_ok & pl.len().over(keys).gt(1)).alias("__dup"))
-    if typed["__dup"].any():
-        dups = (
-            typed.filter(pl.col("__dup"))
-            .group_by(keys)
-            .agg(pl.col("_row").sort().head(5).cast(pl.String).str.join(", ").alias("__rows"), pl.len())
-        )
-        label = " und ".join(layout.field(k).label for k in keys)
-        verb = "kommen" if len(keys) > 1 else "kommt"
-        dup_msg = pl.concat_str(
-            pl.lit(f"{label} {verb} mehrfach in der Datei vor (Zeilen "),
-            pl.col("__rows"),
-            pl.when(pl.col("len") > 5).then(pl.lit(", …")).otherwise(pl.lit("")),
-            pl.lit(")"),
-        ).alias("__dupmsg")
-        typed = typed.join(dups.select(*keys, dup_msg), on=keys, how="left", nulls_equal=False)
-    else:
-        typed = typed.with_columns(pl.lit(None, dtype=pl.String).alias("__dupmsg"))
-    err_cols.append(("__dupmsg", keys[0]))
-
-    err_names = [e for e, _ in err_cols]
-    has_err = pl.any_horizontal([pl.col(e).is_not_null() for e in err_names])
-    typed = typed.with_columns(has_err.alias("__bad"))
+    invalid = [pl.col(f"__s_{n}").is_not_null() & pl.col(n).is_null() for n in names]
+    missing = [pl.col(f"__s_{n}").is_null() for n in layout.required_fields]
+    checks = [chk.error_expr().is_not_null() for chk in layout.checks]
+    typed = typed.with_columns(
+        (key_ok & pl.len().over(keys).gt(1)).alias("__dup"),
+    ).with_columns(pl.any_horizontal([*invalid, *missing, *checks, pl.col("__dup")]).alias("__bad"))
 
     # accepted rows -> snapshot table
     schema = snapshot_schema(layout)
     key_expr = pl.concat_str([pl.col(k).cast(pl.String) for k in layout.key], separator="/").alias("_key")
-    accepted = (
-        typed.filter(~pl.col("__bad"))
-        .sort("_idx")
-        .select(*[pl.col(n) for n in layout.field_names], pl.col("_row"), key_expr)
+    accepted = typed.filter(~pl.col("__bad")).select(
+        *[pl.col(n) for n in layout.field_names], pl.col("_row"), key_expr
     )
     table = accepted.to_arrow().cast(schema)
 
@@ -819,6 +1027,16 @@ def read_source(
     rejected: list[RejectedRow] = []
     bad = typed.filter(pl.col("__bad")).sort("_idx")
     if bad.height:
+        # phase 2, over the invalid rows only: German messages
+        err_cols: list[tuple[str, str]] = [(f"__err_{n}", n) for n in names]
+        err_cols += [(f"__chk_{j}", chk.column) for j, chk in enumerate(layout.checks)]
+        err_cols.append(("__dupmsg", keys[0]))
+        bad = bad.with_columns(
+            *[e.alias(f"__err_{n}") for n, (_, e) in exprs.items()],
+            *[chk.error_expr().alias(f"__chk_{j}") for j, chk in enumerate(layout.checks)],
+            _duplicate_messages(layout, typed.filter(pl.col("__dup")), bad),
+        )
+        err_names = [e for e, _ in err_cols]
         field_of = dict(err_cols)
         long = (
             bad.select("_idx", "_row", *err_names)
@@ -839,15 +1057,15 @@ def read_source(
         bad_idx = pl.Series(all_raw_idx, dtype=pl.Int64)
         original = [col.gather(bad_idx).to_list() for col in raw_cols_all]
         grouped: dict[int, list[RowError]] = {}
-        rows_of: dict[int, int] = {}
         for idx, row, col, msg in long.select("_idx", "_row", "__col", "__msg").iter_rows():
-            p = idx_pos[idx]
-            value = raw_cols[col][p] or ""
+            value = raw_cols[col][idx_pos[idx]] or ""
             grouped.setdefault(idx, []).append(RowError(row, col, value.strip(), msg))
-            rows_of[idx] = row
+        rows_of = dict(zip(raw_vals["_idx"].to_list(), raw_vals["_row"].to_list(), strict=True))
         for idx in all_raw_idx:
             p = idx_pos[idx]
-            rejected.append(RejectedRow(rows_of[idx], tuple(c[p] for c in original), tuple(grouped[idx])))
+            row = rows_of[idx]
+            errors = grouped.get(idx) or [RowError(row, "", "", "Ungültige Zeile")]  # defensive
+            rejected.append(RejectedRow(row, tuple(c[p] for c in original), tuple(errors)))
     width = len(rec.header)
     sep = rec.delimiter or ";"
     for row, values in rec.broken:
