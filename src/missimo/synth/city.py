@@ -128,6 +128,9 @@ FLAT_SIZES = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30, 48, 80])
 FLAT_P = np.array([0.30, 0.14, 0.08, 0.09, 0.05, 0.10, 0.08, 0.05, 0.04, 0.03, 0.02, 0.012, 0.006, 0.002])
 
 
+_OWNER_KINDS = ("Wohnen", "Immobilien", "Grundbesitz", "Wohnbau", "Haus- und Grund", "Liegenschaften")
+
+
 def make_buildings(rng: np.random.Generator, flats_needed: int) -> tuple[Table, Table]:
     est = int(flats_needed / float((FLAT_SIZES * FLAT_P).sum()) * 1.1) + 20
     flats = rng.choice(FLAT_SIZES, est, p=FLAT_P / FLAT_P.sum())
@@ -159,7 +162,7 @@ def make_buildings(rng: np.random.Generator, flats_needed: int) -> tuple[Table, 
     comp_names = _obj(
         [
             f"{nm.COMPANY_STEMS[i % len(nm.COMPANY_STEMS)]} "
-            f"{['Wohnen', 'Immobilien', 'Grundbesitz', 'Wohnbau', 'Haus- und Grund', 'Liegenschaften'][i % 6]} "
+            f"{_OWNER_KINDS[i % 6]} "
             f"{['GmbH', 'GmbH & Co. KG', 'eG', 'AG', 'UG (haftungsbeschränkt)'][(i // 6) % 5]}"
             + (f" {i // 150 + 1}" if i >= 150 else "")
             for i in range(n_comp)

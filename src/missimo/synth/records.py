@@ -172,7 +172,7 @@ def build_records(w: World, seed: int) -> Records:
             "t_reason": pl.Series(np.where(m_out < NA, m_reason, ""), dtype=pl.String),
             "t_status": pl.Series(m_status, dtype=pl.String),
         }
-    ).sort(["Ordnungsmerkmal", "t_in"])
+    ).sort(["Ordnungsmerkmal", "t_in"], maintain_order=True)
     frames["melderegister"] = mreg.with_columns(t_key=pl.col("Ordnungsmerkmal"))
 
     # ---------------------------------------------------------------- kindergeld
@@ -284,9 +284,7 @@ def build_records(w: World, seed: int) -> Records:
             "t_inland": ~P["abroad"][kk],
         }
     )
-    kg = kg.with_columns(
-        Kind_Nr=pl.col("t_birth").rank("ordinal").over("Kindergeldnummer").cast(pl.String),
-    ).sort(["Kindergeldnummer", "t_birth"])
+    kg = kg.sort(["Kindergeldnummer", "t_birth", "t_p_k"], maintain_order=True)
     kg = kg.with_columns(
         Kind_Nr=pl.int_range(1, pl.len() + 1).over("Kindergeldnummer").cast(pl.String),
     )
@@ -422,16 +420,16 @@ def _schule(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.ndarra
     )
     idx = np.nonzero(cur)[0]
     rows = [
-        dict(
-            p=idx,
-            school=school[idx],
-            klasse=klasse[idx].astype(object),
-            aufn=aufn[idx],
-            entl=entl[idx],
-            la=la[idx],
-            fehl=fehl[idx],
-            stand=stand[idx],
-        )
+        {
+            "p": idx,
+            "school": school[idx],
+            "klasse": klasse[idx].astype(object),
+            "aufn": aufn[idx],
+            "entl": entl[idx],
+            "la": la[idx],
+            "fehl": fehl[idx],
+            "stand": stand[idx],
+        }
     ]
     # previous stage: primary school for secondary pupils who lived here then
     prev = cur & (kind == 1) & (cls >= 5) & (cls <= 10) & (arrival < ymd(e_year + 4, 8, 1))
@@ -443,16 +441,16 @@ def _schule(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.ndarra
     p_la = np.where(p_ent >= w.s - 4000, sdays[np.clip(c_pe - 1, 0, len(sdays) - 1)], NA)
     p_la = np.where(p_la < p_auf, NA, p_la)
     rows.append(
-        dict(
-            p=pidx,
-            school=gs,
-            klasse=np.array(["4" + ch for ch in letter[pidx]], dtype=object),
-            aufn=p_auf,
-            entl=p_ent,
-            la=p_la,
-            fehl=np.zeros(len(pidx), dtype=np.int64),
-            stand=stand[pidx],
-        )
+        {
+            "p": pidx,
+            "school": gs,
+            "klasse": np.array(["4" + ch for ch in letter[pidx]], dtype=object),
+            "aufn": p_auf,
+            "entl": p_ent,
+            "la": p_la,
+            "fehl": np.zeros(len(pidx), dtype=np.int64),
+            "stand": stand[pidx],
+        }
     )
     cat = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     sp = cat["p"]
@@ -521,7 +519,6 @@ def _jobcenter(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.nda
     H, P = w.hh, w.persons
     s = w.s
     hh = P["hh"]
-    n = len(P)
     mode = H["jc"][hh]
     ab = np.maximum(H["jc_start"][hh], P["birth"])
     bis = np.where(mode == JC_CONTINUES, NA, H["jc_end"][hh])
@@ -584,7 +581,7 @@ def _jobcenter(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.nda
             "t_employer": emp,
             "t_income": income,
         }
-    ).sort(["BG_Nummer", "t_order"])
+    ).sort(["BG_Nummer", "t_order", "t_p"], maintain_order=True)
     df = df.with_columns(Person_Nr=pl.int_range(1, pl.len() + 1).over("BG_Nummer").cast(pl.String))
     return df.with_columns(t_key=pl.col("BG_Nummer") + "/" + pl.col("Person_Nr"))
 

@@ -72,10 +72,10 @@ def scenarios(w: World, rec: Records, rt: pl.DataFrame) -> pl.DataFrame:
     )
     joined = per.join(refs, on="person_id", how="left")
     grouped = (
-        joined.group_by(["scenario", "group"], maintain_order=True)
+        joined.group_by(["scenario", "group"])
         .agg(
             person_ids=pl.col("person_id").unique().sort().str.join("|"),
-            objekt_id=pl.col("objekt_id").first(),
+            objekt_id=pl.col("objekt_id").min(),
             records=pl.col("ref").drop_nulls().unique().sort().str.join("|"),
         )
         .with_columns(
@@ -84,6 +84,7 @@ def scenarios(w: World, rec: Records, rt: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.col("records"))
         )
     )
+    grouped = grouped.sort(["scenario", "group"])
     kind = dict.fromkeys(MISUSE_RULES, "misuse") | dict.fromkeys(TRAP_RULES, "trap")
     rules = {k: "|".join(v) for k, v in {**MISUSE_RULES, **TRAP_RULES}.items()}
     grouped = grouped.with_columns(

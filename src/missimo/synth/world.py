@@ -279,8 +279,6 @@ def build_world(residents: int, seed: int, stichtag: dt.date, rates: Rates | Non
     ).astype(object)
 
     # --- planted groups --------------------------------------------------------------
-    problem_flats = flats[problem]
-
     def place(n: int, misuse: bool) -> tuple[np.ndarray, np.ndarray]:
         in_problem = rng.random(n) < (rates.problem_share if misuse else 0.0)
         b = np.where(in_problem, problem[rng.integers(0, len(problem), n)], rng.integers(0, nb, n))
@@ -337,7 +335,7 @@ def build_world(residents: int, seed: int, stichtag: dt.date, rates: Rates | Non
 
     # GEISTERKIND: one or two invented children added to a real family's claim
     H, P, bh = group("GEISTERKIND", count("geisterkinder"), True)
-    ghosts, gp = families(len(H), max_age=15.0)
+    _, gp = families(len(H), max_age=15.0)
     gk = gp.take(np.nonzero(gp["role"] == 2)[0])
     first_kid = np.unique(gk["hh"], return_index=True)[1]
     gk = gk.take(first_kid)
