@@ -46,7 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Match probability at or above which two records are the same person (see docs/benchmarks.md).
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.5
 #: Pairs at or above this probability are stored in ``person_pair`` (for review and explanation).
 STORE_THRESHOLD = 0.05
 #: Cap on the number of pairs used by each EM training session.
@@ -405,14 +405,38 @@ BLOCKING_RULES = [
 ]
 
 
-def model_settings(blocking_rules: Sequence[str] = tuple(BLOCKING_RULES)) -> dict[str, Any]:
-    """The untrained Splink settings of the person model."""
+KENNUNG_COMPARISON: dict[str, Any] = {
+    "output_column_name": "kennung",
+    "comparison_description": "Kennung (z. B. Steuer-ID, wenn eine Quelle sie liefert)",
+    "comparison_levels": [
+        _level("l.kennung IS NULL OR r.kennung IS NULL", "fehlt", null=True),
+        _level("l.kennung = r.kennung", "gleich"),
+        _level("damerau_levenshtein(l.kennung, r.kennung) <= 1", "ein Zeichen abweichend"),
+        _level("ELSE", "verschieden"),
+    ],
+}
+
+
+def model_settings(
+    blocking_rules: Sequence[str] = tuple(BLOCKING_RULES), *, with_kennung: bool = False
+) -> dict[str, Any]:
+    """The untrained Splink settings of the person model.
+
+    ``with_kennung`` adds a comparison (and a blocking rule) on an optional ``kennung``
+    column, an identification number some sources may deliver (none of the contract's
+    reference layouts does; the FEBRL benchmark uses its ``soc_sec_id`` there).
+    """
+    comparisons = _comparisons()
+    rules = list(blocking_rules)
+    if with_kennung:
+        comparisons.append(KENNUNG_COMPARISON)
+        rules.append("l.kennung = r.kennung")
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": 1e-5,
-        "blocking_rules_to_generate_predictions": list(blocking_rules),
-        "comparisons": _comparisons(),
+        "blocking_rules_to_generate_predictions": rules,
+        "comparisons": comparisons,
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
         "additional_columns_to_retain": [],
@@ -489,7 +513,11 @@ def link_records(
         settings: Any = trained_model if isinstance(trained_model, dict) else str(trained_model)
         linker = Linker(sdf, settings, log_level=logging.WARNING)
     else:
-        settings = model_settings(blocking_rules or BLOCKING_RULES)
+        cols = {c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()}
+        with_kennung = "kennung" in cols and bool(
+            con.execute(f"SELECT count(kennung) FROM {records_table}").fetchall()[0][0]
+        )
+        settings = model_settings(blocking_rules or BLOCKING_RULES, with_kennung=with_kennung)
         linker = Linker(sdf, settings, log_level=logging.WARNING)
         _train(linker, em_max_pairs, u_max_pairs, seed)
     model = linker.misc.save_model_to_json(str(model_path) if model_path else None, overwrite=True)
