@@ -15,6 +15,7 @@ from missimo.engine.rules import (
     RULES,
     SQL_MACROS,
     EvaluationResult,
+    employer_keys,
     evaluate,
     hint_id,
     normalise_employer,
@@ -548,13 +549,7 @@ def test_sgb2_nach_abmeldung_does_not_fire_after_a_move_within_germany_or_when_b
 
 # --- ARBEITGEBER_HAEUFUNG ------------------------------------------------------------------
 
-VARIANTS = [
-    "Müller Bau GmbH",
-    "MUELLER-BAU G.m.b.H.",
-    "Müllerbau",
-    "Müller Bau GmbH & Co. KG",
-    " mueller  bau ",
-]
+VARIANTS = ["Müller Bau GmbH", "MUELLER-BAU G.m.b.H.", "Müllerbau GmbH", " mueller  bau  gmbh ", "Müller Bau"]
 
 
 def employer(incomes: list[str], names: list[str] = VARIANTS) -> City:
@@ -566,10 +561,19 @@ def employer(incomes: list[str], names: list[str] = VARIANTS) -> City:
 
 
 def test_employer_names_are_normalised_across_spelling_and_legal_form_variants() -> None:
-    assert {normalise_employer(n) for n in VARIANTS} == {"muellerbau"}
-    assert normalise_employer("Agrar AG") == "agrar"
-    assert normalise_employer("Schmidt Logistik UG (haftungsbeschränkt)") == "schmidtlogistik"
+    assert {normalise_employer(n) for n in VARIANTS[:4]} == {"muellerbau|gmbh"}
+    assert set(employer_keys(VARIANTS).values()) == {"muellerbau|gmbh"}
+    assert normalise_employer("Agrar AG") == "agrar|ag"
+    assert normalise_employer("Schmidt Logistik UG (haftungsbeschränkt)") == "schmidtlogistik|ug"
+    assert normalise_employer("Hansa-Logistik 2 GmbH & Co. KG") == "hansalogistik2|gmbhcokg"
     assert normalise_employer("Meier Reinigung") != normalise_employer("Müller Reinigung")
+
+
+def test_a_different_legal_form_is_a_different_employer() -> None:
+    assert normalise_employer("Brinkmann Bäckerei GmbH") != normalise_employer("Brinkmann Bäckerei e.K.")
+    assert normalise_employer("Müller Bau GmbH") != normalise_employer("Müller Bau GmbH & Co. KG")
+    keys = employer_keys(["Müller Bau GmbH", "Müller Bau OHG", "Müller Bau"])
+    assert len(set(keys.values())) == 3
 
 
 def test_arbeitgeber_haeufung_fires_for_five_minijobbers_at_one_employer_with_the_others_as_evidence() -> (
@@ -597,6 +601,8 @@ def test_arbeitgeber_haeufung_keeps_the_minijob_limit_inclusive_and_excludes_zer
 
 def test_arbeitgeber_haeufung_does_not_merge_different_employers() -> None:
     names = ["Müller Bau GmbH", "Müller Bau GmbH", "Müller Bau GmbH", "Müller Bau GmbH", "Meier Bau GmbH"]
+    assert refs(run(employer(["100.00"] * 5, names)), "ARBEITGEBER_HAEUFUNG") == []
+    names = ["Brinkmann Bäckerei GmbH"] * 4 + ["Brinkmann Bäckerei e.K."]
     assert refs(run(employer(["100.00"] * 5, names)), "ARBEITGEBER_HAEUFUNG") == []
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "Rule",
     "RuleStatus",
     "Setting",
+    "employer_keys",
     "evaluate",
     "hint_id",
     "normalise_employer",
@@ -177,26 +178,89 @@ SQL_MACROS: tuple[tuple[str, str], ...] = (
     ("_r_nonnull", "(l) AS [x FOR x IN l IF x IS NOT NULL]"),
 )
 
-_LEGAL_FORMS = re.compile(
-    r"\b("
-    r"g\s*m\s*b\s*h(\s*(&|und)\s*co\s*k\s*g)?|mbh|u\s*g(\s*haftungsbeschraenkt)?|haftungsbeschraenkt"
-    r"|e\s*k|e\s*kfr|e\s*kfm|e\s*v|k\s*g\s*a\s*a|o\s*h\s*g|k\s*g|a\s*g|g\s*b\s*r|s\s*e|ltd|limited|inc"
-    r"|s\s*r\s*l|s\s*a|inh|inhaber(in)?|&\s*co|und\s*co|co"
-    r")\b"
+
+def _spaced(form: str) -> str:
+    """``gmbh`` -> a pattern for ``gmbh``, ``g m b h`` (folded ``G.m.b.H.``)."""
+    return r"\s*".join(re.escape(ch) for ch in form.replace(" ", ""))
+
+
+# Legal forms at the end of an employer name (folded, punctuation already blanks), longest
+# first, each with its canonical token. The legal form is part of the employer's identity:
+# "Brinkmann Bäckerei GmbH" and "Brinkmann Bäckerei e.K." are two different employers.
+_LEGAL_FORM_TOKENS: tuple[tuple[str, str], ...] = (
+    ("gmbh und co kg", "gmbhcokg"),
+    ("gmbh co kg", "gmbhcokg"),
+    ("ag und co kg", "agcokg"),
+    ("ag co kg", "agcokg"),
+    ("ug haftungsbeschraenkt", "ug"),
+    ("haftungsbeschraenkt", "ug"),
+    ("gmbh", "gmbh"),
+    ("mbh", "gmbh"),
+    ("kgaa", "kgaa"),
+    ("ekfm", "ek"),
+    ("ekfr", "ek"),
+    ("ek", "ek"),
+    ("ev", "ev"),
+    ("ohg", "ohg"),
+    ("gbr", "gbr"),
+    ("kg", "kg"),
+    ("ag", "ag"),
+    ("ug", "ug"),
+    ("se", "se"),
+    ("ltd", "ltd"),
+    ("limited", "ltd"),
+    ("srl", "srl"),
+    ("inc", "inc"),
+)
+_LEGAL_FORM_END = re.compile(
+    r"(?:^|[\s-])("
+    + "|".join(f"(?P<f{i}>{_spaced(f)})" for i, (f, _) in enumerate(_LEGAL_FORM_TOKENS))
+    + r")\s*$"
 )
 
 
-def normalise_employer(name: str | None) -> str:
-    """Employer key: folded (umlauts, diacritics, case), legal forms and punctuation removed.
-
-    ``Müller Bau GmbH``, ``MUELLER-BAU G.m.b.H.`` and ``Müllerbau`` give ``muellerbau``.
-    """
+def _employer_parts(name: str | None) -> tuple[str, str]:
+    """(stem, legal form token): ``MUELLER-BAU G.m.b.H.`` -> (``muellerbau``, ``gmbh``)."""
     from missimo.engine.normalise import fold
 
-    text = fold(name or "")
-    text = re.sub(r"[^a-z0-9&]+", " ", text)
-    text = _LEGAL_FORMS.sub(" ", text)
-    return re.sub(r"[^a-z0-9]+", "", text)
+    text = re.sub(r"[^a-z0-9-]+", " ", fold(name or "")).strip()
+    legal = ""
+    match = _LEGAL_FORM_END.search(text)
+    if match:
+        group = next(k for k, v in match.groupdict().items() if v is not None)
+        legal = _LEGAL_FORM_TOKENS[int(group[1:])][1]
+        text = text[: match.start()]
+    return re.sub(r"[^a-z0-9]+", "", text), legal
+
+
+def normalise_employer(name: str | None) -> str:
+    """Employer key ``stem|legal form``: case, umlauts, diacritics, blanks, hyphens and dots
+    do not matter, the legal form does (canonical: ``G.m.b.H.`` = ``GmbH``).
+
+    ``Müller Bau GmbH``, ``MUELLER-BAU G.m.b.H.`` and ``Müllerbau GmbH`` give ``muellerbau|gmbh``;
+    ``Müller Bau e.K.`` gives ``muellerbau|ek``.
+    """
+    stem, legal = _employer_parts(name)
+    return f"{stem}|{legal}" if stem else ""
+
+
+def employer_keys(names: Iterable[str]) -> dict[str, str]:
+    """Key of each employer name; a name without legal form joins the one employer with the
+    same stem if exactly one legal form occurs for that stem (``Müller Bau`` = ``Müller Bau GmbH``)."""
+    parts = {n: _employer_parts(n) for n in names}
+    forms: dict[str, set[str]] = {}
+    for stem, legal in parts.values():
+        if stem and legal:
+            forms.setdefault(stem, set()).add(legal)
+    keys = {}
+    for name, (stem, legal) in parts.items():
+        if not stem:
+            keys[name] = ""
+            continue
+        if not legal and len(forms.get(stem, ())) == 1:
+            legal = next(iter(forms[stem]))
+        keys[name] = f"{stem}|{legal}"
+    return keys
 
 
 def hint_id(rule: str, primary_ref: str) -> str:
@@ -823,10 +887,11 @@ def _prepare_employers(con: duckdb.DuckDBPyConnection) -> None:
             "SELECT DISTINCT Arbeitgeber FROM _r_jc WHERE Arbeitgeber IS NOT NULL"
         ).fetchall()
     )
+    keys = employer_keys(names)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _r_emp AS "
         "SELECT unnest($names::VARCHAR[]) AS arbeitgeber, unnest($norms::VARCHAR[]) AS norm",
-        {"names": names, "norms": [normalise_employer(n) for n in names]},
+        {"names": names, "norms": [keys[n] for n in names]},
     )
 
 
