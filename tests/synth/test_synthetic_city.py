@@ -224,3 +224,47 @@ def test_cli_main_writes_the_city_and_returns_zero(tmp_path: Path, capsys: pytes
 def test_cli_main_refuses_a_stichtag_outside_the_holiday_calendar(tmp_path: Path) -> None:
     argv = ["--residents", "1000", "--stichtag", "2031-01-01", "--out", str(tmp_path)]
     assert cli_main(argv) == 2
+
+
+@pytest.mark.parametrize("stichtag", ["2024-03-01", "2025-08-10", "2025-10-31", "2027-06-30"])
+def test_scenarios_hold_on_any_stichtag_including_holidays_and_month_ends(
+    tmp_path: Path, stichtag: str
+) -> None:
+    generate(4_000, 9, stichtag, tmp_path)
+    sc, by_ref = _fired(tmp_path)
+    for row in sc.iter_rows(named=True):
+        fired = set().union(*(by_ref.get(r, set()) for r in row["records"].split("|")))
+        assert bool(fired & set(row["rules"].split("|"))) == (row["hint_expected"] == "ja"), row
+
+
+def test_nationality_mix_of_planted_misuse_matches_the_population(city: Path) -> None:
+    rt = read(city / "truth" / "records.csv").filter(pl.col("source") == "melderegister")
+    mreg = read(city / "melderegister.csv").with_row_index("i")
+    nat = mreg.select("Ordnungsmerkmal", "Staatsangehoerigkeit").unique("Ordnungsmerkmal")
+    pid = rt.select(Ordnungsmerkmal=pl.col("key"), person_id=pl.col("person_id")).unique("Ordnungsmerkmal")
+    people = nat.join(pid, on="Ordnungsmerkmal")
+    sc = read(city / "truth" / "scenarios.csv").filter(pl.col("kind") == "misuse")
+    planted = set("|".join(sc["person_ids"]).split("|"))
+    share_all = (people["Staatsangehoerigkeit"] != "DE").mean()
+    share_planted = (
+        people.filter(pl.col("person_id").is_in(list(planted)))["Staatsangehoerigkeit"] != "DE"
+    ).mean()
+    assert abs(share_planted - share_all) < 0.12
+
+
+def test_cli_main_lets_an_operator_change_a_scenario_rate(tmp_path: Path) -> None:
+    argv = [
+        "--residents",
+        "1000",
+        "--stichtag",
+        STICHTAG,
+        "--out",
+        str(tmp_path),
+        "--rate",
+        "geisterkinder=500",
+    ]
+    assert cli_main(argv) == 0
+    sc = read(tmp_path / "truth" / "scenarios.csv")
+    assert sc.filter(pl.col("scenario") == "GEISTERKIND").height == 5
+    with pytest.raises(SystemExit):
+        cli_main([*argv[:-1], "gibtesnicht=1"])

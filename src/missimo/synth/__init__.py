@@ -135,13 +135,37 @@ def cli_main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--encoding", choices=("utf-8", "cp1252"), default="utf-8", help="Zeichenkodierung der CSV-Exporte"
     )
+    parser.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="NAME=WERT",
+        help="Rate eines Szenarios je 100.000 Einwohner ändern, z. B. ausland_familien=120 "
+        "(mehrfach möglich)",
+    )
     args = parser.parse_args(argv)
+    changes: dict[str, float] = {}
+    known = {f.name for f in dataclasses.fields(Rates)}
+    for item in args.rate:
+        name, _, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if name not in known or number < 0:
+            parser.error(
+                f"--rate {item!r}: unbekanntes Szenario oder ungültiger Wert "
+                f"(bekannt: {', '.join(sorted(known))})"
+            )
+        changes[name] = number
     try:
         stichtag = dt.date.fromisoformat(args.stichtag)
     except ValueError:
         parser.error(f"Stichtag {args.stichtag!r} ist kein Datum im Format JJJJ-MM-TT")
     try:
-        counts = generate(args.residents, args.seed, stichtag, args.out, args.format, args.encoding)
+        counts = generate(
+            args.residents, args.seed, stichtag, args.out, args.format, args.encoding, Rates(**changes)
+        )
     except ValueError as exc:
         print(f"Fehler: {exc}")
         return 2

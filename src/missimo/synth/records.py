@@ -187,7 +187,10 @@ def build_records(w: World, seed: int) -> Records:
     bis = np.where(age18 & ~P["training"], b18_end, NA)
     left = H["left"][hh]
     mode = H["kg"][hh]
-    bis = np.where((mode == KG_NORMAL) & (left < NA), np.minimum(bis, month_end(left)), bis)
+    # the Familienkasse stops payment with the month of departure (or the month before,
+    # when the departure falls into the Stichtag's month)
+    stop = np.where(month_end(left) >= s, month_start(left) - 1, month_end(left))
+    bis = np.where((mode == KG_NORMAL) & (left < NA), np.minimum(bis, stop), bis)
     born_before_left = (birth < left) | (mode == KG_OUTSIDE)
     ok = kid & born_before_left & (ab <= bis) & (ab <= s)
     kidx = np.nonzero(ok)[0]
@@ -326,7 +329,10 @@ def build_records(w: World, seed: int) -> Records:
             t_in_city=pl.Series(in_city_addr[df["t_addr"].to_numpy()]),
         )
         if name == "schule":
-            df = df.with_columns(t_in_city=pl.col("t_in_city") & (pl.col("Strasse") != ""))
+            df = df.with_columns(
+                t_in_city=pl.col("t_in_city") & ~pl.col("t_addr_empty"),
+                t_objekt=pl.when(pl.col("t_addr_empty")).then(None).otherwise(pl.col("t_objekt")),
+            )
         del o
         frames[name] = df
     return Records(frames=frames, city_plz=city_plz)
@@ -401,6 +407,8 @@ def _schule(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.ndarra
     # ended enrolments: last day present before the end
     c_end = cum[np.clip(np.minimum(entl, s) - first, 0, len(cum) - 1)]
     la = np.where(entl < NA, sdays[np.clip(c_end - 1, 0, len(sdays) - 1)], la)
+    # planted absences (and short sick leaves) refer to a pupil who was at this school before
+    aufn = np.where((P["gap"] >= 0) & (la < aufn), la - 60, aufn)
     la = np.where(la < aufn, NA, la)
     absent_days = np.where(la < NA, cum[stand - first + 1] - cum[np.minimum(la, stand) - first + 1], 0)
     fehl = np.where(rng.random(n) < 0.7, 0, rng.geometric(0.15, n)) + absent_days * 5
