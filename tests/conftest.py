@@ -89,3 +89,28 @@ def _audit_log_append_only_between_flushes(request):
     install_append_only_triggers(connections["audit"])
     yield
     remove_append_only_triggers(connections["audit"])
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    """Background tasks run in-process in tests (the worker is a separate process in production)."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def small_city(tmp_path_factory):
+    """A small synthetic city's six exports (generated once per test session)."""
+    from missimo.synth import generate
+
+    return _small_city(tmp_path_factory, generate)
+
+
+_CITY_CACHE: dict = {}
+
+
+def _small_city(tmp_path_factory, generate):
+    if "dir" not in _CITY_CACHE:
+        out = tmp_path_factory.getbasetemp() / "small-city"
+        generate(residents=2000, seed=11, stichtag="2026-09-15", out_dir=out)
+        _CITY_CACHE["dir"] = out
+    return _CITY_CACHE["dir"]

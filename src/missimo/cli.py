@@ -52,8 +52,9 @@ def _serve(host: str, port: int, workers: int, threads: int, *, with_worker: boo
     processes = []
     if with_worker:
         processes.append(
-            subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "missimo.cli", "manage", "db_worker", "--queue-name", "default"], env=env
+            subprocess.Popen(
+                [sys.executable, "-m", "missimo.cli", "manage", "db_worker", "--queue-name", "default"],
+                env=env,
             )
         )
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -118,6 +119,112 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _serve(args.host, args.port, workers=2, threads=4)
 
 
+SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
+
+
+def _de_int(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def load_mapping_file(path: str) -> dict[str, str]:
+    """A column mapping for a variant layout: JSON ({"Spalte der Datei": "Feld"}) or CSV with two
+    columns (Spalte;Feld)."""
+    import csv
+    import json
+    from pathlib import Path
+
+    text = Path(path).read_text(encoding="utf-8-sig")
+    if text.lstrip().startswith("{"):
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("Die Zuordnungsdatei muss ein JSON-Objekt sein.")
+        return {str(k): str(v) for k, v in data.items()}
+    rows = [
+        row
+        for row in csv.reader(text.splitlines(), delimiter=";")
+        if row and any(cell.strip() for cell in row)
+    ]
+    if rows and [cell.strip().lower() for cell in rows[0][:2]] == ["spalte", "feld"]:
+        rows = rows[1:]
+    if any(len(row) < 2 for row in rows):
+        raise ValueError("Jede Zeile der Zuordnungsdatei braucht zwei Spalten: Spalte;Feld.")
+    return {row[0].strip(): row[1].strip() for row in rows}
+
+
+class _ProgressBar:
+    """Progress on standard error: a live bar on a terminal, a few lines otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last_percent = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = int(100 * done / total) if total else 0
+        if self.tty:
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r{self.label}: [{bar:<25}] {percent:3d} % ({_de_int(done)} Zeilen)")
+            sys.stderr.flush()
+        elif percent // 25 > self.last_percent // 25:
+            sys.stderr.write(f"{self.label}: {percent} % ({_de_int(done)} Zeilen)\n")
+        self.last_percent = percent
+
+    def close(self) -> None:
+        if self.tty and self.last_percent >= 0:
+            sys.stderr.write("\n")
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"Fehler: Die Datei {path} gibt es nicht.", file=sys.stderr)
+        return 2
+    try:
+        mapping = load_mapping_file(args.mapping) if args.mapping else None
+    except (OSError, ValueError) as exc:
+        print(f"Fehler in der Zuordnungsdatei {args.mapping}: {exc}", file=sys.stderr)
+        return 2
+    ensure_database()
+    from missimo.imports import services
+    from missimo.imports.models import ImportStatus
+
+    services.reconcile_interrupted_imports()
+    try:
+        with open(path, "rb") as stream:
+            delivery = services.store_delivery(args.source, stream, path.name, channel="cli", mapping=mapping)
+    except services.DeliveryRefused as refused:
+        print(f"Datei abgelehnt: {refused.message}", file=sys.stderr)
+        return 1
+    bar = _ProgressBar(args.source)
+    delivery = services.process_delivery(delivery.pk, echo=bar)
+    bar.close()
+    if delivery.status in (ImportStatus.REFUSED, ImportStatus.FAILED):
+        print(
+            f"{args.source}: Datei abgelehnt (Lieferung Nr. {delivery.pk}): {delivery.message}",
+            file=sys.stderr,
+        )
+        if delivery.rejected_file:
+            print(f"Abgelehnte Zeilen: {services.data_path(delivery.rejected_file)}", file=sys.stderr)
+        return 1
+    if delivery.status == ImportStatus.UNCHANGED:
+        print(f"{args.source}: {delivery.message}")
+        return 0
+    print(
+        f"{args.source}: {_de_int(delivery.accepted_count)} übernommen, {_de_int(delivery.rejected_count)} abgelehnt "
+        f"(Lieferung Nr. {delivery.pk}, {delivery.encoding}"
+        f"{', Trennzeichen ' + delivery.delimiter if delivery.delimiter else ''})."
+    )
+    for warning in delivery.warnings:
+        print(f"Hinweis: {warning}")
+    if delivery.extra_columns:
+        print(f"Nicht verwendete Spalten: {', '.join(delivery.extra_columns)}")
+    if delivery.rejected_file:
+        print(f"Abgelehnte Zeilen mit Gründen: {services.data_path(delivery.rejected_file)}")
+    return 0
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.audit.services import verify_chain
@@ -153,6 +260,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(handler=_cmd_demo)
+
+    imp = sub.add_parser(
+        "import",
+        help="Export einer Behörde einlesen (ersetzt den Datenstand der Quelle)",
+        description="Liest einen Export ein. Exit 0, wenn die Datei übernommen wurde (auch mit abgelehnten "
+        "Zeilen), sonst nicht 0.",
+    )
+    imp.add_argument("source", choices=SOURCES, metavar="QUELLE", help="eine von: " + ", ".join(SOURCES))
+    imp.add_argument("file", metavar="DATEI", help="CSV- oder XLSX-Datei")
+    imp.add_argument(
+        "--mapping",
+        metavar="ZUORDNUNG",
+        help='Spaltenzuordnung für abweichende Layouts: JSON {"Spalte": "Feld"} oder CSV Spalte;Feld',
+    )
+    imp.set_defaults(handler=_cmd_import)
 
     audit = sub.add_parser("audit", help="Protokoll (Audit-Log) prüfen")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "missimo.accounts",
     "missimo.audit",
     "missimo.web",
+    "missimo.imports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from missimo.accounts.forms import LoginForm
 from missimo.web import views as web_views
@@ -11,7 +11,12 @@ admin.site.site_title = "MISSIMO"
 urlpatterns = [
     path("", web_views.start, name="start"),
     path("barrierefreiheit/", web_views.accessibility, name="accessibility"),
-    path("anmelden/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm), name="login"),
+    path(
+        "anmelden/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("lieferungen/", include("missimo.imports.urls")),
     path("verwaltung/", admin.site.urls),
 ]

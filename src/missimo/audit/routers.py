@@ -36,7 +36,7 @@ class AuditRouter:
         return AUDIT_ALIAS if self._is_audit(model) else None
 
     def allow_relation(self, obj1, obj2, **hints):
-        if self._is_audit(type(obj1)) or self._is_audit(type(obj2)):
+        if self._is_audit(obj1) or self._is_audit(obj2):
             return False
         return None
 

@@ -1,7 +1,28 @@
 from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from missimo import __version__
 
 
+def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
+    """Main navigation: only pages that exist and that this user may open."""
+    if not user.is_authenticated:
+        return []
+    from missimo.imports.services import sources_for
+
+    items = [(_("Start"), reverse("start"))]
+    if sources_for(user):
+        items.append((_("Datenlieferungen"), reverse("imports:list")))
+    if user.is_staff:
+        items.append((_("Benutzerverwaltung"), reverse("admin:index")))
+    return [(label, url, path == url or (url != "/" and path.startswith(url))) for label, url in items]
+
+
 def missimo(request):
-    return {"city_name": settings.CITY_NAME, "missimo_version": __version__}
+    user = getattr(request, "user", None)
+    return {
+        "city_name": settings.CITY_NAME,
+        "missimo_version": __version__,
+        "navigation": _navigation(user, request.path) if user is not None else [],
+    }

@@ -1,0 +1,395 @@
+"""Named operations on deliveries: store a file, import it, replace a source's snapshot atomically.
+
+The engine (`missimo.engine.reader`) reads and validates; this module keeps the record, the files
+in the data directory and the pointer to each source's current snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from missimo.accounts.roles import Role
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.engine import reader
+from missimo.imports.models import (
+    ColumnMapping,
+    Import,
+    ImportRowError,
+    ImportStatus,
+    Source,
+    SourceSnapshot,
+)
+
+log = logging.getLogger(__name__)
+
+# Which roles may deliver which source. The coordination office collects every delivery.
+ROLES_FOR_SOURCE: dict[str, frozenset[Role]] = {
+    Source.MELDEREGISTER: frozenset({Role.KOORDINIERUNG}),
+    Source.KINDERGELD: frozenset({Role.KOORDINIERUNG, Role.FAMILIENKASSE}),
+    Source.SCHULE: frozenset({Role.KOORDINIERUNG, Role.SCHULAMT}),
+    Source.JOBCENTER: frozenset({Role.KOORDINIERUNG, Role.JOBCENTER}),
+    Source.SEU: frozenset({Role.KOORDINIERUNG, Role.GESUNDHEITSAMT}),
+    Source.OBJEKTE: frozenset({Role.KOORDINIERUNG, Role.BAUAUFSICHT}),
+}
+ROW_ERRORS_KEPT = 10_000  # errors kept in the database for display; the file holds all
+SOURCE_FILE_RETENTION_DAYS = 90
+
+
+class DeliveryRefused(Exception):
+    """A delivery cannot even be stored (too large, empty name). One German message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- scope -------------------------------------------------------------------------------
+
+
+def sources_for(user) -> list[str]:
+    """The sources this user may deliver and see deliveries of."""
+    return [source for source, roles in ROLES_FOR_SOURCE.items() if user.has_role(*roles)]
+
+
+def imports_for(user) -> QuerySet[Import]:
+    """Deliveries visible to the user: all of their sources (coordination office: every source)."""
+    return Import.objects.filter(source__in=sources_for(user)).select_related("uploaded_by", "agency")
+
+
+def may_download_rejected(user, delivery: Import) -> bool:
+    """Rejected rows hold personal data: the delivering agency and the coordination office only."""
+    if delivery.source not in sources_for(user):
+        return False
+    return user.has_role(Role.KOORDINIERUNG) or (
+        delivery.agency_id is not None and delivery.agency_id == user.agency_id
+    )
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def data_path(relative: str) -> Path:
+    """Absolute path of a file in the data directory, refusing anything that escapes it."""
+    base = Path(settings.DATA_DIR).resolve()
+    path = (base / relative).resolve()
+    if base not in path.parents:
+        raise ValueError("path outside the data directory")
+    return path
+
+
+def _import_dir(delivery_id: int) -> str:
+    return f"imports/{delivery_id}"
+
+
+def _store(stream: BinaryIO, destination: Path) -> tuple[int, str]:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    limit = settings.UPLOAD_MAX_BYTES
+    with open(destination, "wb") as out:
+        while chunk := stream.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                destination.unlink(missing_ok=True)
+                raise DeliveryRefused(
+                    f"Die Datei ist größer als die zulässigen {limit // (1024 * 1024)} MiB und wurde nicht angenommen."
+                )
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return size, digest.hexdigest()
+
+
+@transaction.atomic
+def store_delivery(
+    source: str,
+    stream: BinaryIO,
+    original_filename: str,
+    *,
+    user=None,
+    channel: str = "web",
+    mapping: dict[str, str] | None = None,
+) -> Import:
+    """Keep the delivered file in the data directory and create its import record (pending)."""
+    if source not in Source.values:
+        raise DeliveryRefused(f"Unbekannte Quelle „{source}“. Erlaubt: {', '.join(Source.values)}.")
+    name = Path(original_filename).name[:255] or "lieferung"
+    delivery = Import.objects.create(
+        source=source,
+        uploaded_by=user if user is not None and user.is_authenticated else None,
+        agency=getattr(user, "agency", None) if user is not None else None,
+        channel=channel,
+        original_filename=name,
+        sha256="",
+        retain_until=(timezone.localdate() + timedelta(days=SOURCE_FILE_RETENTION_DAYS)),
+    )
+    suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in {".csv", ".xlsx", ".txt"} else ".bin"
+    relative = f"{_import_dir(delivery.pk)}/original{suffix}"
+    try:
+        size, sha = _store(stream, data_path(relative))
+    except DeliveryRefused:
+        shutil.rmtree(data_path(_import_dir(delivery.pk)), ignore_errors=True)
+        raise
+    delivery.size_bytes = size
+    delivery.sha256 = sha
+    delivery.stored_file = relative
+    if mapping is None and delivery.agency_id:
+        saved = ColumnMapping.objects.filter(agency_id=delivery.agency_id, source=source).first()
+        mapping = saved.mapping if saved else None
+    delivery.mapping_used = mapping or {}
+    delivery.save()
+    record(user, AuditAction.CREATE, object_type="import", object_id=delivery.pk, details={"source": source})
+    return delivery
+
+
+# --- processing --------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reconcile_interrupted_imports() -> int:
+    """Mark imports whose process died (killed, crashed, machine restarted) as failed.
+
+    The previous snapshot was never touched by them (the pointer changes only in the last,
+    atomic step), so only the record needs mending."""
+    host = socket.gethostname()
+    mended = 0
+    for delivery in Import.objects.filter(status=ImportStatus.RUNNING, worker_host=host):
+        if delivery.worker_pid and not _pid_alive(delivery.worker_pid):
+            Import.objects.filter(pk=delivery.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED,
+                finished_at=timezone.now(),
+                message="Der Import wurde abgebrochen (Prozess beendet). Der bisherige Datenstand gilt weiter.",
+            )
+            mended += 1
+    return mended
+
+
+def _finish(delivery: Import, status: str, message: str) -> Import:
+    delivery.status = status
+    delivery.message = message
+    delivery.finished_at = timezone.now()
+    delivery.save()
+    return delivery
+
+
+def _throttled_progress(
+    delivery_id: int, echo: Callable[[int, int], None] | None
+) -> Callable[[int, int], None]:
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if echo is not None:
+            echo(done, total)
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or done >= total:
+            last[0] = now
+            Import.objects.filter(pk=delivery_id).update(progress_done=done, progress_total=max(total, done))
+
+    return progress
+
+
+def process_delivery(delivery_id: int, *, echo: Callable[[int, int], None] | None = None) -> Import:
+    """Read, validate and (if the file is usable) make it the source's current snapshot."""
+    claimed = Import.objects.filter(pk=delivery_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
+        worker_host=socket.gethostname(),
+        worker_pid=os.getpid(),
+    )
+    delivery = Import.objects.get(pk=delivery_id)
+    if not claimed:
+        return delivery
+    try:
+        return _process(delivery, echo)
+    except Exception:
+        log.exception("import %s failed", delivery_id)
+        return _finish(
+            delivery,
+            ImportStatus.FAILED,
+            "Beim Import ist ein unerwarteter Fehler aufgetreten. Der bisherige Datenstand gilt weiter; "
+            "bitte wenden Sie sich an die Administration.",
+        )
+
+
+def _process(delivery: Import, echo) -> Import:
+    current = SourceSnapshot.objects.filter(source=delivery.source).select_related("source_import").first()
+    if current is not None and current.source_import.sha256 == delivery.sha256:
+        delivery.duplicate_of = current.source_import
+        return _finish(
+            delivery,
+            ImportStatus.UNCHANGED,
+            f"Diese Datei ist identisch mit der Lieferung Nr. {current.source_import_id} vom "
+            f"{timezone.localtime(current.source_import.created_at):%d.%m.%Y}, die bereits den aktuellen "
+            "Datenstand bildet. Es wurde nichts geändert.",
+        )
+    earlier = (
+        Import.objects.filter(source=delivery.source, sha256=delivery.sha256, status=ImportStatus.TAKEN)
+        .exclude(pk=delivery.pk)
+        .order_by("-created_at")
+        .first()
+    )
+    notes = []
+    if earlier is not None:
+        delivery.duplicate_of = earlier
+        notes.append(
+            f"Diese Datei wurde bereits am {timezone.localtime(earlier.created_at):%d.%m.%Y} geliefert "
+            f"(Lieferung Nr. {earlier.pk}); sie wird erneut übernommen."
+        )
+    try:
+        result = reader.read_source(
+            delivery.source,
+            data_path(delivery.stored_file),
+            mapping=delivery.mapping_used or None,
+            progress=_throttled_progress(delivery.pk, echo),
+        )
+    except reader.ImportRefused as refused:
+        return _finish(delivery, ImportStatus.REFUSED, refused.message)
+
+    delivery.file_format = result.file_format
+    delivery.encoding = result.encoding_label
+    delivery.delimiter = {";": "Semikolon", ",": "Komma", "\t": "Tabulator"}.get(result.delimiter or "", "")
+    delivery.data_rows = result.data_rows
+    delivery.accepted_count = result.accepted_count
+    delivery.rejected_count = result.rejected_count
+    delivery.blank_rows = result.blank_rows
+    delivery.extra_columns = list(result.extra_columns)
+    delivery.warnings = [*notes, *result.warnings]
+    if result.rejected:
+        relative = f"{_import_dir(delivery.pk)}/abgelehnte_zeilen.csv"
+        reader.write_rejected_csv(result, data_path(relative))
+        delivery.rejected_file = relative
+        ImportRowError.objects.bulk_create(
+            (
+                ImportRowError(
+                    source_import=delivery,
+                    row=e.row,
+                    column=e.column,
+                    value=e.value[:1000],
+                    message=e.message,
+                )
+                for e in _first(result.errors, ROW_ERRORS_KEPT)
+            ),
+            batch_size=2000,
+        )
+    if result.accepted_count == 0:
+        return _finish(
+            delivery,
+            ImportStatus.REFUSED,
+            "Keine Zeile der Datei war verwendbar; der bisherige Datenstand gilt weiter. "
+            "Die abgelehnten Zeilen können Sie mit den Fehlern herunterladen.",
+        )
+    snapshot_relative = f"snapshots/{delivery.source}/{delivery.pk}.parquet"
+    snapshot_path = data_path(snapshot_relative)
+    snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    reader.write_snapshot(result.table, snapshot_path)
+    delivery.snapshot_file = snapshot_relative
+    delivery.snapshot_sha256 = reader.sha256_of(snapshot_path)
+    delivery.progress_done = delivery.progress_total = result.data_rows
+    with transaction.atomic():
+        # The only moment the current snapshot changes: one row, one transaction.
+        SourceSnapshot.objects.select_for_update().filter(source=delivery.source).first()
+        SourceSnapshot.objects.update_or_create(
+            source=delivery.source,
+            defaults={
+                "source_import": delivery,
+                "path": snapshot_relative,
+                "sha256": delivery.snapshot_sha256,
+                "row_count": result.accepted_count,
+                "activated_at": timezone.now(),
+            },
+        )
+        message = (
+            f"{de_int(result.accepted_count)} Zeilen übernommen, {de_int(result.rejected_count)} abgelehnt."
+        )
+        _finish(delivery, ImportStatus.TAKEN, message)
+    return delivery
+
+
+def de_int(number: int) -> str:
+    """An integer as Germans write it: 12.345."""
+    return f"{number:,}".replace(",", ".")
+
+
+def _first(items: Iterable, limit: int):
+    for index, item in enumerate(items):
+        if index >= limit:
+            return
+        yield item
+
+
+# --- snapshots and mappings ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentSnapshot:
+    source: str
+    path: Path
+    sha256: str
+    row_count: int
+    import_id: int
+
+
+def current_snapshots() -> dict[str, CurrentSnapshot]:
+    """The snapshot every source currently stands for (what a run reads)."""
+    return {
+        snap.source: CurrentSnapshot(
+            snap.source, data_path(snap.path), snap.sha256, snap.row_count, snap.source_import_id
+        )
+        for snap in SourceSnapshot.objects.all()
+    }
+
+
+def save_mapping(user, source: str, mapping: dict[str, str]) -> ColumnMapping:
+    """Remember an office's column mapping for its next deliveries of this source."""
+    if user.agency_id is None:
+        raise DeliveryRefused(
+            "Ihrem Konto ist keine Behörde zugeordnet; eine Zuordnung kann nicht gespeichert werden."
+        )
+    cleaned = {
+        str(k).strip(): str(v).strip() for k, v in mapping.items() if str(k).strip() and str(v).strip()
+    }
+    saved, _ = ColumnMapping.objects.update_or_create(
+        agency_id=user.agency_id, source=source, defaults={"mapping": cleaned, "updated_by": user}
+    )
+    record(
+        user, AuditAction.CHANGE, object_type="column_mapping", object_id=saved.pk, details={"source": source}
+    )
+    return saved
+
+
+def mapping_for(user, source: str) -> dict[str, str]:
+    if user.agency_id is None:
+        return {}
+    saved = ColumnMapping.objects.filter(agency_id=user.agency_id, source=source).first()
+    return dict(saved.mapping) if saved else {}
+
+
+def visible_filter(user) -> Q:
+    return Q(source__in=sources_for(user))
