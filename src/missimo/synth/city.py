@@ -205,6 +205,11 @@ def make_buildings(rng: np.random.Generator, flats_needed: int) -> tuple[Table, 
 # ---------------------------------------------------------------------------------------
 # households and persons
 
+
+def _pl_female(name: str) -> str:
+    return "-".join(p[:-1] + "a" if p.endswith(("ski", "cki", "dzki")) else p for p in name.split("-"))
+
+
 SINGLE_AGE = np.arange(18, 96)
 _SINGLE_W = np.where(
     SINGLE_AGE < 30, 1.4, np.where(SINGLE_AGE < 65, 1.0, np.where(SINGLE_AGE < 80, 1.3, 0.6))
@@ -322,6 +327,10 @@ def make_households(
     birth_name = np.where(is_a2 & married[hh] & (surname_own != family_surname), surname_own, "")
     double = is_a2 & married[hh] & (porigin == 0) & (rng.random(n) < 0.07) & (birth_name != "")
     fam_name = np.where(double, family_surname + "-" + surname_own, fam_name)
+    # Polish surnames take the female form for women (Kowalski -> Kowalska)
+    pl_w = np.nonzero((porigin == nm.ORIGINS.index("PL")) & female)[0]
+    fam_name[pl_w] = [_pl_female(x) for x in fam_name[pl_w]]
+    birth_name[pl_w] = [_pl_female(x) for x in birth_name[pl_w]]
     # a few adults with unknown birth day / month (documents without full date)
     unknown_dm = (role < 2) & (porigin >= 5) & (rng.random(n) < 0.06)
     unknown_d = (role < 2) & (porigin >= 5) & ~unknown_dm & (rng.random(n) < 0.03)

@@ -209,11 +209,12 @@ def build_records(w: World, seed: int) -> Records:
     claim_hh = np.unique(hh[kidx])
     fk_code = np.where(rng.random(n_h) < 0.9, "214", np.where(rng.random(n_h) < 0.5, "215", "217"))
     kg_num = np.zeros(n_h, dtype=np.int64)
-    kg_num[claim_hh] = rng.choice(1_000_000, len(claim_hh), replace=False)
     dbl = np.nonzero(H["kg_double"][hh[kidx]])[0]
     second_num = np.zeros(n_h, dtype=np.int64)
     dbl_hh = np.unique(hh[kidx[dbl]])
-    second_num[dbl_hh] = (kg_num[dbl_hh] + 500_000 + rng.integers(1, 1000, len(dbl_hh))) % 1_000_000
+    numbers = rng.choice(1_000_000, len(claim_hh) + len(dbl_hh), replace=False)  # unique over all claims
+    kg_num[claim_hh] = numbers[: len(claim_hh)]
+    second_num[dbl_hh] = numbers[len(claim_hh) :]
     kg_parts = []
     for which in (0, 1):
         kk = kidx if which == 0 else kidx[dbl]
