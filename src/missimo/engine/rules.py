@@ -351,12 +351,13 @@ class Rule:
     settings: tuple[str, ...] = ()
 
 
-_REFS_OF = """coalesce((SELECT list_sort(list(DISTINCT r.ref)) FROM _r_refs r
-    WHERE r.person_id = {pid} AND r.src IN ({srcs})), [])"""
-
-
-def _refs(pid: str, *srcs: str) -> str:
-    return _REFS_OF.format(pid=pid, srcs=", ".join(f"'{s}'" for s in srcs))
+def _refs_cte(pid: str, *srcs: str) -> str:
+    """CTE ``ev(person_id, refs)``: the sorted records of the persons in ``hits.{pid}``."""
+    names = ", ".join(f"'{s}'" for s in srcs)
+    return (
+        f"ev AS (SELECT person_id, list_sort(list(DISTINCT ref)) AS refs FROM _r_refs "
+        f"WHERE src IN ({names}) AND person_id IN (SELECT {pid} FROM hits) GROUP BY person_id)"
+    )
 
 
 RULES: tuple[Rule, ...] = (
@@ -373,18 +374,19 @@ RULES: tuple[Rule, ...] = (
         sources=("kindergeld", "schule", "objekte", "person_link"),
         queries=(
             Query(f"""
-SELECT k.ref AS primary_ref,
-  list_concat([k.ref], {_refs("k.kind_pid", "melderegister", "schule")}) AS evidence,
+WITH hits AS (
+  SELECT * FROM _r_kg k
+  WHERE lower(k.Kind_Wohnsitz) = 'inland' AND k.in_city
+    AND _r_sp_start(k.Kind_Geburtsdatum) <= $s AND $s <= _r_sp_end(k.Kind_Geburtsdatum)
+    AND NOT EXISTS (SELECT 1 FROM _r_enr e WHERE e.person_id = k.kind_pid)),
+{_refs_cte("kind_pid", "melderegister", "schule")}
+SELECT k.ref AS primary_ref, list_concat([k.ref], coalesce(ev.refs, [])) AS evidence,
   k.objekt_id, k.adresse, k.Monatsbetrag AS amount, [k.kind_pid, k.ber_pid] AS person_ids,
-  struct_pack(kind_name := k.kind_name, kind_geburtsdatum := k.Kind_Geburtsdatum,
-    geschlecht := (SELECT x.g FROM _r_sex x WHERE x.person_id = k.kind_pid),
+  struct_pack(kind_name := k.kind_name, kind_geburtsdatum := k.Kind_Geburtsdatum, geschlecht := x.g,
     zahlung_ab := k.Zahlung_ab, monatsbetrag := k.Monatsbetrag,
     schulpflicht_ab := _r_sp_start(k.Kind_Geburtsdatum), schulpflicht_bis := _r_sp_end(k.Kind_Geburtsdatum),
     kindergeldnummer := k.Kindergeldnummer) AS facts
-FROM _r_kg k
-WHERE lower(k.Kind_Wohnsitz) = 'inland' AND k.in_city
-  AND _r_sp_start(k.Kind_Geburtsdatum) <= $s AND $s <= _r_sp_end(k.Kind_Geburtsdatum)
-  AND NOT EXISTS (SELECT 1 FROM _r_enr e WHERE e.person_id = k.kind_pid)
+FROM hits k LEFT JOIN ev ON ev.person_id = k.kind_pid LEFT JOIN _r_sex x ON x.person_id = k.kind_pid
 """),
         ),
     ),
@@ -429,15 +431,17 @@ WHERE lk.person_id IS NOT NULL OR lb.person_id IS NOT NULL
         sources=("kindergeld", "melderegister", "objekte", "person_link"),
         queries=(
             Query(f"""
-SELECT k.ref AS primary_ref,
-  list_concat([k.ref], {_refs("k.ber_pid", "melderegister")}) AS evidence,
+WITH hits AS (
+  SELECT * FROM _r_kg k
+  WHERE lower(k.Kind_Wohnsitz) = 'inland' AND k.in_city
+    AND NOT EXISTS (SELECT 1 FROM _r_pl p WHERE p.entity = 'melderegister' AND p.person_id = k.kind_pid)),
+{_refs_cte("ber_pid", "melderegister")}
+SELECT k.ref AS primary_ref, list_concat([k.ref], coalesce(ev.refs, [])) AS evidence,
   k.objekt_id, k.adresse, k.Monatsbetrag AS amount, [k.kind_pid, k.ber_pid] AS person_ids,
   struct_pack(kind_name := k.kind_name, kind_geburtsdatum := k.Kind_Geburtsdatum,
     berechtigt_name := k.ber_name, adresse := k.adresse, zahlung_ab := k.Zahlung_ab,
     monatsbetrag := k.Monatsbetrag) AS facts
-FROM _r_kg k
-WHERE lower(k.Kind_Wohnsitz) = 'inland' AND k.in_city
-  AND NOT EXISTS (SELECT 1 FROM _r_pl p WHERE p.entity = 'melderegister' AND p.person_id = k.kind_pid)
+FROM hits k LEFT JOIN ev ON ev.person_id = k.ber_pid
 """),
         ),
     ),
@@ -507,13 +511,15 @@ WHERE ce.n - cs.n >= $schulabsentismus_schultage
         sources=("schule", "melderegister", "objekte", "person_link"),
         queries=(
             Query(f"""
-SELECT s.ref AS primary_ref,
-  list_concat([s.ref], {_refs("s.person_id", "melderegister")}) AS evidence,
+WITH hits AS (
+  SELECT * FROM _r_sch s
+  WHERE s.in_city AND NOT EXISTS (SELECT 1 FROM _r_reg r WHERE r.person_id = s.person_id)),
+{_refs_cte("person_id", "melderegister")}
+SELECT s.ref AS primary_ref, list_concat([s.ref], coalesce(ev.refs, [])) AS evidence,
   s.objekt_id, s.adresse, NULL::DECIMAL(12,2) AS amount, [s.person_id] AS person_ids,
   struct_pack(name := s.name, geburtsdatum := s.Geburtsdatum, schulname := s.Schulname,
     aufnahmedatum := s.Aufnahmedatum, adresse := s.adresse, stichtag := $s) AS facts
-FROM _r_sch s
-WHERE s.in_city AND NOT EXISTS (SELECT 1 FROM _r_reg r WHERE r.person_id = s.person_id)
+FROM hits s LEFT JOIN ev ON ev.person_id = s.person_id
 """),
         ),
     ),
@@ -557,18 +563,23 @@ WHERE lower(v.Status) = 'nicht erschienen'
         settings=("ueberbelegung_m2_je_person",),
         queries=(
             Query("""
-WITH pers AS (
-  SELECT objekt_id, count(DISTINCT person_id) AS n,
-    list_sort(list(DISTINCT 'melderegister:' || _key)) AS refs, list_sort(list(DISTINCT person_id)) AS pids
-  FROM _r_reg WHERE upper(Wohnungsstatus) = 'H' AND objekt_id IS NOT NULL GROUP BY objekt_id)
+WITH h AS (
+  SELECT objekt_id, person_id, _key FROM _r_reg WHERE upper(Wohnungsstatus) = 'H' AND objekt_id IS NOT NULL),
+n AS (SELECT objekt_id, count(DISTINCT person_id) AS n FROM h GROUP BY objekt_id),
+hits AS (
+  SELECT o.*, n.n FROM _r_obj o JOIN n ON n.objekt_id = o._key
+  WHERE o.Wohnflaeche_m2 IS NOT NULL
+    AND CAST($ueberbelegung_m2_je_person AS DOUBLE) * n.n > o.Wohnflaeche_m2),
+pers AS (
+  SELECT objekt_id, list_sort(list(DISTINCT 'melderegister:' || _key)) AS refs,
+    list_sort(list(DISTINCT person_id)) AS pids
+  FROM h WHERE objekt_id IN (SELECT _key FROM hits) GROUP BY objekt_id)
 SELECT o.ref AS primary_ref, list_concat([o.ref], p.refs) AS evidence, o._key AS objekt_id, o.adresse,
   NULL::DECIMAL(12,2) AS amount, p.pids AS person_ids,
-  struct_pack(adresse := o.adresse, stichtag := $s, personen := p.n, wohnflaeche_m2 := o.Wohnflaeche_m2,
-    m2_je_person := round(o.Wohnflaeche_m2 / p.n, 1), mindestflaeche_m2 := $ueberbelegung_m2_je_person,
+  struct_pack(adresse := o.adresse, stichtag := $s, personen := o.n, wohnflaeche_m2 := o.Wohnflaeche_m2,
+    m2_je_person := round(o.Wohnflaeche_m2 / o.n, 1), mindestflaeche_m2 := $ueberbelegung_m2_je_person,
     wohneinheiten := o.Wohneinheiten) AS facts
-FROM _r_obj o JOIN pers p ON p.objekt_id = o._key
-WHERE o.Wohnflaeche_m2 IS NOT NULL
-  AND CAST($ueberbelegung_m2_je_person AS DOUBLE) * p.n > o.Wohnflaeche_m2
+FROM hits o JOIN pers p ON p.objekt_id = o._key
 """),
         ),
     ),
@@ -708,13 +719,6 @@ def _addr(t: str) -> str:
     return _ADDR.format(t=t)
 
 
-def _pid(entity: str, key: str) -> str:
-    return (
-        f"coalesce((SELECT p.person_id FROM _r_pl p WHERE p.entity = '{entity}' AND p.record_key = {key}), "
-        f"'{entity}:' || {key})"
-    )
-
-
 def _available(con: duckdb.DuckDBPyConnection) -> set[str]:
     names = {
         row[0].lower() for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -835,31 +839,32 @@ WHERE Auszugsdatum < $s AND lower(Abmeldegrund) IN ('wegzug ausland', 'von amts 
         sex_parts.append("SELECT person_id, Geschlecht AS g FROM _r_sch")
     else:
         table("_r_enr", "SELECT NULL::VARCHAR AS person_id WHERE false")
-    if sex_parts:
-        table(
-            "_r_sex",
-            "SELECT person_id, CASE WHEN count(DISTINCT lower(g)) = 1 THEN min(lower(g)) END AS g FROM ("
-            + " UNION ALL ".join(sex_parts)
-            + ") WHERE g IS NOT NULL GROUP BY person_id",
-        )
-    else:
-        table("_r_sex", "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS g WHERE false")
     if "kindergeld" in available:
         table(
             "_r_kg",
-            "SELECT * FROM ("
+            "SELECT k.*, coalesce(b.person_id, 'kindergeld_berechtigter:' || k.Kindergeldnummer) AS ber_pid "
+            "FROM ("
             + linked(
                 "kindergeld",
                 "kindergeld_kind",
                 "t._key",
                 ", concat_ws(' ', t.Kind_Vornamen, t.Kind_Familienname) AS kind_name, "
-                "concat_ws(' ', t.Berechtigter_Vornamen, t.Berechtigter_Familienname) AS ber_name, "
-                + _pid("kindergeld_berechtigter", "t.Kindergeldnummer")
-                + " AS ber_pid",
+                "concat_ws(' ', t.Berechtigter_Vornamen, t.Berechtigter_Familienname) AS ber_name",
             )
-            + ") WHERE Zahlung_ab <= $s AND (Zahlung_bis IS NULL OR Zahlung_bis >= $s)",
+            + ") k LEFT JOIN _r_pl b "
+            "ON b.entity = 'kindergeld_berechtigter' AND b.record_key = k.Kindergeldnummer "
+            "WHERE k.Zahlung_ab <= $s AND (k.Zahlung_bis IS NULL OR k.Zahlung_bis >= $s)",
         )
         con.execute("ALTER TABLE _r_kg RENAME COLUMN person_id TO kind_pid")
+    if sex_parts and "kindergeld" in available:  # only the explanations of KG_OHNE_SCHULE use it
+        table(
+            "_r_sex",
+            "SELECT person_id, CASE WHEN count(DISTINCT lower(g)) = 1 THEN min(lower(g)) END AS g FROM ("
+            + " UNION ALL ".join(sex_parts)
+            + ") WHERE g IS NOT NULL AND person_id IN (SELECT kind_pid FROM _r_kg) GROUP BY person_id",
+        )
+    else:
+        table("_r_sex", "SELECT NULL::VARCHAR AS person_id, NULL::VARCHAR AS g WHERE false")
     if "jobcenter" in available:
         table(
             "_r_jc",
