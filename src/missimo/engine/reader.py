@@ -361,7 +361,7 @@ def _parse_csv(
     equals the number of records, no record spans lines and record ``i`` is line
     ``i + 1``. Otherwise (quoted line breaks) parse again, tracking each start line.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, quotechar='"', strict=False)
     records: list[list[str]] = []
     while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
         records.extend(chunk)
@@ -369,7 +369,7 @@ def _parse_csv(
             progress(len(records), estimate)
     if reader.line_num == len(records):
         return records, range(1, len(records) + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, quotechar='"', strict=False)
     starts: list[int] = []
     prev = 0
     for _ in reader:
@@ -402,7 +402,7 @@ def _split_records(
     width = len(header)
     body = range(first + 1, len(records))
     if all(len(records[i]) == width for i in body) and not any(
-        is_blank(records[i]) for i in body if not records[i][0]
+        is_blank(records[i]) for i in body if not records[i][0].strip()
     ):
         good = records[first + 1 :]
         lines = list(lines_of[first + 1 :])
@@ -433,10 +433,14 @@ def _csv_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
     sample = text[:200_000]
     if len(_CONTROL.findall(sample)) > max(3, len(sample) // 1000):
         raise ImportRefused(_MSG_BINARY)
-    stripped = text.lstrip("\r\n")
-    first_line = stripped.split("\n", 1)[0]
+    if "\r" in text:  # CRLF and old Mac CR both end a line; a lone CR is no field content
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first_line = text.lstrip("\n").split("\n", 1)[0]
     delimiter = _detect_delimiter(first_line)
-    fast = _fast_split(text, encoding, delimiter, progress)
+    try:
+        fast = _fast_split(text, encoding, delimiter, progress)
+    except csv.Error as exc:  # pragma: no cover - csv with strict=False hardly raises
+        raise ImportRefused(f"Die CSV-Datei ist nicht lesbar ({exc}).") from exc
     if fast is not None:
         return fast
     estimate = max(1, text.count("\n"))
@@ -458,36 +462,34 @@ def _series(columns: Sequence[Sequence[str]]) -> list[pl.Series]:
 def _fast_split(
     text: str, encoding: str, delimiter: str, progress: ProgressCallback | None
 ) -> _Records | None:
-    """Vectorised split of a CSV: one record per line, split with polars.
+    """Vectorised split of a CSV: one record per line.
 
-    Lines that hold a ``"`` (and the lines a quoted field continues onto, found by
-    quote parity) are cut out in runs and read with the csv module, so quoted fields
-    with ``;`` or line breaks behave exactly as in the slow path. Returns ``None``
-    (the caller then reads the whole file with the csv module) when the header is
-    quoted or most lines are.
+    Lines without ``"`` are split by polars; regularly quoted lines (every field
+    either plain or fully quoted with ``""`` escapes) with the header's field count go
+    through polars' CSV reader; other quoted lines through the csv module, line by
+    line. Returns ``None`` when any line is irregularly quoted or a quoted field
+    spans lines: then the caller reads the whole file with the csv module, so the
+    result is always exactly what the csv module would give.
     """
-    if "\n" not in text and "\r" in text:  # old Mac line ends
-        text = text.replace("\r", "\n")
-    lines = pl.Series([text]).str.split("\n").explode().str.strip_suffix("\r")
-    if text.endswith("\n"):
+    lines = pl.Series([text]).str.split("\n").explode()
+    ends_with_newline = text.endswith("\n")
+    if ends_with_newline:
         lines = lines.head(len(lines) - 1)
-    blank = lines.str.strip_chars(f"{delimiter} \t\u00a0").str.len_bytes() == 0
+    n_lines = len(lines)
+    # blank: no value in any field; a quoted line is judged after parsing (see below)
+    blank = lines.str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() == 0
     if blank.all():
         raise ImportRefused("Die Datei ist leer.")
     first = int(blank.arg_min() or 0)
     frame = pl.DataFrame({"line": lines, "blank": blank}).with_row_index("i", offset=1)
     del lines, blank
     quotes = pl.col("line").str.count_matches('"', literal=True)
-    odd = (quotes % 2).cast(pl.Int32)
     d = re.escape(delimiter)
     field_rx = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
     well_quoted = pl.col("line").str.contains(f"^{field_rx}(?:{d}{field_rx})*$")
-    frame = frame.with_columns(
-        quotes.alias("q"),
-        (((odd.cum_sum() - odd) % 2 == 1) | ((quotes > 0) & ~well_quoted)).alias("special"),
-    )
-    if frame["special"][first] or frame["special"].sum() * 2 > frame.height:
-        return None
+    frame = frame.with_columns(quotes.alias("q"), pl.lit(False).alias("special"))
+    if frame.select(((pl.col("q") > 0) & ~well_quoted).any()).item():
+        return None  # a quoted line break or irregular quoting: the csv module reads the file
     header = next(csv.reader([frame["line"][first]], delimiter=delimiter, strict=False))
     while header and not header[-1].strip():
         header.pop()
@@ -511,7 +513,10 @@ def _fast_split(
     good = (
         ~pl.col("blank")
         & (pl.col("n") >= width)
-        & (rest.is_null() | (rest.str.strip_chars(f"{delimiter} \t\u00a0").str.len_bytes() == 0))
+        & (
+            rest.is_null()
+            | (rest.str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() == 0)
+        )
     )
     frame = frame.with_columns(good.alias("good"))
     ok = frame.filter(pl.col("good")).select(
@@ -537,16 +542,18 @@ def _fast_split(
         )
         if parsed.height != quoted.height or parsed.width != len(header):
             return None  # not what the checks above promised: let the csv module decide
-        parsed = parsed.select(pl.col(n).fill_null("") for n in names)
-        ok = pl.concat([ok, parsed.insert_column(0, quoted["i"])]).sort("i")
+        parsed = parsed.select(pl.col(n).fill_null("") for n in names).insert_column(0, quoted["i"])
+        empty = pl.all_horizontal([pl.col(n).str.strip_chars().str.len_bytes() == 0 for n in names])
+        n_blank += parsed.select(empty.sum()).item()
+        ok = pl.concat([ok, parsed.filter(~empty)]).sort("i")
     if special.height:
-        # runs of consecutive special lines, each read with the csv module
-        # the runs end outside quotes, so they can be read as one text; line k of that
-        # text is file line special_i[k]
+        # self-contained quoted lines with a wrong field count, read with the csv module;
+        # line k of the joined text is file line special_i[k]
         special_i = special["i"].to_list()
-        reader = csv.reader(
-            io.StringIO("\n".join(special["line"].to_list()), newline=""), delimiter=delimiter, strict=False
-        )
+        special_text = "\n".join(special["line"].to_list())
+        if ends_with_newline or special_i[-1] != n_lines:
+            special_text += "\n"
+        reader = csv.reader(io.StringIO(special_text, newline="\n"), delimiter=delimiter, strict=False)
         records: list[list[str]] = []
         starts: list[int] = []
         prev = 0
