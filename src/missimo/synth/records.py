@@ -234,7 +234,7 @@ def build_records(w: World, seed: int) -> Records:
         addr = np.where(
             H["kg_addr"][kh] >= 0,
             H["kg_addr"][kh],
-            np.where(H["kg_outdated"][kh], H["prev_bld"][kh], H["bld"][kh]),
+            np.where(H["kg_outdated"][kh] & (H["prev_bld"][kh] >= 0), H["prev_bld"][kh], H["bld"][kh]),
         )
         kg_parts.append((kk, kh, nr, e, addr))
     kk = np.concatenate([p[0] for p in kg_parts])
@@ -324,6 +324,8 @@ def build_records(w: World, seed: int) -> Records:
     )
     frames["objekte"] = objekte.with_columns(t_key=pl.col("Objekt_ID"))
     for name, df in frames.items():
+        if (df["t_addr"] < 0).any():
+            raise AssertionError(f"{name}: record without an address in the truth model")
         o = addr_obj[df["t_addr"].to_numpy()]
         df = df.with_columns(
             t_objekt=obj_col(df["t_addr"].to_numpy()),
