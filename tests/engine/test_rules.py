@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import duckdb
@@ -707,3 +708,35 @@ def _macro_connection() -> duckdb.DuckDBPyConnection:
 
 
 _MACRO_CON = _macro_connection()
+
+
+def everything() -> City:
+    """One small city where every rule fires at least once."""
+    c = City()
+    c.objekt("O1", flats=2, area=30)
+    c.melde("M1", person="PK", sex="m")
+    c.melde("M2", person="PP", born="1985-05-05")
+    c.melde("M3", person="PX", aus="2025-06-30", grund="Wegzug Ausland")
+    for i in range(10):
+        c.melde(f"F{i}", person=f"F{i}", ein="2025-10-01")
+    c.kindergeld(person="PK", parent="PP")
+    c.kindergeld("214FK999999", person="PK", parent="PZ")
+    c.kindergeld("214FK111111", person="PX", parent="PP")
+    c.kindergeld("214FK222222", person="PQ", parent="PP", at=None, plz="44623")
+    c.schule(person="PS", letzter="2026-01-10")
+    c.seu(person="PQ", jahr=2025)
+    for i in range(5):
+        c.jobcenter(f"12345BG000000{i}", person=f"J{i}", arbeitgeber=VARIANTS[i], einkommen="603.00")
+    c.jobcenter("12345BG0000009", person="PX")
+    return c
+
+
+def test_every_rule_explains_its_hints_in_one_german_sentence_with_german_dates_and_money() -> None:
+    result = run(everything())
+    assert {h.rule for h in result.hints} == {r.code for r in RULES}
+    for h in result.hints:
+        text = h.explanation
+        assert text.endswith(".") and text.replace("geb. ", "").count(". ") == 0 and len(text) > 60, text
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+        assert not re.search(r"\d+\.\d{2} €", text), text
+        assert "None" not in text and "unbekannt" not in text, text

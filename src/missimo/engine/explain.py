@@ -52,6 +52,10 @@ def format_number(value: Decimal | float | int) -> str:
     return text.replace(".", ",")
 
 
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
 def _pronoun(sex: str | None) -> str:
     s = (sex or "").strip().lower()
     return {"m": "er", "w": "sie"}.get(s, "das Kind")
@@ -121,7 +125,8 @@ def schulabsentismus(f: Facts) -> str:
         since = f"seit der Aufnahme am {format_date(f['aufnahmedatum'])} (nie anwesend)"
     return (
         f"{_person(f['name'], f['geburtsdatum'])} ist an der Schule {school} angemeldet und hat "
-        f"{since} bis zum Stand {format_date(f['stand'])} an {f['schultage']} Schultagen gefehlt "
+        f"{since} bis zum Stand {format_date(f['stand'])} an {_count(f['schultage'], 'Schultag', 'Schultagen')} "
+        f"gefehlt "
         f"(Schwelle: {f['schwelle']} Schultage)."
     )
 
@@ -146,7 +151,7 @@ def seu_nicht_erschienen(f: Facts) -> str:
 def ueberbelegung(f: Facts) -> str:
     return (
         f"Im Gebäude {f['adresse']} sind zum Stichtag {format_date(f['stichtag'])} "
-        f"{f['personen']} Personen mit Hauptwohnung gemeldet; bei {format_number(f['wohnflaeche_m2'])} m² "
+        f"{_count(f['personen'], 'Person', 'Personen')} mit Hauptwohnung gemeldet; bei {format_number(f['wohnflaeche_m2'])} m² "
         f"Wohnfläche sind das {format_number(f['m2_je_person'])} m² je Person "
         f"(mindestens {format_number(f['mindestflaeche_m2'])} m² je Person)."
     )
@@ -161,7 +166,8 @@ def melde_fluktuation(f: Facts) -> str:
         )
     return (
         f"Im Gebäude {f['adresse']} gab es in den 365 Tagen bis zum {format_date(f['stichtag'])} "
-        f"{f['bewegungen']} An- und Abmeldungen ({f['einzuege']} Einzüge, {f['auszuege']} Auszüge){flats}."
+        f"{f['bewegungen']} An- und Abmeldungen ({_count(f['einzuege'], 'Einzug', 'Einzüge')}, "
+        f"{_count(f['auszuege'], 'Auszug', 'Auszüge')}){flats}."
     )
 
 
