@@ -220,9 +220,15 @@ def test_kg_nach_abmeldung_fires_when_the_entitled_person_was_deregistered_von_a
     assert "von Amts wegen abgemeldet worden" in hint.explanation
 
 
-def test_kg_nach_abmeldung_does_not_treat_a_child_known_to_live_abroad_as_a_contradiction() -> None:
-    assert refs(run(departed(wohnsitz="Ausland")), "KG_NACH_ABMELDUNG") == []
+def test_kg_nach_abmeldung_applies_to_kind_wohnsitz_ausland_as_written_and_says_so() -> None:
+    (hint,) = run(departed(wohnsitz="Ausland")).hints_for("KG_NACH_ABMELDUNG")
+    assert hint.explanation.endswith("; die Familienkasse führt das Kind mit Wohnsitz im Ausland.")
     assert refs(run(departed(who="parent", wohnsitz="Ausland")), "KG_NACH_ABMELDUNG") == [KG]
+
+
+def test_a_lawful_child_abroad_who_was_never_registered_raises_no_hint() -> None:
+    c = family(person="P-abroad", wohnsitz="Ausland")
+    assert run(c).hints == ()
 
 
 def test_kg_nach_abmeldung_does_not_fire_after_a_move_within_germany() -> None:

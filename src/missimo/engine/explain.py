@@ -81,6 +81,7 @@ def kg_ohne_schule(f: Facts) -> str:
 
 
 def kg_nach_abmeldung(f: Facts) -> str:
+    abroad = (f.get("kind_wohnsitz") or "").strip().lower() == "ausland"
     parts = []
     if f.get("kind_auszug") is not None:
         parts.append(
@@ -94,7 +95,8 @@ def kg_nach_abmeldung(f: Facts) -> str:
     return (
         f"Für {_person(f['kind_name'], f['kind_geburtsdatum'])} wird seit {format_month(f['zahlung_ab'])} "
         f"Kindergeld gezahlt ({format_money(f['monatsbetrag'])} €/Monat), obwohl {' und '.join(parts)} "
-        f"und seitdem nicht mehr in der Stadt gemeldet ist."
+        f"und seitdem nicht mehr in der Stadt gemeldet ist"
+        + ("; die Familienkasse führt das Kind mit Wohnsitz im Ausland." if abroad else ".")
     )
 
 

@@ -415,7 +415,7 @@ SELECT k.ref AS primary_ref,
     kind_auszug := lk.Auszugsdatum, kind_abmeldegrund := lk.Abmeldegrund,
     berechtigt_auszug := lb.Auszugsdatum, berechtigt_abmeldegrund := lb.Abmeldegrund) AS facts
 FROM _r_kg k
-LEFT JOIN _r_left lk ON lk.person_id = k.kind_pid AND lower(k.Kind_Wohnsitz) = 'inland'
+LEFT JOIN _r_left lk ON lk.person_id = k.kind_pid
 LEFT JOIN _r_left lb ON lb.person_id = k.ber_pid
 WHERE lk.person_id IS NOT NULL OR lb.person_id IS NOT NULL
 """),
