@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "DateParts",
@@ -70,6 +71,7 @@ def unify_romanian(text: str) -> str:
     return text.translate(_ROMANIAN)
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str | None) -> str:
     """Comparison form: lower case ASCII letters, digits and single blanks/hyphens."""
     if not text:
@@ -114,6 +116,7 @@ def name_key(text: str | None) -> str:
     return "".join(_token_key(t) for t in tokens if t)
 
 
+@lru_cache(maxsize=200_000)
 def _token_key(token: str) -> str:
     token = re.sub(r"[^a-z]", "", token)
     for pattern, repl in _KEY_RULES:
