@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -206,7 +207,7 @@ def _spoil(df: pl.DataFrame, share: float, rng: np.random.Generator) -> pl.DataF
     )
 
 
-def generate(directory: Path, scale: float, bad: float) -> dict[str, Path]:
+def generate(directory: Path, scale: float, bad: float, style: str = "plain") -> dict[str, Path]:
     try:  # the synthetic city, when another part of the project provides it
         from missimo.synth import generate as synth_generate  # type: ignore[attr-defined]
 
@@ -221,9 +222,12 @@ def generate(directory: Path, scale: float, bad: float) -> dict[str, Path]:
     for source, size in SIZES.items():
         df = _spoil(_frame(source, int(size * scale), rng), bad, rng)
         path = directory / f"{source}.csv"
-        df.write_csv(path, separator=";", quote_style="necessary")
-        with path.open("ab") as fh:  # a truncated last line, as a broken transfer leaves it
-            fh.write(b"99999999;Abgeschnit")
+        quote = "always" if style == "quoted" else "necessary"
+        df.write_csv(path, separator=";", quote_style=quote)
+        with path.open("ab") as fh:
+            if style == "multiline":  # one quoted line break: the csv module reads the whole file
+                fh.write(b";".join([b'"zwei\nZeilen"'] * df.width) + b"\n")
+            fh.write(b"99999999;Abgeschnit")  # a truncated last line, as a broken transfer leaves it
         paths[source] = path
     return paths
 
@@ -234,6 +238,7 @@ def run_imports(paths: dict[str, str]) -> None:
 
     figures = {}
     total_t = 0.0
+    cpu0 = time.process_time()
     for source, path in paths.items():
         t0 = time.perf_counter()
         res = read_source(source, path)
@@ -246,6 +251,8 @@ def run_imports(paths: dict[str, str]) -> None:
             "seconds": round(dt, 2),
         }
     figures["_total_seconds"] = round(total_t, 2)  # type: ignore[assignment]
+    figures["_cpu_seconds"] = round(time.process_time() - cpu0, 2)  # type: ignore[assignment]
+    figures["_load"] = round(os.getloadavg()[0], 1)  # type: ignore[assignment]
     figures["_max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # type: ignore[assignment]
     print(json.dumps(figures))
 
@@ -255,6 +262,13 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--bad", type=float, default=0.01, help="share of broken rows")
     ap.add_argument("--dir", type=Path, default=None, help="keep the generated files here")
+    ap.add_argument(
+        "--style",
+        choices=["plain", "quoted", "multiline"],
+        default="plain",
+        help="plain: quotes only where needed; quoted: every field quoted; "
+        "multiline: plus one quoted line break (slow csv-module path)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -264,7 +278,7 @@ def main() -> None:
         directory = args.dir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        paths = generate(directory, args.scale, args.bad)
+        paths = generate(directory, args.scale, args.bad, args.style)
         print(f"generated in {time.perf_counter() - t0:.1f} s")
         out = subprocess.run(
             [sys.executable, __file__, "--child", json.dumps({k: str(v) for k, v in paths.items()})],
@@ -285,7 +299,10 @@ def main() -> None:
     total = figures["_total_seconds"]
     print(
         f"total: {total_rows:,} rows in {total:.1f} s = {total_rows / total:,.0f} rows/s; "
-        f"peak memory (max RSS of the import process): {figures['_max_rss_mb']} MB; target <= 20 s"
+        f"peak memory (max RSS of the import process): {figures['_max_rss_mb']} MB; target <= 20 s "
+        f"(style {args.style})\n"
+        f"CPU time of the import process: {figures['_cpu_seconds']} s (all threads); "
+        f"load average at the end: {figures['_load']} on {os.cpu_count()} cores"
     )
 
 

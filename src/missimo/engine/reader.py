@@ -47,7 +47,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -134,7 +134,6 @@ class ReadResult:
     rejected: tuple[RejectedRow, ...]
     data_rows: int
     blank_rows: int = 0
-    warnings: tuple[str, ...] = field(default=())
 
     @property
     def accepted_count(self) -> int:
@@ -483,29 +482,24 @@ def _fast_split(
     first = int(blank.arg_min() or 0)
     frame = pl.DataFrame({"line": lines, "blank": blank}).with_row_index("i", offset=1)
     del lines, blank
-    quotes = pl.col("line").str.count_matches('"', literal=True)
     d = re.escape(delimiter)
     field_rx = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
+    frame = frame.with_columns(pl.col("line").str.contains('"', literal=True).alias("q"))
     well_quoted = pl.col("line").str.contains(f"^{field_rx}(?:{d}{field_rx})*$")
-    frame = frame.with_columns(quotes.alias("q"), pl.lit(False).alias("special"))
-    if frame.select(((pl.col("q") > 0) & ~well_quoted).any()).item():
+    if frame.select((pl.col("q") & ~well_quoted).any()).item():
         return None  # a quoted line break or irregular quoting: the csv module reads the file
     header = next(csv.reader([frame["line"][first]], delimiter=delimiter, strict=False))
     while header and not header[-1].strip():
         header.pop()
     width = max(1, len(header))
     frame = frame.slice(first + 1)
-    # well-quoted lines with exactly the header's number of fields: polars' CSV reader
-    unquoted_count = (
-        pl.col("line").str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(delimiter, literal=True)
-    )
-    is_quoted = ~pl.col("special") & (pl.col("q") > 0)
-    frame = frame.with_columns(
-        (pl.col("special") | (is_quoted & (unquoted_count + 1 != width))).alias("special"),
-    )
-    quoted = frame.filter(~pl.col("special") & (pl.col("q") > 0))
+    # regularly quoted lines with the header's number of fields (surplus fields empty and
+    # unquoted) go to polars' CSV reader; other quoted lines to the csv module
+    exact = f'^{field_rx}(?:{d}{field_rx}){{{width - 1}}}(?:{d}[^\\S"{d}]*)*$'
+    frame = frame.with_columns((pl.col("q") & ~pl.col("line").str.contains(exact)).alias("special"))
+    quoted = frame.filter(pl.col("q") & ~pl.col("special"))
     special = frame.filter(pl.col("special"))
-    frame = frame.filter(~pl.col("special") & (pl.col("q") == 0))
+    frame = frame.filter(~pl.col("q"))
     count = pl.col("line").str.count_matches(delimiter, literal=True) + 1
     parts = pl.col("line").str.splitn(delimiter, width + 1)
     frame = frame.with_columns(count.alias("n"), parts.alias("parts"))
@@ -531,13 +525,16 @@ def _fast_split(
     n_blank = int(frame["blank"].sum())
     if quoted.height:
         names = [f"__c{j}" for j in range(len(header))]
+        joined = io.BytesIO()
+        quoted.select("line").write_csv(joined, include_header=False, quote_style="never")
+        joined.seek(0)
         parsed = pl.read_csv(
-            io.BytesIO("\n".join(quoted["line"].to_list()).encode("utf-8")),
+            joined,
             has_header=False,
             separator=delimiter,
             quote_char='"',
-            infer_schema=False,
-            new_columns=names,
+            schema=dict.fromkeys(names, pl.String),
+            truncate_ragged_lines=True,
             raise_if_empty=False,
         )
         if parsed.height != quoted.height or parsed.width != len(header):

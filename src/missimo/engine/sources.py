@@ -161,7 +161,6 @@ class SourceLayout:
 # --- shared building blocks -------------------------------------------------------------
 
 _GESCHLECHT = ("m", "w", "d", "x")
-_NAME_HINT = ""
 
 
 def _address(required: bool) -> tuple[Field, ...]:
