@@ -114,3 +114,27 @@ def _small_city(tmp_path_factory, generate):
         generate(residents=2000, seed=11, stichtag="2026-09-15", out_dir=out)
         _CITY_CACHE["dir"] = out
     return _CITY_CACHE["dir"]
+
+
+@pytest.fixture
+def tiny_city(tmp_path_factory):
+    """The smallest synthetic city (1,000 residents), for tests that run the whole Abgleich."""
+    if "tiny" not in _CITY_CACHE:
+        from missimo.synth import generate
+
+        out = tmp_path_factory.getbasetemp() / "tiny-city"
+        generate(residents=1000, seed=5, stichtag="2026-09-15", out_dir=out)
+        _CITY_CACHE["tiny"] = out
+    return _CITY_CACHE["tiny"]
+
+
+@pytest.fixture
+def imported_city(tiny_city, kim):
+    """The tiny city's six exports imported as the coordination office would."""
+    from missimo.imports import services
+
+    for source in ("objekte", "melderegister", "kindergeld", "schule", "jobcenter", "seu"):
+        with open(tiny_city / f"{source}.csv", "rb") as stream:
+            delivery = services.store_delivery(source, stream, f"{source}.csv", user=kim)
+        services.process_delivery(delivery.pk)
+    return tiny_city

@@ -102,8 +102,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    # A local demonstration over plain http on the loopback address.
+    # A local demonstration over plain http on the loopback address, in its own data directory.
     os.environ.setdefault("MISSIMO_SECURE", "false")
+    os.environ.setdefault("MISSIMO_DATA_DIR", os.path.join("var", "demo"))
     ensure_database()
     from missimo.demo import prepare_demo
 
@@ -225,6 +226,69 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_stichtag(value: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"„{value}“ ist kein Datum im Format JJJJ-MM-TT.") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    ensure_database()
+    from missimo.runs import services
+    from missimo.runs.models import RunStatus
+
+    stichtag = args.stichtag or dt.date.today()
+    services.reconcile_interrupted_runs()
+    try:
+        run = services.start_run(stichtag, channel="cli")
+    except services.RunRefused as refused:
+        print(f"Fehler: {refused.message}", file=sys.stderr)
+        return 1
+
+    def echo(step: str, percent: int) -> None:
+        print(f"[{percent:3d} %] {step}", file=sys.stderr, flush=True)
+
+    run = services.execute_run(run.pk, echo=echo)
+    if run.status != RunStatus.FINISHED:
+        print(f"Abgleich fehlgeschlagen: {run.message}", file=sys.stderr)
+        return 1
+    print(f"Abgleich Nr. {run.pk} zum Stichtag {run.stichtag:%d.%m.%Y}: {run.message}")
+    for status in run.rule_statuses:
+        if status["evaluated"]:
+            note = f" ({status['note']})" if status.get("note") else ""
+            print(f"  {status['rule']}: {status['count']}{note}")
+    missing = [s for s in run.rule_statuses if not s["evaluated"]]
+    for status in missing:
+        print(f"  {status['rule']}: nicht ausgewertet – {status['reason']}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    ensure_database()
+    from missimo.runs import services
+
+    run = services.latest_run()
+    if run is None:
+        print("Fehler: Es gibt noch keinen abgeschlossenen Abgleich (missimo run).", file=sys.stderr)
+        return 1
+    write = services.export_hints if args.what == "hints" else services.export_properties
+    try:
+        count = write(run, args.file)
+    except OSError as exc:
+        print(f"Fehler: {args.file} kann nicht geschrieben werden: {exc.strerror}", file=sys.stderr)
+        return 1
+    label = "Hinweise" if args.what == "hints" else "Objekte"
+    print(
+        f"{count} {label} des Abgleichs Nr. {run.pk} (Stichtag {run.stichtag:%d.%m.%Y}) nach {args.file} geschrieben."
+    )
+    return 0
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.audit.services import verify_chain
@@ -275,6 +339,21 @@ def build_parser() -> argparse.ArgumentParser:
         help='Spaltenzuordnung für abweichende Layouts: JSON {"Spalte": "Feld"} oder CSV Spalte;Feld',
     )
     imp.set_defaults(handler=_cmd_import)
+
+    run = sub.add_parser("run", help="Abgleich über die aktuellen Datenstände: Verknüpfung und alle Regeln")
+    run.add_argument(
+        "--stichtag",
+        type=_parse_stichtag,
+        default=None,
+        metavar="JJJJ-MM-TT",
+        help="Stichtag (Standard: heute)",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    export = sub.add_parser("export", help="Ergebnisse des letzten Abgleichs als CSV schreiben")
+    export.add_argument("what", choices=("hints", "properties"), metavar="ART", help="hints oder properties")
+    export.add_argument("file", metavar="DATEI")
+    export.set_defaults(handler=_cmd_export)
 
     audit = sub.add_parser("audit", help="Protokoll (Audit-Log) prüfen")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)

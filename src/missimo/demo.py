@@ -24,15 +24,47 @@ class DemoAccount:
 # username, first name, last name, role, agency name, agency kind, Schulnummer
 DEMO_USERS: tuple[tuple[str, str, str, Role, str, AgencyKind, str], ...] = (
     ("koordination", "Kim", "Koordinatorin", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, ""),
-    ("familienkasse", "Fabian", "Kasse", Role.FAMILIENKASSE, "Familienkasse NRW West", AgencyKind.FAMILIENKASSE, ""),
+    (
+        "familienkasse",
+        "Fabian",
+        "Kasse",
+        Role.FAMILIENKASSE,
+        "Familienkasse NRW West",
+        AgencyKind.FAMILIENKASSE,
+        "",
+    ),
     ("jobcenter", "Jana", "Center", Role.JOBCENTER, "Jobcenter", AgencyKind.JOBCENTER, ""),
     ("schulamt", "Sam", "Schulamt", Role.SCHULAMT, "Schulamt", AgencyKind.SCHULAMT, ""),
     ("jugendamt", "Jule", "Jugend", Role.JUGENDAMT, "Jugendamt", AgencyKind.JUGENDAMT, ""),
-    ("gesundheitsamt", "Gerd", "Gesund", Role.GESUNDHEITSAMT, "Gesundheitsamt", AgencyKind.GESUNDHEITSAMT, ""),
+    (
+        "gesundheitsamt",
+        "Gerd",
+        "Gesund",
+        Role.GESUNDHEITSAMT,
+        "Gesundheitsamt",
+        AgencyKind.GESUNDHEITSAMT,
+        "",
+    ),
     ("polizei", "Paula", "Polizei", Role.POLIZEI, "Polizeipräsidium", AgencyKind.POLIZEI, ""),
-    ("bauaufsicht", "Bea", "Bau", Role.BAUAUFSICHT, "Bauaufsicht/Wohnungsaufsicht", AgencyKind.BAUAUFSICHT, ""),
+    (
+        "bauaufsicht",
+        "Bea",
+        "Bau",
+        Role.BAUAUFSICHT,
+        "Bauaufsicht/Wohnungsaufsicht",
+        AgencyKind.BAUAUFSICHT,
+        "",
+    ),
     ("schule", "Selin", "Schule", Role.SCHULE, "Grundschule Am Markt (Demo)", AgencyKind.SCHULE, "199001"),
-    ("datenschutz", "Dana", "Datenschutz", Role.DATENSCHUTZ, "Datenschutzbeauftragte", AgencyKind.DATENSCHUTZ, ""),
+    (
+        "datenschutz",
+        "Dana",
+        "Datenschutz",
+        Role.DATENSCHUTZ,
+        "Datenschutzbeauftragte",
+        AgencyKind.DATENSCHUTZ,
+        "",
+    ),
     ("admin", "Alex", "Admin", Role.ADMINISTRATION, "IT-Dienstleister", AgencyKind.IT, ""),
 )
 
@@ -72,5 +104,48 @@ def ensure_demo_accounts() -> list[DemoAccount]:
     return accounts
 
 
-def prepare_demo() -> list[DemoAccount]:
-    return ensure_demo_accounts()
+DEMO_RESIDENTS = 4000
+DEMO_SEED = 2026
+
+
+def ensure_demo_city(echo=print) -> None:
+    """Generate a synthetic city, import its six exports and run the Abgleich, once per data directory."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from missimo.imports import services as imports
+    from missimo.imports.models import ImportStatus
+    from missimo.runs import services as runs
+    from missimo.runs.models import RunStatus
+    from missimo.synth import generate
+
+    if runs.latest_run() is not None:
+        return
+    stichtag: dt.date = timezone.localdate()
+    city_dir = settings.DATA_DIR / "demo-stadt"
+    if not (city_dir / "objekte.csv").exists():
+        echo(f"Synthetische Stadt mit {DEMO_RESIDENTS} Einwohnerinnen und Einwohnern wird erzeugt …")
+        generate(residents=DEMO_RESIDENTS, seed=DEMO_SEED, stichtag=stichtag, out_dir=city_dir)
+    coordination = User.objects.get(username="koordination")
+    for source in ("objekte", "melderegister", "kindergeld", "schule", "jobcenter", "seu"):
+        with open(city_dir / f"{source}.csv", "rb") as stream:
+            delivery = imports.store_delivery(
+                source, stream, f"{source}.csv", user=coordination, channel="demo"
+            )
+        delivery = imports.process_delivery(delivery.pk)
+        if delivery.status not in (ImportStatus.TAKEN, ImportStatus.UNCHANGED):
+            raise RuntimeError(f"Demo-Lieferung {source} nicht übernommen: {delivery.message}")
+        echo(f"  {source}: {delivery.message}")
+    echo("Abgleich läuft …")
+    run = runs.start_run(stichtag, user=coordination, channel="demo")
+    run = runs.execute_run(run.pk)
+    if run.status != RunStatus.FINISHED:
+        raise RuntimeError(f"Demo-Abgleich fehlgeschlagen: {run.message}")
+    echo(f"  {run.message}")
+
+
+def prepare_demo(echo=print) -> list[DemoAccount]:
+    accounts = ensure_demo_accounts()
+    ensure_demo_city(echo)
+    return accounts

@@ -18,5 +18,6 @@ urlpatterns = [
     ),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("lieferungen/", include("missimo.imports.urls")),
+    path("", include("missimo.runs.urls")),
     path("verwaltung/", admin.site.urls),
 ]

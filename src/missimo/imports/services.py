@@ -280,7 +280,13 @@ def _process(delivery: Import, echo) -> Import:
     delivery.rejected_count = result.rejected_count
     delivery.blank_rows = result.blank_rows
     delivery.extra_columns = list(result.extra_columns)
-    delivery.warnings = [*notes, *result.warnings]
+    if result.missing_optional_columns:
+        notes.append(
+            "Diese optionalen Spalten fehlen in der Datei: "
+            + ", ".join(result.missing_optional_columns)
+            + "."
+        )
+    delivery.warnings = [*notes, *getattr(result, "warnings", ())]
     if result.rejected:
         relative = f"{_import_dir(delivery.pk)}/abgelehnte_zeilen.csv"
         reader.write_rejected_csv(result, data_path(relative))

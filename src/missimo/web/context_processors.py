@@ -10,10 +10,15 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     if not user.is_authenticated:
         return []
     from missimo.imports.services import sources_for
+    from missimo.runs.services import may_see_runs
 
     items = [(_("Start"), reverse("start"))]
     if sources_for(user):
         items.append((_("Datenlieferungen"), reverse("imports:list")))
+    if may_see_runs(user):
+        items.append((_("Hinweise"), reverse("runs:hints")))
+        items.append((_("Abgleich"), reverse("runs:list")))
+    items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))
     return [(label, url, path == url or (url != "/" and path.startswith(url))) for label, url in items]

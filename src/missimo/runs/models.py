@@ -1,0 +1,116 @@
+"""An Abgleich run as a reproducible record, its hints and its ranked properties."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "wartet"
+    RUNNING = "running", "läuft"
+    FINISHED = "finished", "abgeschlossen"
+    FAILED = "failed", "fehlgeschlagen"
+
+
+class Run(models.Model):
+    """Stichtag, inputs with their hashes, settings, versions, timings and counts of one run."""
+
+    stichtag = models.DateField("Stichtag")
+    status = models.CharField("Status", max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
+    message = models.TextField("Meldung", blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="gestartet von",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    channel = models.CharField("Weg", max_length=20, default="web")
+    created_at = models.DateTimeField("angelegt", auto_now_add=True)
+    started_at = models.DateTimeField("begonnen", null=True, blank=True)
+    finished_at = models.DateTimeField("beendet", null=True, blank=True)
+    progress_step = models.CharField("Schritt", max_length=200, blank=True)
+    progress_percent = models.PositiveSmallIntegerField(default=0)
+    inputs = models.JSONField("verwendete Datenstände", default=list)
+    settings_used = models.JSONField("Einstellungen", default=dict)
+    rule_versions = models.JSONField("Regelversionen", default=dict)
+    software_version = models.CharField("Softwareversion", max_length=50, blank=True)
+    linkage_model_sha256 = models.CharField("SHA-256 des Verknüpfungsmodells", max_length=64, blank=True)
+    linkage_threshold = models.FloatField("Schwelle der Personenverknüpfung", null=True, blank=True)
+    timings = models.JSONField("Laufzeiten (s)", default=dict)
+    counts = models.JSONField("Zählwerte", default=dict)
+    rule_statuses = models.JSONField("Ergebnis je Regel", default=list)
+    work_dir = models.CharField(max_length=500, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
+    worker_pid = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Abgleich"
+        verbose_name_plural = "Abgleiche"
+        ordering = ["-created_at", "-id"]
+        permissions = [("start_run", "darf einen Abgleich starten")]
+
+    def __str__(self) -> str:
+        return f"Abgleich {self.pk} zum {self.stichtag:%d.%m.%Y}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.FINISHED, RunStatus.FAILED)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class Hint(models.Model):
+    """One Prüfhinweis of a run: a reason to look, never a finding."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="hints")
+    hint_id = models.CharField("Hinweis-ID", max_length=40)
+    rule = models.CharField("Regel", max_length=40, db_index=True)
+    rule_version = models.PositiveIntegerField("Regelversion")
+    agency_kind = models.CharField("zuständige Stelle", max_length=30, db_index=True)
+    primary_ref = models.CharField("Primärbeleg", max_length=200)
+    evidence = models.JSONField("Belege")
+    objekt_id = models.CharField("Objekt", max_length=100, blank=True, db_index=True)
+    address = models.CharField("Adresse", max_length=300, blank=True)
+    amount_monthly = models.DecimalField("Betrag monatlich (€)", max_digits=12, decimal_places=2, null=True)
+    person_ids = models.JSONField("Personen", default=list)
+    facts = models.JSONField("Fakten", default=dict)
+    explanation = models.TextField("Erklärung")
+
+    class Meta:
+        verbose_name = "Hinweis"
+        verbose_name_plural = "Hinweise"
+        ordering = ["rule", "primary_ref"]
+        constraints = [models.UniqueConstraint(fields=["run", "hint_id"], name="hint_id_unique_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.primary_ref}"
+
+
+class RankedProperty(models.Model):
+    """A property with at least one hint, in the order inspections should visit them."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="ranking")
+    rank = models.PositiveIntegerField("Rang")
+    objekt_id = models.CharField("Objekt", max_length=100)
+    address = models.CharField("Adresse", max_length=300, blank=True)
+    score = models.DecimalField("Punktzahl", max_digits=10, decimal_places=2)
+    hint_count = models.PositiveIntegerField("Hinweise")
+    rules = models.JSONField("Regeln")
+    agencies = models.JSONField("Stellen")
+    persons = models.PositiveIntegerField("Personen")
+    amount_monthly = models.DecimalField("Betrag monatlich (€)", max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = "priorisiertes Objekt"
+        verbose_name_plural = "priorisierte Objekte"
+        ordering = ["run", "rank"]
+        constraints = [models.UniqueConstraint(fields=["run", "rank"], name="rank_unique_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.address or self.objekt_id}"

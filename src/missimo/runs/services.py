@@ -1,0 +1,285 @@
+"""Named operations on runs: start one, execute it over the current snapshots, export its results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+import socket
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from missimo import __version__
+from missimo.accounts.roles import Role
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.engine import ranking as engine_ranking
+from missimo.engine import rules as engine_rules
+from missimo.engine.run import run_abgleich
+from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
+from missimo.runs.models import Hint, RankedProperty, Run, RunStatus
+
+log = logging.getLogger(__name__)
+
+# The agency that owns a hint, from its primary record's source.
+AGENCY_OF_SOURCE = {
+    "kindergeld": "familienkasse",
+    "schule": "schulamt",
+    "seu": "gesundheitsamt",
+    "jobcenter": "jobcenter",
+    "objekte": "bauaufsicht",
+}
+
+# Need-to-know: which hints each role sees. The coordination office sees the whole picture.
+_HINTS_OF_ROLE: dict[Role, Q] = {
+    Role.FAMILIENKASSE: Q(agency_kind="familienkasse"),
+    Role.JOBCENTER: Q(agency_kind="jobcenter"),
+    Role.SCHULAMT: Q(agency_kind="schulamt"),
+    Role.JUGENDAMT: Q(rule="SCHULABSENTISMUS"),
+    Role.GESUNDHEITSAMT: Q(agency_kind="gesundheitsamt"),
+    Role.BAUAUFSICHT: Q(agency_kind="bauaufsicht"),
+}
+
+
+class RunRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def may_start_run(user) -> bool:
+    return user.has_role(Role.KOORDINIERUNG)
+
+
+def may_see_runs(user) -> bool:
+    return user.has_role(Role.KOORDINIERUNG, *_HINTS_OF_ROLE)
+
+
+def hints_for(user) -> QuerySet[Hint]:
+    """The hints this user's role may see (need-to-know), of every run."""
+    if user.has_role(Role.KOORDINIERUNG):
+        return Hint.objects.all()
+    scope = Q(pk__in=[])
+    for role, condition in _HINTS_OF_ROLE.items():
+        if user.has_role(role):
+            scope |= condition
+    return Hint.objects.filter(scope)
+
+
+def latest_run() -> Run | None:
+    return Run.objects.filter(status=RunStatus.FINISHED).order_by("-finished_at", "-id").first()
+
+
+def start_run(stichtag: dt.date, *, user=None, channel: str = "web") -> Run:
+    if not current_snapshots():
+        raise RunRefused("Es liegt noch kein Datenstand vor. Bitte spielen Sie zuerst die Lieferungen ein.")
+    run = Run.objects.create(
+        stichtag=stichtag,
+        started_by=user if user is not None and user.is_authenticated else None,
+        channel=channel,
+    )
+    record(
+        user,
+        AuditAction.CREATE,
+        object_type="run",
+        object_id=run.pk,
+        details={"stichtag": stichtag.isoformat()},
+    )
+    return run
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reconcile_interrupted_runs() -> None:
+    host = socket.gethostname()
+    for run in Run.objects.filter(status=RunStatus.RUNNING, worker_host=host):
+        if run.worker_pid and not _pid_alive(run.worker_pid):
+            Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED,
+                finished_at=timezone.now(),
+                message="Der Abgleich wurde abgebrochen (Prozess beendet). Das Ergebnis des letzten Abgleichs gilt weiter.",
+            )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _json_ready(values: dict) -> dict:
+    return {key: (str(value) if isinstance(value, Decimal) else value) for key, value in values.items()}
+
+
+def execute_run(run_id: int, *, echo: Callable[[str, int], None] | None = None) -> Run:
+    """Run linkage and every rule over the current snapshots; store hints and ranking."""
+    reconcile_interrupted_imports()
+    claimed = Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        worker_host=socket.gethostname(),
+        worker_pid=os.getpid(),
+    )
+    run = Run.objects.get(pk=run_id)
+    if not claimed:
+        return run
+    try:
+        return _execute(run, echo)
+    except Exception:
+        log.exception("run %s failed", run_id)
+        run.status = RunStatus.FAILED
+        run.finished_at = timezone.now()
+        run.message = (
+            "Beim Abgleich ist ein unerwarteter Fehler aufgetreten. Das Ergebnis des letzten Abgleichs gilt weiter; "
+            "bitte wenden Sie sich an die Administration."
+        )
+        run.save()
+        return run
+
+
+def _execute(run: Run, echo) -> Run:
+    snapshots = current_snapshots()
+    run.inputs = [
+        {"source": s.source, "import_id": s.import_id, "sha256": s.sha256, "rows": s.row_count}
+        for s in sorted(snapshots.values(), key=lambda s: s.source)
+    ]
+    work_dir = Path(settings.DATA_DIR) / "runs" / str(run.pk)
+    run.work_dir = str(work_dir.relative_to(settings.DATA_DIR))
+    run.software_version = __version__
+    run.save()
+
+    def progress(step: str, percent: int) -> None:
+        Run.objects.filter(pk=run.pk).update(progress_step=step, progress_percent=percent)
+        if echo is not None:
+            echo(step, percent)
+
+    output = run_abgleich(
+        {s: snap.path for s, snap in snapshots.items()}, run.stichtag, work_dir, progress=progress
+    )
+    evaluation = output.evaluation
+    run.settings_used = _json_ready(dict(evaluation.settings))
+    run.rule_versions = dict(evaluation.rule_versions)
+    run.linkage_threshold = output.linkage_threshold
+    run.linkage_model_sha256 = (
+        _sha256(output.model_path) if output.model_path and output.model_path.exists() else ""
+    )
+    run.timings = {key: round(value, 3) for key, value in output.timings.items()}
+    run.counts = {**output.counts, **{f"addresses_{k}": v for k, v in output.address_counts.items()}}
+    run.rule_statuses = [
+        {
+            "rule": s.rule,
+            "version": s.version,
+            "evaluated": s.evaluated,
+            "count": s.count,
+            "reason": s.reason,
+            "note": s.note,
+        }
+        for s in evaluation.statuses
+    ]
+    with transaction.atomic():
+        Hint.objects.bulk_create(
+            (
+                Hint(
+                    run=run,
+                    hint_id=h.hint_id,
+                    rule=h.rule,
+                    rule_version=h.rule_version,
+                    agency_kind=AGENCY_OF_SOURCE.get(h.primary_ref.partition(":")[0], "koordinierung"),
+                    primary_ref=h.primary_ref,
+                    evidence=list(h.evidence),
+                    objekt_id=h.objekt_id or "",
+                    address=h.address or "",
+                    amount_monthly=h.amount,
+                    person_ids=list(h.person_ids),
+                    facts=h.facts,
+                    explanation=h.explanation,
+                )
+                for h in evaluation.hints
+            ),
+            batch_size=2000,
+        )
+        RankedProperty.objects.bulk_create(
+            (
+                RankedProperty(
+                    run=run,
+                    rank=p.rank,
+                    objekt_id=p.objekt_id,
+                    address=p.address,
+                    score=p.score,
+                    hint_count=p.hint_count,
+                    rules=list(p.rules),
+                    agencies=list(p.agencies),
+                    persons=p.persons,
+                    amount_monthly=p.amount,
+                )
+                for p in output.ranking
+            ),
+            batch_size=2000,
+        )
+        run.status = RunStatus.FINISHED
+        run.finished_at = timezone.now()
+        run.progress_percent = 100
+        run.progress_step = "fertig"
+        run.message = f"{len(evaluation.hints)} Hinweise zu {len(output.ranking)} Objekten."
+        run.save()
+    shutil.rmtree(work_dir / "tmp", ignore_errors=True)
+    return run
+
+
+# --- exports (contract formats) ------------------------------------------------------------
+
+
+def _engine_hint(hint: Hint) -> engine_rules.Hint:
+    return engine_rules.Hint(
+        hint_id=hint.hint_id,
+        rule=hint.rule,
+        rule_version=hint.rule_version,
+        primary_ref=hint.primary_ref,
+        evidence=tuple(hint.evidence),
+        objekt_id=hint.objekt_id or None,
+        address=hint.address or None,
+        amount=hint.amount_monthly,
+        person_ids=tuple(hint.person_ids),
+        facts=hint.facts,
+        explanation=hint.explanation,
+    )
+
+
+def export_hints(run: Run, target) -> int:
+    return engine_ranking.write_hints_csv((_engine_hint(h) for h in run.hints.all()), target)
+
+
+def export_properties(run: Run, target) -> int:
+    ranked = [
+        engine_ranking.RankedProperty(
+            rank=p.rank,
+            objekt_id=p.objekt_id,
+            address=p.address,
+            score=p.score,
+            hint_count=p.hint_count,
+            rules=tuple(p.rules),
+            agencies=tuple(p.agencies),
+            persons=p.persons,
+            amount=p.amount_monthly,
+        )
+        for p in run.ranking.all()
+    ]
+    return engine_ranking.write_properties_csv(ranked, target)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from missimo.runs import views
+
+app_name = "runs"
+
+urlpatterns = [
+    path("abgleich/", views.run_list, name="list"),
+    path("abgleich/<int:pk>/", views.run_detail, name="detail"),
+    path("hinweise/", views.hint_list, name="hints"),
+    path("regeln/", views.rule_catalogue, name="rules"),
+]

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.engine import rules as engine_rules
+from missimo.runs import services
+from missimo.runs.forms import StartRunForm
+from missimo.runs.models import Run
+from missimo.runs.tasks import run_abgleich_task
+
+RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+
+
+@require_http_methods(["GET", "POST"])
+def run_list(request):
+    if not services.may_see_runs(request.user):
+        raise Http404
+    services.reconcile_interrupted_runs()
+    form = StartRunForm(request.POST or None) if services.may_start_run(request.user) else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                run = services.start_run(form.cleaned_data["stichtag"], user=request.user)
+            except services.RunRefused as refused:
+                messages.error(request, refused.message)
+            else:
+                transaction.on_commit(lambda: run_abgleich_task.enqueue(run.pk))
+                return redirect("runs:detail", pk=run.pk)
+    return render(request, "runs/list.html", {"runs": Run.objects.all()[:50], "form": form})
+
+
+@require_GET
+def run_detail(request, pk: int):
+    if not services.may_see_runs(request.user):
+        raise Http404
+    run = get_object_or_404(Run, pk=pk)
+    statuses = [{**s, "title": RULE_TITLES.get(s["rule"], s["rule"])} for s in run.rule_statuses]
+    ranking = run.ranking.all()[:50] if services.may_start_run(request.user) else []
+    template = "runs/_status.html" if request.htmx else "runs/detail.html"
+    return render(request, template, {"run": run, "statuses": statuses, "ranking": ranking})
+
+
+@require_GET
+def hint_list(request):
+    if not services.may_see_runs(request.user):
+        raise Http404
+    run = services.latest_run()
+    hints = (
+        services.hints_for(request.user).filter(run=run) if run else services.hints_for(request.user).none()
+    )
+    rule = request.GET.get("regel", "")
+    visible_rules = sorted(set(hints.values_list("rule", flat=True)))
+    if rule:
+        if rule not in RULE_TITLES:
+            rule = ""
+        else:
+            hints = hints.filter(rule=rule)
+    page = Paginator(hints.order_by("rule", "objekt_id", "primary_ref"), 50).get_page(
+        request.GET.get("seite")
+    )
+    if page.object_list:
+        record(
+            request.user,
+            AuditAction.READ,
+            object_type="hint_list",
+            object_id=run.pk if run else "",
+            purpose="Sichtung der Prüfhinweise",
+            details={"rule": rule, "page": page.number, "hints": [h.hint_id for h in page.object_list]},
+            request=request,
+        )
+    return render(
+        request,
+        "runs/hints.html",
+        {
+            "run": run,
+            "page": page,
+            "rule": rule,
+            "rules": [(code, RULE_TITLES[code]) for code in visible_rules],
+            "rule_titles": RULE_TITLES,
+        },
+    )
+
+
+@require_GET
+def rule_catalogue(request):
+    """The published catalogue: every rule with its legal source and thresholds (transparency)."""
+    settings_by_rule: dict[str, list] = {}
+    for setting in engine_rules.SETTINGS:
+        for code in setting.rules:
+            settings_by_rule.setdefault(code, []).append(setting)
+    catalogue = [(rule, settings_by_rule.get(rule.code, [])) for rule in engine_rules.RULES]
+    return render(request, "runs/rules.html", {"catalogue": catalogue})

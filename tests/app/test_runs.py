@@ -1,0 +1,163 @@
+"""The Abgleich run as a record, its hints with need-to-know, and the contract exports."""
+
+import csv
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from django.conf import settings
+
+from missimo.audit.models import AuditAction, AuditEvent
+from missimo.runs import services
+from missimo.runs.models import Hint, Run, RunStatus
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+STICHTAG = dt.date(2026, 9, 15)
+CONTRACT_CHECK = Path(__file__).parents[3] / "shared" / "contract" / "check"
+
+
+def _run(user):
+    run = services.start_run(STICHTAG, user=user, channel="cli")
+    return services.execute_run(run.pk)
+
+
+def test_a_run_without_any_delivery_is_refused_with_a_german_message(kim):
+    with pytest.raises(services.RunRefused, match="kein Datenstand"):
+        services.start_run(STICHTAG, user=kim)
+
+
+def test_a_run_finds_exactly_the_hints_the_synthetic_truth_expects(imported_city, kim):
+    run = _run(kim)
+    assert run.status == RunStatus.FINISHED, run.message
+    expected = {
+        (row["Regel"], row["Primaerbeleg"])
+        for row in csv.DictReader(
+            (imported_city / "truth" / "expected_hints.csv").open(encoding="utf-8-sig"), delimiter=";"
+        )
+    }
+    found = set(run.hints.values_list("rule", "primary_ref"))
+    assert found == expected
+
+
+def test_a_run_records_its_inputs_settings_versions_and_counts(imported_city, kim):
+    run = _run(kim)
+    assert {i["source"] for i in run.inputs} == {
+        "objekte",
+        "melderegister",
+        "kindergeld",
+        "schule",
+        "jobcenter",
+        "seu",
+    }
+    assert all(len(i["sha256"]) == 64 for i in run.inputs)
+    assert run.settings_used["schulabsentismus_schultage"] == 20
+    assert set(run.rule_versions) == {s["rule"] for s in run.rule_statuses}
+    assert len(run.rule_statuses) == 12 and all(s["evaluated"] for s in run.rule_statuses)
+    assert run.software_version and len(run.linkage_model_sha256) == 64
+    assert run.counts["hints"] == run.hints.count()
+    assert set(run.timings) >= {"person_linkage", "rules"}
+
+
+def test_two_runs_on_the_same_inputs_give_the_same_hints(imported_city, kim):
+    first, second = _run(kim), _run(kim)
+    columns = ("hint_id", "rule", "primary_ref", "evidence", "objekt_id", "amount_monthly", "explanation")
+    assert list(first.hints.order_by("hint_id").values_list(*columns)) == list(
+        second.hints.order_by("hint_id").values_list(*columns)
+    )
+
+
+def test_a_rule_whose_source_is_missing_is_reported_as_not_evaluated(tiny_city, kim):
+    from missimo.imports import services as imports
+
+    for source in ("melderegister", "kindergeld", "objekte"):
+        with open(tiny_city / f"{source}.csv", "rb") as stream:
+            imports.process_delivery(imports.store_delivery(source, stream, f"{source}.csv", user=kim).pk)
+    run = _run(kim)
+    by_rule = {s["rule"]: s for s in run.rule_statuses}
+    assert not by_rule["SCHULABSENTISMUS"]["evaluated"]
+    assert "Schul" in by_rule["SCHULABSENTISMUS"]["reason"]
+    assert not by_rule["SGB2_NACH_ABMELDUNG"]["evaluated"]
+    assert by_rule["KG_NACH_ABMELDUNG"]["evaluated"]
+
+
+def test_after_a_run_only_persons_with_a_hint_remain_in_the_analysis_store(imported_city, kim):
+    run = _run(kim)
+    hint_persons = {pid for ids in run.hints.values_list("person_ids", flat=True) for pid in ids}
+    con = duckdb.connect(str(Path(settings.DATA_DIR) / run.work_dir / "analysis.duckdb"), read_only=True)
+    kept = {row[0] for row in con.execute("SELECT DISTINCT person_id FROM person_link").fetchall()}
+    tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    con.close()
+    assert kept <= hint_persons
+    assert run.counts["person_records_deleted"] > 0
+    assert not tables & {"melderegister", "kindergeld", "schule", "jobcenter", "seu"}
+
+
+def test_each_agency_sees_only_its_own_hints(imported_city, kim, fabian, make_user, client):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+
+    _run(kim)
+    assert set(services.hints_for(fabian).values_list("agency_kind", flat=True)) == {"familienkasse"}
+    jonas = make_user("jonas", Role.JOBCENTER, "Jobcenter", AgencyKind.JOBCENTER)
+    assert set(services.hints_for(jonas).values_list("agency_kind", flat=True)) <= {"jobcenter"}
+    assert services.hints_for(kim).count() == Hint.objects.count()
+
+    client.force_login(fabian)
+    page = client.get("/hinweise/")
+    assert "Hinweis, kein Nachweis." in page.text
+    assert "SGB II" not in page.text
+    assert AuditEvent.objects.filter(
+        action=AuditAction.READ, object_type="hint_list", actor_username="fabian"
+    ).exists()
+
+
+def test_the_data_protection_officer_sees_no_hints_or_runs(client, dana):
+    client.force_login(dana)
+    assert client.get("/hinweise/").status_code == 404
+    assert client.get("/abgleich/").status_code == 404
+
+
+def test_the_coordination_office_starts_a_run_from_the_web(
+    imported_city, kim, client, django_capture_on_commit_callbacks
+):
+    client.force_login(kim)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/abgleich/", {"stichtag": "15.09.2026"})
+    run = Run.objects.get()
+    assert response["Location"] == f"/abgleich/{run.pk}/"
+    assert run.stichtag == STICHTAG
+    page = client.get(response["Location"])
+    assert "abgeschlossen" in page.text and "Ergebnis je Regel" in page.text
+
+
+def test_other_agencies_cannot_start_a_run(client, fabian):
+    client.force_login(fabian)
+    assert client.post("/abgleich/", {"stichtag": "15.09.2026"}).status_code == 404
+    assert not Run.objects.exists()
+
+
+def test_the_rule_catalogue_shows_each_threshold_next_to_its_legal_source(client, fabian):
+    client.force_login(fabian)
+    page = client.get("/regeln/").text
+    assert "WohnStG NRW § 10" in page and "10 m²" in page
+    assert page.count('class="rule-entry"') == 12
+
+
+def test_the_exports_follow_the_contract(imported_city, kim, tmp_path):
+    run = _run(kim)
+    hints, properties = tmp_path / "hints.csv", tmp_path / "properties.csv"
+    assert services.export_hints(run, hints) == run.hints.count()
+    services.export_properties(run, properties)
+    if CONTRACT_CHECK.exists():
+        result = subprocess.run(
+            [sys.executable, str(CONTRACT_CHECK), str(hints), str(properties)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout
+    header = hints.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "Hinweis_ID;Regel;Objekt_ID;Adresse;Belege;Betrag_monatlich;Erklaerung"
