@@ -121,7 +121,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MISSIMO_MAP_TILE_ATTRIBUTION", parse_str, "", "Attribution text shown with the map tiles."),
     Setting("MISSIMO_CITY_NAME", parse_str, "Musterstadt", "Name of the city shown in the header."),
-    Setting("MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."),
+    Setting(
+        "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
+    ),
     Setting(
         "MISSIMO_UPLOAD_MAX_MB",
         parse_int,
