@@ -130,3 +130,13 @@ def test_names_that_cp1252_can_hold_survive_a_cp1252_round_trip(names):
     result = read_source("seu", data)
     assert result.encoding in ("cp1252", "utf-8")  # pure ASCII is valid UTF-8 too
     assert result.table.column("Vornamen").to_pylist() == names
+
+
+def test_a_quoted_line_break_keeps_the_fast_path_and_gives_the_csv_modules_records():
+    text = 'h1;h2;h3\n1;"zwei\nZeilen";3\n4;"a;""b""";6\n7;8\n"x";y;z;\n'
+    assert _fast(text) is not None
+    assert _fast(text) == _slow(text)
+
+
+def test_a_never_closed_quote_leaves_the_file_to_the_csv_module():
+    assert _fast('h1;h2;h3\n1;"offen;3\n4;5;6\n') is None

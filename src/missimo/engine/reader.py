@@ -438,8 +438,10 @@ def _csv_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
     delimiter = _detect_delimiter(first_line)
     try:
         fast = _fast_split(text, encoding, delimiter, progress)
-    except csv.Error as exc:  # pragma: no cover - csv with strict=False hardly raises
-        raise ImportRefused(f"Die CSV-Datei ist nicht lesbar ({exc}).") from exc
+    except ImportRefused:
+        raise
+    except Exception:  # defensive: any surprise in the fast path -> the csv module decides
+        fast = None
     if fast is not None:
         return fast
     estimate = max(1, text.count("\n"))
@@ -471,23 +473,34 @@ def _fast_split(
     result is always exactly what the csv module would give.
     """
     lines = pl.Series([text]).str.split("\n").explode()
-    ends_with_newline = text.endswith("\n")
-    if ends_with_newline:
+    if text.endswith("\n"):
         lines = lines.head(len(lines) - 1)
-    n_lines = len(lines)
     # blank: no value in any field; a quoted line is judged after parsing (see below)
     blank = lines.str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() == 0
     if blank.all():
         raise ImportRefused("Die Datei ist leer.")
-    first = int(blank.arg_min() or 0)
     frame = pl.DataFrame({"line": lines, "blank": blank}).with_row_index("i", offset=1)
     del lines, blank
-    d = re.escape(delimiter)
-    field_rx = f'(?:"(?:[^"]|"")*"|[^"{d}]*)'
     frame = frame.with_columns(pl.col("line").str.contains('"', literal=True).alias("q"))
+    # a quoted field may continue on the next lines: by quote parity, such lines are
+    # joined into one item that starts at the first line (checked for regularity below)
+    odd = (pl.col("line").str.count_matches('"', literal=True) % 2).cast(pl.Int32)
+    inside = frame.select(((odd.cum_sum() - odd) % 2 == 1).alias("inside"))["inside"]
+    if inside.any():
+        if frame.select(odd.sum() % 2 == 1).item():
+            return None  # a quote is never closed: the csv module reads the file
+        frame = (
+            frame.with_columns((~inside).cum_sum().alias("__g"))
+            .group_by("__g", maintain_order=True)
+            .agg(pl.col("i").first(), pl.col("line").str.join("\n"), pl.col("blank").all(), pl.col("q").any())
+            .drop("__g")
+        )
+    first = int(frame["blank"].arg_min() or 0)
+    d = re.escape(delimiter)
+    field_rx = f'(?:"(?:[^"]|"")*"|[^"{d}\n]*)'
     well_quoted = pl.col("line").str.contains(f"^{field_rx}(?:{d}{field_rx})*$")
     if frame.select((pl.col("q") & ~well_quoted).any()).item():
-        return None  # a quoted line break or irregular quoting: the csv module reads the file
+        return None  # irregular quoting: the csv module reads the whole file
     header = next(csv.reader([frame["line"][first]], delimiter=delimiter, strict=False))
     while header and not header[-1].strip():
         header.pop()
@@ -533,31 +546,26 @@ def _fast_split(
             has_header=False,
             separator=delimiter,
             quote_char='"',
-            schema=dict.fromkeys(names, pl.String),
+            infer_schema=False,
             truncate_ragged_lines=True,
             raise_if_empty=False,
         )
-        if parsed.height != quoted.height or parsed.width != len(header):
+        if parsed.width < len(header):
+            return None
+        parsed = parsed.select(pl.nth(j).alias(n) for j, n in enumerate(names))
+        if parsed.height != quoted.height:
             return None  # not what the checks above promised: let the csv module decide
         parsed = parsed.select(pl.col(n).fill_null("") for n in names).insert_column(0, quoted["i"])
         empty = pl.all_horizontal([pl.col(n).str.strip_chars().str.len_bytes() == 0 for n in names])
         n_blank += parsed.select(empty.sum()).item()
         ok = pl.concat([ok, parsed.filter(~empty)]).sort("i")
     if special.height:
-        # self-contained quoted lines with a wrong field count, read with the csv module;
-        # line k of the joined text is file line special_i[k]
-        special_i = special["i"].to_list()
-        special_text = "\n".join(special["line"].to_list())
-        if ends_with_newline or special_i[-1] != n_lines:
-            special_text += "\n"
-        reader = csv.reader(io.StringIO(special_text, newline="\n"), delimiter=delimiter, strict=False)
-        records: list[list[str]] = []
-        starts: list[int] = []
-        prev = 0
-        for rec in reader:
-            records.append(rec)
-            starts.append(special_i[min(prev, len(special_i) - 1)])
-            prev = reader.line_num
+        # regularly quoted items with a wrong field count: each is one record for the csv module
+        starts: list[int] = special["i"].to_list()
+        records = [
+            next(csv.reader(io.StringIO(text + "\n", newline="\n"), delimiter=delimiter, strict=False), [])
+            for text in special["line"].to_list()
+        ]
         extra_rows: list[list[str]] = []
         extra_lines: list[int] = []
         for line_no, rec in zip(starts, records, strict=True):
