@@ -746,3 +746,11 @@ def test_every_rule_explains_its_hints_in_one_german_sentence_with_german_dates_
         assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
         assert not re.search(r"\d+\.\d{2} €", text), text
         assert "None" not in text and "unbekannt" not in text, text
+
+
+def test_a_key_repeated_in_a_snapshot_still_gives_one_hint_per_primary_record_and_rule() -> None:
+    c = family()
+    c.kindergeld(person="P-K", parent="P-E")  # the same Kindergeldnummer/Kind_Nr again
+    result = run(c)
+    assert refs(result, "KG_OHNE_SCHULE") == [KG]
+    assert refs(result, "KG_DOPPELBEZUG") == []

@@ -146,7 +146,7 @@ class City:
         rows.append({**row, **addr, "_row": len(rows) + 2, "_key": key, "_addr_key": addr_key})
 
     def _link(self, entity: str, key: str, person: str | None) -> None:
-        if person is not None:
+        if person is not None and not any(e == entity and k == key for e, k, _, _ in self.person_link):
             self.person_link.append((entity, key, person, 0.99))
 
     # --- records ---------------------------------------------------------------------

@@ -726,7 +726,11 @@ def _available(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {n for n in (*SOURCES, *LINKS) if n in names}
 
 
-def _dedup(source: str) -> str:
+def _dedup(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """The source, reduced to its first file row per key if (against the import's promise) a key repeats."""
+    (repeats,) = con.execute(f"SELECT count(*) - count(DISTINCT _key) FROM {source}").fetchall()[0]
+    if not repeats:
+        return source
     return f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _row) = 1)"
 
 
@@ -753,8 +757,7 @@ def _prepare(
     if "person_link" in available:
         table(
             "_r_pl",
-            "SELECT entity, record_key, min(person_id) AS person_id "
-            "FROM person_link GROUP BY entity, record_key",
+            "SELECT entity, record_key, person_id FROM person_link",  # one row per record (engine-seams)
         )
     else:
         table(
@@ -765,8 +768,7 @@ def _prepare(
     if "address_link" in available:
         table(
             "_r_addr",
-            "SELECT addr_key, min(objekt_id) AS objekt_id, min(label) AS label "
-            "FROM address_link GROUP BY addr_key",
+            "SELECT addr_key, objekt_id, label FROM address_link",  # one row per address (engine-seams)
         )
     else:
         table(
@@ -779,7 +781,7 @@ def _prepare(
         table(
             "_r_obj",
             f"SELECT o.*, 'objekte:' || o._key AS ref, coalesce(a.label, {_addr('o')}) AS adresse "
-            f"FROM {_dedup('objekte')} o LEFT JOIN _r_addr a ON a.addr_key = o._addr_key",
+            f"FROM {_dedup(con, 'objekte')} o LEFT JOIN _r_addr a ON a.addr_key = o._addr_key",
         )
     else:
         table("_r_city", "SELECT NULL::VARCHAR AS plz WHERE false")
@@ -797,7 +799,7 @@ def _prepare(
             f"coalesce(p.person_id, '{entity}:' || {key}) AS person_id, "
             f"a.objekt_id, coalesce(a.label, {_addr('t')}) AS adresse, "
             f"(trim(t.PLZ) IN (SELECT plz FROM _r_city)) AS in_city {extra} "
-            f"FROM {_dedup(source) if source != 'melderegister' else source} t "
+            f"FROM {_dedup(con, source) if source != 'melderegister' else source} t "
             f"LEFT JOIN _r_pl p ON p.entity = '{entity}' AND p.record_key = {key} "
             f"LEFT JOIN _r_addr a ON a.addr_key = t._addr_key"
         )
