@@ -98,7 +98,8 @@ def make_streets(rng: np.random.Generator, n_streets: int) -> Table:
     prefixes = ["", "Alte ", "Neue ", "Obere ", "Untere ", "Kleine ", "Lange "]
     seen: dict[str, None] = {}
     out: list[str] = []
-    while len(out) < n_streets:
+    misses = 0
+    while len(out) < n_streets and misses < 2000:
         st = stems[int(rng.integers(len(stems)))]
         sf = sfx[int(rng.choice(len(sfx), p=sfx_p))]
         pre = prefixes[int(rng.integers(len(prefixes)))] if rng.random() < 0.25 else ""
@@ -108,15 +109,26 @@ def make_streets(rng: np.random.Generator, n_streets: int) -> Table:
             name = f"{pre}{st} {sf.capitalize()}"
         else:
             name = f"{pre}{st}{sf}"
-        if pre and sf not in ("straße", "weg"):
+        if (pre and sf not in ("straße", "weg")) or name in seen:
+            misses += 1
             continue
-        if name in seen:
-            if len(seen) > len(stems) * 40:
-                name = f"{name} {len(out)}"
-            else:
-                continue
+        misses = 0
         seen[name] = None
         out.append(name)
+    if len(out) < n_streets:
+        # large cities: streets named after people (Schäferstraße, Krügerweg), then numbered ones
+        de_surnames = nm.names_for("DE")[2]
+        extra = [f"{x}{sf}" for sf in ("straße", "weg", "ring") for x in de_surnames]
+        for i in rng.permutation(len(extra)):
+            if len(out) >= n_streets:
+                break
+            if extra[int(i)] not in seen:
+                seen[extra[int(i)]] = None
+                out.append(extra[int(i)])
+        k = 1
+        while len(out) < n_streets:
+            out.append(f"Planstraße {k}")
+            k += 1
     plz = rng.choice(np.array(CITY_PLZ), n_streets)
     east = rng.uniform(370500, 379500, n_streets)
     north = rng.uniform(5710500, 5719500, n_streets)
