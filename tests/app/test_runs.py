@@ -161,3 +161,85 @@ def test_the_exports_follow_the_contract(imported_city, kim, tmp_path):
         assert result.returncode == 0, result.stdout
     header = hints.read_text(encoding="utf-8").splitlines()[0]
     assert header == "Hinweis_ID;Regel;Objekt_ID;Adresse;Belege;Betrag_monatlich;Erklaerung"
+
+
+def _hint_with_links(run):
+    for hint in run.hints.exclude(person_ids=[]):
+        links = services.links_of_hint(hint)
+        if links:
+            return hint, links
+    raise AssertionError("no hint with a person link")
+
+
+def test_why_linked_shows_both_records_field_by_field_with_weights(imported_city, kim, client):
+    run = _run(kim)
+    hint, links = _hint_with_links(run)
+    client.force_login(kim)
+    page = client.get(f"/hinweise/{hint.pk}/verknuepfung/")
+    assert page.status_code == 200
+    link = links[0]
+    assert link["uid_left"] in page.text and link["uid_right"] in page.text
+    assert "Gewichte Merkmal für Merkmal" in page.text and "Wahrscheinlichkeit derselben Person" in page.text
+    assert {f["label"] for f in link["fields"]} >= {"Vornamen", "Familienname", "Geburtsdatum"}
+    assert AuditEvent.objects.filter(
+        object_type="hint_links", object_id=hint.hint_id, actor_username="kim"
+    ).exists()
+
+
+def test_another_agency_cannot_open_the_links_of_a_hint_it_may_not_see(imported_city, kim, make_user, client):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+
+    run = _run(kim)
+    hint = run.hints.exclude(agency_kind="gesundheitsamt").exclude(person_ids=[]).first()
+    gerd = make_user("gerd", Role.GESUNDHEITSAMT, "Gesundheitsamt", AgencyKind.GESUNDHEITSAMT)
+    client.force_login(gerd)
+    assert client.get(f"/hinweise/{hint.pk}/verknuepfung/").status_code == 404
+
+
+def test_a_rejected_link_is_audited_and_kept_apart_in_later_runs(imported_city, kim, client, monkeypatch):
+    from missimo.runs import services as run_services
+    from missimo.runs.models import RejectedLink
+
+    run = _run(kim)
+    hint, links = _hint_with_links(run)
+    pair = links[0]
+    client.force_login(kim)
+    too_short = client.post(
+        f"/hinweise/{hint.pk}/verknuepfung/",
+        {"uid_left": pair["uid_left"], "uid_right": pair["uid_right"], "reason": "nein"},
+        follow=True,
+    )
+    assert "mindestens 10 Zeichen" in too_short.text
+    client.post(
+        f"/hinweise/{hint.pk}/verknuepfung/",
+        {
+            "uid_left": pair["uid_left"],
+            "uid_right": pair["uid_right"],
+            "reason": "Andere Mutter laut Geburtsurkunde",
+        },
+    )
+    rejected = RejectedLink.objects.get()
+    assert (rejected.uid_left, rejected.uid_right) == tuple(sorted((pair["uid_left"], pair["uid_right"])))
+    assert AuditEvent.objects.filter(action=AuditAction.CHANGE, object_type="person_link").exists()
+
+    seen = {}
+    original = run_services.run_abgleich
+
+    def spy(*args, **kwargs):
+        seen["rejected"] = kwargs.get("rejected_links")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(run_services, "run_abgleich", spy)
+    second = _run(kim)
+    assert rejected.as_engine_pair() in seen["rejected"]
+    con = duckdb.connect(str(Path(settings.DATA_DIR) / second.work_dir / "analysis.duckdb"), read_only=True)
+    persons = dict(
+        con.execute(
+            "SELECT entity || ':' || record_key, person_id FROM person_link WHERE entity || ':' || record_key IN (?, ?)",
+            [pair["uid_left"], pair["uid_right"]],
+        ).fetchall()
+    )
+    con.close()
+    if len(persons) == 2:
+        assert persons[pair["uid_left"]] != persons[pair["uid_right"]]

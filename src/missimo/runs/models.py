@@ -114,3 +114,29 @@ class RankedProperty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.address or self.objekt_id}"
+
+
+class RejectedLink(models.Model):
+    """A case worker's judgement "nicht dieselbe Person": these two records are never linked again."""
+
+    uid_left = models.CharField("Datensatz 1", max_length=250)
+    uid_right = models.CharField("Datensatz 2", max_length=250)
+    reason = models.TextField("Begründung")
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rejected_at = models.DateTimeField("abgelehnt am", auto_now_add=True)
+    hint = models.ForeignKey(Hint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "abgelehnte Verknüpfung"
+        verbose_name_plural = "abgelehnte Verknüpfungen"
+        constraints = [
+            models.UniqueConstraint(fields=["uid_left", "uid_right"], name="rejected_link_unique_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uid_left} ≠ {self.uid_right}"
+
+    def as_engine_pair(self) -> tuple[str, str, str, str]:
+        left_entity, _, left_key = self.uid_left.partition(":")
+        right_entity, _, right_key = self.uid_right.partition(":")
+        return (left_entity, left_key, right_entity, right_key)

@@ -25,7 +25,7 @@ from missimo.engine import ranking as engine_ranking
 from missimo.engine import rules as engine_rules
 from missimo.engine.run import run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
-from missimo.runs.models import Hint, RankedProperty, Run, RunStatus
+from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +171,13 @@ def _execute(run: Run, echo) -> Run:
         if echo is not None:
             echo(step, percent)
 
+    rejected = [link.as_engine_pair() for link in RejectedLink.objects.all()]
     output = run_abgleich(
-        {s: snap.path for s, snap in snapshots.items()}, run.stichtag, work_dir, progress=progress
+        {s: snap.path for s, snap in snapshots.items()},
+        run.stichtag,
+        work_dir,
+        progress=progress,
+        rejected_links=rejected,
     )
     evaluation = output.evaluation
     run.settings_used = _json_ready(dict(evaluation.settings))
@@ -283,3 +288,95 @@ def export_properties(run: Run, target) -> int:
         for p in run.ranking.all()
     ]
     return engine_ranking.write_properties_csv(ranked, target)
+
+
+# --- person links: "Warum verknüpft?" ------------------------------------------------------
+
+COMPARISON_LABELS = {
+    "vorname": "Vornamen",
+    "familienname": "Familienname",
+    "geburtsdatum": "Geburtsdatum",
+    "adresse": "Anschrift",
+    "geschlecht": "Geschlecht",
+    "kennung": "Kennung",
+}
+
+
+def may_judge_links(user, hint: Hint) -> bool:
+    """Who may open and reject the links of a hint: whoever may see the hint."""
+    return hints_for(user).filter(pk=hint.pk).exists()
+
+
+def links_of_hint(hint: Hint) -> list:
+    """Every stored pair of records within the persons the hint refers to, explained field by field."""
+    from missimo.engine.run import explain_link, open_analysis
+
+    if not hint.person_ids or not hint.run.work_dir:
+        return []
+    work_dir = Path(settings.DATA_DIR) / hint.run.work_dir
+    con = open_analysis(work_dir)
+    try:
+        placeholders = ", ".join("?" for _ in hint.person_ids)
+        uids = [
+            row[0]
+            for row in con.execute(
+                f"SELECT entity || ':' || record_key FROM person_link WHERE person_id IN ({placeholders})",  # noqa: S608
+                list(hint.person_ids),
+            ).fetchall()
+        ]
+        if len(uids) < 2:
+            return []
+        marks = ", ".join("?" for _ in uids)
+        pairs = con.execute(
+            f"SELECT unique_id_l, unique_id_r FROM person_pair WHERE linked "  # noqa: S608
+            f"AND unique_id_l IN ({marks}) AND unique_id_r IN ({marks}) ORDER BY unique_id_l, unique_id_r",
+            [*uids, *uids],
+        ).fetchall()
+    finally:
+        con.close()
+    rejected = {(r.uid_left, r.uid_right) for r in RejectedLink.objects.all()}
+    explanations = []
+    for left, right in pairs:
+        explanation = explain_link(work_dir, left, right)
+        if explanation is not None:
+            explanations.append(
+                {
+                    "left": explanation.left,
+                    "right": explanation.right,
+                    "prior_weight": explanation.prior_weight,
+                    "fields": [
+                        {**f, "label": COMPARISON_LABELS.get(f["comparison"], f["comparison"])}
+                        for f in explanation.fields
+                    ],
+                    "match_weight": explanation.match_weight,
+                    "probability": explanation.match_probability,
+                    "rejected": tuple(sorted((left, right))) in rejected,
+                    "uid_left": left,
+                    "uid_right": right,
+                }
+            )
+    return explanations
+
+
+@transaction.atomic
+def reject_link(user, hint: Hint, uid_left: str, uid_right: str, reason: str) -> RejectedLink:
+    """Record "nicht dieselbe Person"; every later run keeps the two records apart."""
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise RunRefused("Bitte begründen Sie die Ablehnung in wenigen Worten (mindestens 10 Zeichen).")
+    allowed = {(link["uid_left"], link["uid_right"]) for link in links_of_hint(hint)}
+    if (uid_left, uid_right) not in allowed:
+        raise RunRefused("Diese Verknüpfung gehört nicht zu diesem Hinweis.")
+    left, right = sorted((uid_left, uid_right))
+    link, _ = RejectedLink.objects.get_or_create(
+        uid_left=left, uid_right=right, defaults={"reason": reason, "rejected_by": user, "hint": hint}
+    )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="person_link",
+        object_id=f"{left}|{right}",
+        purpose="Verknüpfung abgelehnt: nicht dieselbe Person",
+        details={"hint": hint.hint_id, "run": hint.run_id, "reason": reason},
+    )
+    return link

@@ -8,5 +8,6 @@ urlpatterns = [
     path("abgleich/", views.run_list, name="list"),
     path("abgleich/<int:pk>/", views.run_detail, name="detail"),
     path("hinweise/", views.hint_list, name="hints"),
+    path("hinweise/<int:pk>/verknuepfung/", views.hint_links, name="links"),
     path("regeln/", views.rule_catalogue, name="rules"),
 ]

@@ -99,3 +99,40 @@ def rule_catalogue(request):
             settings_by_rule.setdefault(code, []).append(setting)
     catalogue = [(rule, settings_by_rule.get(rule.code, [])) for rule in engine_rules.RULES]
     return render(request, "runs/rules.html", {"catalogue": catalogue})
+
+
+@require_http_methods(["GET", "POST"])
+def hint_links(request, pk: int):
+    """ "Warum verknüpft?": both records side by side, field by field, and the way to reject a link."""
+    hint = get_object_or_404(services.hints_for(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            services.reject_link(
+                request.user,
+                hint,
+                request.POST.get("uid_left", ""),
+                request.POST.get("uid_right", ""),
+                request.POST.get("reason", ""),
+            )
+        except services.RunRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(
+                request,
+                "Die Verknüpfung ist als „nicht dieselbe Person“ festgehalten. Ab dem nächsten Abgleich werden die "
+                "beiden Datensätze nicht mehr verknüpft.",
+            )
+        return redirect("runs:links", pk=hint.pk)
+    links = services.links_of_hint(hint)
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="hint_links",
+        object_id=hint.hint_id,
+        purpose="Prüfung der Personenverknüpfung eines Hinweises",
+        details={"run": hint.run_id, "pairs": len(links)},
+        request=request,
+    )
+    return render(
+        request, "runs/links.html", {"hint": hint, "links": links, "rule_title": RULE_TITLES.get(hint.rule)}
+    )
