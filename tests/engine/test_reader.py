@@ -613,14 +613,35 @@ def test_sha256_of_bytes_and_path_agree(tmp_path):
     )
 
 
-def test_progress_is_reported_and_ends_with_all_rows():
+@pytest.mark.parametrize("quoted", [False, True])
+def test_progress_only_grows_and_ends_with_all_rows(quoted):
     calls: list[tuple[int, int]] = []
-    read_source(
-        "seu",
-        to_csv([row("seu", SEU_ID=f"S{i}") for i in range(5)]),
-        progress=lambda d, t: calls.append((d, t)),
-    )
+    rows = [row("seu", SEU_ID=f"S{i}") for i in range(5)]
+    if quoted:
+        rows[2]["Vornamen"] = "zwei\nZeilen"
+    read_source("seu", to_csv(rows), progress=lambda d, t: calls.append((d, t)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done)
     assert calls[-1] == (5, 5)
+
+
+def test_a_binary_file_object_is_read_like_bytes():
+    result = read_source("seu", io.BytesIO(to_csv([row("seu")])))
+    assert result.accepted_count == 1
+
+
+def test_dates_with_a_midnight_time_from_spreadsheets_are_accepted():
+    changes = {"Geburtsdatum": "07.06.2019 00:00", "Einladungsdatum": "2025-01-10 00:00:00"}
+    result = read_source("seu", to_csv([row("seu", **changes)]))
+    assert result.table.column("Geburtsdatum").to_pylist() == [dt.date(2019, 6, 7)]
+    assert result.table.column("Einladungsdatum").to_pylist() == [dt.date(2025, 1, 10)]
+
+
+def test_utf16_text_with_tabs_as_excel_saves_unicode_text_is_read():
+    data = to_csv([row("seu", Vornamen="Ștefan")], delimiter="\t").decode("utf-8").encode("utf-16")
+    result = read_source("seu", data)
+    assert (result.encoding, result.delimiter) == ("utf-16", "\t")
+    assert result.table.column("Vornamen").to_pylist() == ["Ștefan"]
 
 
 def test_ten_thousand_rows_with_some_bad_ones_give_exact_counts():

@@ -2,7 +2,7 @@
 
 Public API (everything else is internal)::
 
-    read_source(source, data, *, mapping=None, progress=None) -> ReadResult
+    read_source(source, data, *, mapping=None, progress=None) -> ReadResult   # data: path, bytes, file
     write_rejected_csv(result, dest, *, escape_formulas=True) -> int
     write_snapshot(table, path) -> None          # atomic Parquet write
     sha256_of(data) -> str                       # hex digest of the original file
@@ -288,9 +288,14 @@ class _Records:
     blank_rows: int
 
 
-def _load(data: str | os.PathLike[str] | bytes) -> bytes:
+def _load(data: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
+    if hasattr(data, "read"):
+        content = data.read()
+        if not isinstance(content, bytes):
+            raise TypeError("read_source needs a binary file object")
+        return content
     try:
         return Path(data).read_bytes()
     except OSError as exc:
@@ -365,7 +370,7 @@ def _parse_csv(
     while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
         records.extend(chunk)
         if progress is not None:
-            progress(len(records), estimate)
+            progress(len(records) // 2, estimate)
     if reader.line_num == len(records):
         return records, range(1, len(records) + 1)
     reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, quotechar='"', strict=False)
@@ -585,8 +590,6 @@ def _fast_split(
             ok = pl.concat([ok, more]).sort("i")
         broken.sort()
     columns = [ok[f"__c{j}"] for j in range(len(header))]
-    if progress is not None:
-        progress(ok.height + len(broken), ok.height + len(broken))
     return _Records("csv", encoding, delimiter, header, columns, ok["i"].cast(pl.Int32), broken, n_blank)
 
 
@@ -649,7 +652,7 @@ def _xlsx_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
                 rec.pop()
             broken.append((i, rec))
         if progress is not None and (len(lines) + len(broken)) % PROGRESS_EVERY == 0:
-            progress(len(lines) + len(broken), estimate)
+            progress((len(lines) + len(broken)) // 2, estimate)
     if header is None:
         raise ImportRefused("Die Datei ist leer.")
     columns = list(zip(*columns_rows, strict=True)) if columns_rows else [() for _ in header]
@@ -719,6 +722,7 @@ _DE_DATE10 = r"^\d{2}\.\d{2}\.\d{4}$"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _MONTH_DE = r"^\d{1,2}[./]\d{4}$"
 _MONTH_ISO = r"^\d{4}-\d{2}$"
+_TIME_SUFFIX = r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _ZERO_PART = r"^0{1,2}\.|\.0{1,2}\.|-00(-|$)"
 
 _MSG_REQUIRED = "Pflichtfeld ist leer"
@@ -740,6 +744,7 @@ def _date_exprs(c: pl.Expr, kind: FieldType) -> tuple[pl.Expr, list[tuple[pl.Exp
     Only cheap, vectorised operations (anchored ``contains``, ``to_date``, fixed
     slices) are used: this runs over every row of the biggest files.
     """
+    c = c.str.replace(_TIME_SUFFIX, "")  # "01.02.2020 00:00" from spreadsheet exports
     form_ok = c.str.contains(_DE_DATE) | c.str.contains(_ISO_DATE)
     full = _full_date(c)
     if kind is FieldType.DATE:
@@ -945,19 +950,23 @@ def _duplicate_messages(layout: SourceLayout, dups: pl.DataFrame, bad: pl.DataFr
 
 def read_source(
     source: str | SourceLayout,
-    data: str | os.PathLike[str] | bytes,
+    data: str | os.PathLike[str] | bytes | BinaryIO,
     *,
     mapping: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> ReadResult:
     """Read one export of ``source`` (a name of :data:`~missimo.engine.sources.SOURCES`).
 
-    ``data`` is a path or the file's bytes; CSV or XLSX is recognised by content, not
-    by name. ``mapping`` maps a variant's column names to contract field names
+    ``data`` is a path, the file's bytes or a binary file object (e.g. an upload);
+    CSV or XLSX is recognised by content, not by name. ``mapping`` maps a variant's column names to contract field names
     (case-insensitive, e.g. ``{"Name": "Familienname"}``) and is applied before the
-    header is matched. ``progress(done, total)`` is called every
-    :data:`PROGRESS_EVERY` data rows while reading and once at the end with
-    ``done == total == data_rows`` (``total`` is an estimate before that).
+    header is matched.
+
+    ``progress(done, total)`` reports rows processed for a progress bar: ``done``
+    only grows; reading the file counts as the first half of the work and checking
+    as the second, so ``done`` reaches ``total // 2`` when the file is read and
+    ``total`` at the end (the last call is ``done == total == data_rows``). While
+    reading, ``total`` is an estimate from the number of lines.
 
     Raises :class:`ImportRefused` (one German message) when the file cannot be used as
     a whole; otherwise returns a :class:`ReadResult`.
@@ -976,6 +985,8 @@ def read_source(
     data_rows = n_ok + len(rec.broken)
     if data_rows == 0:
         raise ImportRefused("Die Datei enthält nur die Kopfzeile und keine Datensätze.")
+    if progress is not None:
+        progress(data_rows // 2, data_rows)
 
     # all-string frame of the contract fields (missing optional -> NULL), cleaned
     # every original column as a string Series (raw values are needed for the report)
@@ -1018,6 +1029,8 @@ def read_source(
         typed_lf = typed_lf.join(distinct, on=src, how="left", maintain_order="left")
     typed = typed_lf.collect()
     del cleaned_df
+    if progress is not None:
+        progress(data_rows * 3 // 4, data_rows)
     keys = list(layout.duplicate_key)
     key_ok = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
     invalid = [pl.col(f"__s_{n}").is_not_null() & pl.col(n).is_null() for n in names]
