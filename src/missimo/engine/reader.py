@@ -2,7 +2,7 @@
 
 Public API (everything else is internal)::
 
-    read_source(source, data, *, mapping=None, progress=None) -> ReadResult   # data: path, bytes, file
+    read_source(source, data, *, mapping=None, progress=None) -> ReadResult
     write_rejected_csv(result, dest, *, escape_formulas=True) -> int
     write_snapshot(table, path) -> None          # atomic Parquet write
     sha256_of(data) -> str                       # hex digest of the original file
@@ -23,12 +23,26 @@ Guarantees of :func:`read_source`:
 * Row numbers are file lines (CSV: the line where the record starts; header = 1) or
   sheet rows (XLSX, header = row 1).
 
+Row checks: every field is checked against its layout (type, format, closed list,
+range, at most 1000 characters), then the row checks of the layout (end before start,
+Abmeldegrund only with Auszugsdatum), then duplicate keys: all rows that share a
+duplicate key are rejected (the office must decide which one is right), and the
+message names the rows. A row may carry several errors; rejected rows keep their
+original raw values for :func:`write_rejected_csv`.
+
+Speed: the file is split with polars where that gives exactly the csv module's
+records (lines without quotes, or regularly quoted; a quoted line break is joined by
+quote parity), otherwise the csv module reads the whole file; types are parsed once
+per distinct value; German messages are built only for invalid rows. About 1 million
+rows of all six sources take ~10 s of CPU.
+
 Encoding: a UTF-8 BOM means UTF-8; otherwise strict UTF-8 is tried, then strict
 Windows-1252 (cp1252). A file that is mostly valid UTF-8 but has a few broken bytes is
 refused rather than read as cp1252 (which would silently turn every umlaut into
 mojibake). A cp1252 file can only carry the characters cp1252 has: German umlauts,
-``ß``, ``â``, ``î``, ``ă`` are NOT in cp1252 (neither is ``ș``/``ț`` nor the cedilla
-forms ``ş``/``ţ``, nor any Cyrillic letter); offices with such names must deliver UTF-8.
+``ß``, ``â`` and ``î`` are in it, but ``ă``, ``ș``/``ț`` (comma below), the cedilla
+forms ``ş``/``ţ`` and every Cyrillic letter are not, so an office whose names hold them
+must deliver UTF-8 (a cp1252 export has already replaced them, usually by ``?``).
 
 XLSX: the first sheet is read with python-calamine. Formulas are never evaluated: a
 formula cell yields the value Excel stored with it (empty if none was stored), and a
@@ -958,9 +972,9 @@ def read_source(
     """Read one export of ``source`` (a name of :data:`~missimo.engine.sources.SOURCES`).
 
     ``data`` is a path, the file's bytes or a binary file object (e.g. an upload);
-    CSV or XLSX is recognised by content, not by name. ``mapping`` maps a variant's column names to contract field names
-    (case-insensitive, e.g. ``{"Name": "Familienname"}``) and is applied before the
-    header is matched.
+    CSV or XLSX is recognised by content, not by name. ``mapping`` maps a variant's
+    column names to contract field names (case-insensitive, e.g.
+    ``{"Name": "Familienname"}``) and is applied before the header is matched.
 
     ``progress(done, total)`` reports rows processed for a progress bar: ``done``
     only grows; reading the file counts as the first half of the work and checking
