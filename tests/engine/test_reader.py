@@ -328,6 +328,17 @@ def test_header_names_are_case_insensitive_trimmed_and_in_any_order_with_extras_
     assert result.table.column("Status").to_pylist() == ["nicht erschienen"]
 
 
+def test_header_spellings_with_umlauts_blanks_and_hyphens_match_the_contract_names():
+    data = row("kindergeld")
+    variant = {
+        {"Kind_Nr": "Kind-Nr.", "Strasse": "Straße", "Kind_Wohnsitz": "kind wohnsitz"}.get(k, k): v
+        for k, v in data.items()
+    }
+    result = read_source("kindergeld", to_csv([variant]))
+    assert result.accepted_count == 1
+    assert result.extra_columns == ()
+
+
 def test_missing_optional_columns_are_reported_and_null():
     data = {k: v for k, v in row("objekte").items() if k not in ("Baujahr", "Eigentuemer")}
     result = read_source("objekte", to_csv([data]))

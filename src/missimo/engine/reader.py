@@ -678,8 +678,14 @@ def _xlsx_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
 # --- header -> contract fields -----------------------------------------------------------
 
 
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
 def _norm_name(name: str) -> str:
-    return " ".join(name.replace("\ufeff", "").split()).casefold()
+    """Header name for matching: case-insensitive, umlauts spelled out, and blanks,
+    ``_``, ``-`` and ``.`` alike (``Kind-Nr.`` = ``Kind_Nr``, ``Straße`` = ``Strasse``)."""
+    folded = name.replace("\ufeff", "").casefold().translate(_UMLAUTS)
+    return "_".join(re.split(r"[\s_\-.]+", folded.strip(" \t\r\n._-"))).strip("_")
 
 
 def _map_header(
