@@ -289,6 +289,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from missimo.synth import cli_main
+
+    return cli_main(args.rest)
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.audit.services import verify_chain
@@ -355,6 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("file", metavar="DATEI")
     export.set_defaults(handler=_cmd_export)
 
+    synth = sub.add_parser(
+        "synth",
+        help="Synthetische Stadt erzeugen: sechs Behördenexporte mit Grundwahrheit (missimo synth --help)",
+        add_help=False,
+    )
+    synth.add_argument("rest", nargs=argparse.REMAINDER)
+    synth.set_defaults(handler=_cmd_synth)
+
     audit = sub.add_parser("audit", help="Protokoll (Audit-Log) prüfen")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
     verify = audit_sub.add_parser("verify", help="Hash-Kette des Protokolls prüfen (Exit 1 bei Manipulation)")
@@ -370,8 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["synth"]:
+        # The generator has its own options (and --help); hand them over untouched.
+        from missimo.synth import cli_main
+
+        return cli_main(args_list[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

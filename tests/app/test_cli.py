@@ -18,7 +18,7 @@ def _missimo(*args, data_dir, **env):
 def test_help_lists_the_commands_that_exist(tmp_path):
     result = _missimo("--help", data_dir=tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "demo", "audit", "config", "manage"):
+    for command in ("serve", "demo", "import", "run", "export", "synth", "audit", "config", "manage"):
         assert command in result.stdout
 
 
@@ -40,3 +40,39 @@ def test_a_malformed_setting_stops_with_a_clear_message(tmp_path):
 def test_no_model_change_is_missing_a_migration(tmp_path):
     result = _missimo("manage", "makemigrations", "--check", "--dry-run", data_dir=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_synth_is_reachable_through_the_main_command(tmp_path):
+    result = _missimo(
+        "synth",
+        "--residents",
+        "1000",
+        "--seed",
+        "3",
+        "--stichtag",
+        "2026-09-15",
+        "--out",
+        str(tmp_path / "stadt"),
+        data_dir=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "stadt" / "melderegister.csv").exists()
+    assert (tmp_path / "stadt" / "truth" / "expected_hints.csv").exists()
+
+
+def test_a_run_before_any_delivery_explains_what_is_missing(tmp_path):
+    result = _missimo("run", "--stichtag", "2026-09-15", data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "kein Datenstand" in result.stderr
+
+
+def test_a_malformed_stichtag_is_refused_in_german(tmp_path):
+    result = _missimo("run", "--stichtag", "15.09.2026", data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "JJJJ-MM-TT" in result.stderr
+
+
+def test_export_before_any_run_is_a_clear_error(tmp_path):
+    result = _missimo("export", "hints", str(tmp_path / "h.csv"), data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "noch keinen abgeschlossenen Abgleich" in result.stderr
