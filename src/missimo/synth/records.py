@@ -58,6 +58,7 @@ COLUMNS: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 SOURCES = tuple(COLUMNS)
+ADDRESS = ["Strasse", "Hausnummer", "Hausnummerzusatz", "PLZ", "Ort"]
 
 
 @dataclasses.dataclass
@@ -292,6 +293,9 @@ def build_records(w: World, seed: int) -> Records:
     kg = kg.with_columns(
         Kind_Nr=pl.int_range(1, pl.len() + 1).over("Kindergeldnummer").cast(pl.String),
     )
+    # one claim, one entitled person: her name, birth date and address are written once per claim
+    per_claim = ["Berechtigter_Familienname", "Berechtigter_Vornamen", "Berechtigter_Geburtsdatum", *ADDRESS]
+    kg = kg.with_columns(pl.col(c).first().over("Kindergeldnummer") for c in per_claim)
     frames["kindergeld"] = kg.with_columns(t_key=pl.col("Kindergeldnummer") + "/" + pl.col("Kind_Nr"))
 
     # ---------------------------------------------------------------- schule
@@ -563,7 +567,7 @@ def _jobcenter(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.nda
     addr = np.where(
         H["jc_addr"][jh] >= 0,
         H["jc_addr"][jh],
-        np.where((H["prev_bld"][jh] >= 0) & (rng.random(len(idx)) < 0.02), H["prev_bld"][jh], H["bld"][jh]),
+        np.where((H["prev_bld"][jh] >= 0) & (rng.random(len(H)) < 0.02)[jh], H["prev_bld"][jh], H["bld"][jh]),
     )
     fam, given = v.render_names(
         rng, P["fam"][idx], P["given"][idx], P["birth_name"][idx], P["origin"][idx], "jobcenter"
@@ -594,6 +598,8 @@ def _jobcenter(rng: np.random.Generator, w: World, pid: np.ndarray, real: np.nda
         }
     ).sort(["BG_Nummer", "t_order", "t_p"], maintain_order=True)
     df = df.with_columns(Person_Nr=pl.int_range(1, pl.len() + 1).over("BG_Nummer").cast(pl.String))
+    # the Bedarfsgemeinschaft has one address, written once
+    df = df.with_columns(pl.col(c).first().over("BG_Nummer") for c in ADDRESS)
     return df.with_columns(t_key=pl.col("BG_Nummer") + "/" + pl.col("Person_Nr"))
 
 
