@@ -4,9 +4,10 @@ Usage::
 
     .venv/bin/python bench/import_bench.py [--scale 1.0] [--dir DIR] [--bad 0.01]
 
-Uses ``missimo.synth.generate`` when it exists and produces the six CSV files;
-otherwise it generates large valid CSVs itself (with a share ``--bad`` of broken rows:
-impossible dates, bad formats, missing required values, truncated lines). The import
+Uses the synthetic city of ``missimo.synth`` (600,000 residents at ``--scale 1``) when
+it exists, otherwise (or with ``--own``) generates large CSVs itself; either way a share
+``--bad`` of rows is broken (impossible dates, emptied keys, bad PLZ) and each file
+ends in a truncated line. The import
 itself runs in a child process so that its peak memory (max RSS) is measured alone.
 Prints rows/s per source, the total time and the peak memory.
 """
@@ -207,25 +208,37 @@ def _spoil(df: pl.DataFrame, share: float, rng: np.random.Generator) -> pl.DataF
     )
 
 
-def generate(directory: Path, scale: float, bad: float, style: str = "plain") -> dict[str, Path]:
-    try:  # the synthetic city, when another part of the project provides it
-        from missimo.synth import generate as synth_generate  # type: ignore[attr-defined]
+def _synth_frames(directory: Path, scale: float) -> dict[str, pl.DataFrame] | None:
+    """The six exports of missimo.synth (600,000 residents at scale 1), if available."""
+    try:
+        from missimo.synth import generate as synth_generate
+    except ImportError:
+        return None
+    residents = max(1_000, min(1_000_000, int(600_000 * scale)))
+    synth_dir = directory / "synth"
+    t0 = time.perf_counter()
+    synth_generate(residents, 1, "2026-05-15", synth_dir)
+    print(f"missimo.synth: {residents:,} residents in {time.perf_counter() - t0:.1f} s")
+    return {s: pl.read_csv(synth_dir / f"{s}.csv", separator=";", infer_schema=False) for s in SIZES}
 
-        files = synth_generate(directory, residents=int(600_000 * scale))
-        if isinstance(files, dict) and set(files) >= set(SIZES):
-            print("using missimo.synth.generate")
-            return {k: Path(v) for k, v in files.items()}
-    except Exception as exc:  # fall back to the built-in generator
-        print(f"missimo.synth.generate not usable ({type(exc).__name__}); generating own CSVs")
+
+def generate(
+    directory: Path, scale: float, bad: float, style: str = "plain", own: bool = False
+) -> dict[str, Path]:
+    """Write the six CSV files (synthetic city unless ``own``), with a share of broken rows."""
     rng = np.random.default_rng(42)
+    frames = None if own else _synth_frames(directory, scale)
+    if frames is None:
+        print("generating own CSVs")
+        frames = {source: _frame(source, int(size * scale), rng) for source, size in SIZES.items()}
     paths = {}
-    for source, size in SIZES.items():
-        df = _spoil(_frame(source, int(size * scale), rng), bad, rng)
+    for source, df in frames.items():
+        df = _spoil(df, bad, rng)
         path = directory / f"{source}.csv"
         quote = "always" if style == "quoted" else "necessary"
         df.write_csv(path, separator=";", quote_style=quote)
         with path.open("ab") as fh:
-            if style == "multiline":  # one quoted line break: the csv module reads the whole file
+            if style == "multiline":  # one quoted line break inside an otherwise normal file
                 fh.write(b";".join([b'"zwei\nZeilen"'] * df.width) + b"\n")
             fh.write(b"99999999;Abgeschnit")  # a truncated last line, as a broken transfer leaves it
         paths[source] = path
@@ -269,6 +282,7 @@ def main() -> None:
         help="plain: quotes only where needed; quoted: every field quoted; "
         "multiline: plus one quoted line break (slow csv-module path)",
     )
+    ap.add_argument("--own", action="store_true", help="use the built-in generator, not missimo.synth")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -278,7 +292,7 @@ def main() -> None:
         directory = args.dir or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        paths = generate(directory, args.scale, args.bad, args.style)
+        paths = generate(directory, args.scale, args.bad, args.style, args.own)
         print(f"generated in {time.perf_counter() - t0:.1f} s")
         out = subprocess.run(
             [sys.executable, __file__, "--child", json.dumps({k: str(v) for k, v in paths.items()})],
