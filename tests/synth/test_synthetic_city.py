@@ -268,3 +268,20 @@ def test_cli_main_lets_an_operator_change_a_scenario_rate(tmp_path: Path) -> Non
     assert sc.filter(pl.col("scenario") == "GEISTERKIND").height == 5
     with pytest.raises(SystemExit):
         cli_main([*argv[:-1], "gibtesnicht=1"])
+
+
+def test_a_claim_writes_its_entitled_person_and_address_the_same_way_in_every_row(frames: dict) -> None:
+    per_claim = ["Berechtigter_Familienname", "Berechtigter_Vornamen", "Berechtigter_Geburtsdatum", "Strasse"]
+    spread = frames["kindergeld"].group_by("Kindergeldnummer").agg(pl.col(c).n_unique() for c in per_claim)
+    assert spread.select(pl.max_horizontal(per_claim).max()).item() == 1
+    bg = frames["jobcenter"].group_by("BG_Nummer").agg(pl.col("Strasse").n_unique())
+    assert bg["Strasse"].max() == 1
+
+
+def test_the_engine_reader_accepts_every_row_of_every_export(city: Path, frames: dict) -> None:
+    from missimo.engine.reader import read_source
+
+    for name, df in frames.items():
+        result = read_source(name, city / f"{name}.csv")
+        assert result.rejected_count == 0, (name, result.errors[:3])
+        assert result.accepted_count == df.height
