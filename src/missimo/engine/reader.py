@@ -265,7 +265,7 @@ def write_rejected_csv(
     writer = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow([*result.header, "Zeile", "Fehler"])
     for rej in result.rejected:
-        values = list(rej.values[:width]) + [""] * max(0, width - len(rej.values))
+        values = [v or "" for v in rej.values[:width]] + [""] * max(0, width - len(rej.values))
         if escape_formulas:
             values = [_escape_formula(v) for v in values]
         problems = " | ".join(

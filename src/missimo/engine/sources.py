@@ -28,8 +28,12 @@ class FieldType(enum.Enum):
     TEXT = "text"  # VARCHAR, stripped, empty -> NULL
     DATE = "date"  # DATE; TT.MM.JJJJ or JJJJ-MM-TT
     PARTIAL_DATE = "partial_date"  # VARCHAR JJJJ-MM-TT, `00` allowed for day/month (Melderegister)
-    MONTH_START = "month_start"  # DATE, first day of the month; TT.MM.JJJJ, MM.JJJJ, JJJJ-MM(-TT)
-    MONTH_END = "month_end"  # DATE, LAST day of the month; same inputs as MONTH_START
+    # Months (Kindergeld Zahlung_ab / Zahlung_bis). Accepted: MM.JJJJ, MM/JJJJ, JJJJ-MM,
+    # TT.MM.JJJJ and JJJJ-MM-TT (the day is then ignored). MONTH_START is stored as the
+    # first day of the month, MONTH_END as the LAST day, so "paid on day S" is simply
+    # Zahlung_ab <= S <= coalesce(Zahlung_bis, S) for any day S of a paid month.
+    MONTH_START = "month_start"  # DATE, first day of the month
+    MONTH_END = "month_end"  # DATE, last day of the month
     INTEGER = "integer"  # INTEGER (int32)
     DECIMAL = "decimal"  # DECIMAL(12,2), at most two decimal places (money)
     DOUBLE = "double"  # DOUBLE
