@@ -636,6 +636,15 @@ def test_progress_only_grows_and_ends_with_all_rows(quoted):
     assert calls[-1] == (5, 5)
 
 
+def test_the_summary_is_json_ready_for_an_import_record():
+    import json
+
+    result = read_source("seu", to_csv([row("seu"), row("seu", SEU_ID="S2", Status="x")], encoding="cp1252"))
+    summary = json.loads(json.dumps(result.summary()))
+    assert summary["accepted"] == summary["rejected"] == 1
+    assert summary["encoding_label"] == "UTF-8"  # pure ASCII is UTF-8 as well
+
+
 def test_a_binary_file_object_is_read_like_bytes():
     result = read_source("seu", io.BytesIO(to_csv([row("seu")])))
     assert result.accepted_count == 1

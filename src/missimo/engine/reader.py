@@ -162,6 +162,22 @@ class ReadResult:
         """All errors of all rejected rows, in row order."""
         return [e for r in self.rejected for e in r.errors]
 
+    def summary(self) -> dict[str, object]:
+        """JSON-ready facts for an import record (counts, encoding, columns)."""
+        return {
+            "source": self.source,
+            "format": self.file_format,
+            "encoding": self.encoding,
+            "encoding_label": self.encoding_label,
+            "delimiter": self.delimiter,
+            "data_rows": self.data_rows,
+            "accepted": self.accepted_count,
+            "rejected": self.rejected_count,
+            "blank_rows": self.blank_rows,
+            "extra_columns": list(self.extra_columns),
+            "missing_optional_columns": list(self.missing_optional_columns),
+        }
+
     @property
     def encoding_label(self) -> str:
         """German label of the detected encoding, for display."""
@@ -989,7 +1005,8 @@ def read_source(
     reading, ``total`` is an estimate from the number of lines.
 
     Raises :class:`ImportRefused` (one German message) when the file cannot be used as
-    a whole; otherwise returns a :class:`ReadResult`.
+    a whole; otherwise returns a :class:`ReadResult`. An unknown source name is a
+    programming error and raises ``KeyError`` (see :func:`get_source`).
     """
     layout = source if isinstance(source, SourceLayout) else get_source(source)
     raw = _load(data)
