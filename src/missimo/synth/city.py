@@ -301,11 +301,23 @@ def make_households(
     two_names = rng.random(n) < np.where(porigin == 0, 0.25, 0.10)
     nat_u = rng.random(n_hh)[hh]
     female = sex == "w"
+    sub_u = rng.random(n_hh)[hh]
+    xx_cdf = np.cumsum([g[0] for g in nm.XX_GROUPS])
+    xx_cdf = xx_cdf / xx_cdf[-1]
+    xx_sub = np.minimum(np.searchsorted(xx_cdf, sub_u), len(nm.XX_GROUPS) - 1)
+    groups: list[
+        tuple[str, np.ndarray, tuple[list[str], list[str], list[str]], tuple[tuple[str, float], ...]]
+    ] = []
     for o, code in enumerate(nm.ORIGINS):
-        m = porigin == o
+        if code == "XX":
+            for k, (_, male_x, fem_x, sur_x, nat_x) in enumerate(nm.XX_GROUPS):
+                groups.append((code, (porigin == o) & (xx_sub == k), (male_x, fem_x, sur_x), nat_x))
+        else:
+            groups.append((code, porigin == o, nm.names_for(code), nm.NATIONALITIES[code]))
+    for code, m, lists, nats in groups:
         if not m.any():
             continue
-        male_l, fem_l, sur_l = nm.names_for(code)
+        male_l, fem_l, sur_l = lists
         male_a, fem_a = _obj(male_l), _obj(fem_l)
         if code == "BG":
             half = len(sur_l) // 2
@@ -327,7 +339,6 @@ def make_households(
         second = np.where(female[m], fem_a[g2[m] % len(fem_a)], male_a[g2[m] % len(male_a)])
         tn = two_names[m] & (first != second) & (code != "BG")
         given[m] = np.where(tn, first + " " + second, first)
-        nats = nm.NATIONALITIES[code]
         cdf_n = np.cumsum([w for _, w in nats])
         cdf_n = cdf_n / cdf_n[-1]
         nat_vals = _obj([v for v, _ in nats])

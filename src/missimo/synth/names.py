@@ -127,6 +127,46 @@ XX_SURNAMES = _w(
     "Grigoryan Ferrari Colombo"
 )
 
+# The "other" group is made of smaller communities; a household draws its names and
+# nationality from one of them: (share, male, female, surnames, nationalities).
+XX_GROUPS: tuple[tuple[float, list[str], list[str], list[str], tuple[tuple[str, float], ...]], ...] = (
+    (
+        0.25,
+        _w("Giuseppe Marco Antonio Luca Francesco Alessandro Matteo Davide Salvatore Vincenzo"),
+        _w("Giulia Francesca Rosa Chiara Sara Valentina Martina Elena Anna Carmela"),
+        _w("Russo Esposito Romano Ferrari Colombo Ricci Marino Greco Bruno Gallo Conti De Luca"),
+        (("IT", 0.8), ("DE,IT", 0.2)),
+    ),
+    (
+        0.15,
+        _w("Giorgos Dimitrios Nikos Konstantinos Ioannis Vasilis Christos Panagiotis"),
+        _w("Eleni Maria Katerina Sofia Georgia Anna Dimitra Vasiliki"),
+        _w("Papadopoulos Georgiou Nikolaidis Papadakis Vlachos Oikonomou Karagiannis Pappas"),
+        (("GR", 0.8), ("DE,GR", 0.2)),
+    ),
+    (
+        0.25,
+        _w("Oleksandr Andriy Dmytro Serhiy Volodymyr Maksym Yuriy Mykola"),
+        _w("Olena Iryna Natalia Oksana Tetiana Yulia Kateryna Svitlana"),
+        _w("Shevchenko Kovalenko Bondarenko Tkachenko Kravchenko Melnyk Boyko Kovalchuk"),
+        (("UA", 1.0),),
+    ),
+    (
+        0.2,
+        _w("Ardit Besnik Luan Arben Driton Valon Fatos Gentian"),
+        _w("Arta Blerta Vjosa Albana Drita Lirije Fatmire Donika"),
+        _w("Krasniqi Berisha Gashi Hoxha Morina Shala Kastrati Bytyqi"),
+        (("XK", 0.7), ("DE", 0.3)),
+    ),
+    (
+        0.15,
+        _w("Goran Dragan Milan Nikola Marko Zoran Stefan Ivan"),
+        _w("Jelena Milica Ivana Marija Dragana Snežana Ana Maja"),
+        _w("Jovanović Petrović Nikolić Horvat Marković Kovačević Babić Đorđević"),
+        (("RS", 0.5), ("HR", 0.4), ("DE,HR", 0.1)),
+    ),
+)
+
 # Nationalities (ISO 3166-1 alpha-2) per origin group: (value, weight).
 NATIONALITIES: dict[str, tuple[tuple[str, float], ...]] = {
     "DE": (("DE", 1.0),),
@@ -240,7 +280,18 @@ PL_STRIP = {
     "ż": "z",
     "Ż": "Z",
 }
-XX_STRIP = {"ć": "c", "č": "c", "š": "s", "ž": "z", "đ": "dj"}
+XX_STRIP = {
+    "ć": "c",
+    "č": "c",
+    "š": "s",
+    "ž": "z",
+    "đ": "dj",
+    "Đ": "Dj",
+    "Š": "S",
+    "Ž": "Z",
+    "Č": "C",
+    "Ć": "C",
+}
 
 
 def names_for(origin: str) -> tuple[list[str], list[str], list[str]]:
