@@ -295,6 +295,20 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return cli_main(args.rest)
 
 
+def _cmd_purge(args: argparse.Namespace) -> int:
+    ensure_database()
+    from missimo.imports.services import purge_expired
+
+    report = purge_expired()
+    print(
+        f"Gelöscht nach Ablauf der Aufbewahrungsfristen: {report.source_files} Originaldateien, "
+        f"{report.rejected_files} Dateien abgelehnter Zeilen, {report.snapshots} Datenstände."
+    )
+    for source in report.current_snapshots_expired:
+        print(f"Der Datenstand der Quelle {source} ist abgelaufen; bitte liefern Sie sie neu.")
+    return 0
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.audit.services import verify_chain
@@ -368,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("rest", nargs=argparse.REMAINDER)
     synth.set_defaults(handler=_cmd_synth)
+
+    purge = sub.add_parser(
+        "purge", help="Dateien und Datenstände nach Ablauf ihrer Aufbewahrungsfrist löschen"
+    )
+    purge.set_defaults(handler=_cmd_purge)
 
     audit = sub.add_parser("audit", help="Protokoll (Audit-Log) prüfen")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)

@@ -125,6 +125,20 @@ SETTINGS: tuple[Setting, ...] = (
         "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
     ),
     Setting(
+        "MISSIMO_RETENTION_SOURCE_FILES_DAYS",
+        parse_int,
+        90,
+        "Days an original delivered file is kept in the data directory (for queries from the delivering "
+        "office), then deleted by `missimo purge`.",
+    ),
+    Setting(
+        "MISSIMO_RETENTION_SNAPSHOTS_DAYS",
+        parse_int,
+        90,
+        "Days a source snapshot stays usable after it was imported; an expired snapshot is deleted by "
+        "`missimo purge`, and rules that need the source are reported as not evaluated until a new delivery.",
+    ),
+    Setting(
         "MISSIMO_UPLOAD_MAX_MB",
         parse_int,
         512,

@@ -48,7 +48,6 @@ ROLES_FOR_SOURCE: dict[str, frozenset[Role]] = {
     Source.OBJEKTE: frozenset({Role.KOORDINIERUNG, Role.BAUAUFSICHT}),
 }
 ROW_ERRORS_KEPT = 10_000  # errors kept in the database for display; the file holds all
-SOURCE_FILE_RETENTION_DAYS = 90
 
 
 class DeliveryRefused(Exception):
@@ -139,7 +138,7 @@ def store_delivery(
         channel=channel,
         original_filename=name,
         sha256="",
-        retain_until=(timezone.localdate() + timedelta(days=SOURCE_FILE_RETENTION_DAYS)),
+        retain_until=(timezone.localdate() + timedelta(days=settings.RETENTION_SOURCE_FILES_DAYS)),
     )
     suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in {".csv", ".xlsx", ".txt"} else ".bin"
     relative = f"{_import_dir(delivery.pk)}/original{suffix}"
@@ -399,3 +398,63 @@ def mapping_for(user, source: str) -> dict[str, str]:
 
 def visible_filter(user) -> Q:
     return Q(source__in=sources_for(user))
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    source_files: int
+    rejected_files: int
+    snapshots: int
+    current_snapshots_expired: list[str]
+
+
+def purge_expired(today=None) -> PurgeReport:
+    """Delete what has outlived its retention period: original files (and their rejected rows),
+    superseded snapshots, and current snapshots older than the snapshot retention period.
+
+    The deletion is logged (counts and delivery numbers, no personal data)."""
+    today = today or timezone.localdate()
+    source_files = rejected_files = snapshots = 0
+    for delivery in Import.objects.filter(retain_until__lt=today).exclude(stored_file="", rejected_file=""):
+        for attribute in ("stored_file", "rejected_file"):
+            relative = getattr(delivery, attribute)
+            if relative:
+                data_path(relative).unlink(missing_ok=True)
+                if attribute == "stored_file":
+                    source_files += 1
+                else:
+                    rejected_files += 1
+                setattr(delivery, attribute, "")
+        delivery.row_errors.all().delete()
+        delivery.save(update_fields=["stored_file", "rejected_file"])
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_SNAPSHOTS_DAYS)
+    expired_current = []
+    with transaction.atomic():
+        for snapshot in SourceSnapshot.objects.select_for_update().filter(activated_at__lt=cutoff):
+            expired_current.append(snapshot.source)
+            snapshot.delete()
+    # Superseded snapshots stay for reproducing older runs until they too are past the period.
+    current_paths = set(SourceSnapshot.objects.values_list("path", flat=True))
+    for delivery in Import.objects.exclude(snapshot_file="").filter(finished_at__lt=cutoff):
+        if delivery.snapshot_file not in current_paths:
+            data_path(delivery.snapshot_file).unlink(missing_ok=True)
+            Import.objects.filter(pk=delivery.pk).update(snapshot_file="")
+            snapshots += 1
+    report = PurgeReport(source_files, rejected_files, snapshots, expired_current)
+    if source_files or rejected_files or snapshots:
+        record(
+            None,
+            AuditAction.DELETE,
+            object_type="retention",
+            purpose="Löschung nach Ablauf der Aufbewahrungsfrist",
+            details={
+                "source_files": source_files,
+                "rejected_files": rejected_files,
+                "snapshots": snapshots,
+                "expired_current_snapshots": expired_current,
+            },
+        )
+    return report
