@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
+import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -140,3 +142,35 @@ def test_a_quoted_line_break_keeps_the_fast_path_and_gives_the_csv_modules_recor
 
 def test_a_never_closed_quote_leaves_the_file_to_the_csv_module():
     assert _fast('h1;h2;h3\n1;"offen;3\n4;5;6\n') is None
+
+
+cell_value = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.booleans(),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(cell_value, max_size=len(SEU_HEADER) + 2), min_size=1, max_size=8))
+def test_random_xlsx_cells_of_any_type_never_crash_and_never_lose_rows(rows):
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, SEU_HEADER)
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values):
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()))
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    try:
+        result = read_source("seu", buf.getvalue())
+    except ImportRefused as exc:
+        assert "Kopfzeile" in exc.message
+        return
+    assert_every_row_accounted_for(result)
