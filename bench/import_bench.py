@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -235,8 +236,10 @@ def generate(
     for source, df in frames.items():
         df = _spoil(df, bad, rng)
         path = directory / f"{source}.csv"
-        quote = "always" if style == "quoted" else "necessary"
-        df.write_csv(path, separator=";", quote_style=quote)
+        if style == "quoted":
+            df.write_csv(path, separator=";", quote_style="always")
+        else:
+            df.write_csv(path, separator=";", quote_style="necessary")
         with path.open("ab") as fh:
             if style == "multiline":  # one quoted line break inside an otherwise normal file
                 fh.write(b";".join([b'"zwei\nZeilen"'] * df.width) + b"\n")
@@ -249,7 +252,7 @@ def run_imports(paths: dict[str, str]) -> None:
     """Child process: import every file, print one JSON line with the figures."""
     from missimo.engine.reader import read_source
 
-    figures = {}
+    figures: dict[str, Any] = {}
     total_t = 0.0
     cpu0 = time.process_time()
     for source, path in paths.items():
@@ -263,10 +266,10 @@ def run_imports(paths: dict[str, str]) -> None:
             "rejected": res.rejected_count,
             "seconds": round(dt, 2),
         }
-    figures["_total_seconds"] = round(total_t, 2)  # type: ignore[assignment]
-    figures["_cpu_seconds"] = round(time.process_time() - cpu0, 2)  # type: ignore[assignment]
-    figures["_load"] = round(os.getloadavg()[0], 1)  # type: ignore[assignment]
-    figures["_max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # type: ignore[assignment]
+    figures["_total_seconds"] = round(total_t, 2)
+    figures["_cpu_seconds"] = round(time.process_time() - cpu0, 2)
+    figures["_load"] = round(os.getloadavg()[0], 1)
+    figures["_max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(figures))
 
 
