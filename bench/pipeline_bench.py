@@ -53,6 +53,10 @@ def _city(residents: int, seed: int) -> tuple[Path, float | None]:
     return out, time.perf_counter() - started
 
 
+def _de(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
 def _peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
@@ -119,7 +123,7 @@ def main() -> int:
     ranking = list(run.ranking.order_by("rank").values_list("objekt_id", flat=True))
 
     lines = [
-        f"## Full run ({args.residents:,} residents, {rows:,} source rows)".replace(",", "."),
+        f"## Full run ({_de(args.residents)} residents, {_de(rows)} source rows)",
         "",
         "| what | figure | target |",
         "| --- | --- | --- |",
@@ -135,7 +139,7 @@ def main() -> int:
         *[f"| &nbsp;&nbsp;{k} | {v:.1f} s | |" for k, v in run.timings.items()],
         f"| **full run** (import + run) | **{total:.1f} s** | <= 60 s |",
         f"| peak memory (resident set, this process) | {peak:.2f} GiB | <= 4 GiB |",
-        f"| hints / properties with hints | {run.hints.count():,} / {len(ranking):,} | |".replace(",", "."),
+        f"| hints / properties with hints | {_de(run.hints.count())} / {_de(len(ranking))} | |",
         "",
         "### Hints against the synthetic truth (real linkage, not perfect)",
         "",
