@@ -18,7 +18,18 @@ def _missimo(*args, data_dir, **env):
 def test_help_lists_the_commands_that_exist(tmp_path):
     result = _missimo("--help", data_dir=tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "demo", "import", "run", "export", "synth", "purge", "audit", "config", "manage"):
+    for command in (
+        "serve",
+        "demo",
+        "import",
+        "run",
+        "export",
+        "synth",
+        "purge",
+        "audit",
+        "config",
+        "manage",
+    ):
         assert command in result.stdout
 
 
