@@ -552,6 +552,10 @@ def link_records(
     per-comparison match weights in ``pair_table`` and the clusters in ``link_table``
     (``entity, record_key, person_id, probability``). ``rejected`` holds
     ``(entity, record_key, entity, record_key)`` pairs that never end in one cluster.
+
+    ``person_link.person_id`` is the smallest ``entity:record_key`` of the cluster (stable
+    and readable); ``probability`` is the highest match probability among the links that
+    joined the record to its cluster, NULL for a record linked to nobody.
     """
     from splink import DuckDBAPI, Linker
 
