@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from missimo.engine.normalise import (
     address_key,
     address_label,
+    compare_birth_dates,
     fold,
     forename_keys,
     install_sql_macros,
@@ -180,3 +181,21 @@ def _con() -> duckdb.DuckDBPyConnection:
         install_sql_macros(con)
         _CON.append(con)
     return _CON[0]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("1984-03-07", "07.03.1984", "gleich"),
+        ("1984-03-07", "1984-07-03", "vertauscht"),
+        ("03.07.1984", "07.03.1984", "vertauscht"),
+        ("1987-00-00", "1987-05-12", "vereinbar"),
+        ("00.05.1990", "17.05.1990", "vereinbar"),
+        ("1990-05-17", "1990-05-18", "fast"),
+        ("1990-05-17", "1991-05-17", "fast"),
+        ("1990-05-17", "1975-02-11", "verschieden"),
+        ("1990-05-17", None, "fehlt"),
+    ],
+)
+def test_birth_dates_tolerate_swapped_day_and_month_and_00_parts(a, b, level):
+    assert compare_birth_dates(a, b) == level

@@ -29,6 +29,7 @@ __all__ = [
     "DateParts",
     "address_key",
     "address_label",
+    "compare_birth_dates",
     "fold",
     "forename_keys",
     "house_number_key",
@@ -192,6 +193,30 @@ def parse_birth_date(value: object) -> DateParts:
             return DateParts(None, None, None)
         d, mo, y = (int(g) for g in m.groups())
     return DateParts(y or None, mo if 1 <= mo <= 12 else None, d if 1 <= d <= 31 else None)
+
+
+def compare_birth_dates(a: object, b: object) -> str:
+    """How two birth dates relate, mirroring the linkage's levels: ``gleich``,
+    ``vertauscht`` (day and month swapped), ``vereinbar`` (equal where both are known,
+    ``00`` parts), ``fast`` (one part off), ``verschieden`` or ``fehlt``."""
+    x, y = parse_birth_date(a), parse_birth_date(b)
+    if x.year is None or y.year is None:
+        return "fehlt"
+    if None not in (x.month, x.day) and (x.year, x.month, x.day) == (y.year, y.month, y.day):
+        return "gleich"
+    if x.year == y.year and x.month is not None and x.month == y.day and x.day == y.month:
+        return "vertauscht"
+
+    def fits(p: int | None, q: int | None) -> bool:
+        return p is None or q is None or p == q
+
+    if x.year == y.year and fits(x.month, y.month) and fits(x.day, y.day):
+        return "vereinbar"
+    if (x.year == y.year and (x.month == y.month or x.day == y.day)) or (
+        abs(x.year - y.year) <= 10 and x.month == y.month and x.day == y.day
+    ):
+        return "fast"
+    return "verschieden"
 
 
 # --- addresses -------------------------------------------------------------------------
