@@ -336,6 +336,10 @@ def _comparisons() -> list[dict[str, Any]]:
                 _level("l.forename_key = r.forename_key", "erster Vorname gleich", tf="forename_key"),
                 _level("list_has_any(l.forename_keys, r.forename_keys)", "ein Vorname gemeinsam"),
                 _level("l.forename_key = r.surname_key", "mit Familienname vertauscht"),
+                _level(
+                    "damerau_levenshtein(l.forename_fold, r.forename_fold) <= 1 AND length(l.forename_fold) >= 4",
+                    "ein Buchstabe abweichend",
+                ),
                 _level(f"{jw}(l.forename_fold, r.forename_fold) >= 0.9", "Vorname sehr ähnlich"),
                 _level(f"{jw}(l.forename_fold, r.forename_fold) >= 0.75", "Vorname ähnlich"),
                 _level("ELSE", "verschieden"),
@@ -353,6 +357,10 @@ def _comparisons() -> list[dict[str, Any]]:
                     "Teil eines Doppelnamens oder Geburtsname gleich",
                 ),
                 _level("l.surname_key = r.forename_key", "mit Vorname vertauscht"),
+                _level(
+                    "damerau_levenshtein(l.surname_fold, r.surname_fold) <= 1 AND length(l.surname_fold) >= 4",
+                    "ein Buchstabe abweichend",
+                ),
                 _level(f"{jw}(l.surname_fold, r.surname_fold) >= 0.9", "sehr ähnlich"),
                 _level(f"{jw}(l.surname_fold, r.surname_fold) >= 0.75", "ähnlich"),
                 _level("ELSE", "verschieden"),
