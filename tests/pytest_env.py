@@ -6,3 +6,5 @@ import tempfile
 
 os.environ.setdefault("MISSIMO_DATA_DIR", tempfile.mkdtemp(prefix="missimo-test-"))
 os.environ.setdefault("MISSIMO_SECURE", "false")
+# Second factor: on by default in production; the 2FA tests switch it on for themselves.
+os.environ.setdefault("MISSIMO_REQUIRE_2FA", "false")

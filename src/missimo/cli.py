@@ -104,6 +104,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     # A local demonstration over plain http on the loopback address, in its own data directory.
     os.environ.setdefault("MISSIMO_SECURE", "false")
+    os.environ.setdefault("MISSIMO_REQUIRE_2FA", "false")  # demo accounts log in without an app
     os.environ.setdefault("MISSIMO_DATA_DIR", os.path.join("var", "demo"))
     ensure_database()
     from missimo.demo import prepare_demo

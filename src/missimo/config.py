@@ -110,6 +110,78 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         "Minutes of inactivity after which a user is logged out.",
     ),
+    Setting(
+        "MISSIMO_REQUIRE_2FA",
+        parse_bool,
+        True,
+        "Require a second factor (TOTP app) for every role that sees personal data. Only the local demo "
+        "(`missimo demo`) turns this off.",
+    ),
+    Setting(
+        "MISSIMO_LOGIN_FAILURE_LIMIT",
+        parse_int,
+        5,
+        "Failed log-ins for one user name after which the account is locked (django-axes).",
+    ),
+    Setting(
+        "MISSIMO_LOGIN_COOLOFF_MINUTES",
+        parse_int,
+        30,
+        "Minutes a locked account stays locked; an administrator can lift the lock earlier "
+        "(`missimo manage axes_reset_username NAME`).",
+    ),
+    Setting(
+        "MISSIMO_AUTH_GROUP_ROLES",
+        parse_str,
+        "",
+        "Mapping of groups of the identity provider (OIDC claim or LDAP group DN) to a MISSIMO role and "
+        "agency: entries `GROUP|role|Agency name` separated by `;`, e.g. "
+        "`missimo-fk|familienkasse|Familienkasse Musterstadt`. Roles are the codes of "
+        "docs/sicherheit.md. Used by OIDC and LDAP; local accounts keep their groups.",
+    ),
+    Setting("MISSIMO_OIDC_ENABLED", parse_bool, False, "Offer log-in through an OpenID Connect provider."),
+    Setting("MISSIMO_OIDC_CLIENT_ID", parse_str, "", "OIDC client id of MISSIMO at the provider."),
+    Setting("MISSIMO_OIDC_CLIENT_SECRET", parse_str, "", "OIDC client secret.", secret=True),
+    Setting(
+        "MISSIMO_OIDC_AUTHORIZATION_ENDPOINT",
+        parse_str,
+        "",
+        "Authorization endpoint of the provider, e.g. `https://idp.stadt.de/realms/stadt/protocol/"
+        "openid-connect/auth`.",
+    ),
+    Setting("MISSIMO_OIDC_TOKEN_ENDPOINT", parse_str, "", "Token endpoint of the provider."),
+    Setting("MISSIMO_OIDC_USERINFO_ENDPOINT", parse_str, "", "Userinfo endpoint of the provider."),
+    Setting("MISSIMO_OIDC_JWKS_ENDPOINT", parse_str, "", "JWKS endpoint (keys for RS256 ID tokens)."),
+    Setting("MISSIMO_OIDC_SIGN_ALGO", parse_str, "RS256", "Signing algorithm of the ID tokens."),
+    Setting(
+        "MISSIMO_OIDC_SCOPES", parse_str, "openid email profile", "Scopes requested from the provider."
+    ),
+    Setting(
+        "MISSIMO_OIDC_GROUPS_CLAIM",
+        parse_str,
+        "groups",
+        "Claim of the userinfo/ID token that lists the user's groups (mapped by MISSIMO_AUTH_GROUP_ROLES).",
+    ),
+    Setting("MISSIMO_LDAP_ENABLED", parse_bool, False, "Check passwords against an LDAP directory."),
+    Setting("MISSIMO_LDAP_SERVER_URI", parse_str, "", "LDAP server, e.g. `ldaps://ldap.stadt.de`."),
+    Setting("MISSIMO_LDAP_START_TLS", parse_bool, False, "Use StartTLS on an `ldap://` connection."),
+    Setting("MISSIMO_LDAP_BIND_DN", parse_str, "", "DN of the service account that searches users."),
+    Setting("MISSIMO_LDAP_BIND_PASSWORD", parse_str, "", "Password of the service account.", secret=True),
+    Setting(
+        "MISSIMO_LDAP_USER_SEARCH_BASE", parse_str, "", "Base DN of the user search, e.g. `ou=people,dc=stadt`."
+    ),
+    Setting(
+        "MISSIMO_LDAP_USER_FILTER",
+        parse_str,
+        "(uid=%(user)s)",
+        "Filter of the user search; `%(user)s` is the user name typed at the log-in.",
+    ),
+    Setting(
+        "MISSIMO_LDAP_GROUP_SEARCH_BASE",
+        parse_str,
+        "",
+        "Base DN of the group search (groupOfNames); the group DNs are mapped by MISSIMO_AUTH_GROUP_ROLES.",
+    ),
     Setting("MISSIMO_LANGUAGE", parse_str, "de", "Default language of the user interface (`de` or `en`)."),
     Setting("MISSIMO_TIME_ZONE", parse_str, "Europe/Berlin", "Time zone for dates shown to users."),
     Setting(

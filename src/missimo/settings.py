@@ -12,6 +12,7 @@ import dj_database_url
 from django.utils.csp import CSP
 
 from missimo import config
+from missimo.accounts.auth_settings import authentication_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "missimo.web",
     "missimo.imports",
     "missimo.runs",
+    "missimo.properties",
+    "missimo.certificates",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -53,6 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -64,10 +70,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "missimo.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "missimo.urls"
@@ -140,6 +149,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "login"
 
+# Lockout (django-axes), second factor (django-otp), optional OIDC and LDAP: see
+# missimo/accounts/auth_settings.py and docs/sicherheit.md.
+globals().update(authentication_settings())
+OTP_TOTP_ISSUER = f"MISSIMO {CITY_NAME}"
+
 SESSION_COOKIE_AGE = config.get("MISSIMO_SESSION_TIMEOUT_MINUTES") * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the timeout counts from the last request (inactivity)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -164,6 +178,9 @@ X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload is a decision for the city's IT, not a default of on-premises software.
     "security.W021",
+    # Lockout counts failures per user name (rotating user agents or cookies does not help an
+    # attacker); by address it would lock out every colleague behind the city's shared proxy.
+    "axes.W006",
 ]
 
 _tile_hosts = []

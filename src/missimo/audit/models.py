@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Anmeldung"
     LOGOUT = "logout", "Abmeldung"
     LOGIN_FAILED = "login_failed", "Fehlgeschlagene Anmeldung"
+    LOCKOUT = "lockout", "Kontosperre nach Fehlversuchen"
     SYSTEM = "system", "Systemvorgang"
 
 

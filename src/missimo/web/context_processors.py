@@ -9,7 +9,9 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     """Main navigation: only pages that exist and that this user may open."""
     if not user.is_authenticated:
         return []
+    from missimo.certificates.services import may_issue, may_manage_keys, may_verify
     from missimo.imports.services import sources_for
+    from missimo.properties.services import may_see_register
     from missimo.runs.services import may_see_runs
 
     items = [(_("Start"), reverse("start"))]
@@ -18,6 +20,14 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     if may_see_runs(user):
         items.append((_("Hinweise"), reverse("runs:hints")))
         items.append((_("Abgleich"), reverse("runs:list")))
+    if may_see_register(user):
+        items.append((_("Immobilienkataster"), reverse("properties:list")))
+    if may_issue(user):
+        items.append((_("Schulbescheinigungen"), reverse("certificates:index")))
+    if may_verify(user):
+        items.append((_("Schulbescheinigung prüfen"), reverse("certificates:verify")))
+    if may_manage_keys(user):
+        items.append((_("Bescheinigungsschlüssel"), reverse("certificates:keys")))
     items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))
@@ -30,4 +40,5 @@ def missimo(request):
         "city_name": settings.CITY_NAME,
         "missimo_version": __version__,
         "navigation": _navigation(user, request.path) if user is not None else [],
+        "oidc_enabled": settings.OIDC_ENABLED,
     }
