@@ -45,8 +45,6 @@ INSTALLED_APPS = [
     "missimo.web",
     "missimo.imports",
     "missimo.runs",
-    "missimo.properties",
-    "missimo.certificates",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
