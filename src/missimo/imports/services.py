@@ -334,6 +334,12 @@ def _process(delivery: Import, echo) -> Import:
             f"{de_int(result.accepted_count)} Zeilen übernommen, {de_int(result.rejected_count)} abgelehnt."
         )
         _finish(delivery, ImportStatus.TAKEN, message)
+    if delivery.source == Source.OBJEKTE:
+        # The objekte snapshot just changed: bring the Immobilienkataster in step (logs its own failures;
+        # the end of the next run syncs again).
+        from missimo.properties.services import sync_after_import
+
+        sync_after_import()
     return delivery
 
 

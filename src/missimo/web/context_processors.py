@@ -10,6 +10,7 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     if not user.is_authenticated:
         return []
     from missimo.imports.services import sources_for
+    from missimo.properties.services import may_see_register
     from missimo.runs.services import may_see_runs
 
     items = [(_("Start"), reverse("start"))]
@@ -18,6 +19,8 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     if may_see_runs(user):
         items.append((_("Hinweise"), reverse("runs:hints")))
         items.append((_("Abgleich"), reverse("runs:list")))
+    if may_see_register(user):
+        items.append((_("Immobilienkataster"), reverse("properties:list")))
     items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))

@@ -1,0 +1,584 @@
+"""Named operations on the Immobilienkataster: keep it in step with the `objekte` snapshot, scope it
+to the user (need-to-know), change its case work without silent overwrites, export what is shown."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from missimo.accounts.roles import Role
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.imports.services import current_snapshots
+from missimo.properties.models import (
+    CATEGORY_FIELDS,
+    Ampel,
+    Category,
+    Measure,
+    Property,
+    PropertyEvent,
+)
+from missimo.runs.models import Hint, RankedProperty, Run
+from missimo.runs.services import hints_for, latest_run
+
+log = logging.getLogger(__name__)
+
+# --- need-to-know ----------------------------------------------------------------------------
+
+# The coordination office and Bauaufsicht work the register; the police prepare inspections.
+ROLES_SEEING_ALL = (Role.KOORDINIERUNG, Role.BAUAUFSICHT, Role.POLIZEI)
+# Agencies with hints see the properties where they have hints in the latest run.
+ROLES_SEEING_THEIR_HINTS = (
+    Role.FAMILIENKASSE,
+    Role.JOBCENTER,
+    Role.SCHULAMT,
+    Role.JUGENDAMT,
+    Role.GESUNDHEITSAMT,
+)
+ROLES_EDITING = (Role.KOORDINIERUNG, Role.BAUAUFSICHT)
+
+
+class CaseworkConflict(Exception):
+    """Somebody else saved the property since the form was opened."""
+
+    message = (
+        "Ihre Änderungen wurden nicht gespeichert: Jemand anderes hat dieses Objekt geändert, "
+        "nachdem Sie das Formular geöffnet haben. Die aktuelle Fassung wird unten angezeigt; "
+        "bitte prüfen Sie sie und tragen Sie Ihre Änderungen erneut ein."
+    )
+
+
+def may_see_register(user) -> bool:
+    return user.is_authenticated and user.has_role(*ROLES_SEEING_ALL, *ROLES_SEEING_THEIR_HINTS)
+
+
+def sees_all_properties(user) -> bool:
+    return user.has_role(*ROLES_SEEING_ALL)
+
+
+def may_edit(user) -> bool:
+    return user.has_role(*ROLES_EDITING)
+
+
+def visible_hints(user, run: Run | None = None) -> QuerySet[Hint]:
+    """The hints of the latest run (or `run`) this user may see."""
+    run = run if run is not None else latest_run()
+    if run is None:
+        return Hint.objects.none()
+    return hints_for(user).filter(run=run)
+
+
+def properties_for(user, run: Run | None = None) -> QuerySet[Property]:
+    """The properties this user may see, annotated with the number of visible hints and the rank."""
+    if not may_see_register(user):
+        return Property.objects.none()
+    run = run if run is not None else latest_run()
+    hints = visible_hints(user, run)
+    queryset = Property.objects.all()
+    if not sees_all_properties(user):
+        queryset = queryset.filter(objekt_id__in=hints.values("objekt_id"))
+    counts = (
+        hints.filter(objekt_id=OuterRef("objekt_id"))
+        .order_by()
+        .values("objekt_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queryset = queryset.annotate(
+        hint_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
+    )
+    if run is not None and sees_all_properties(user):
+        ranks = RankedProperty.objects.filter(run=run, objekt_id=OuterRef("objekt_id")).values("rank")[:1]
+        queryset = queryset.annotate(rank=Subquery(ranks, output_field=IntegerField()))
+    else:
+        queryset = queryset.annotate(rank=Value(None, output_field=IntegerField()))
+    return queryset
+
+
+# --- list: filters, sort, search -------------------------------------------------------------
+
+SORTS = {
+    "adresse": ("Adresse", ["sort_address", "objekt_id"]),
+    "rang": ("Rang im letzten Abgleich", [F("rank").asc(nulls_last=True), "sort_address"]),
+    "hinweise": ("Anzahl Hinweise", ["-hint_count", "sort_address"]),
+    "ampel": ("Ampel", ["ampel_order", "sort_address"]),
+}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    ampel: str = ""
+    kategorie: str = ""
+    hinweise: str = ""
+    plz: str = ""
+    q: str = ""
+    sort: str = "adresse"
+
+    @classmethod
+    def from_params(cls, params, *, rank_allowed: bool = True) -> ListQuery:
+        ampel = params.get("ampel", "")
+        kategorie = params.get("kategorie", "")
+        hinweise = params.get("hinweise", "")
+        plz = params.get("plz", "").strip()
+        sort = params.get("sortierung", "adresse")
+        if sort not in SORTS or (sort == "rang" and not rank_allowed):
+            sort = "adresse"
+        return cls(
+            ampel=ampel if ampel in Ampel.values else "",
+            kategorie=kategorie if kategorie in Category.values else "",
+            hinweise=hinweise if hinweise in ("ja", "nein") else "",
+            plz=plz if re.fullmatch(r"\d{5}", plz) else "",
+            q=params.get("q", "").strip()[:200],
+            sort=sort,
+        )
+
+    def as_params(self) -> dict[str, str]:
+        params = {
+            "ampel": self.ampel,
+            "kategorie": self.kategorie,
+            "hinweise": self.hinweise,
+            "plz": self.plz,
+            "q": self.q,
+            "sortierung": self.sort,
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+def apply_query(queryset: QuerySet[Property], query: ListQuery) -> QuerySet[Property]:
+    if query.ampel:
+        queryset = queryset.filter(ampel=query.ampel)
+    if query.kategorie:
+        queryset = queryset.filter(**{CATEGORY_FIELDS[Category(query.kategorie)]: True})
+    if query.hinweise == "ja":
+        queryset = queryset.filter(hint_count__gt=0)
+    elif query.hinweise == "nein":
+        queryset = queryset.filter(hint_count=0)
+    if query.plz:
+        queryset = queryset.filter(plz=query.plz)
+    for token in query.q.replace(",", " ").split():
+        queryset = queryset.filter(
+            Q(strasse__icontains=token)
+            | Q(hausnummer__iexact=token)
+            | Q(plz=token)
+            | Q(ort__icontains=token)
+            | Q(aktenzeichen__icontains=token)
+            | Q(objekt_id__iexact=token)
+        )
+    return queryset.order_by(*SORTS[query.sort][1])
+
+
+def listed(user, query: ListQuery) -> QuerySet[Property]:
+    return apply_query(properties_for(user), query)
+
+
+# --- the columns shown in the list = the columns exported -----------------------------------
+
+
+def columns(user) -> list[tuple[str, str]]:
+    cols = [
+        ("objekt_id", "Objekt-ID"),
+        ("adresse", "Adresse"),
+        ("ampel", "Ampel"),
+        ("kategorien", "Problemkategorien"),
+        ("aktenzeichen", "Aktenzeichen"),
+        ("wohneinheiten", "Wohneinheiten"),
+        ("hinweise", "Hinweise"),
+    ]
+    if sees_all_properties(user):
+        cols.insert(6, ("eigentuemer", "Eigentümer"))
+        cols.append(("rang", "Rang"))
+    return cols
+
+
+def row_of(prop: Property, cols: list[tuple[str, str]]) -> list:
+    values = {
+        "objekt_id": prop.objekt_id,
+        "adresse": prop.address + ("" if prop.in_snapshot else " (nicht mehr im Datenstand)"),
+        "ampel": prop.get_ampel_display(),
+        "kategorien": ", ".join(prop.category_labels),
+        "aktenzeichen": prop.aktenzeichen,
+        "wohneinheiten": prop.wohneinheiten,
+        "eigentuemer": prop.eigentuemer,
+        "hinweise": prop.hint_count,
+        "rang": prop.rank,
+    }
+    return [values[key] for key, _ in cols]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value):
+    """Spreadsheet formula injection: text beginning with = + - @ (or tab/CR) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_csv(user, query: ListQuery, *, request=None) -> bytes:
+    cols = columns(user)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([label for _, label in cols])
+    ids = []
+    for prop in listed(user, query):
+        ids.append(prop.objekt_id)
+        writer.writerow(["" if v is None else escape_cell(v) for v in row_of(prop, cols)])
+    _record_export(user, "csv", query, ids, request)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_xlsx(user, query: ListQuery, *, request=None) -> bytes:
+    import xlsxwriter
+
+    cols = columns(user)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    sheet = book.add_worksheet("Objekte")
+    bold = book.add_format({"bold": True})
+    for c, (_, label) in enumerate(cols):
+        sheet.write_string(0, c, label, bold)
+    ids = []
+    for r, prop in enumerate(listed(user, query), start=1):
+        ids.append(prop.objekt_id)
+        for c, value in enumerate(row_of(prop, cols)):
+            if value is None:
+                continue
+            if isinstance(value, int | float):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, escape_cell(str(value)))
+    sheet.autofilter(0, 0, max(len(ids), 1), len(cols) - 1)
+    book.close()
+    _record_export(user, "xlsx", query, ids, request)
+    return out.getvalue()
+
+
+def _record_export(user, fmt: str, query: ListQuery, ids: list[str], request) -> None:
+    record(
+        user,
+        AuditAction.EXPORT,
+        object_type="property_list",
+        purpose="Export der Objektliste des Immobilienkatasters",
+        details={"format": fmt, "filters": query.as_params(), "objekte": ids},
+        request=request,
+    )
+
+
+def markers(queryset: QuerySet[Property]) -> list[dict]:
+    """Map markers of the listed properties (all pages), with coordinates only."""
+    return [
+        {
+            "id": p.pk,
+            "lat": round(p.lat, 6),
+            "lon": round(p.lon, 6),
+            "label": p.address,
+            "ampel": p.ampel,
+            "ampel_label": p.get_ampel_display(),
+            "hints": p.hint_count,
+        }
+        for p in queryset.exclude(lat=None).exclude(lon=None)
+    ]
+
+
+# --- sync with the objekte snapshot ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    created: int
+    updated: int
+    vanished: int
+    skipped: bool = False
+
+
+_SNAPSHOT_FIELDS = [
+    "strasse",
+    "hausnummer",
+    "hausnummerzusatz",
+    "plz",
+    "ort",
+    "wohneinheiten",
+    "wohnflaeche_m2",
+    "eigentuemer",
+    "baujahr",
+    "utm_ost",
+    "utm_nord",
+    "lat",
+    "lon",
+    "address_key",
+    "sort_address",
+    "in_snapshot",
+    "snapshot_import_id",
+    "synced_at",
+]
+
+
+def _sort_address(strasse: str, hausnummer: str, zusatz: str) -> str:
+    digits = re.match(r"\d+", hausnummer or "")
+    number = f"{int(digits.group()):06d}" if digits else (hausnummer or "").lower()
+    return f"{(strasse or '').casefold()}|{number}|{(zusatz or '').casefold()}"
+
+
+def _read_objekte(path: Path) -> list[dict]:
+    import duckdb
+    from pyproj import Transformer
+
+    from missimo.engine.normalise import install_sql_macros
+
+    con = duckdb.connect()
+    try:
+        install_sql_macros(con)
+        rows = con.execute(
+            "SELECT Objekt_ID, Strasse, Hausnummer, Hausnummerzusatz, PLZ, Ort, Wohneinheiten, Wohnflaeche_m2, "
+            "Eigentuemer, Baujahr, UTM_Ost, UTM_Nord, "
+            "missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) "
+            "FROM read_parquet(?) ORDER BY Objekt_ID",
+            [str(path)],
+        ).fetchall()
+    finally:
+        con.close()
+    # ETRS89 / UTM zone 32N (EPSG:25832) to WGS84 (EPSG:4326), once per sync, vectorised.
+    transformer = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+    east = [r[10] if r[10] is not None and r[11] is not None else float("nan") for r in rows]
+    north = [r[11] if r[10] is not None and r[11] is not None else float("nan") for r in rows]
+    lons, lats = transformer.transform(east, north) if rows else ([], [])
+    out = []
+    for row, lon, lat in zip(rows, lons, lats, strict=True):
+        valid = lat == lat and lon == lon and -90 <= lat <= 90 and -180 <= lon <= 180
+        out.append(
+            {
+                "objekt_id": row[0],
+                "strasse": row[1] or "",
+                "hausnummer": row[2] or "",
+                "hausnummerzusatz": row[3] or "",
+                "plz": row[4] or "",
+                "ort": row[5] or "",
+                "wohneinheiten": row[6],
+                "wohnflaeche_m2": row[7],
+                "eigentuemer": row[8] or "",
+                "baujahr": row[9],
+                "utm_ost": row[10],
+                "utm_nord": row[11],
+                "lat": float(lat) if valid else None,
+                "lon": float(lon) if valid else None,
+                "address_key": row[12] or "",
+                "sort_address": _sort_address(row[1], row[2], row[3]),
+            }
+        )
+    return out
+
+
+def sync_from_snapshot(*, force: bool = False) -> SyncReport:
+    """Upsert every property of the current `objekte` snapshot; keep the case work; mark properties
+    that are no longer delivered instead of deleting them (their history stays)."""
+    snapshot = current_snapshots().get("objekte")
+    if snapshot is None:
+        return SyncReport(0, 0, 0, skipped=True)
+    if (
+        not force
+        and not Property.objects.filter(in_snapshot=True)
+        .exclude(snapshot_import_id=snapshot.import_id)
+        .exists()
+    ):
+        already = Property.objects.filter(snapshot_import_id=snapshot.import_id).count()
+        if already == snapshot.row_count:
+            return SyncReport(0, 0, 0, skipped=True)
+    rows = _read_objekte(snapshot.path)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = {p.objekt_id: p for p in Property.objects.select_for_update()}
+        new, changed = [], []
+        for row in rows:
+            prop = existing.get(row["objekt_id"])
+            values = {**row, "in_snapshot": True, "snapshot_import_id": snapshot.import_id, "synced_at": now}
+            if prop is None:
+                new.append(Property(**values))
+            else:
+                for key, value in values.items():
+                    setattr(prop, key, value)
+                changed.append(prop)
+        Property.objects.bulk_create(new, batch_size=2000)
+        Property.objects.bulk_update(changed, _SNAPSHOT_FIELDS, batch_size=1000)
+        delivered = {row["objekt_id"] for row in rows}
+        gone = [p.pk for objekt_id, p in existing.items() if objekt_id not in delivered and p.in_snapshot]
+        Property.objects.filter(pk__in=gone).update(in_snapshot=False, synced_at=now)
+    report = SyncReport(len(new), len(changed), len(gone))
+    record(
+        None,
+        AuditAction.SYSTEM,
+        object_type="property_register",
+        object_id=snapshot.import_id,
+        purpose="Abgleich des Immobilienkatasters mit dem Datenstand Objekte",
+        details={"created": report.created, "updated": report.updated, "vanished": report.vanished},
+    )
+    return report
+
+
+# --- residents (a count, never names) --------------------------------------------------------
+
+
+def reference_date() -> dt.date:
+    """The day residents are counted at: the Stichtag of the latest run, else today."""
+    run = latest_run()
+    return run.stichtag if run is not None else timezone.localdate()
+
+
+@functools.lru_cache(maxsize=4)
+def _residents_by_address(path: str, sha256: str, day: dt.date) -> dict[str, int]:
+    import duckdb
+
+    from missimo.engine.normalise import install_sql_macros
+
+    con = duckdb.connect()
+    try:
+        install_sql_macros(con)
+        rows = con.execute(
+            "SELECT missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) AS k, "
+            "count(DISTINCT Ordnungsmerkmal) FROM read_parquet(?) "
+            "WHERE Wohnungsstatus = 'H' AND Einzugsdatum <= ? AND (Auszugsdatum IS NULL OR Auszugsdatum > ?) "
+            "GROUP BY k",
+            [path, day, day],
+        ).fetchall()
+    finally:
+        con.close()
+    return {key: count for key, count in rows if key}
+
+
+def residents_count(prop: Property, day: dt.date) -> int | None:
+    """Persons registered with main residence (H) at this property's address on `day`; None without
+    a Melderegister snapshot."""
+    snapshot = current_snapshots().get("melderegister")
+    if snapshot is None or not prop.address_key:
+        return None
+    return _residents_by_address(str(snapshot.path), snapshot.sha256, day).get(prop.address_key, 0)
+
+
+# --- case work --------------------------------------------------------------------------------
+
+CASEWORK_FIELDS = [
+    *CATEGORY_FIELDS.values(),
+    "problemdruck",
+    "handlungsmoeglichkeit",
+    "negative_entwicklung",
+    "ziel",
+    "beschwerdelage",
+    "beschwerden_anzahl",
+    "aktenzeichen",
+    "eigentuemer_notiz",
+]
+
+
+def _shown(prop: Property, field: str):
+    value = getattr(prop, field)
+    model_field = Property._meta.get_field(field)
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if model_field.choices and value:
+        return str(dict(model_field.choices).get(value, value))
+    return value
+
+
+def _actor_name(user) -> str:
+    name = user.display_name
+    return f"{name} ({user.agency})" if user.agency_id else name
+
+
+def update_casework(user, prop: Property, data: dict, version: int, *, request=None) -> Property:
+    """Save the case work if nobody saved in between (optimistic locking on `version`)."""
+    if not may_edit(user):
+        raise PermissionError("Sie dürfen die Fallbearbeitung nicht ändern.")
+    with transaction.atomic():
+        current = Property.objects.select_for_update().get(pk=prop.pk)
+        if current.version != version:
+            raise CaseworkConflict
+        before = {f: _shown(current, f) for f in CASEWORK_FIELDS}
+        for field in CASEWORK_FIELDS:
+            if field in data:
+                setattr(current, field, data[field])
+        old_ampel = current.get_ampel_display()
+        current.refresh_ampel()
+        changes = [
+            {
+                "field": str(Property._meta.get_field(f).verbose_name),
+                "old": before[f],
+                "new": _shown(current, f),
+            }
+            for f in CASEWORK_FIELDS
+            if before[f] != _shown(current, f)
+        ]
+        if current.get_ampel_display() != old_ampel:
+            changes.append({"field": "Ampel", "old": old_ampel, "new": current.get_ampel_display()})
+        if not changes:
+            return current
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save(update_fields=[*CASEWORK_FIELDS, "ampel", "ampel_order", "version", "updated_at"])
+        PropertyEvent.objects.create(
+            property=current,
+            actor=user,
+            actor_name=_actor_name(user),
+            summary="Fallbearbeitung geändert",
+            changes=changes,
+        )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="property",
+        object_id=current.objekt_id,
+        purpose="Fallbearbeitung im Immobilienkataster",
+        details={"version": current.version, "changes": changes},
+        request=request,
+    )
+    return current
+
+
+def add_measure(user, prop: Property, data: dict, *, request=None) -> Measure:
+    if not may_edit(user):
+        raise PermissionError("Sie dürfen keine Maßnahmen erfassen.")
+    with transaction.atomic():
+        measure = Measure.objects.create(property=prop, created_by=user, **data)
+        PropertyEvent.objects.create(
+            property=prop,
+            actor=user,
+            actor_name=_actor_name(user),
+            summary=f"{measure.get_kind_display()} erfasst",
+            changes=[
+                {"field": "Datum", "old": "", "new": f"{measure.date:%d.%m.%Y}"},
+                {"field": "Stelle", "old": "", "new": measure.agency},
+                {"field": "Beschreibung", "old": "", "new": measure.text},
+            ],
+        )
+    record(
+        user,
+        AuditAction.CREATE,
+        object_type="property_measure",
+        object_id=measure.pk,
+        purpose="Verfahren/Maßnahme im Immobilienkataster erfasst",
+        details={"objekt_id": prop.objekt_id, "kind": measure.kind, "date": measure.date.isoformat()},
+        request=request,
+    )
+    return measure
+
+
+def sync_after_import() -> SyncReport | None:
+    """Called by the import right after the objekte snapshot changed. A failure here must not turn a
+    taken delivery into a failed one: it is logged, and the end of the next run syncs again."""
+    try:
+        return sync_from_snapshot()
+    except Exception:
+        log.exception("Immobilienkataster: sync with the objekte snapshot failed")
+        return None

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+from itertools import groupby
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.engine import rules as engine_rules
+from missimo.properties import services
+from missimo.properties.forms import CaseworkForm, MeasureForm
+from missimo.properties.models import AMPEL_MATRIX, Ampel, Category, Level, Property
+from missimo.runs.services import latest_run
+
+RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+PAGE_SIZE = 50
+
+
+def _require_register(user) -> None:
+    if not services.may_see_register(user):
+        raise Http404
+
+
+def _query(request) -> services.ListQuery:
+    return services.ListQuery.from_params(
+        request.GET, rank_allowed=services.sees_all_properties(request.user)
+    )
+
+
+def _map_settings() -> dict:
+    return {"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
+
+
+@require_GET
+def property_list(request):
+    _require_register(request.user)
+    query = _query(request)
+    queryset = services.listed(request.user, query)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("seite"))
+    cols = services.columns(request.user)
+    keys = [key for key, _ in cols]
+    rows = [(prop, list(zip(keys, services.row_of(prop, cols), strict=True))) for prop in page.object_list]
+    if rows:
+        record(
+            request.user,
+            AuditAction.READ,
+            object_type="property_list",
+            purpose="Sichtung des Immobilienkatasters",
+            details={
+                "filters": query.as_params(),
+                "page": page.number,
+                "objekte": [p.objekt_id for p, _ in rows],
+            },
+            request=request,
+        )
+    params = query.as_params()
+    sorts = [
+        (key, label)
+        for key, (label, _) in services.SORTS.items()
+        if key != "rang" or services.sees_all_properties(request.user)
+    ]
+    plzs = services.properties_for(request.user).order_by("plz").values_list("plz", flat=True).distinct()
+    return render(
+        request,
+        "properties/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "columns": cols,
+            "query": query,
+            "querystring": urlencode(params),
+            "params": params,
+            "sorts": sorts,
+            "ampeln": Ampel.choices,
+            "kategorien": Category.choices,
+            "plzs": list(plzs),
+            "run": latest_run(),
+            "map": _map_settings(),
+        },
+    )
+
+
+@require_GET
+def map_data(request):
+    _require_register(request.user)
+    query = _query(request)
+    markers = services.markers(services.listed(request.user, query))
+    for marker in markers:
+        marker["url"] = reverse("properties:detail", args=[marker["id"]])
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="property_map",
+        purpose="Sichtung des Immobilienkatasters (Karte)",
+        details={"filters": query.as_params(), "markers": len(markers)},
+        request=request,
+    )
+    return JsonResponse({"markers": markers})
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def export_csv(request):
+    _require_register(request.user)
+    content = services.export_csv(request.user, _query(request), request=request)
+    return _download(content, "text/csv; charset=utf-8", "objekte.csv")
+
+
+@require_GET
+def export_xlsx(request):
+    _require_register(request.user)
+    content = services.export_xlsx(request.user, _query(request), request=request)
+    return _download(
+        content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "objekte.xlsx"
+    )
+
+
+def _scoped_property(request, pk: int) -> Property:
+    _require_register(request.user)
+    return get_object_or_404(services.properties_for(request.user), pk=pk)
+
+
+def _detail_context(request, prop: Property) -> dict:
+    run = latest_run()
+    hints = list(
+        services.visible_hints(request.user, run)
+        .filter(objekt_id=prop.objekt_id)
+        .order_by("rule", "primary_ref")
+    )
+    groups = [
+        {"rule": rule, "title": RULE_TITLES.get(rule, rule), "hints": list(items)}
+        for rule, items in groupby(hints, key=lambda h: h.rule)
+    ]
+    day = services.reference_date()
+    return {
+        "prop": prop,
+        "run": run,
+        "hint_groups": groups,
+        "hints": hints,
+        "residents": services.residents_count(prop, day),
+        "residents_day": day,
+        "measures": prop.measures.select_related("created_by"),
+        "events": prop.events.all(),
+        "may_edit": services.may_edit(request.user),
+        "sees_all": services.sees_all_properties(request.user),
+        "map": _map_settings(),
+    }
+
+
+@require_GET
+def property_detail(request, pk: int):
+    prop = _scoped_property(request, pk)
+    context = _detail_context(request, prop)
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="property",
+        object_id=prop.objekt_id,
+        purpose="Einsicht in die Objektakte (Prüfhinweise und Fallbearbeitung)",
+        details={
+            "hints": [h.hint_id for h in context["hints"]],
+            "run": context["run"].pk if context["run"] else None,
+        },
+        request=request,
+    )
+    return render(request, "properties/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def property_edit(request, pk: int):
+    prop = _scoped_property(request, pk)
+    if not services.may_edit(request.user):
+        raise Http404
+    conflict = False
+    if request.method == "POST":
+        form = CaseworkForm.for_property(prop, request.POST)
+        if form.is_valid():
+            try:
+                services.update_casework(
+                    request.user, prop, form.casework(), form.cleaned_data["version"], request=request
+                )
+            except services.CaseworkConflict as clash:
+                conflict = True
+                messages.error(request, clash.message)
+                prop.refresh_from_db()
+                data = request.POST.copy()
+                data["version"] = str(prop.version)
+                form = CaseworkForm.for_property(prop, data)
+                form.is_valid()
+            else:
+                messages.success(request, "Die Fallbearbeitung wurde gespeichert.")
+                return redirect("properties:detail", pk=prop.pk)
+    else:
+        form = CaseworkForm.for_property(prop)
+    return render(
+        request,
+        "properties/edit.html",
+        {"prop": prop, "form": form, "conflict": conflict, "levels": Level.choices, "matrix": AMPEL_MATRIX},
+        status=409 if conflict else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def measure_add(request, pk: int):
+    prop = _scoped_property(request, pk)
+    if not services.may_edit(request.user):
+        raise Http404
+    form = MeasureForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.add_measure(request.user, prop, form.cleaned_data, request=request)
+        messages.success(request, "Das Verfahren bzw. die Maßnahme wurde erfasst.")
+        return redirect("properties:detail", pk=prop.pk)
+    return render(request, "properties/measure.html", {"prop": prop, "form": form})

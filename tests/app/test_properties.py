@@ -1,0 +1,320 @@
+"""The Immobilienkataster: sync with the objekte snapshot, need-to-know, list, export, case work."""
+
+import csv
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+
+from missimo.accounts.models import AgencyKind
+from missimo.accounts.roles import Role
+from missimo.audit.models import AuditAction, AuditEvent
+from missimo.properties import services
+from missimo.properties.models import Ampel, Property, PropertyEvent, ampel_for
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+STICHTAG = dt.date(2026, 9, 15)
+
+
+@pytest.fixture
+def finished_run(imported_city, kim):
+    from missimo.runs import services as runs
+
+    run = runs.start_run(STICHTAG, user=kim, channel="cli")
+    return runs.execute_run(run.pk)
+
+
+@pytest.fixture
+def bea(make_user):
+    return make_user("bea", Role.BAUAUFSICHT, "Bauaufsicht", AgencyKind.BAUAUFSICHT)
+
+
+@pytest.fixture
+def paul(make_user):
+    return make_user("paul", Role.POLIZEI, "Polizei", AgencyKind.POLIZEI)
+
+
+@pytest.fixture
+def alex(make_user):
+    return make_user("alex", Role.ADMINISTRATION, "IT", AgencyKind.IT)
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_an_objekte_import_fills_the_register_with_coordinates_in_wgs84(imported_city):
+    import duckdb
+
+    from missimo.imports.services import current_snapshots
+
+    snapshot = current_snapshots()["objekte"]
+    rows = (
+        duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [str(snapshot.path)]).fetchone()[0]
+    )
+    assert Property.objects.count() == rows > 0
+    prop = Property.objects.exclude(lat=None).first()
+    # The synthetic city lies in the Ruhr area: UTM 32N easting ~370 km, WGS84 ~51.5 N, ~7.1 E.
+    assert 50.0 < prop.lat < 53.0 and 5.5 < prop.lon < 9.5
+    assert prop.address_key.startswith(prop.plz + "|")
+    assert prop.in_snapshot and prop.snapshot_import_id == snapshot.import_id
+
+
+def test_a_property_missing_from_a_new_delivery_is_kept_and_marked_but_its_case_work_stays(
+    imported_city, kim, tmp_path
+):
+    from missimo.imports import services as imports
+
+    gone = Property.objects.order_by("objekt_id").first()
+    gone.aktenzeichen = "63-12/2026"
+    gone.save()
+    lines = (imported_city / "objekte.csv").read_text(encoding="utf-8-sig").splitlines()
+    kept = [line for line in lines if not line.startswith(gone.objekt_id + ";")]
+    assert len(kept) == len(lines) - 1
+    smaller = tmp_path / "objekte.csv"
+    smaller.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with open(smaller, "rb") as stream:
+        imports.process_delivery(imports.store_delivery("objekte", stream, "objekte.csv", user=kim).pk)
+    gone.refresh_from_db()
+    assert not gone.in_snapshot and gone.aktenzeichen == "63-12/2026"
+    assert Property.objects.filter(in_snapshot=True).count() == len(kept) - 1
+
+
+def test_the_traffic_light_follows_problemdruck_against_handlungsmoeglichkeit():
+    assert ampel_for("hoch", "hoch") == Ampel.ROT
+    assert ampel_for("hoch", "mittel") == Ampel.ROT
+    assert ampel_for("hoch", "niedrig") == Ampel.GELB
+    assert ampel_for("mittel", "hoch") == Ampel.ROT
+    assert ampel_for("mittel", "mittel") == Ampel.GELB
+    assert ampel_for("mittel", "niedrig") == Ampel.GELB
+    assert ampel_for("niedrig", "hoch") == Ampel.GRUEN
+    assert ampel_for("niedrig", "niedrig") == Ampel.GRUEN
+    assert ampel_for("niedrig", "niedrig", negative_entwicklung=True) == Ampel.GELB
+    assert ampel_for("", "") == Ampel.OFFEN
+    assert ampel_for("", "", negative_entwicklung=True) == Ampel.GELB
+
+
+def test_coordination_bauaufsicht_and_police_see_every_property(finished_run, kim, bea, paul):
+    total = Property.objects.count()
+    for user in (kim, bea, paul):
+        assert services.properties_for(user).count() == total
+
+
+def test_an_agency_sees_only_the_properties_where_it_has_hints(finished_run, fabian, client):
+    from missimo.runs.models import Hint
+
+    own = set(
+        Hint.objects.filter(run=finished_run, agency_kind="familienkasse")
+        .exclude(objekt_id="")
+        .values_list("objekt_id", flat=True)
+    )
+    assert own
+    seen = set(services.properties_for(fabian).values_list("objekt_id", flat=True))
+    assert seen == own
+    other = Property.objects.exclude(objekt_id__in=own).first()
+    assert _client(client, fabian).get(f"/objekte/{other.pk}/").status_code == 404
+    mine = Property.objects.get(objekt_id=sorted(own)[0])
+    assert client.get(f"/objekte/{mine.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["dana", "alex"])
+def test_data_protection_and_administration_see_no_property_pages(imported_city, who, request, client):
+    user = request.getfixturevalue(who)
+    prop = Property.objects.first()
+    client.force_login(user)
+    for url in ("/objekte/", f"/objekte/{prop.pk}/", "/objekte/export.csv", "/objekte/karte.json"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_list_filters_by_ampel_category_hints_and_plz(finished_run, kim, client):
+    red = Property.objects.order_by("objekt_id")[0]
+    services.update_casework(
+        kim, red, {"problemdruck": "hoch", "handlungsmoeglichkeit": "hoch", "kategorie_sozial": True}, 1
+    )
+    _client(client, kim)
+    body = client.get("/objekte/?ampel=rot").content.decode()
+    assert red.address in body and "Sie sehen 1 Objekte" in body
+    assert "Sie sehen 1 Objekte" in client.get("/objekte/?kategorie=sozial").content.decode()
+    with_hints = services.properties_for(kim).filter(hint_count__gt=0).count()
+    assert with_hints > 0
+    assert f"Sie sehen {with_hints} Objekte" in client.get("/objekte/?hinweise=ja").content.decode()
+    plz = red.plz
+    in_plz = Property.objects.filter(plz=plz).count()
+    assert f"Sie sehen {in_plz} Objekte" in client.get(f"/objekte/?plz={plz}").content.decode()
+
+
+def test_search_finds_a_property_by_address_and_by_aktenzeichen(imported_city, kim):
+    prop = Property.objects.order_by("objekt_id")[3]
+    services.update_casework(kim, prop, {"aktenzeichen": "AZ-63-4711"}, 1)
+    by_number = services.listed(kim, services.ListQuery(q=f"{prop.strasse} {prop.hausnummer}"))
+    assert prop in by_number
+    assert list(services.listed(kim, services.ListQuery(q="63-4711"))) == [prop]
+
+
+def test_sorting_by_rank_puts_the_first_ranked_property_first(finished_run, kim):
+    first = finished_run.ranking.order_by("rank").first()
+    listed = list(services.listed(kim, services.ListQuery(sort="rang"))[:3])
+    assert listed[0].objekt_id == first.objekt_id and listed[0].rank == 1
+    by_hints = list(services.listed(kim, services.ListQuery(sort="hinweise"))[:5])
+    assert [p.hint_count for p in by_hints] == sorted((p.hint_count for p in by_hints), reverse=True)
+    services.update_casework(
+        kim,
+        Property.objects.order_by("-objekt_id")[0],
+        {"problemdruck": "hoch", "handlungsmoeglichkeit": "hoch"},
+        1,
+    )
+    assert services.listed(kim, services.ListQuery(sort="ampel"))[0].ampel == Ampel.ROT
+
+
+def test_the_csv_export_holds_exactly_the_listed_rows_in_the_listed_order(finished_run, kim, client):
+    query = "hinweise=ja&sortierung=rang"
+    _client(client, kim)
+    response = client.get(f"/objekte/export.csv?{query}")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    shown = list(services.listed(kim, services.ListQuery(hinweise="ja", sort="rang")))
+    assert rows[0] == [label for _, label in services.columns(kim)]
+    assert [r[0] for r in rows[1:]] == [p.objekt_id for p in shown]
+    page = client.get(f"/objekte/?{query}").content.decode()
+    positions = [page.index(p.address) for p in shown[:10]]
+    assert positions == sorted(positions)
+    assert (
+        AuditEvent.objects.using("audit")
+        .filter(action=AuditAction.EXPORT, object_type="property_list")
+        .exists()
+    )
+
+
+def test_the_xlsx_export_equals_the_csv_export(finished_run, kim, client):
+    _client(client, kim)
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(client.get("/objekte/export.csv?plz=").content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/objekte/export.xlsx").content))
+    xlsx_rows = [
+        ["" if v is None else str(v) for v in row] for row in book.active.iter_rows(values_only=True)
+    ]
+    assert xlsx_rows == csv_rows
+
+
+def test_cells_starting_like_a_formula_are_escaped_in_both_exports(imported_city, kim, client):
+    prop = Property.objects.order_by("objekt_id")[0]
+    services.update_casework(kim, prop, {"aktenzeichen": '=HYPERLINK("http://x")'}, 1)
+    Property.objects.filter(pk=prop.pk).update(eigentuemer="@SUM(A1)")
+    _client(client, kim)
+    text = client.get("/objekte/export.csv?q=HYPERLINK").content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/objekte/export.xlsx?q=HYPERLINK").content))
+    values = [v for row in book.active.iter_rows(min_row=2, values_only=True) for v in row]
+    assert '\'=HYPERLINK("http://x")' in values and "'@SUM(A1)" in values
+    assert services.escape_cell("-1") == "'-1" and services.escape_cell(-1) == -1
+
+
+def test_the_map_data_is_scoped_like_the_list(finished_run, fabian, kim, client):
+    _client(client, fabian)
+    markers = client.get("/objekte/karte.json").json()["markers"]
+    assert {m["id"] for m in markers} == set(
+        services.properties_for(fabian).exclude(lat=None).values_list("pk", flat=True)
+    )
+    client.force_login(kim)
+    assert len(client.get("/objekte/karte.json?ampel=rot").json()["markers"]) == 0
+
+
+def test_a_property_page_shows_residents_hints_with_why_linked_and_is_audited(finished_run, fabian, client):
+    from missimo.runs.models import Hint
+
+    hint = Hint.objects.filter(run=finished_run, agency_kind="familienkasse").exclude(objekt_id="").first()
+    prop = Property.objects.get(objekt_id=hint.objekt_id)
+    _client(client, fabian)
+    response = client.get(f"/objekte/{prop.pk}/")
+    body = response.content.decode()
+    assert hint.explanation in body
+    assert f"/hinweise/{hint.pk}/verknuepfung/" in body or not hint.person_ids
+    assert "Gemeldete Personen mit Hauptwohnsitz" in body
+    assert response.context["residents"] is not None and response.context["residents"] >= 0
+    other = Hint.objects.filter(run=finished_run, objekt_id=prop.objekt_id).exclude(
+        agency_kind="familienkasse"
+    )
+    for foreign in other:
+        assert foreign.explanation not in body
+    event = AuditEvent.objects.using("audit").filter(object_type="property", object_id=prop.objekt_id).last()
+    assert event.action == AuditAction.READ and event.purpose and hint.hint_id in event.details["hints"]
+
+
+def test_residents_are_counted_with_main_residence_at_the_reference_day(imported_city):
+    import duckdb
+
+    from missimo.engine.normalise import install_sql_macros
+    from missimo.imports.services import current_snapshots
+
+    path = current_snapshots()["melderegister"].path
+    con = duckdb.connect()
+    install_sql_macros(con)
+    key, expected = con.execute(
+        "SELECT missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) k, count(DISTINCT Ordnungsmerkmal) "
+        "FROM read_parquet(?) WHERE Wohnungsstatus='H' AND Einzugsdatum <= DATE '2026-09-15' "
+        "AND (Auszugsdatum IS NULL OR Auszugsdatum > DATE '2026-09-15') GROUP BY k ORDER BY 2 DESC LIMIT 1",
+        [str(path)],
+    ).fetchone()
+    prop = Property.objects.get(address_key=key)
+    assert services.residents_count(prop, STICHTAG) == expected > 1
+
+
+def test_editing_case_work_is_for_coordination_and_bauaufsicht_only(finished_run, paul, bea, client):
+    prop = Property.objects.first()
+    _client(client, paul)
+    assert client.get(f"/objekte/{prop.pk}/bearbeiten/").status_code == 404
+    assert client.post(f"/objekte/{prop.pk}/massnahmen/", {}).status_code == 404
+    client.force_login(bea)
+    response = client.post(
+        f"/objekte/{prop.pk}/bearbeiten/",
+        {
+            "kategorien": ["bau", "wohnung"],
+            "problemdruck": "hoch",
+            "handlungsmoeglichkeit": "mittel",
+            "aktenzeichen": "63/1",
+            "version": 1,
+        },
+    )
+    assert response.status_code == 302
+    prop.refresh_from_db()
+    assert prop.ampel == Ampel.ROT and prop.kategorie_bau and prop.kategorie_wohnung and prop.version == 2
+
+
+def test_a_stale_form_gets_a_german_conflict_message_and_overwrites_nothing(imported_city, kim, bea, client):
+    prop = Property.objects.first()
+    services.update_casework(bea, prop, {"ziel": "Sanierung durch Eigentümer"}, 1)
+    _client(client, kim)
+    response = client.post(f"/objekte/{prop.pk}/bearbeiten/", {"ziel": "Abriss", "version": 1})
+    assert response.status_code == 409
+    assert "Jemand anderes hat dieses Objekt geändert" in response.content.decode()
+    prop.refresh_from_db()
+    assert prop.ziel == "Sanierung durch Eigentümer" and prop.version == 2
+    with pytest.raises(services.CaseworkConflict):
+        services.update_casework(kim, prop, {"ziel": "Abriss"}, 1)
+
+
+def test_every_change_leaves_a_history_row_and_an_audit_entry(imported_city, kim, client):
+    prop = Property.objects.first()
+    services.update_casework(kim, prop, {"beschwerden_anzahl": 3, "beschwerdelage": "Müll im Hof"}, 1)
+    _client(client, kim)
+    response = client.post(
+        f"/objekte/{prop.pk}/massnahmen/",
+        {"date": "01.10.2026", "agency": "Bauaufsicht", "kind": "begehung", "text": "Begehung mit Polizei"},
+    )
+    assert response.status_code == 302
+    events = list(PropertyEvent.objects.filter(property=prop).order_by("id"))
+    assert [e.summary for e in events] == ["Fallbearbeitung geändert", "Begehung/Kontrolle erfasst"]
+    assert {"field": "Anzahl Beschwerden", "old": 0, "new": 3} in events[0].changes
+    assert events[0].actor_name.startswith("Kim Koordinatorin")
+    audit = AuditEvent.objects.using("audit")
+    assert audit.filter(action=AuditAction.CHANGE, object_type="property", object_id=prop.objekt_id).exists()
+    assert audit.filter(action=AuditAction.CREATE, object_type="property_measure").exists()
+    page = client.get(f"/objekte/{prop.pk}/").content.decode()
+    assert "Begehung mit Polizei" in page and "Müll im Hof" in page and "01.10.2026" in page
+    with pytest.raises(PermissionError):
+        events[0].save()
