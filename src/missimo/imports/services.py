@@ -334,6 +334,10 @@ def _process(delivery: Import, echo) -> Import:
             f"{de_int(result.accepted_count)} Zeilen übernommen, {de_int(result.rejected_count)} abgelehnt."
         )
         _finish(delivery, ImportStatus.TAKEN, message)
+    if delivery.source == Source.SCHULE:
+        from missimo.certificates.services import revoke_for_departed_pupils
+
+        revoke_for_departed_pupils()  # revokes certificates of departed pupils; logs its own failures
     if delivery.source == Source.OBJEKTE:
         # The objekte snapshot just changed: bring the Immobilienkataster in step (logs its own failures;
         # the end of the next run syncs again).

@@ -9,6 +9,7 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     """Main navigation: only pages that exist and that this user may open."""
     if not user.is_authenticated:
         return []
+    from missimo.certificates.services import may_issue, may_manage_keys, may_verify
     from missimo.imports.services import sources_for
     from missimo.properties.services import may_see_register
     from missimo.runs.services import may_see_runs
@@ -21,6 +22,12 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
         items.append((_("Abgleich"), reverse("runs:list")))
     if may_see_register(user):
         items.append((_("Immobilienkataster"), reverse("properties:list")))
+    if may_issue(user):
+        items.append((_("Schulbescheinigungen"), reverse("certificates:index")))
+    if may_verify(user):
+        items.append((_("Schulbescheinigung prüfen"), reverse("certificates:verify")))
+    if may_manage_keys(user):
+        items.append((_("Bescheinigungsschlüssel"), reverse("certificates:keys")))
     items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))
