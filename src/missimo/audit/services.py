@@ -131,3 +131,116 @@ def verify_chain() -> ChainReport:
     ):
         return ChainReport(checked, head.last_sequence, "Die jüngsten Einträge fehlen (gelöscht).")
     return ChainReport(checked, None, f"Protokoll unverändert: {checked} Einträge geprüft.")
+
+
+# --- reading the log (data-protection officer only) ----------------------------------------
+
+
+def may_read_audit_log(user) -> bool:
+    """Only the data-protection officer reads the audit log (design: case workers never)."""
+    from missimo.accounts.roles import Role
+
+    return bool(user.is_authenticated and user.has_role(Role.DATENSCHUTZ))
+
+
+def search(
+    *,
+    actor: str = "",
+    agency: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    purpose: str = "",
+    date_from=None,
+    date_to=None,
+):
+    """Audit events matching every given criterion, newest first (read-only queryset)."""
+    from datetime import time, timedelta
+
+    events = AuditEvent.objects.using(AUDIT_ALIAS).all()
+    if actor:
+        events = events.filter(actor_username__icontains=actor)
+    if agency:
+        events = events.filter(actor_agency__icontains=agency)
+    if action:
+        events = events.filter(action=action)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id:
+        events = events.filter(object_id__icontains=object_id)
+    if purpose:
+        events = events.filter(purpose__icontains=purpose)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        events = events.filter(occurred_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        events = events.filter(
+            occurred_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+        )
+    return events.order_by("-sequence")
+
+
+def object_types() -> list[str]:
+    return sorted(
+        AuditEvent.objects.using(AUDIT_ALIAS)
+        .exclude(object_type="")
+        .values_list("object_type", flat=True)
+        .distinct()
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> str:
+    """A cell that spreadsheet programs show as text, never evaluate (CSV/formula injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+CSV_HEADER = (
+    "Nr.",
+    "Zeitpunkt",
+    "Benutzername",
+    "Rollen",
+    "Behörde",
+    "Vorgang",
+    "Objektart",
+    "Objekt-ID",
+    "Zweck",
+    "Einzelheiten",
+    "IP-Adresse",
+    "Hash",
+)
+
+
+def write_csv(events, out) -> int:
+    """Write events as semicolon CSV (German spreadsheet default), every cell formula-escaped."""
+    import csv
+
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    labels = dict(AuditAction.choices)
+    count = 0
+    for event in events.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                csv_safe(cell)
+                for cell in (
+                    event.sequence,
+                    timezone.localtime(event.occurred_at).strftime("%d.%m.%Y %H:%M:%S"),
+                    event.actor_username,
+                    event.actor_roles,
+                    event.actor_agency,
+                    labels.get(event.action, event.action),
+                    event.object_type,
+                    event.object_id,
+                    event.purpose,
+                    json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
+                    event.ip_address or "",
+                    event.entry_hash,
+                )
+            ]
+        )
+        count += 1
+    return count

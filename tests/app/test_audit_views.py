@@ -1,0 +1,162 @@
+"""The audit log pages of the data-protection officer: search, filter, export, chain check."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from missimo.audit.models import AuditAction, AuditEvent
+from missimo.audit.services import csv_safe, record
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def entries(kim, fabian):
+    record(kim, AuditAction.READ, object_type="hint", object_id="H-1", purpose="Fallprüfung")
+    record(fabian, AuditAction.EXPORT, object_type="hint_list", object_id="7", purpose="Weitergabe an Kasse")
+    record(kim, AuditAction.CHANGE, object_type="person_link", object_id="a|b", purpose='=HYPERLINK("x")')
+
+
+def test_case_workers_and_other_roles_get_404_on_every_audit_page(client, kim, fabian, make_user):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+
+    alex = make_user("alex", Role.ADMINISTRATION, "IT", AgencyKind.IT)
+    alex.is_staff = True
+    alex.save()
+    for user in (kim, fabian, alex):
+        client.force_login(user)
+        assert client.get("/datenschutz/protokoll/").status_code == 404
+        assert client.get("/datenschutz/protokoll/export.csv").status_code == 404
+        assert client.post("/datenschutz/protokoll/kette-pruefen/").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client):
+    assert client.get("/datenschutz/protokoll/")["Location"].startswith("/anmelden/")
+
+
+def test_the_data_protection_officer_sees_the_entries(client, dana, entries):
+    client.force_login(dana)
+    page = client.get("/datenschutz/protokoll/")
+    assert page.status_code == 200
+    assert "Weitergabe an Kasse" in page.text
+    assert "Fallprüfung" in page.text
+
+
+def test_the_navigation_shows_the_audit_log_only_to_the_data_protection_officer(client, dana, kim):
+    client.force_login(dana)
+    assert 'href="/datenschutz/protokoll/"' in client.get("/").text
+    client.force_login(kim)
+    assert 'href="/datenschutz/protokoll/"' not in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("query", "present", "absent"),
+    [
+        ({"wer": "fabian"}, "Weitergabe an Kasse", "Fallprüfung"),
+        ({"behoerde": "Familienkasse"}, "Weitergabe an Kasse", "Fallprüfung"),
+        ({"vorgang": "export"}, "Weitergabe an Kasse", "Fallprüfung"),
+        ({"objektart": "hint"}, "Fallprüfung", "Weitergabe an Kasse"),
+        ({"objekt": "H-1"}, "Fallprüfung", "Weitergabe an Kasse"),
+        ({"zweck": "weitergabe"}, "Weitergabe an Kasse", "Fallprüfung"),
+    ],
+)
+def test_the_log_can_be_filtered_by_who_agency_action_object_and_purpose(
+    client, dana, entries, query, present, absent
+):
+    client.force_login(dana)
+    page = client.get("/datenschutz/protokoll/", query)
+    assert present in page.text
+    assert absent not in page.text
+
+
+def test_the_log_can_be_filtered_by_period(client, dana, entries):
+    from django.utils import timezone
+
+    client.force_login(dana)
+    today = timezone.localdate()
+    assert "Fallprüfung" in client.get("/datenschutz/protokoll/", {"von": today.strftime("%d.%m.%Y")}).text
+    yesterday = (today - timezone.timedelta(days=1)).strftime("%d.%m.%Y")
+    page = client.get("/datenschutz/protokoll/", {"bis": yesterday})
+    assert "Fallprüfung" not in page.text
+    assert "Keine Einträge mit diesen Filtern." in page.text
+
+
+def test_reading_the_log_is_itself_audited(client, dana, entries):
+    client.force_login(dana)
+    client.get("/datenschutz/protokoll/", {"wer": "kim"})
+    event = AuditEvent.objects.filter(actor_username="dana", object_type="audit_log").latest("sequence")
+    assert event.action == AuditAction.READ
+    assert event.details["filter"] == {"actor": "kim"}
+
+
+def test_the_export_is_a_formula_escaped_csv_of_the_filtered_entries(client, dana, entries):
+    client.force_login(dana)
+    response = client.get("/datenschutz/protokoll/export.csv", {"wer": "kim"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["Nr.", "Zeitpunkt", "Benutzername"]
+    assert {row[2] for row in rows[1:]} == {"kim"}
+    purposes = [row[8] for row in rows[1:]]
+    assert '\'=HYPERLINK("x")' in purposes
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_export_is_audited_with_its_filter_and_size(client, dana, entries):
+    client.force_login(dana)
+    client.get("/datenschutz/protokoll/export.csv", {"vorgang": "export"})
+    event = AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="audit_log").get()
+    assert event.actor_username == "dana"
+    assert event.details == {"filter": {"action": "export"}, "entries": 1}
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+49", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_cells_that_a_spreadsheet_would_evaluate_are_prefixed(value):
+    assert csv_safe(value) == "'" + value
+
+
+def test_ordinary_cells_are_left_alone():
+    assert csv_safe("Fallprüfung") == "Fallprüfung"
+    assert csv_safe(None) == ""
+    assert csv_safe(42) == "42"
+
+
+def test_the_chain_check_shows_an_intact_chain(client, dana, entries):
+    client.force_login(dana)
+    page = client.post("/datenschutz/protokoll/kette-pruefen/", follow=True)
+    assert "Hash-Kette intakt." in page.text
+    assert AuditEvent.objects.filter(object_type="audit_chain", actor_username="dana").exists()
+
+
+def test_the_chain_check_reports_a_manipulated_entry(client, dana, entries):
+    from django.db import connections
+
+    from missimo.audit.db import install_append_only_triggers, remove_append_only_triggers
+
+    connection = connections["audit"]
+    remove_append_only_triggers(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_auditevent SET purpose = 'harmlos' WHERE object_id = 'H-1'")
+    finally:
+        install_append_only_triggers(connection)
+    client.force_login(dana)
+    page = client.post("/datenschutz/protokoll/kette-pruefen/", follow=True)
+    assert "Hash-Kette verletzt!" in page.text
+    assert "Inhalt wurde verändert" in page.text
+
+
+def test_no_page_lets_anybody_alter_entries(client, dana, entries):
+    client.force_login(dana)
+    assert client.post("/datenschutz/protokoll/", {"purpose": "x"}).status_code == 405
+    assert client.post("/datenschutz/protokoll/export.csv").status_code == 405
+    from django.contrib import admin
+
+    assert AuditEvent not in admin.site._registry
+    before = list(AuditEvent.objects.filter(object_id="H-1").values_list("purpose", flat=True))
+    assert before == ["Fallprüfung"]
