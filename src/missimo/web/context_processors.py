@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from missimo import __version__
+from missimo.audit.services import may_read_audit_log
 
 
 def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
@@ -28,6 +29,8 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
         items.append((_("Schulbescheinigung prüfen"), reverse("certificates:verify")))
     if may_manage_keys(user):
         items.append((_("Bescheinigungsschlüssel"), reverse("certificates:keys")))
+    if may_read_audit_log(user):
+        items.append((_("Protokoll"), reverse("audit:log")))
     items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))
