@@ -319,6 +319,59 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def _cmd_certificate_keys(args: argparse.Namespace) -> int:
+    ensure_database()
+    from missimo.certificates import services
+
+    if args.keys_command == "export":
+        import json
+
+        text = json.dumps(services.published_key_list(), ensure_ascii=False, indent=1) + "\n"
+        if args.file in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            with open(args.file, "w", encoding="utf-8") as out:
+                out.write(text)
+            print(f"Schlüsselliste nach {args.file} geschrieben.")
+        return 0
+    action = services.create_key if args.keys_command == "create" else services.rotate_key
+    try:
+        key = action(args.schulnummer, school_name=args.schulname)
+    except services.CertificateRefused as refused:
+        print(f"Fehler: {refused.message}", file=sys.stderr)
+        return 1
+    print(
+        f"Schlüssel {key.kid} für {key.school_name} (Schulnummer {key.schulnummer}) "
+        f"gültig ab {key.valid_from:%d.%m.%Y}."
+    )
+    return 0
+
+
+def _cmd_certificate_verify(args: argparse.Namespace) -> int:
+    """Offline: no database, only the file and a downloaded key list."""
+    import datetime as dt
+    from pathlib import Path
+
+    from missimo.certificates import signing
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"Fehler: {args.file} kann nicht gelesen werden: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        keylist = signing.load_keylist(Path(args.keys).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"Fehler in der Schlüsselliste {args.keys}: {exc}", file=sys.stderr)
+        return 2
+    token = signing.find_token(data) or data.decode("utf-8", "replace")
+    result = signing.verify(token, keylist, args.stichtag or dt.date.today())
+    print(("GÜLTIG: " if result.valid else "UNGÜLTIG: ") + result.message)
+    for label, value in result.data():
+        print(f"  {label}: {value}")
+    return 0 if result.valid else 1
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     from missimo import config
 
@@ -393,6 +446,41 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
     verify = audit_sub.add_parser("verify", help="Hash-Kette des Protokolls prüfen (Exit 1 bei Manipulation)")
     verify.set_defaults(handler=_cmd_audit_verify)
+
+    cert = sub.add_parser(
+        "certificate", help="Schulbescheinigungen: Schlüssel verwalten, Bescheinigungen prüfen"
+    )
+    cert_sub = cert.add_subparsers(dest="certificate_command", metavar="AKTION", required=True)
+    keys = cert_sub.add_parser("keys", help="Signaturschlüssel der Schulen anlegen, wechseln, exportieren")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="AKTION", required=True)
+    for name, text in (("create", "ersten Schlüssel einer Schule anlegen"), ("rotate", "Schlüssel wechseln")):
+        key_cmd = keys_sub.add_parser(name, help=text)
+        key_cmd.add_argument("--schulnummer", required=True, metavar="NNNNNN")
+        key_cmd.add_argument("--schulname", default=None, help="Name der Schule (Standard: aus der Behörde)")
+        key_cmd.set_defaults(handler=_cmd_certificate_keys)
+    keys_export = keys_sub.add_parser(
+        "export", help="öffentliche Schlüsselliste mit Widerrufen als JSON schreiben"
+    )
+    keys_export.add_argument("file", nargs="?", default=None, metavar="DATEI", help="Standard: Ausgabe")
+    keys_export.set_defaults(handler=_cmd_certificate_keys)
+    cert_verify = cert_sub.add_parser(
+        "verify",
+        help="Schulbescheinigung offline prüfen (Exit 0 gültig, 1 ungültig)",
+        description="Prüft eine Schulbescheinigung ohne Datenbank: PDF-Datei oder Textdatei mit dem QR-Inhalt, "
+        "gegen eine heruntergeladene Schlüsselliste (/bescheinigungen/schluessel.json).",
+    )
+    cert_verify.add_argument(
+        "file", metavar="DATEI", help="PDF der Bescheinigung oder Textdatei mit dem QR-Inhalt"
+    )
+    cert_verify.add_argument("--keys", required=True, metavar="SCHLUESSELLISTE.json")
+    cert_verify.add_argument(
+        "--stichtag",
+        type=_parse_stichtag,
+        default=None,
+        metavar="JJJJ-MM-TT",
+        help="Prüfdatum (Standard: heute)",
+    )
+    cert_verify.set_defaults(handler=_cmd_certificate_verify)
 
     conf = sub.add_parser("config", help="Alle Einstellungen (Umgebungsvariablen) als Markdown ausgeben")
     conf.set_defaults(handler=_cmd_config)

@@ -157,7 +157,7 @@ def create_key(schulnummer: str, *, user=None, school_name: str | None = None, r
     if active_key(schulnummer) is not None:
         raise CertificateRefused(
             f"Für die Schule {schulnummer} gibt es bereits einen gültigen Schlüssel; "
-            "erneuern Sie ihn mit „Schlüssel wechseln“."
+            "erneuern Sie ihn mit „Schlüssel wechseln“ (missimo certificate keys rotate)."
         )
     key = _new_key(schulnummer, _school_name(schulnummer, school_name), user, timezone.localdate())
     record(
