@@ -447,3 +447,41 @@ def test_pasted_rubbish_is_reported_in_german(fabian, client):
 def test_a_school_cannot_open_the_verification_page(school_user, client):
     client.force_login(school_user)
     assert client.get("/bescheinigungen/pruefen/").status_code == 404
+
+
+def test_the_school_revokes_a_certificate_in_the_browser(certificate, school_ready, client):
+    client.force_login(school_ready)
+    url = f"/bescheinigungen/{certificate.certificate_id}/widerrufen/"
+    assert client.post(url, {"reason": ""}).status_code == 422
+    assert client.post(url, {"reason": "Schulwechsel"}).status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.revoked_from == _today() and certificate.revoked_by == school_ready
+    page = client.get(f"/bescheinigungen/{certificate.certificate_id}/")
+    assert "Widerrufen ab" in page.text and "Schulwechsel" in page.text
+
+
+def test_the_school_sees_its_own_certificates_only_and_the_reading_is_logged(
+    certificate, other_school_user, school_ready, client
+):
+    client.force_login(school_ready)
+    assert certificate.certificate_id in client.get("/bescheinigungen/").text
+    assert AuditEvent.objects.filter(object_type="schulbescheinigung_liste").exists()
+    client.force_login(other_school_user)
+    assert certificate.certificate_id not in client.get("/bescheinigungen/").text
+
+
+def test_each_role_sees_only_its_certificate_menu_entries(school_user, fabian, admin_user, kim, client):
+    expected = {
+        school_user: "Schulbescheinigungen",
+        fabian: "Schulbescheinigung prüfen",
+        admin_user: "Bescheinigungsschlüssel",
+    }
+    entries = set(expected.values())
+    for user, entry in expected.items():
+        client.force_login(user)
+        text = client.get("/").text
+        assert entry in text
+        assert not any(other in text for other in entries - {entry} if other not in entry)
+    client.force_login(kim)
+    assert not any(entry in client.get("/").text for entry in entries)
+    assert client.get("/bescheinigungen/").status_code == 404

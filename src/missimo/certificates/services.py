@@ -389,9 +389,10 @@ def _issue(user, pupil: Pupil, origin: str, request=None) -> Certificate:
     if pupil.entlassdatum is not None:
         valid_until = min(valid_until, pupil.entlassdatum - timedelta(days=1))
     with transaction.atomic():
+        # Locked: a key change waits until this certificate is signed and stored.
         key = (
             SigningKey.objects.select_for_update()
-            .filter(pk=getattr(active_key(school.schulnummer), "pk", None))
+            .filter(schulnummer=school.schulnummer, valid_until__isnull=True)
             .first()
         )
         if key is None:
@@ -492,6 +493,18 @@ def _same_pupil(a: Pupil, b: Pupil) -> bool:
         _fold(a.nachname) == _fold(b.nachname)
         and _fold(a.vorname) == _fold(b.vorname)
         and a.geburtsdatum == b.geburtsdatum
+    )
+
+
+def record_list(user, count: int, request=None) -> None:
+    record(
+        user,
+        AuditAction.READ,
+        object_type="schulbescheinigung_liste",
+        object_id=getattr(school_of(user), "schulnummer", ""),
+        purpose="Liste der ausgestellten Schulbescheinigungen",
+        details={"shown": count},
+        request=request,
     )
 
 

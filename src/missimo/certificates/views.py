@@ -22,7 +22,9 @@ def _school_or_404(request):
 def index(request):
     user = request.user
     if services.may_issue(user):
-        certificates = services.certificates_for(user)[:200]
+        certificates = list(services.certificates_for(user)[:200])
+        if certificates:
+            services.record_list(user, len(certificates), request=request)
         return render(
             request,
             "certificates/index.html",
