@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "missimo.web",
     "missimo.imports",
     "missimo.runs",
+    "missimo.privacy",
     "missimo.certificates",
     "missimo.properties",
     "django.contrib.admin",

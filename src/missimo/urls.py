@@ -19,6 +19,7 @@ urlpatterns = [
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("anmelden/", include("missimo.accounts.urls")),
     path("datenschutz/protokoll/", include("missimo.audit.urls")),
+    path("datenschutz/", include("missimo.privacy.urls")),
     path("lieferungen/", include("missimo.imports.urls")),
     path("bescheinigungen/", include("missimo.certificates.urls")),
     path("objekte/", include("missimo.properties.urls")),

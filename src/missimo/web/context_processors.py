@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from missimo import __version__
 from missimo.audit.services import may_read_audit_log
+from missimo.privacy.services import may_see_privacy_reports
 
 
 def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
@@ -31,6 +32,9 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
         items.append((_("Bescheinigungsschlüssel"), reverse("certificates:keys")))
     if may_read_audit_log(user):
         items.append((_("Protokoll"), reverse("audit:log")))
+    if may_see_privacy_reports(user):
+        items.append((_("Fairnessbericht"), reverse("privacy:fairness")))
+        items.append((_("Auskunft Art. 15"), reverse("privacy:art15")))
     items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))
