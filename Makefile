@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-fast test-postgres lint format bench serve clean system-deps
 
-install: $(STAMP) system-deps
+install: system-deps $(STAMP)
 
 $(PY):
 	@py=$$(scripts/find-python) && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
