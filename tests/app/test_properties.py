@@ -80,6 +80,42 @@ def test_a_property_missing_from_a_new_delivery_is_kept_and_marked_but_its_case_
     gone.refresh_from_db()
     assert not gone.in_snapshot and gone.aktenzeichen == "63-12/2026"
     assert Property.objects.filter(in_snapshot=True).count() == len(kept) - 1
+    event = PropertyEvent.objects.get(property=gone)
+    assert event.summary == "Datenstand Objekte geändert" and event.actor is None
+    assert event.changes == [{"field": "im aktuellen Datenstand", "old": "ja", "new": "nein"}]
+
+
+def test_an_owner_change_in_a_new_delivery_appears_in_the_history(imported_city, kim, tmp_path):
+    from missimo.imports import services as imports
+
+    text = (imported_city / "objekte.csv").read_text(encoding="utf-8-sig")
+    prop = Property.objects.exclude(eigentuemer="").order_by("objekt_id").first()
+    lines = [
+        line.replace(prop.eigentuemer, "Neue Eigentümerin GmbH")
+        if line.startswith(prop.objekt_id + ";")
+        else line
+        for line in text.splitlines()
+    ]
+    changed = tmp_path / "objekte.csv"
+    changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(changed, "rb") as stream:
+        imports.process_delivery(imports.store_delivery("objekte", stream, "objekte.csv", user=kim).pk)
+    event = PropertyEvent.objects.get(property=prop)
+    assert {"field": "Eigentümer", "old": prop.eigentuemer, "new": "Neue Eigentümerin GmbH"} in event.changes
+    assert PropertyEvent.objects.count() == 1
+
+
+def test_the_end_of_a_run_brings_the_register_in_step(imported_city, django_capture_on_commit_callbacks):
+    from missimo.runs.models import Run, RunStatus
+
+    total = Property.objects.count()
+    Property.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        Run.objects.create(stichtag=STICHTAG, status=RunStatus.RUNNING)
+    assert Property.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        Run.objects.create(stichtag=STICHTAG, status=RunStatus.FINISHED)
+    assert Property.objects.count() == total
 
 
 def test_the_traffic_light_follows_problemdruck_against_handlungsmoeglichkeit():

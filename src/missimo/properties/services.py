@@ -382,6 +382,42 @@ def _read_objekte(path: Path) -> list[dict]:
     return out
 
 
+# Delivered fields whose change case workers should see in the history of a property.
+_TRACKED = {
+    "strasse": "Straße",
+    "hausnummer": "Hausnummer",
+    "hausnummerzusatz": "Hausnummerzusatz",
+    "plz": "PLZ",
+    "wohneinheiten": "Wohneinheiten",
+    "wohnflaeche_m2": "Wohnfläche (m²)",
+    "eigentuemer": "Eigentümer",
+    "in_snapshot": "im aktuellen Datenstand",
+}
+
+
+def _delivered_changes(prop: Property, values: dict) -> list[dict]:
+    def shown(value):
+        if isinstance(value, bool):
+            return "ja" if value else "nein"
+        return "" if value is None else value
+
+    return [
+        {"field": label, "old": shown(getattr(prop, field)), "new": shown(values[field])}
+        for field, label in _TRACKED.items()
+        if getattr(prop, field) != values[field]
+    ]
+
+
+def _delivery_event(prop: Property, changes: list[dict], import_id: int) -> PropertyEvent:
+    return PropertyEvent(
+        property=prop,
+        actor=None,
+        actor_name=f"Datenlieferung Objekte Nr. {import_id}",
+        summary="Datenstand Objekte geändert",
+        changes=changes,
+    )
+
+
 def sync_from_snapshot(*, force: bool = False) -> SyncReport:
     """Upsert every property of the current `objekte` snapshot; keep the case work; mark properties
     that are no longer delivered instead of deleting them (their history stays)."""
@@ -401,21 +437,32 @@ def sync_from_snapshot(*, force: bool = False) -> SyncReport:
     now = timezone.now()
     with transaction.atomic():
         existing = {p.objekt_id: p for p in Property.objects.select_for_update()}
-        new, changed = [], []
+        new, changed, events = [], [], []
         for row in rows:
             prop = existing.get(row["objekt_id"])
             values = {**row, "in_snapshot": True, "snapshot_import_id": snapshot.import_id, "synced_at": now}
             if prop is None:
                 new.append(Property(**values))
             else:
+                differences = _delivered_changes(prop, values)
+                if differences:
+                    events.append(_delivery_event(prop, differences, snapshot.import_id))
                 for key, value in values.items():
                     setattr(prop, key, value)
                 changed.append(prop)
         Property.objects.bulk_create(new, batch_size=2000)
         Property.objects.bulk_update(changed, _SNAPSHOT_FIELDS, batch_size=1000)
         delivered = {row["objekt_id"] for row in rows}
-        gone = [p.pk for objekt_id, p in existing.items() if objekt_id not in delivered and p.in_snapshot]
+        vanished = [p for objekt_id, p in existing.items() if objekt_id not in delivered and p.in_snapshot]
+        gone = [p.pk for p in vanished]
         Property.objects.filter(pk__in=gone).update(in_snapshot=False, synced_at=now)
+        events.extend(
+            _delivery_event(
+                p, [{"field": "im aktuellen Datenstand", "old": "ja", "new": "nein"}], snapshot.import_id
+            )
+            for p in vanished
+        )
+        PropertyEvent.objects.bulk_create(events, batch_size=2000)
     report = SyncReport(len(new), len(changed), len(gone))
     record(
         None,

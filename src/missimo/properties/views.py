@@ -178,6 +178,15 @@ def property_detail(request, pk: int):
     return render(request, "properties/detail.html", context)
 
 
+def _matrix_rows() -> list[tuple[str, list[str]]]:
+    """The Ampel matrix as table rows, highest Problemdruck first (the same data the model uses)."""
+    short = {Ampel.ROT: "rot", Ampel.GELB: "gelb", Ampel.GRUEN: "grün", Ampel.OFFEN: "nicht bewertet"}
+    return [
+        (Level(pressure).label, [short[Ampel(AMPEL_MATRIX[pressure][option])] for option in Level.values])
+        for pressure in reversed(Level.values)
+    ]
+
+
 @require_http_methods(["GET", "POST"])
 def property_edit(request, pk: int):
     prop = _scoped_property(request, pk)
@@ -207,7 +216,7 @@ def property_edit(request, pk: int):
     return render(
         request,
         "properties/edit.html",
-        {"prop": prop, "form": form, "conflict": conflict, "levels": Level.choices, "matrix": AMPEL_MATRIX},
+        {"prop": prop, "form": form, "conflict": conflict, "levels": Level.choices, "matrix": _matrix_rows()},
         status=409 if conflict else 200,
     )
 

@@ -7,7 +7,7 @@
   var COLOURS = { rot: "rot", gelb: "gelb", gruen: "gruen", offen: "offen" };
 
   function baseMap(element, options) {
-    var map = L.map(element, Object.assign({ zoomControl: false, attributionControl: true }, options || {}));
+    var map = L.map(element, Object.assign({ zoomControl: false, attributionControl: true, minZoom: 3, maxZoom: 19 }, options || {}));
     L.control.zoom({ zoomInTitle: "Vergrößern", zoomOutTitle: "Verkleinern" }).addTo(map);
     map.attributionControl.setPrefix(false);
     var tiles = element.getAttribute("data-tiles");
