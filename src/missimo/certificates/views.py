@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from missimo.certificates import services
@@ -64,7 +65,7 @@ def issue(request):
             "searched": form.is_bound,
             "error": error,
             "school": school,
-            "today": services.timezone.localdate(),
+            "today": timezone.localdate(),
         },
         status=422 if error else 200,
     )
