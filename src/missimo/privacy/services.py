@@ -1,0 +1,524 @@
+# ruff: noqa: S608  (SQL names only fixed column names; values and file paths are bound parameters)
+"""Reports for the data-protection officer: the fairness report (aggregate hint rates per
+nationality group) and the Art. 15 GDPR report (everything MISSIMO holds about one person).
+
+Nationality is read here and nowhere else in the application: only the Melderegister snapshot
+column `Staatsangehoerigkeit`, at report time, joined to the persons the hints refer to. It
+never reaches the engine's rules, scores or linkage (tests guard both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+
+from missimo.accounts.roles import Role
+
+SUPPRESS_BELOW = 10  # cells with fewer persons are not shown (re-identification)
+
+NATIONALITY_GROUPS = (
+    "Deutschland",
+    "Türkei",
+    "Rumänien",
+    "Bulgarien",
+    "Polen",
+    "Syrien",
+    "sonstige EU",
+    "sonstige",
+    "ohne Angabe",
+)
+NOT_REGISTERED = "nicht im Melderegister"
+_NAMED = {
+    "DE": "Deutschland",
+    "TR": "Türkei",
+    "RO": "Rumänien",
+    "BG": "Bulgarien",
+    "PL": "Polen",
+    "SY": "Syrien",
+}
+EU_MEMBER_STATES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+
+
+def may_see_privacy_reports(user) -> bool:
+    """Fairness report and Art. 15 report: the data-protection officer only."""
+    return bool(user.is_authenticated and user.has_role(Role.DATENSCHUTZ))
+
+
+def nationality_group(codes: str | None) -> str:
+    """The report group of a Melderegister entry `DE,RO`: German if German at all (as the official
+    statistics count), otherwise by the first nationality listed."""
+    listed = [code.strip().upper() for code in (codes or "").split(",") if code.strip()]
+    if not listed:
+        return "ohne Angabe"
+    if "DE" in listed:
+        return "Deutschland"
+    first = listed[0]
+    if first in _NAMED:
+        return _NAMED[first]
+    return "sonstige EU" if first in EU_MEMBER_STATES else "sonstige"
+
+
+# --- fairness report -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the report; `count` is None when suppressed (fewer than 10 persons)."""
+
+    count: int | None
+    rate: Decimal | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.count is None
+
+
+@dataclass
+class FairnessRow:
+    code: str
+    title: str
+    cells: list[Cell]
+    total: Cell
+
+
+@dataclass
+class FairnessReport:
+    run: Any
+    groups: tuple[str, ...]
+    population: list[Cell]
+    population_total: Cell
+    any_hint: FairnessRow | None
+    rules: list[FairnessRow]
+    not_registered: Cell
+    # Case work (confirmation, dismissal) does not exist yet: None means "noch keine Daten".
+    confirmation: list[FairnessRow] | None = None
+    dismissal: list[FairnessRow] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _cell(count: int, denominator: int | None = None) -> Cell:
+    if count < SUPPRESS_BELOW:
+        return Cell(None)
+    rate = None
+    if denominator is not None and denominator >= SUPPRESS_BELOW:
+        rate = (Decimal(100) * count / denominator).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return Cell(count, rate)
+
+
+def _secondary_suppression(counts: list[int], cells: list[Cell]) -> list[Cell]:
+    """If exactly one cell of a row is suppressed, the row total would reveal it: suppress the
+    smallest other cell too."""
+    suppressed = [i for i, c in enumerate(cells) if c.suppressed]
+    if len(suppressed) != 1:
+        return cells
+    shown = [i for i, c in enumerate(cells) if not c.suppressed]
+    if not shown:
+        return cells
+    smallest = min(shown, key=lambda i: counts[i])
+    return [Cell(None) if i == smallest else c for i, c in enumerate(cells)]
+
+
+def _row(code: str, title: str, counts: dict[str, int], population: dict[str, int]) -> FairnessRow:
+    values = [counts.get(g, 0) for g in NATIONALITY_GROUPS]
+    cells = [_cell(v, population.get(g, 0)) for v, g in zip(values, NATIONALITY_GROUPS, strict=True)]
+    cells = _secondary_suppression(values, cells)
+    total = sum(counts.values())  # with persons not found in the Melderegister
+    return FairnessRow(code, title, cells, _cell(total, sum(population.values())))
+
+
+def melderegister_nationalities(path: str | Path) -> dict[str, str]:
+    """Ordnungsmerkmal → nationality group, from a Melderegister snapshot (latest row per person)."""
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT Ordnungsmerkmal, arg_max(Staatsangehoerigkeit, Einzugsdatum) "
+            "FROM read_parquet(?) GROUP BY Ordnungsmerkmal",
+            [str(path)],
+        ).fetchall()
+    finally:
+        con.close()
+    return {str(key): nationality_group(codes) for key, codes in rows}
+
+
+def _melderegister_key_of_persons(run, person_ids: set[str]) -> dict[str, str]:
+    """person_id (linkage cluster) → Ordnungsmerkmal, from the run's analysis store (which keeps
+    the links of hint persons); without the store, from cluster ids `melderegister:...`."""
+    mapping: dict[str, str] = {}
+    store = Path(settings.DATA_DIR) / run.work_dir / "analysis.duckdb" if run.work_dir else None
+    if store is not None and store.exists() and person_ids:
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if "person_link" in tables:
+                for person_id, key in con.execute(
+                    "SELECT person_id, min(record_key) FROM person_link WHERE entity = 'melderegister' "
+                    "GROUP BY person_id"
+                ).fetchall():
+                    if person_id in person_ids:
+                        mapping[str(person_id)] = str(key)
+        finally:
+            con.close()
+    for person_id in person_ids:
+        if person_id not in mapping and person_id.startswith("melderegister:"):
+            mapping[person_id] = person_id.partition(":")[2]
+    return mapping
+
+
+def fairness_report(run=None) -> FairnessReport | None:
+    """Hint rates per nationality group and rule for a run (default: the latest finished run)."""
+    from missimo.engine import rules as engine_rules
+    from missimo.imports.services import current_snapshots
+    from missimo.runs.services import latest_run
+
+    run = run or latest_run()
+    snapshot = current_snapshots().get("melderegister")
+    if run is None or snapshot is None:
+        return None
+    groups_by_key = melderegister_nationalities(snapshot.path)
+    population: dict[str, int] = defaultdict(int)
+    for group in groups_by_key.values():
+        population[group] += 1
+
+    hints = list(run.hints.values_list("rule", "person_ids"))
+    all_persons = {pid for _, pids in hints for pid in pids}
+    key_of = _melderegister_key_of_persons(run, all_persons)
+
+    def group_of(person_id: str) -> str:
+        key = key_of.get(person_id)
+        return groups_by_key.get(key, NOT_REGISTERED) if key else NOT_REGISTERED
+
+    persons_by_rule: dict[str, set[str]] = defaultdict(set)
+    for rule, pids in hints:
+        persons_by_rule[rule].update(pids)
+
+    def counts(persons: set[str]) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for pid in persons:
+            out[group_of(pid)] += 1
+        return out
+
+    titles = {rule.code: rule.title for rule in engine_rules.RULES}
+    rows = [
+        _row(code, titles.get(code, code), counts(persons_by_rule[code]), population)
+        for code in sorted(persons_by_rule)
+    ]
+    any_counts = counts(all_persons)
+    population_values = [population.get(g, 0) for g in NATIONALITY_GROUPS]
+    report = FairnessReport(
+        run=run,
+        groups=NATIONALITY_GROUPS,
+        population=[_cell(v) for v in population_values],
+        population_total=_cell(sum(population_values)),
+        any_hint=_row("", "mindestens ein Hinweis", any_counts, population) if all_persons else None,
+        rules=rows,
+        not_registered=_cell(any_counts.get(NOT_REGISTERED, 0)),
+    )
+    used = next((i for i in run.inputs if i.get("source") == "melderegister"), None)
+    if used is not None and used.get("import_id") != snapshot.import_id:
+        report.notes.append(
+            "Der Abgleich hat eine ältere Melderegister-Lieferung verwendet als die aktuelle; die Zahl der "
+            "Personen je Gruppe stammt aus der aktuellen Lieferung."
+        )
+    return report
+
+
+# --- Art. 15 GDPR report -------------------------------------------------------------------
+
+# Per source: the entity (as in person_link), its name and birth-date columns.
+PERSON_COLUMNS: dict[str, list[tuple[str, str, str, str]]] = {
+    "melderegister": [("melderegister", "Familienname", "Vornamen", "Geburtsdatum")],
+    "kindergeld": [
+        (
+            "kindergeld_berechtigter",
+            "Berechtigter_Familienname",
+            "Berechtigter_Vornamen",
+            "Berechtigter_Geburtsdatum",
+        ),
+        ("kindergeld_kind", "Kind_Familienname", "Kind_Vornamen", "Kind_Geburtsdatum"),
+    ],
+    "schule": [("schule", "Nachname", "Vorname", "Geburtsdatum")],
+    "jobcenter": [("jobcenter", "Familienname", "Vornamen", "Geburtsdatum")],
+    "seu": [("seu", "Familienname", "Vornamen", "Geburtsdatum")],
+}
+
+
+@dataclass
+class SnapshotRecords:
+    source: str
+    label: str
+    import_id: int
+    current: bool
+    rows: list[dict[str, Any]]
+
+    @property
+    def table(self) -> list[tuple[str, list[Any]]]:
+        """Field by field, one column per record (for the page)."""
+        keys = list(self.rows[0]) if self.rows else []
+        return [(key, [row.get(key) for row in self.rows]) for key in keys]
+
+
+@dataclass
+class Art15Report:
+    criteria: dict[str, str]
+    created_at: dt.datetime
+    snapshots: list[SnapshotRecords]
+    record_refs: list[str]
+    hints: list[dict[str, Any]]
+    audit_events: list[dict[str, Any]]
+
+    @property
+    def found(self) -> bool:
+        return bool(self.snapshots or self.hints)
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "auskunft_nach": "Art. 15 DSGVO",
+                "erstellt": self.created_at.isoformat(timespec="seconds"),
+                "suchkriterien": self.criteria,
+                "datenstaende": [
+                    {
+                        "quelle": s.label,
+                        "lieferung": s.import_id,
+                        "aktuell": s.current,
+                        "datensaetze": s.rows,
+                    }
+                    for s in self.snapshots
+                ],
+                "pruefhinweise": self.hints,
+                "protokolleintraege": self.audit_events,
+            },
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | Decimal):
+        return value.isoformat() if not isinstance(value, Decimal) else str(value)
+    return value
+
+
+def _snapshot_files() -> list[tuple[str, int, Path, bool]]:
+    """Every snapshot file still on disk: the current ones and older ones kept for reproducing runs."""
+    from missimo.imports.models import Import, SourceSnapshot
+    from missimo.imports.services import data_path
+
+    current = {snap.path for snap in SourceSnapshot.objects.all()}
+    files = []
+    for delivery in Import.objects.exclude(snapshot_file="").order_by("source", "-id"):
+        path = data_path(delivery.snapshot_file)
+        if path.exists() and delivery.source in PERSON_COLUMNS:
+            files.append((delivery.source, delivery.pk, path, delivery.snapshot_file in current))
+    return files
+
+
+def _birth_date_sql(column: str) -> str:
+    return f"CAST({column} AS VARCHAR)"
+
+
+def _match_rows(
+    con, path: Path, source: str, ordnungsmerkmal: str, family_name: str, given_name: str, birth_date: str
+) -> list[dict[str, Any]]:
+    conditions: list[str] = []
+    params: list[Any] = []
+    if source == "melderegister" and ordnungsmerkmal:
+        conditions.append("Ordnungsmerkmal = ?")
+        params.append(ordnungsmerkmal)
+    if family_name and birth_date:
+        for _entity, last, first, born in PERSON_COLUMNS[source]:
+            condition = f"(lower(trim({last})) = lower(?) AND {_birth_date_sql(born)} = ?"
+            params.extend([family_name.strip(), birth_date])
+            if given_name:
+                condition += f" AND lower({first}) LIKE '%' || lower(?) || '%'"
+                params.append(given_name.strip())
+            conditions.append(condition + ")")
+    if not conditions:
+        return []
+    cursor = con.execute(
+        f"SELECT * FROM read_parquet(?) WHERE {' OR '.join(conditions)}", [str(path), *params]
+    )
+    names = [d[0] for d in cursor.description]
+    return [{k: _json_ready(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
+
+
+def _refs_of(source: str, rows: list[dict[str, Any]]) -> set[str]:
+    refs = set()
+    for row in rows:
+        key = row.get("_key")
+        if key:
+            refs.add(f"{source}:{key}")
+            if source == "kindergeld":
+                refs.add(f"kindergeld_berechtigter:{str(key).partition('/')[0]}")
+                refs.add(f"kindergeld_kind:{key}")
+    return refs
+
+
+def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
+    """Hints whose evidence names one of the records, or whose persons contain one of them."""
+    from missimo.runs.models import Hint, Run, RunStatus
+
+    found: dict[int, Any] = {}
+    for run in Run.objects.filter(status=RunStatus.FINISHED):
+        persons = set()
+        store = Path(settings.DATA_DIR) / run.work_dir / "analysis.duckdb" if run.work_dir else None
+        if store is not None and store.exists():
+            con = duckdb.connect(str(store), read_only=True)
+            try:
+                tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+                if "person_link" in tables and refs:
+                    marks = ", ".join("?" for _ in refs)
+                    persons = {
+                        row[0]
+                        for row in con.execute(
+                            f"SELECT DISTINCT person_id FROM person_link WHERE entity || ':' || record_key IN ({marks})",
+                            sorted(refs),
+                        ).fetchall()
+                    }
+            finally:
+                con.close()
+        for hint in Hint.objects.filter(run=run):
+            if (
+                refs.intersection(hint.evidence)
+                or persons.intersection(hint.person_ids)
+                or hint.primary_ref in refs
+            ):
+                found[hint.pk] = hint
+    return [
+        {
+            "hinweis_id": h.hint_id,
+            "abgleich": h.run_id,
+            "stichtag": h.run.stichtag.isoformat(),
+            "regel": h.rule,
+            "stelle": h.agency_kind,
+            "belege": list(h.evidence),
+            "adresse": h.address,
+            "erklaerung": h.explanation,
+        }
+        for h in sorted(found.values(), key=lambda h: (h.run_id, h.rule, h.hint_id))
+    ]
+
+
+def _audit_events_of(refs: set[str], hint_ids: set[str]) -> list[dict[str, Any]]:
+    from missimo.audit.models import AuditEvent
+    from missimo.audit.routers import AUDIT_ALIAS
+
+    needles = sorted(refs | hint_ids)
+    if not needles:
+        return []
+    condition = Q(object_id__in=needles)
+    for needle in needles:
+        condition |= Q(details_text__contains=needle)
+    events = (
+        AuditEvent.objects.using(AUDIT_ALIAS)
+        .annotate(details_text=Cast("details", TextField()))
+        .filter(condition)
+        .exclude(object_type="art15_report")
+        .order_by("sequence")
+    )
+    return [
+        {
+            "nr": e.sequence,
+            "zeitpunkt": e.occurred_at.isoformat(timespec="seconds"),
+            "benutzer": e.actor_username,
+            "behoerde": e.actor_agency,
+            "vorgang": e.get_action_display(),
+            "objektart": e.object_type,
+            "objekt": e.object_id,
+            "zweck": e.purpose,
+        }
+        for e in events
+    ]
+
+
+def art15_report(
+    *,
+    ordnungsmerkmal: str = "",
+    family_name: str = "",
+    given_name: str = "",
+    birth_date: dt.date | None = None,
+) -> Art15Report:
+    """Everything about one person: snapshot records, hints, audit entries that mention them."""
+    from django.utils import timezone
+
+    from missimo.imports.models import Source
+
+    labels = dict(Source.choices)
+    born = birth_date.isoformat() if birth_date else ""
+    criteria = {
+        key: value
+        for key, value in {
+            "ordnungsmerkmal": ordnungsmerkmal.strip(),
+            "familienname": family_name.strip(),
+            "vornamen": given_name.strip(),
+            "geburtsdatum": born,
+        }.items()
+        if value
+    }
+    snapshots: list[SnapshotRecords] = []
+    refs: set[str] = set()
+    con = duckdb.connect()
+    try:
+        files = _snapshot_files()
+        # An Ordnungsmerkmal also finds the person's name and birth date for the other registers.
+        if ordnungsmerkmal and not (family_name and born):
+            for source, _import_id, path, _current in files:
+                if source == "melderegister":
+                    rows = _match_rows(con, path, source, ordnungsmerkmal.strip(), "", "", "")
+                    if rows:
+                        family_name = family_name or str(rows[0].get("Familienname") or "")
+                        born = born or str(rows[0].get("Geburtsdatum") or "")
+                        break
+        for source, import_id, path, current in files:
+            rows = _match_rows(con, path, source, ordnungsmerkmal.strip(), family_name, given_name, born)
+            if rows:
+                snapshots.append(
+                    SnapshotRecords(source, labels.get(source, source), import_id, current, rows)
+                )
+                refs |= _refs_of(source, rows)
+    finally:
+        con.close()
+    hints = _hints_of(refs)
+    events = _audit_events_of(refs, {h["hinweis_id"] for h in hints})
+    return Art15Report(criteria, timezone.now(), snapshots, sorted(refs), hints, events)
