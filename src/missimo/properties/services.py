@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import io
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,7 +306,7 @@ class SyncReport:
     skipped: bool = False
 
 
-_SNAPSHOT_FIELDS = [
+_DATA_FIELDS = [  # delivered fields, rewritten when a delivery changes them
     "strasse",
     "hausnummer",
     "hausnummerzusatz",
@@ -322,8 +323,6 @@ _SNAPSHOT_FIELDS = [
     "address_key",
     "sort_address",
     "in_snapshot",
-    "snapshot_import_id",
-    "synced_at",
 ]
 
 
@@ -358,7 +357,7 @@ def _read_objekte(path: Path) -> list[dict]:
     lons, lats = transformer.transform(east, north) if rows else ([], [])
     out = []
     for row, lon, lat in zip(rows, lons, lats, strict=True):
-        valid = lat == lat and lon == lon and -90 <= lat <= 90 and -180 <= lon <= 180
+        valid = math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
         out.append(
             {
                 "objekt_id": row[0],
@@ -440,22 +439,26 @@ def sync_from_snapshot(*, force: bool = False) -> SyncReport:
         new, changed, events = [], [], []
         for row in rows:
             prop = existing.get(row["objekt_id"])
-            values = {**row, "in_snapshot": True, "snapshot_import_id": snapshot.import_id, "synced_at": now}
+            values = {**row, "in_snapshot": True}
             if prop is None:
-                new.append(Property(**values))
-            else:
-                differences = _delivered_changes(prop, values)
-                if differences:
-                    events.append(_delivery_event(prop, differences, snapshot.import_id))
-                for key, value in values.items():
-                    setattr(prop, key, value)
-                changed.append(prop)
+                new.append(Property(**values, snapshot_import_id=snapshot.import_id, synced_at=now))
+                continue
+            if all(getattr(prop, key) == value for key, value in values.items()):
+                continue  # unchanged rows are only stamped below, in one statement
+            differences = _delivered_changes(prop, values)
+            if differences:
+                events.append(_delivery_event(prop, differences, snapshot.import_id))
+            for key, value in values.items():
+                setattr(prop, key, value)
+            changed.append(prop)
         Property.objects.bulk_create(new, batch_size=2000)
-        Property.objects.bulk_update(changed, _SNAPSHOT_FIELDS, batch_size=1000)
+        Property.objects.bulk_update(changed, _DATA_FIELDS, batch_size=500)
         delivered = {row["objekt_id"] for row in rows}
         vanished = [p for objekt_id, p in existing.items() if objekt_id not in delivered and p.in_snapshot]
         gone = [p.pk for p in vanished]
-        Property.objects.filter(pk__in=gone).update(in_snapshot=False, synced_at=now)
+        for start in range(0, len(gone), 500):
+            Property.objects.filter(pk__in=gone[start : start + 500]).update(in_snapshot=False, synced_at=now)
+        Property.objects.filter(in_snapshot=True).update(snapshot_import_id=snapshot.import_id, synced_at=now)
         events.extend(
             _delivery_event(
                 p, [{"field": "im aktuellen Datenstand", "old": "ja", "new": "nein"}], snapshot.import_id
