@@ -153,9 +153,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MISSIMO_OIDC_USERINFO_ENDPOINT", parse_str, "", "Userinfo endpoint of the provider."),
     Setting("MISSIMO_OIDC_JWKS_ENDPOINT", parse_str, "", "JWKS endpoint (keys for RS256 ID tokens)."),
     Setting("MISSIMO_OIDC_SIGN_ALGO", parse_str, "RS256", "Signing algorithm of the ID tokens."),
-    Setting(
-        "MISSIMO_OIDC_SCOPES", parse_str, "openid email profile", "Scopes requested from the provider."
-    ),
+    Setting("MISSIMO_OIDC_SCOPES", parse_str, "openid email profile", "Scopes requested from the provider."),
     Setting(
         "MISSIMO_OIDC_GROUPS_CLAIM",
         parse_str,
@@ -168,7 +166,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MISSIMO_LDAP_BIND_DN", parse_str, "", "DN of the service account that searches users."),
     Setting("MISSIMO_LDAP_BIND_PASSWORD", parse_str, "", "Password of the service account.", secret=True),
     Setting(
-        "MISSIMO_LDAP_USER_SEARCH_BASE", parse_str, "", "Base DN of the user search, e.g. `ou=people,dc=stadt`."
+        "MISSIMO_LDAP_USER_SEARCH_BASE",
+        parse_str,
+        "",
+        "Base DN of the user search, e.g. `ou=people,dc=stadt`.",
     ),
     Setting(
         "MISSIMO_LDAP_USER_FILTER",
