@@ -260,6 +260,14 @@ def test_the_map_data_is_scoped_like_the_list(finished_run, fabian, kim, client)
     assert len(client.get("/objekte/karte.json?ampel=rot").json()["markers"]) == 0
 
 
+def test_the_map_shows_at_most_its_limit_in_list_order_and_says_how_many_there_are(imported_city, kim):
+    listed = services.listed(kim, services.ListQuery(sort="adresse"))
+    markers, total = services.markers(listed, limit=5)
+    assert [m["id"] for m in markers] == [p.pk for p in listed.exclude(lat=None)[:5]]
+    assert total == listed.exclude(lat=None).count() > 5
+    assert services.markers(listed, limit=10_000)[1] == total
+
+
 def test_a_property_page_shows_residents_hints_with_why_linked_and_is_audited(finished_run, fabian, client):
     from missimo.runs.models import Hint
 

@@ -279,20 +279,31 @@ def _record_export(user, fmt: str, query: ListQuery, ids: list[str], request) ->
     )
 
 
-def markers(queryset: QuerySet[Property]) -> list[dict]:
-    """Map markers of the listed properties (all pages), with coordinates only."""
-    return [
+MAP_LIMIT = 5000  # markers per map; a whole city's buildings would be megabytes for no insight
+
+
+def markers(queryset: QuerySet[Property], limit: int = MAP_LIMIT) -> tuple[list[dict], int]:
+    """Map markers of the listed properties (all pages, in list order, at most `limit`) and how many
+    of the listed properties have coordinates."""
+    located = queryset.exclude(lat=None).exclude(lon=None)
+    labels = dict(Ampel.choices)
+    rows = located.values(
+        "pk", "lat", "lon", "strasse", "hausnummer", "hausnummerzusatz", "plz", "ort", "ampel", "hint_count"
+    )[:limit]
+    found = [
         {
-            "id": p.pk,
-            "lat": round(p.lat, 6),
-            "lon": round(p.lon, 6),
-            "label": p.address,
-            "ampel": p.ampel,
-            "ampel_label": p.get_ampel_display(),
-            "hints": p.hint_count,
+            "id": row["pk"],
+            "lat": round(row["lat"], 6),
+            "lon": round(row["lon"], 6),
+            "label": f"{row['strasse']} {row['hausnummer']}{row['hausnummerzusatz']}, {row['plz']} {row['ort']}",
+            "ampel": row["ampel"],
+            "ampel_label": str(labels.get(row["ampel"], row["ampel"])),
+            "hints": row["hint_count"],
         }
-        for p in queryset.exclude(lat=None).exclude(lon=None)
+        for row in rows
     ]
+    total = len(found) if len(found) < limit else located.count()
+    return found, total
 
 
 # --- sync with the objekte snapshot ----------------------------------------------------------

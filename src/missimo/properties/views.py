@@ -91,9 +91,10 @@ def property_list(request):
 def map_data(request):
     _require_register(request.user)
     query = _query(request)
-    markers = services.markers(services.listed(request.user, query))
+    markers, total = services.markers(services.listed(request.user, query))
+    base = reverse("properties:detail", args=[0]).removesuffix("0/")
     for marker in markers:
-        marker["url"] = reverse("properties:detail", args=[marker["id"]])
+        marker["url"] = f"{base}{marker['id']}/"
     record(
         request.user,
         AuditAction.READ,
@@ -102,7 +103,7 @@ def map_data(request):
         details={"filters": query.as_params(), "markers": len(markers)},
         request=request,
     )
-    return JsonResponse({"markers": markers})
+    return JsonResponse({"markers": markers, "total": total, "limit": services.MAP_LIMIT})
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:

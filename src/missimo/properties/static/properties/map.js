@@ -52,6 +52,14 @@
         if (markers.length) {
           map.fitBounds(cluster.getBounds(), { padding: [24, 24], maxZoom: 17 });
         }
+        var status = document.getElementById("karte-status");
+        if (status) {
+          status.textContent = data.total > markers.length
+            ? "Die Karte zeigt die ersten " + markers.length.toLocaleString("de-DE") + " von " +
+              data.total.toLocaleString("de-DE") + " Objekten dieser Auswahl (in der Reihenfolge der Liste). " +
+              "Grenzen Sie die Auswahl mit den Filtern ein, um alle zu sehen."
+            : markers.length.toLocaleString("de-DE") + " Objekte auf der Karte.";
+        }
         list.setAttribute("data-loaded", String(markers.length));
       });
   }
