@@ -7,11 +7,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(databases="__all__", tr
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 
 
-def _screenshot(page, name: str, *, full_page: bool) -> None:
+def _screenshot(page, name: str, *, full_page: bool, height: int | None = None) -> None:
     """Refresh the handbook's screenshots with MISSIMO_SCREENSHOTS=1 (kept out of ordinary runs)."""
     if os.environ.get("MISSIMO_SCREENSHOTS"):
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
+        clip = {"x": 0, "y": 0, "width": 1280, "height": height} if height else None
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page, clip=clip)
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_the_register_list_its_map_and_a_property_page_are_accessible(
     assert int(page.locator("#objekte-karte").get_attribute("data-loaded")) > 0
     page.locator("#objekte-karte .leaflet-marker-icon").first.wait_for()
     assert axe_violations(page) == []
-    _screenshot(page, "immobilienkataster-liste.png", full_page=False)
+    _screenshot(page, "immobilienkataster-liste.png", full_page=True, height=1700)
 
     page.get_by_label("Ampel").select_option("rot")
     page.get_by_label("Sortierung").select_option("rang")
