@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from missimo.engine.normalise import (
     address_key,
+    address_keyed_relation,
     address_label,
     compare_birth_dates,
     fold,
@@ -199,3 +200,29 @@ def _con() -> duckdb.DuckDBPyConnection:
 )
 def test_birth_dates_tolerate_swapped_day_and_month_and_00_parts(a, b, level):
     assert compare_birth_dates(a, b) == level
+
+
+def test_address_keyed_relation_computes_the_same_key_once_per_distinct_address() -> None:
+    con = duckdb.connect()
+    install_sql_macros(con)
+    con.execute(
+        "CREATE TABLE raw AS SELECT * FROM (VALUES ('Bahnhofstr. 5', 12, 'a', '12345', 1), "
+        "('Bahnhofstraße 5', 12, 'A', '12345', 2), (NULL, NULL, NULL, NULL, 3), "
+        "('Am Markt', 3, NULL, '12345', 4)) t(Strasse, Hausnummer, Hausnummerzusatz, PLZ, n)"
+    )
+    con.execute(
+        "CREATE VIEW src AS SELECT *, "
+        "missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) AS _addr_key FROM raw"
+    )
+    keyed = address_keyed_relation(con, "src", "_keyed_src")
+    assert keyed == "_keyed_src"
+    got = con.execute("SELECT n, _addr_key FROM _keyed_src ORDER BY n").fetchall()
+    assert got == con.execute("SELECT n, _addr_key FROM src ORDER BY n").fetchall()
+    assert [c[0] for c in con.execute("DESCRIBE _keyed_src").fetchall()] == [
+        c[0] for c in con.execute("DESCRIBE src").fetchall()
+    ]
+    # a stored key of another origin is left alone; a relation without one gets it
+    con.execute("CREATE TABLE stored AS SELECT *, 'x' AS _addr_key FROM raw")
+    assert address_keyed_relation(con, "stored", "_keyed_stored") == "stored"
+    assert address_keyed_relation(con, "raw", "_keyed_raw") == "_keyed_raw"
+    assert con.execute("SELECT count(_addr_key) FROM _keyed_raw").fetchall() == [(3,)]

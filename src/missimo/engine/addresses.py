@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from missimo.engine.normalise import address_label, install_sql_macros
+from missimo.engine.normalise import address_keyed_relation, address_label, install_sql_macros
 
 __all__ = ["MIN_STREET_SIMILARITY", "link_addresses"]
 
@@ -103,7 +103,11 @@ def link_addresses(
         FROM _buildings_arrow WHERE addr_key IS NOT NULL"""
     )
     con.unregister("_buildings_arrow")
-    parts = [_addresses_sql(con, _relation(ref)) for name, ref in sources.items() if name != "objekte"]
+    parts = [
+        _addresses_sql(con, address_keyed_relation(con, _relation(ref), f"_addr_src_{i}"))
+        for i, (name, ref) in enumerate(sources.items())
+        if name != "objekte"
+    ]
     if parts:
         src_sql = (
             "SELECT addr_key, any_value(strasse) AS strasse, any_value(hausnummer) AS hausnummer, "

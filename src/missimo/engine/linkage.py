@@ -54,7 +54,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from missimo.engine.normalise import fold, forename_keys, install_sql_macros, name_key, surname_keys
+from missimo.engine.normalise import (
+    address_keyed_relation,
+    fold,
+    forename_keys,
+    install_sql_macros,
+    name_key,
+    surname_keys,
+)
 
 __all__ = [
     "BLOCKING_RULES",
@@ -96,6 +103,7 @@ def _source_relation(con: duckdb.DuckDBPyConnection, source: str, ref: str | Pat
     """A view ``src_<source>`` over a Parquet file or an existing table/view, with ``_addr_key``."""
     ref_s = str(ref)
     frm = f"read_parquet('{ref_s}')" if ref_s.endswith(".parquet") or Path(ref_s).exists() else ref_s
+    frm = address_keyed_relation(con, frm, f"_keyed_{source}")
     cols = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {frm}").fetchall()]
     lower = {c.lower(): c for c in cols}
     extra = ""

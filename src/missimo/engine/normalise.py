@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL is built from internal identifiers)
 """Name, date and address normalisation for comparison (display keeps the originals).
 
 Everything here is deterministic and pure. Three layers:
@@ -24,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 __all__ = [
     "DateParts",
@@ -333,3 +335,41 @@ def distinct(values: Iterable[str]) -> list[str]:
         if v and v not in out:
             out.append(v)
     return out
+
+
+_KEY_DEFINITION = "missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) AS _addr_key"
+
+
+def address_keyed_relation(con: Any, rel: str, name: str) -> str:
+    """``rel`` with ``_addr_key`` computed once per distinct raw address instead of per row.
+
+    The address key macro is by far the costliest expression of a run (regular expressions
+    over every row); the sources repeat each address many times. When ``rel`` has no
+    ``_addr_key`` or is a view that computes it with ``missimo_address_key`` from its own
+    columns, returns a temp view ``name`` with the same columns whose ``_addr_key`` comes
+    from a lookup of the distinct (Strasse, Hausnummer, Hausnummerzusatz, PLZ); otherwise
+    ``rel`` itself. Needs ``install_sql_macros``.
+    """
+    cols = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+    lower = {c.lower(): c for c in cols}
+    if "strasse" not in lower:
+        return rel
+    if "_addr_key" in lower:
+        views = con.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT internal", [rel.strip('"')]
+        ).fetchall()
+        if len(views) != 1 or _KEY_DEFINITION not in (views[0][0] or ""):
+            return rel
+    raw = [lower.get(n) for n in ("strasse", "hausnummer", "hausnummerzusatz", "plz")]
+    sel = ", ".join(f'"{c}" AS c{i}' if c else f"NULL AS c{i}" for i, c in enumerate(raw))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name}_keys AS SELECT c0, c1, c2, c3, "
+        f"missimo_address_key(c0, c1, c2, c3) AS _k FROM (SELECT DISTINCT {sel} FROM {rel})"
+    )
+    on = " AND ".join(f'r."{c}" IS NOT DISTINCT FROM k.c{i}' for i, c in enumerate(raw) if c)
+    exclude = ' EXCLUDE ("' + lower["_addr_key"] + '")' if "_addr_key" in lower else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT r.*{exclude}, k._k AS _addr_key "
+        f"FROM {rel} r LEFT JOIN {name}_keys k ON {on}"
+    )
+    return name
