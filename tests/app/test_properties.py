@@ -152,7 +152,13 @@ def test_an_agency_sees_only_the_properties_where_it_has_hints(finished_run, fab
     other = Property.objects.exclude(objekt_id__in=own).first()
     assert _client(client, fabian).get(f"/objekte/{other.pk}/").status_code == 404
     mine = Property.objects.get(objekt_id=sorted(own)[0])
-    assert client.get(f"/objekte/{mine.pk}/").status_code == 200
+    page = client.get(f"/objekte/{mine.pk}/")
+    assert page.status_code == 200
+    assert "Eigentümer" not in page.content.decode()
+    assert "eigentuemer" not in dict(services.columns(fabian)) and "rang" not in dict(
+        services.columns(fabian)
+    )
+    assert services.ListQuery.from_params({"sortierung": "rang"}, rank_allowed=False).sort == "adresse"
 
 
 @pytest.mark.parametrize("who", ["dana", "alex"])
@@ -179,6 +185,18 @@ def test_the_list_filters_by_ampel_category_hints_and_plz(finished_run, kim, cli
     plz = red.plz
     in_plz = Property.objects.filter(plz=plz).count()
     assert f"Sie sehen {in_plz} Objekte" in client.get(f"/objekte/?plz={plz}").content.decode()
+
+
+def test_the_list_pages_fifty_properties_at_a_time_and_keeps_the_filters_in_the_pager(
+    imported_city, kim, client
+):
+    _client(client, kim)
+    total = Property.objects.count()
+    first = client.get("/objekte/?hinweise=nein")
+    assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == total
+    assert "?hinweise=nein&amp;sortierung=adresse&amp;seite=2" in first.content.decode()
+    last = client.get(f"/objekte/?hinweise=nein&seite={first.context['page'].paginator.num_pages}")
+    assert len(last.context["rows"]) == total - 50 * (first.context["page"].paginator.num_pages - 1)
 
 
 def test_search_finds_a_property_by_address_and_by_aktenzeichen(imported_city, kim):
