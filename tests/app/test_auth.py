@@ -208,3 +208,23 @@ def test_the_session_ends_after_the_configured_inactivity(settings):
 
 def test_passwords_are_hashed_with_argon2(kim):
     assert kim.password.startswith("argon2")
+
+
+def test_the_local_demo_switches_the_second_factor_off(monkeypatch):
+    import os
+
+    from missimo import cli
+
+    environ = {key: value for key, value in os.environ.items() if key != "MISSIMO_REQUIRE_2FA"}
+    monkeypatch.setattr(os, "environ", environ)
+
+    class Stop(Exception):
+        pass
+
+    def stop():
+        raise Stop
+
+    monkeypatch.setattr(cli, "ensure_database", stop)
+    with pytest.raises(Stop):
+        cli._cmd_demo(None)
+    assert environ["MISSIMO_REQUIRE_2FA"] == "false"
