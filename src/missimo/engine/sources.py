@@ -13,6 +13,7 @@ Public names: :data:`SOURCES`, :func:`get_source`, :class:`SourceLayout`, :class
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -62,7 +63,7 @@ class Field:
     upper: bool = False  # store upper-cased (codes such as Staatsangehoerigkeit)
 
 
-class RowCheck:
+class RowCheck(ABC):
     """A check across several fields of one row, evaluated vectorised.
 
     ``error_expr`` receives the names of the *typed* columns and returns a polars
@@ -72,11 +73,13 @@ class RowCheck:
 
     column: str
 
-    def columns(self) -> tuple[str, ...]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def columns(self) -> tuple[str, ...]:
+        """The typed fields the check reads."""
 
-    def error_expr(self) -> pl.Expr:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def error_expr(self) -> pl.Expr:
+        """A German message where the row is wrong, NULL elsewhere."""
 
 
 @dataclass(frozen=True)
