@@ -35,6 +35,7 @@ from missimo.imports.models import (
     Source,
     SourceSnapshot,
 )
+from missimo.processes import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -162,16 +163,6 @@ def store_delivery(
 # --- processing --------------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reconcile_interrupted_imports() -> int:
     """Mark imports whose process died (killed, crashed, machine restarted) as failed.
 
@@ -180,7 +171,7 @@ def reconcile_interrupted_imports() -> int:
     host = socket.gethostname()
     mended = 0
     for delivery in Import.objects.filter(status=ImportStatus.RUNNING, worker_host=host):
-        if delivery.worker_pid and not _pid_alive(delivery.worker_pid):
+        if delivery.worker_pid and not pid_alive(delivery.worker_pid):
             Import.objects.filter(pk=delivery.pk, status=ImportStatus.RUNNING).update(
                 status=ImportStatus.FAILED,
                 finished_at=timezone.now(),

@@ -25,6 +25,7 @@ from missimo.engine import ranking as engine_ranking
 from missimo.engine import rules as engine_rules
 from missimo.engine.run import run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
+from missimo.processes import pid_alive
 from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
 
 log = logging.getLogger(__name__)
@@ -96,20 +97,10 @@ def start_run(stichtag: dt.date, *, user=None, channel: str = "web") -> Run:
     return run
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reconcile_interrupted_runs() -> None:
     host = socket.gethostname()
     for run in Run.objects.filter(status=RunStatus.RUNNING, worker_host=host):
-        if run.worker_pid and not _pid_alive(run.worker_pid):
+        if run.worker_pid and not pid_alive(run.worker_pid):
             Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
                 status=RunStatus.FAILED,
                 finished_at=timezone.now(),
