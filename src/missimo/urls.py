@@ -23,6 +23,10 @@ urlpatterns = [
     path("lieferungen/", include("missimo.imports.urls")),
     path("bescheinigungen/", include("missimo.certificates.urls")),
     path("objekte/", include("missimo.properties.urls")),
+    path("aktionen/", include("missimo.casework.urls")),
+    path("kontrollen/", include("missimo.inspections.urls")),
+    path("ergebnisse/", include("missimo.outcomes.urls")),
+    path("berichte/", include("missimo.reports.urls")),
     path("", include("missimo.runs.urls")),
     path("verwaltung/", admin.site.urls),
 ]

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -5,6 +7,14 @@ from django.utils.translation import gettext as _
 from missimo import __version__
 from missimo.audit.services import may_read_audit_log
 from missimo.privacy.services import may_see_privacy_reports
+
+# Apps that contribute navigation entries through a `nav.items(user)` function, in menu order.
+NAVIGATION_PROVIDERS = (
+    "missimo.casework.nav",
+    "missimo.inspections.nav",
+    "missimo.outcomes.nav",
+    "missimo.reports.nav",
+)
 
 
 def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
@@ -24,6 +34,8 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
         items.append((_("Abgleich"), reverse("runs:list")))
     if may_see_register(user):
         items.append((_("Immobilienkataster"), reverse("properties:list")))
+    for module in NAVIGATION_PROVIDERS:
+        items.extend(import_module(module).items(user))
     if may_issue(user):
         items.append((_("Schulbescheinigungen"), reverse("certificates:index")))
     if may_verify(user):

@@ -1,0 +1,159 @@
+"""Campaigns (Aktionszeiträume) and cases (Prüffälle): the core that inspections, outcomes,
+letters and reports build on. The workflow's transition table lives in casework.workflow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Campaign(models.Model):
+    """An Aktionszeitraum: dates, participating agencies, and (through its cases) the properties
+    selected from a run's ranking."""
+
+    name = models.CharField("Bezeichnung", max_length=200)
+    start = models.DateField("Beginn")
+    end = models.DateField("Ende")
+    description = models.TextField("Beschreibung", blank=True)
+    run = models.ForeignKey(
+        "runs.Run",
+        verbose_name="Abgleich",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+    )
+    agencies = models.ManyToManyField(
+        "accounts.Agency", verbose_name="beteiligte Behörden", related_name="campaigns", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField("angelegt", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Aktionszeitraum"
+        verbose_name_plural = "Aktionszeiträume"
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="campaign_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.start:%d.%m.%Y}–{self.end:%d.%m.%Y})"
+
+
+class CaseStatus(models.TextChoices):
+    NEU = "neu", "neu"
+    IN_PRUEFUNG = "in_pruefung", "in Prüfung"
+    KONTROLLE_GEPLANT = "kontrolle_geplant", "Kontrolle geplant"
+    KONTROLLIERT = "kontrolliert", "kontrolliert"
+    MASSNAHMEN = "massnahmen", "Maßnahmen"
+    ABGESCHLOSSEN = "abgeschlossen", "abgeschlossen"
+    VERWORFEN = "verworfen", "verworfen"
+
+
+class CaseOrigin(models.TextChoices):
+    KAMPAGNE = "kampagne", "aus dem Abgleich (Aktionszeitraum)"
+    FAMILIENKASSE = "familienkasse", "Verdacht der Familienkasse"
+    BESCHWERDE = "beschwerde", "Beschwerde aus der Nachbarschaft"
+    BEHOERDE = "behoerde", "Mitteilung einer Behörde"
+    SONSTIGES = "sonstiges", "sonstiger Anlass"
+
+
+class Case(models.Model):
+    """A Prüffall: one property (usually) in one campaign (or opened by hand), with an
+    Aktenzeichen, a workflow status, the hints it rests on and the person responsible."""
+
+    aktenzeichen = models.CharField("Aktenzeichen", max_length=50, unique=True)
+    property = models.ForeignKey(
+        "properties.Property",
+        verbose_name="Objekt",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name="Aktionszeitraum",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    origin = models.CharField(
+        "Anlass", max_length=20, choices=CaseOrigin.choices, default=CaseOrigin.KAMPAGNE
+    )
+    title = models.CharField("Kurzbezeichnung", max_length=200, blank=True)
+    description = models.TextField("Sachverhalt", blank=True)
+    status = models.CharField(
+        "Status", max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEU, db_index=True
+    )
+    hints = models.ManyToManyField("runs.Hint", verbose_name="Hinweise", related_name="cases", blank=True)
+    lead_agency = models.ForeignKey(
+        "accounts.Agency",
+        verbose_name="federführende Behörde",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="zuständig",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField("angelegt", auto_now_add=True)
+    updated_at = models.DateTimeField("zuletzt geändert", auto_now=True)
+    closed_at = models.DateTimeField("abgeschlossen am", null=True, blank=True)
+    # Optimistic locking: every write compares and increments (no silent overwrite).
+    version = models.PositiveIntegerField("Version", default=1)
+
+    class Meta:
+        verbose_name = "Prüffall"
+        verbose_name_plural = "Prüffälle"
+        ordering = ["-created_at", "-id"]
+        permissions = [("manage_cases", "darf Prüffälle anlegen, zuweisen und fortschreiben")]
+
+    def __str__(self) -> str:
+        return f"{self.aktenzeichen} {self.title or (self.property.address if self.property else '')}".strip()
+
+
+class CaseEvent(models.Model):
+    """One step in a case's history, append-only: who, when, what, why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField("Zeitpunkt", auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField("von", max_length=200, blank=True)
+    kind = models.CharField("Art", max_length=30, default="status")
+    from_status = models.CharField("bisher", max_length=20, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField("neu", max_length=20, choices=CaseStatus.choices, blank=True)
+    reason = models.TextField("Begründung", blank=True)
+
+    class Meta:
+        verbose_name = "Fallverlauf"
+        verbose_name_plural = "Fallverlauf"
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Einträge im Fallverlauf können nicht geändert werden.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Einträge im Fallverlauf können nicht gelöscht werden.")
