@@ -141,6 +141,9 @@ class CaseEvent(models.Model):
     from_status = models.CharField("bisher", max_length=20, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField("neu", max_length=20, choices=CaseStatus.choices, blank=True)
     reason = models.TextField("Begründung", blank=True)
+    # Field changes of an edit or assignment: [{"field", "old", "new"}]; the case version after it.
+    changes = models.JSONField("Änderungen", default=list, blank=True)
+    case_version = models.PositiveIntegerField("Version danach", null=True, blank=True)
 
     class Meta:
         verbose_name = "Fallverlauf"
@@ -157,3 +160,65 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Einträge im Fallverlauf können nicht gelöscht werden.")
+
+
+class AktenzeichenCounter(models.Model):
+    """The last sequence number handed out per year, for Aktenzeichen like MIS-2026-00042. Incremented
+    with a single UPDATE ... SET last = last + 1, so two clerks never get the same number."""
+
+    year = models.PositiveSmallIntegerField("Jahr", unique=True)
+    last = models.PositiveIntegerField("zuletzt vergeben", default=0)
+
+    class Meta:
+        verbose_name = "Aktenzeichen-Zähler"
+        verbose_name_plural = "Aktenzeichen-Zähler"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class ReviewDecision(models.TextChoices):
+    BESTAETIGT = "bestaetigt", "zur Kontrolle vorgeschlagen"
+    VERWORFEN = "verworfen", "verworfen"
+
+
+class ReviewReason(models.TextChoices):
+    BEKANNT = "bekannt", "bereits bekannt bzw. bearbeitet"
+    VERKNUEPFUNG = "verknuepfung", "Verknüpfung falsch (nicht dieselbe Person)"
+    VERALTET = "veraltet", "Daten veraltet"
+    KEIN_ANLASS = "kein_anlass", "rechtlich kein Anlass"
+    SONSTIGES = "sonstiges", "sonstiges (bitte erläutern)"
+
+
+class HintReview(models.Model):
+    """An agency's judgement on one hint: propose it for inspection or dismiss it with a reason.
+    Append-only: the latest review of a hint is its status, earlier ones are its history."""
+
+    hint = models.ForeignKey("runs.Hint", on_delete=models.CASCADE, related_name="reviews")
+    decision = models.CharField("Entscheidung", max_length=20, choices=ReviewDecision.choices)
+    reason_code = models.CharField("Grund", max_length=20, choices=ReviewReason.choices, blank=True)
+    note = models.TextField("Erläuterung", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reviewed_by_name = models.CharField("von", max_length=200, blank=True)
+    reviewed_at = models.DateTimeField("am", auto_now_add=True, db_index=True)
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "Sichtung eines Hinweises"
+        verbose_name_plural = "Sichtungen von Hinweisen"
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.hint_id}: {self.decision}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Sichtungen können nicht geändert werden.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Sichtungen können nicht gelöscht werden.")

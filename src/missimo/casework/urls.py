@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from missimo.casework import views
 
 app_name = "casework"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.campaign_list, name="campaigns"),
+    path("neu/", views.campaign_create, name="campaign_create"),
+    path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("<int:pk>/objekte/", views.campaign_select, name="campaign_select"),
+    path("pruefliste/", views.hint_queue, name="hint_queue"),
+    path("pruefliste/<int:pk>/", views.hint_review, name="hint_review"),
+    path("faelle/", views.case_list, name="cases"),
+    path("faelle/meine/", views.my_cases, name="my_cases"),
+    path("faelle/export.<str:fmt>", views.case_export, name="case_export"),
+    path("faelle/zuweisen/", views.case_assign, name="case_assign"),
+    path("faelle/team/", views.caseload, name="caseload"),
+    path("faelle/neu/", views.case_create, name="case_create"),
+    path("faelle/<int:pk>/", views.case_detail, name="case_detail"),
+    path("faelle/<int:pk>/status/", views.case_transition, name="case_transition"),
+    path("faelle/<int:pk>/bearbeiten/", views.case_edit, name="case_edit"),
+]

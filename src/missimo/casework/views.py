@@ -1,0 +1,483 @@
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from missimo.accounts.models import User
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.casework import services, workflow
+from missimo.casework.forms import REASON_CHOICES, CampaignForm, CaseEditForm, CaseForm
+from missimo.casework.models import CaseStatus, ReviewDecision
+from missimo.casework.panels import case_panels
+from missimo.engine import rules as engine_rules
+from missimo.properties.services import properties_for
+from missimo.runs.services import latest_run
+
+RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+PAGE_SIZE = 50
+SELECTION_LIMIT = 300  # ranked properties shown for selection; "Top N" reaches further
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Http404
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+@require_GET
+def campaign_list(request):
+    _require(services.may_work_cases(request.user))
+    campaigns = [
+        (campaign, services.status_counts(campaign.cases.all()))
+        for campaign in services.campaigns_for(request.user).prefetch_related("agencies")
+    ]
+    return render(
+        request,
+        "casework/campaign_list.html",
+        {
+            "campaigns": campaigns,
+            "may_manage": services.may_manage_campaigns(request.user),
+            "statuses": CaseStatus.choices,
+            "run": latest_run(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    _require(services.may_manage_campaigns(request.user))
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        campaign = services.create_campaign(request.user, form.cleaned_data, request=request)
+        messages.success(
+            request, "Der Aktionszeitraum ist angelegt. Wählen Sie jetzt die Objekte aus der Rangliste."
+        )
+        return redirect("casework:campaign_select", pk=campaign.pk)
+    return render(request, "casework/campaign_form.html", {"form": form, "run": latest_run()})
+
+
+def _case_page(request, cases, per_page=PAGE_SIZE):
+    return Paginator(cases, per_page).get_page(request.GET.get("seite"))
+
+
+def _record_case_list(request, object_type: str, purpose: str, cases, details: dict | None = None) -> None:
+    if cases:
+        record(
+            request.user,
+            AuditAction.READ,
+            object_type=object_type,
+            purpose=purpose,
+            details={**(details or {}), "cases": [c.aktenzeichen for c in cases]},
+            request=request,
+        )
+
+
+@require_GET
+def campaign_detail(request, pk: int):
+    _require(services.may_work_cases(request.user))
+    campaign = get_object_or_404(services.campaigns_for(request.user), pk=pk)
+    query = services.CaseQuery(campaign=str(campaign.pk))
+    cases = services.listed_cases(request.user, query)
+    page = _case_page(request, cases)
+    rows = [(case, services.case_row(case)) for case in page.object_list]
+    _record_case_list(
+        request, "campaign", "Einsicht in einen Aktionszeitraum", page.object_list, {"campaign": campaign.pk}
+    )
+    return render(
+        request,
+        "casework/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "rows": rows,
+            "columns": services.CASE_COLUMNS,
+            "counts": services.status_counts(cases),
+            "may_manage": services.may_manage_campaigns(request.user),
+            "querystring": urlencode(query.as_params()),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_select(request, pk: int):
+    _require(services.may_manage_campaigns(request.user))
+    campaign = get_object_or_404(services.campaigns_for(request.user), pk=pk)
+    ranking = services.ranking_for_campaign(campaign)
+    if request.method == "POST":
+        if request.POST.get("aktion") == "top":
+            try:
+                top_n = int(request.POST.get("top_n", ""))
+            except ValueError:
+                top_n = 0
+            if not 1 <= top_n <= 10000:
+                messages.error(request, "Bitte geben Sie für „Top N“ eine Zahl zwischen 1 und 10.000 an.")
+                return redirect("casework:campaign_select", pk=campaign.pk)
+            chosen = list(ranking.values_list("objekt_id", flat=True)[:top_n])
+        else:
+            chosen = request.POST.getlist("objekt")
+        if not chosen:
+            messages.error(request, "Bitte wählen Sie mindestens ein Objekt aus.")
+            return redirect("casework:campaign_select", pk=campaign.pk)
+        created = services.select_properties(request.user, campaign, chosen, request=request)
+        if created:
+            messages.success(request, f"{len(created)} Prüffälle angelegt.")
+        else:
+            messages.info(request, "Die ausgewählten Objekte gehören schon zu diesem Aktionszeitraum.")
+        return redirect("casework:campaign_detail", pk=campaign.pk)
+    taken = set(campaign.cases.exclude(property=None).values_list("property__objekt_id", flat=True))
+    shown = list(ranking[:SELECTION_LIMIT])
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="ranking",
+        object_id=campaign.run_id or "",
+        purpose="Auswahl von Objekten für einen Aktionszeitraum",
+        details={"campaign": campaign.pk, "objekte": [r.objekt_id for r in shown]},
+        request=request,
+    )
+    return render(
+        request,
+        "casework/campaign_select.html",
+        {
+            "campaign": campaign,
+            "ranking": shown,
+            "total": ranking.count(),
+            "limit": SELECTION_LIMIT,
+            "taken": taken,
+            "run": campaign.run or latest_run(),
+            "rule_titles": RULE_TITLES,
+        },
+    )
+
+
+# --- hint queue (Prüfliste) -----------------------------------------------------------------
+
+
+@require_GET
+def hint_queue(request):
+    _require(services.may_review_hints(request.user))
+    rule = request.GET.get("regel", "")
+    rule = rule if rule in RULE_TITLES else ""
+    status = request.GET.get("status", "")
+    status = status if status in services.HintStatus.LABELS else ""
+    run = latest_run()
+    everything = services.hint_queue(request.user)
+    hints = services.hint_queue(request.user, rule=rule, status=status)
+    page = Paginator(hints, PAGE_SIZE).get_page(request.GET.get("seite"))
+    histories = {}
+    for review in services.HintReview.objects.filter(hint__in=[h.pk for h in page.object_list]).order_by(
+        "reviewed_at", "id"
+    ):
+        histories.setdefault(review.hint_id, []).append(review)
+    items = [(h, histories.get(h.pk, [])) for h in page.object_list]
+    if page.object_list:
+        record(
+            request.user,
+            AuditAction.READ,
+            object_type="hint_queue",
+            object_id=run.pk if run else "",
+            purpose="Sichtung der Prüfliste",
+            details={"rule": rule, "status": status, "page": page.number, "hints": [h.hint_id for h in page]},
+            request=request,
+        )
+    visible_rules = sorted(set(everything.values_list("rule", flat=True)))
+    params = {key: value for key, value in {"regel": rule, "status": status}.items() if value}
+    return render(
+        request,
+        "casework/hint_queue.html",
+        {
+            "run": run,
+            "page": page,
+            "items": items,
+            "rule": rule,
+            "status": status,
+            "rules": [(code, RULE_TITLES[code]) for code in visible_rules],
+            "statuses": list(services.HintStatus.LABELS.items()),
+            "rule_titles": RULE_TITLES,
+            "reasons": REASON_CHOICES,
+            "querystring": urlencode(params),
+            "next": request.get_full_path(),
+        },
+    )
+
+
+@require_POST
+def hint_review(request, pk: int):
+    _require(services.may_review_hints(request.user))
+    hint = get_object_or_404(services.hints_for(request.user), pk=pk)
+    decision = request.POST.get("entscheidung", "")
+    try:
+        services.review_hint(
+            request.user,
+            hint,
+            decision,
+            request.POST.get("grund", ""),
+            request.POST.get("erlaeuterung", ""),
+            request=request,
+        )
+    except services.ReviewRefused as refused:
+        messages.error(request, f"Hinweis {hint.hint_id}: {refused.message}")
+    else:
+        if decision == ReviewDecision.BESTAETIGT:
+            messages.success(request, f"Hinweis {hint.hint_id} ist zur Kontrolle vorgeschlagen.")
+        else:
+            messages.success(request, f"Hinweis {hint.hint_id} ist verworfen.")
+    target = request.POST.get("next", "")
+    if not target.startswith(reverse("casework:hint_queue")):
+        target = reverse("casework:hint_queue")
+    return redirect(f"{target}#hinweis-{hint.pk}" if "#" not in target else target)
+
+
+# --- case lists -----------------------------------------------------------------------------
+
+
+def _case_list(request, *, mine: bool):
+    _require(services.may_work_cases(request.user))
+    query = services.CaseQuery.from_params(request.GET, mine=mine)
+    cases = services.listed_cases(request.user, query)
+    page = _case_page(request, cases)
+    rows = [(case, services.case_row(case)) for case in page.object_list]
+    _record_case_list(
+        request,
+        "case_list",
+        "Meine Prüffälle" if mine else "Sichtung der Prüffälle",
+        page.object_list,
+        {"filters": query.as_params(), "page": page.number},
+    )
+    params = query.as_params()
+    if mine:
+        params["meine"] = "1"
+    assignable = []
+    if services.is_coordination(request.user) and not mine:
+        assignable = list(services.assignable_users())
+    return render(
+        request,
+        "casework/case_list.html",
+        {
+            "mine": mine,
+            "query": query,
+            "page": page,
+            "rows": rows,
+            "columns": services.CASE_COLUMNS,
+            "statuses": CaseStatus.choices,
+            "campaigns": services.campaigns_for(request.user),
+            "querystring": urlencode(params),
+            "filter_params": urlencode(query.as_params()),
+            "assignable": assignable,
+        },
+    )
+
+
+@require_GET
+def case_list(request):
+    return _case_list(request, mine=False)
+
+
+@require_GET
+def my_cases(request):
+    return _case_list(request, mine=True)
+
+
+@require_GET
+def case_export(request, fmt: str):
+    _require(services.may_work_cases(request.user))
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    mine = request.GET.get("meine") == "1"
+    query = services.CaseQuery.from_params(request.GET, mine=mine)
+    content = services.export_cases(request.user, query, fmt, request=request)
+    content_type = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = HttpResponse(content, content_type=content_type)
+    name = "meine-pruffaelle" if mine else "pruffaelle"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@require_POST
+def case_assign(request):
+    _require(services.is_coordination(request.user))
+    ids = [int(value) for value in request.POST.getlist("fall") if value.isdigit()]
+    back = reverse("casework:cases")
+    if request.POST.get("zurueck", "").startswith(back):
+        back = request.POST["zurueck"]
+    if not ids:
+        messages.error(request, "Bitte wählen Sie mindestens einen Prüffall aus.")
+        return redirect(back)
+    assignee = User.objects.filter(pk=request.POST.get("zustaendig") or 0, is_active=True).first()
+    if assignee is None:
+        messages.error(request, "Bitte wählen Sie, wem die Prüffälle zugewiesen werden.")
+        return redirect(back)
+    cases = list(services.cases_for(request.user).filter(pk__in=ids))
+    if len(cases) != len(set(ids)):
+        raise Http404
+    try:
+        changed = services.assign_cases(request.user, cases, assignee, request=request)
+    except services.TransitionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"{len(changed)} Prüffälle {assignee.display_name} zugewiesen.")
+    return redirect(back)
+
+
+@require_GET
+def caseload(request):
+    _require(services.is_coordination(request.user))
+    return render(
+        request,
+        "casework/caseload.html",
+        {"rows": services.caseload(request.user), "statuses": CaseStatus.choices},
+    )
+
+
+# --- single case ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def case_create(request):
+    _require(services.may_work_cases(request.user))
+    q = (request.POST.get("q") if request.method == "POST" else request.GET.get("q", "")) or ""
+    candidates = services.search_properties(request.user, q)
+    if request.method == "POST" and request.POST.get("anlegen"):
+        form = CaseForm(request.POST, candidates=candidates)
+        if form.is_valid():
+            try:
+                case = services.open_case(
+                    request.user,
+                    {
+                        "origin": form.cleaned_data["origin"],
+                        "title": form.cleaned_data["title"],
+                        "description": form.cleaned_data["description"],
+                        "property": form.cleaned_data["property"],
+                    },
+                    request=request,
+                )
+            except services.TransitionRefused as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, f"Prüffall {case.aktenzeichen} angelegt.")
+                return redirect("casework:case_detail", pk=case.pk)
+    else:
+        initial = {"property": str(candidates[0].pk)} if len(candidates) == 1 else {}
+        form = CaseForm(initial=initial, candidates=candidates)
+    return render(
+        request,
+        "casework/case_form.html",
+        {"form": form, "q": q, "candidates": candidates, "searched": bool(q.strip())},
+    )
+
+
+def _scoped_case(request, pk: int):
+    _require(services.may_work_cases(request.user))
+    return get_object_or_404(
+        services.cases_for(request.user).select_related("property", "campaign", "assigned_to", "lead_agency"),
+        pk=pk,
+    )
+
+
+def _case_context(request, case) -> dict:
+    hints = list(services.with_review_status(services.case_hints_for(request.user, case)))
+    transitions = [
+        {
+            "to": target,
+            "label": workflow.action_label(case.status, target),
+            "reason_required": workflow.reason_required(case.status, target),
+            "danger": target == CaseStatus.VERWORFEN,
+        }
+        for target in workflow.allowed_targets(case.status)
+    ]
+    prop_visible = case.property_id is not None and properties_for(request.user).filter(pk=case.property_id)
+    return {
+        "case": case,
+        "hints": hints,
+        "status_labels": services.HintStatus.LABELS,
+        "rule_titles": RULE_TITLES,
+        "events": case.events.all(),
+        "transitions": transitions,
+        "panels": case_panels(request, case),
+        "property_link": bool(prop_visible and prop_visible.exists()),
+    }
+
+
+@require_GET
+def case_detail(request, pk: int):
+    case = _scoped_case(request, pk)
+    context = _case_context(request, case)
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="case",
+        object_id=case.aktenzeichen,
+        purpose="Einsicht in einen Prüffall",
+        details={"hints": [h.hint_id for h in context["hints"]]},
+        request=request,
+    )
+    return render(request, "casework/case_detail.html", context)
+
+
+@require_POST
+def case_transition(request, pk: int):
+    case = _scoped_case(request, pk)
+    try:
+        services.transition(
+            request.user,
+            case,
+            request.POST.get("status", ""),
+            request.POST.get("begruendung", ""),
+            version=request.POST.get("version") or None,
+            request=request,
+        )
+    except services.ConflictError as clash:
+        case.refresh_from_db()
+        context = _case_context(request, case)
+        context["conflict"] = clash
+        return render(request, "casework/case_detail.html", context, status=409)
+    except (services.TransitionRefused, ValueError) as refused:
+        messages.error(request, getattr(refused, "message", "Diese Änderung ist nicht möglich."))
+    else:
+        messages.success(request, f"Neuer Status: {case.get_status_display()}.")
+    return redirect("casework:case_detail", pk=case.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit(request, pk: int):
+    case = _scoped_case(request, pk)
+    conflict = None
+    if request.method == "POST":
+        form = CaseEditForm.for_case(case, request.POST)
+        if form.is_valid():
+            data = {key: form.cleaned_data[key] for key in ("title", "description", "assigned_to")}
+            try:
+                services.update_case(request.user, case, data, form.cleaned_data["version"], request=request)
+            except services.ConflictError as clash:
+                conflict = clash
+                case.refresh_from_db()
+                posted = request.POST.copy()
+                posted["version"] = str(case.version)
+                form = CaseEditForm.for_case(case, posted)
+                form.is_valid()
+            except services.TransitionRefused as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, "Der Prüffall wurde gespeichert.")
+                return redirect("casework:case_detail", pk=case.pk)
+    else:
+        form = CaseEditForm.for_case(case)
+    return render(
+        request,
+        "casework/case_edit.html",
+        {"case": case, "form": form, "conflict": conflict},
+        status=409 if conflict else 200,
+    )
