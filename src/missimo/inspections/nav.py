@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 
 def items(user) -> list[tuple[str, str]]:
     """(label, url) pairs of this app's pages that `user` may open."""
-    return []
+    from missimo.inspections.services import may_use
+
+    if not may_use(user):
+        return []
+    return [("Kontrollen", reverse("inspections:list"))]

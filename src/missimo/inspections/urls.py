@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from missimo.inspections import views
 
 app_name = "inspections"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inspection_list, name="list"),
+    path("planen/", views.plan, name="plan"),
+    path("<int:pk>/", views.inspection_detail, name="detail"),
+    path("objekt/<int:pk>/protokoll/", views.protocol, name="protocol"),
+    path("objekt/<int:pk>/speichern/", views.save, name="save"),
+    path("objekt/<int:pk>/wohnung/<int:household_pk>/", views.household_state, name="household_state"),
+    path("objekt/<int:pk>/wohnung/", views.add_household, name="add_household"),
+    path("objekt/<int:pk>/foto/", views.upload_photo, name="upload_photo"),
+    path("objekt/<int:pk>/abschliessen/", views.complete, name="complete"),
+    path("foto/<int:pk>/", views.photo, name="photo"),
+]

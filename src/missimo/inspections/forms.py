@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from missimo.accounts.models import Agency
+from missimo.casework.models import Campaign
+from missimo.inspections.models import Finding
+from missimo.inspections.services import cases_to_plan
+
+
+class DescribedForm(forms.Form):
+    """Ties help texts and error messages to their fields (aria-describedby, aria-invalid), with the
+    ids web/_field.html gives them."""
+
+    def full_clean(self):
+        super().full_clean()
+        self._describe()
+
+    def _describe(self):
+        for name, field in self.fields.items():
+            bound = self[name]
+            ids = []
+            if field.help_text:
+                ids.append(f"{bound.auto_id}-hint")
+            if self.is_bound and (getattr(self, "_errors", None) or {}).get(name):
+                ids.append(f"{bound.auto_id}-error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if ids and not isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class CampaignChoiceForm(DescribedForm):
+    campaign = forms.ModelChoiceField(
+        label="Aktionszeitraum",
+        queryset=Campaign.objects.all(),
+        empty_label="Bitte wählen",
+        widget=forms.Select(attrs={"class": "kern-form-input__select"}),
+    )
+
+
+class PlanForm(DescribedForm):
+    date = forms.DateField(
+        label="Datum",
+        widget=forms.DateInput(attrs={"type": "date", "class": "kern-form-input__input"}),
+    )
+    time = forms.TimeField(
+        label="Uhrzeit",
+        widget=forms.TimeInput(attrs={"type": "time", "class": "kern-form-input__input"}),
+    )
+    meeting_point = forms.CharField(
+        label="Treffpunkt",
+        max_length=300,
+        widget=forms.TextInput(attrs={"class": "kern-form-input__input"}),
+    )
+    cases = forms.ModelMultipleChoiceField(
+        label="Objekte (Prüffälle des Aktionszeitraums)",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
+        error_messages={"required": "Bitte wählen Sie mindestens ein Objekt aus."},
+    )
+    agencies = forms.ModelMultipleChoiceField(
+        label="Beteiligte Behörden",
+        queryset=Agency.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
+        help_text="Zum Beispiel Ordnungsdienst, Polizei, Bauaufsicht. Nur beteiligte Behörden sehen die Kontrolle.",
+        error_messages={"required": "Bitte wählen Sie mindestens eine beteiligte Behörde aus."},
+    )
+    members = forms.ModelMultipleChoiceField(
+        label="Teammitglieder mit Benutzerkonto",
+        queryset=None,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"class": "kern-form-input__select", "size": 5}),
+    )
+    members_text = forms.CharField(
+        label="Weitere Teammitglieder (Name, Stelle)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "kern-form-input__input"}),
+    )
+    interpreter_needed = forms.BooleanField(
+        label="Dolmetschung benötigt",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "kern-form-check__checkbox"}),
+    )
+    interpreter_language = forms.CharField(
+        label="Sprache der Dolmetschung",
+        max_length=100,
+        required=False,
+        help_text="Nur die Sprache für die Verständigung – keine Angaben zu Herkunft oder Staatsangehörigkeit.",
+        widget=forms.TextInput(attrs={"class": "kern-form-input__input"}),
+    )
+    notes = forms.CharField(
+        label="Hinweise zur Durchführung",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "kern-form-input__input"}),
+    )
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["cases"].queryset = cases_to_plan(campaign)
+        self.fields["cases"].label_from_instance = lambda case: (
+            f"{case.aktenzeichen} – {case.property.address if case.property else case.title}"
+            f" ({case.get_status_display()})"
+        )
+        self.fields["members"].queryset = (
+            get_user_model().objects.filter(is_active=True).select_related("agency").order_by("last_name")
+        )
+        self.fields["members"].label_from_instance = lambda user: (
+            f"{user.display_name} ({user.agency})" if user.agency_id else user.display_name
+        )
+        self._describe()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("interpreter_needed") and not (data.get("interpreter_language") or "").strip():
+            self.add_error("interpreter_language", "Bitte geben Sie die Sprache der Dolmetschung an.")
+        return data
+
+
+class PhotoForm(DescribedForm):
+    photo = forms.FileField(
+        label="Foto",
+        help_text="JPEG, PNG oder WebP, höchstens 10 MiB.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}
+        ),
+    )
+    caption = forms.CharField(
+        label="Beschreibung des Fotos",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "kern-form-input__input"}),
+    )
+
+
+class CompleteForm(DescribedForm):
+    reason = forms.CharField(
+        label="Begründung für den Abschluss",
+        widget=forms.Textarea(attrs={"rows": 3, "class": "kern-form-input__input"}),
+        help_text="Erscheint im Verlauf des Prüffalls (Status „kontrolliert“).",
+        error_messages={"required": "Bitte geben Sie eine Begründung für den Abschluss an."},
+    )
+
+    def __init__(self, *args, hints, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hints = list(hints)
+        for hint in self.hints:
+            self.fields[f"finding_{hint.pk}"] = forms.ChoiceField(
+                label=f"Ergebnis zu Hinweis {hint.primary_ref}",
+                choices=[("", "Bitte wählen"), *Finding.choices],
+                widget=forms.Select(attrs={"class": "kern-form-input__select"}),
+                error_messages={"required": "Bitte wählen Sie ein Ergebnis für diesen Hinweis."},
+            )
+            self.fields[f"note_{hint.pk}"] = forms.CharField(
+                label=f"Bemerkung zu Hinweis {hint.primary_ref}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2, "class": "kern-form-input__input"}),
+            )
+        self._describe()
+
+    def hint_rows(self):
+        return [(hint, self[f"finding_{hint.pk}"], self[f"note_{hint.pk}"]) for hint in self.hints]
+
+    def findings(self) -> dict[int, tuple[str, str]]:
+        return {
+            hint.pk: (self.cleaned_data[f"finding_{hint.pk}"], self.cleaned_data[f"note_{hint.pk}"])
+            for hint in self.hints
+        }

@@ -1,0 +1,46 @@
+"""The inspections panel on the case page (casework imports this module): the inspections of the
+case, the state of each protocol and the findings per hint."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+
+
+def case_panel(request, case) -> str:
+    """Safe HTML for the case page, or "" when the case was never on an inspection."""
+    from missimo.inspections import services
+    from missimo.inspections.models import Visit
+    from missimo.runs.services import hints_for
+
+    user = request.user
+    visits = list(
+        Visit.objects.filter(case=case).select_related("inspection").order_by("inspection__scheduled_at")
+    )
+    if not visits:
+        return ""
+    visible = set(services.inspections_for(user).filter(visits__case=case).values_list("pk", flat=True))
+    findings = list(
+        services.findings_for_case(case)
+        .filter(hint__in=hints_for(user))
+        .order_by("hint__rule", "hint__primary_ref")
+    )
+    if findings:
+        record(
+            user,
+            AuditAction.READ,
+            object_type="inspection_findings",
+            object_id=case.aktenzeichen,
+            purpose="Einsicht in die Kontrollergebnisse eines Prüffalls",
+            details={"findings": [f.pk for f in findings]},
+            request=request,
+        )
+    html = render_to_string(
+        "inspections/_case_panel.html",
+        {"visits": visits, "visible": visible, "findings": findings},
+        request=request,
+    )
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping

@@ -1,0 +1,287 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.casework.services import campaigns_for
+from missimo.inspections import services
+from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm
+from missimo.inspections.models import ChildrenPresent, Defect, Household, Photo, Presence, Visit
+
+
+def _require_use(user) -> None:
+    if not services.may_use(user):
+        raise Http404
+
+
+def _scoped_visit(request, pk: int) -> Visit:
+    _require_use(request.user)
+    return get_object_or_404(services.visits_for(request.user), pk=pk)
+
+
+@require_GET
+def inspection_list(request):
+    _require_use(request.user)
+    inspections = services.inspections_for(request.user).prefetch_related("agencies", "visits")
+    now = timezone.now()
+    return render(
+        request,
+        "inspections/list.html",
+        {
+            "upcoming": [i for i in inspections if i.scheduled_at >= now - dt.timedelta(hours=12)][::-1],
+            "past": [i for i in inspections if i.scheduled_at < now - dt.timedelta(hours=12)],
+            "may_plan": services.may_plan(request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan(request):
+    if not services.may_plan(request.user):
+        raise Http404
+    campaigns = campaigns_for(request.user)
+    chooser = CampaignChoiceForm(request.GET or None)
+    chooser.fields["campaign"].queryset = campaigns
+    campaign = None
+    if chooser.is_bound and chooser.is_valid():
+        campaign = chooser.cleaned_data["campaign"]
+    if campaign is None:
+        return render(request, "inspections/plan_choose.html", {"chooser": chooser})
+    form = PlanForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scheduled = timezone.make_aware(dt.datetime.combine(data["date"], data["time"]))
+        try:
+            inspection = services.plan_inspection(
+                request.user,
+                services.Plan(
+                    campaign=campaign,
+                    scheduled_at=scheduled,
+                    meeting_point=data["meeting_point"],
+                    agencies=list(data["agencies"]),
+                    members=list(data["members"]),
+                    members_text=data["members_text"],
+                    interpreter_needed=data["interpreter_needed"],
+                    interpreter_language=data["interpreter_language"].strip(),
+                    notes=data["notes"],
+                ),
+                list(data["cases"]),
+                request=request,
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, "Die Kontrolle wurde geplant.")
+            return redirect("inspections:detail", pk=inspection.pk)
+    return render(request, "inspections/plan.html", {"form": form, "campaign": campaign})
+
+
+def _household_rows(visit: Visit, names: bool) -> list[dict]:
+    rows = []
+    for household in visit.households.prefetch_related("persons"):
+        persons = list(household.persons.all())
+        rows.append({"household": household, "persons": persons, "names": names})
+    return rows
+
+
+@require_GET
+def inspection_detail(request, pk: int):
+    _require_use(request.user)
+    inspection = get_object_or_404(services.inspections_for(request.user), pk=pk)
+    visits = list(inspection.visits.select_related("case", "case__property"))
+    names = services.sees_names(request.user)
+    for visit in visits:
+        visit.rows = _household_rows(visit, names)
+        visit.expected = sum(len(row["persons"]) for row in visit.rows)
+        if visit.expected:
+            services.record_person_read(
+                request.user,
+                visit,
+                purpose="Vorbereitung einer Kontrolle (erwartete Personen)",
+                request=request,
+            )
+    return render(
+        request,
+        "inspections/detail.html",
+        {
+            "inspection": inspection,
+            "visits": visits,
+            "names": names,
+            "may_plan": services.may_plan(request.user),
+        },
+    )
+
+
+@require_GET
+def protocol(request, pk: int):
+    visit = _scoped_visit(request, pk)
+    names = services.sees_names(request.user)
+    rows = _household_rows(visit, names)
+    if any(row["persons"] for row in rows):
+        services.record_person_read(
+            request.user,
+            visit,
+            purpose="Protokoll einer Kontrolle vor Ort (erwartete Personen)",
+            request=request,
+        )
+    return render(
+        request,
+        "inspections/protocol.html",
+        {
+            "visit": visit,
+            "inspection": visit.inspection,
+            "rows": rows,
+            "names": names,
+            "editable": services.may_edit_protocol(request.user, visit),
+            "may_complete": services.may_complete(request.user),
+            "children_choices": ChildrenPresent.choices,
+            "defect_choices": Defect.choices,
+            "presence_choices": Presence.choices,
+            "photos": visit.photos.all(),
+            "photo_form": PhotoForm(),
+        },
+    )
+
+
+@require_POST
+def save(request, pk: int):
+    """Autosave of one field (JSON): {change_id, household, field, value, version}."""
+    visit = _scoped_visit(request, pk)
+    try:
+        payload = json.loads(request.body or b"{}")
+        household_id = int(payload["household"])
+        version = int(payload["version"])
+        field = str(payload["field"])
+        change_id = str(payload["change_id"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "Die Anfrage ist unvollständig."}, status=400)
+    try:
+        saved = services.save_field(
+            request.user,
+            visit,
+            household_id,
+            field,
+            payload.get("value"),
+            version,
+            change_id,
+            request=request,
+        )
+    except services.Conflict as conflict:
+        return JsonResponse({"error": conflict.message, "current": conflict.current}, status=409)
+    except services.Refused as refused:
+        status = 409 if visit.is_completed else 400
+        return JsonResponse({"error": refused.message}, status=status)
+    return JsonResponse({"version": saved.version, "repeated": saved.repeated})
+
+
+@require_GET
+def household_state(request, pk: int, household_pk: int):
+    visit = _scoped_visit(request, pk)
+    household = get_object_or_404(Household.objects.filter(visit=visit), pk=household_pk)
+    return JsonResponse(services.household_state(household))
+
+
+@require_POST
+def add_household(request, pk: int):
+    visit = _scoped_visit(request, pk)
+    try:
+        services.add_household(request.user, visit, request.POST.get("location", ""), request=request)
+    except services.Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Eine weitere Wohnung wurde ergänzt.")
+    return redirect("inspections:protocol", pk=visit.pk)
+
+
+@require_POST
+def upload_photo(request, pk: int):
+    visit = _scoped_visit(request, pk)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        household = None
+        if request.POST.get("household"):
+            household = visit.households.filter(pk=request.POST["household"]).first()
+        try:
+            services.store_photo(
+                request.user,
+                visit,
+                form.cleaned_data["photo"],
+                form.cleaned_data["caption"],
+                household,
+                request=request,
+            )
+        except services.Refused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, "Das Foto wurde gespeichert.")
+    else:
+        messages.error(request, "Bitte wählen Sie ein Foto aus.")
+    return redirect("inspections:protocol", pk=visit.pk)
+
+
+@require_GET
+def photo(request, pk: int):
+    _require_use(request.user)
+    item = get_object_or_404(Photo.objects.filter(visit__in=services.visits_for(request.user)), pk=pk)
+    try:
+        path = services.photo_file(item)
+    except ValueError:
+        raise Http404 from None
+    if not path.is_file():
+        raise Http404
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="inspection_photo",
+        object_id=item.pk,
+        purpose="Einsicht in ein Foto einer Kontrolle",
+        details={"visit": item.visit_id},
+        request=request,
+    )
+    response = FileResponse(
+        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        content_type=item.content_type,
+    )
+    response["Content-Disposition"] = f'inline; filename="foto-{item.pk}{path.suffix}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def complete(request, pk: int):
+    visit = _scoped_visit(request, pk)
+    if not services.may_complete(request.user):
+        raise Http404
+    if visit.is_completed:
+        messages.info(request, "Dieses Protokoll ist bereits abgeschlossen.")
+        return redirect("inspections:protocol", pk=visit.pk)
+    hints = visit.case.hints.order_by("rule", "primary_ref")
+    form = CompleteForm(request.POST or None, hints=hints)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complete_visit(
+                request.user, visit, form.findings(), form.cleaned_data["reason"], request=request
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request, "Das Protokoll wurde abgeschlossen; der Prüffall steht jetzt auf „kontrolliert“."
+            )
+            return redirect("inspections:detail", pk=visit.inspection_id)
+    households = visit.households.prefetch_related("persons")
+    services.record_person_read(
+        request.user, visit, purpose="Abschluss des Protokolls einer Kontrolle", request=request
+    )
+    return render(
+        request, "inspections/complete.html", {"visit": visit, "form": form, "households": households}
+    )
