@@ -24,7 +24,7 @@ from django.db.models import CharField, Count, DateField, OuterRef, Prefetch, Q,
 from django.utils import timezone
 
 from missimo.accounts.models import Agency
-from missimo.accounts.roles import Role
+from missimo.accounts.roles import ROLES_WITH_PERSONAL_DATA, Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.engine import rules as engine_rules
@@ -65,8 +65,6 @@ RECIPIENT_KINDS = (
     "gesundheitsamt",
     "bauaufsicht",
     "polizei",
-    "einwohnermeldeamt",
-    "schule",
 )
 
 
@@ -624,7 +622,10 @@ def may_edit_templates(user) -> bool:
 
 def may_see_letters(user) -> bool:
     return is_coordination(user) or (
-        user.is_authenticated and user.agency_id is not None and user.agency.kind in RECIPIENT_KINDS
+        user.is_authenticated
+        and user.agency_id is not None
+        and user.agency.kind in RECIPIENT_KINDS
+        and user.has_role(*ROLES_WITH_PERSONAL_DATA)
     )
 
 
