@@ -57,6 +57,8 @@ def _serve(host: str, port: int, workers: int, threads: int, *, with_worker: boo
                 env=env,
             )
         )
+        # Retention: the periods are applied at start and then daily (missimo.privacy.retention).
+        processes.append(subprocess.Popen([sys.executable, "-m", "missimo.cli", "purge", "--daily"], env=env))
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
@@ -298,13 +300,20 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_purge(args: argparse.Namespace) -> int:
     ensure_database()
-    from missimo.imports.services import purge_expired
+    from missimo.privacy import retention
 
-    report = purge_expired()
-    print(
-        f"Gelöscht nach Ablauf der Aufbewahrungsfristen: {report.source_files} Originaldateien, "
-        f"{report.rejected_files} Dateien abgelehnter Zeilen, {report.snapshots} Datenstände."
-    )
+    if args.daily:
+        # The schedule `missimo serve` starts beside the web server (docs/datenschutz/aufbewahrung-und-loeschung.md).
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+        import contextlib
+
+        with contextlib.suppress(KeyboardInterrupt):
+            retention.run_daily(stop=lambda: bool(stopping))
+        return 0
+    report = retention.purge_all()
+    for line in report.lines():
+        print(line)
     for source in report.current_snapshots_expired:
         print(f"Der Datenstand der Quelle {source} ist abgelaufen; bitte liefern Sie sie neu.")
     return 0
@@ -438,7 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(handler=_cmd_synth)
 
     purge = sub.add_parser(
-        "purge", help="Dateien und Datenstände nach Ablauf ihrer Aufbewahrungsfrist löschen"
+        "purge",
+        help="Daten nach Ablauf ihrer Aufbewahrungsfrist löschen (Dateien, Datenstände, Hinweise, Fälle, "
+        "Bescheinigungen, Protokoll)",
+    )
+    purge.add_argument(
+        "--daily",
+        action="store_true",
+        help="nicht einmal, sondern täglich zur Stunde MISSIMO_PURGE_HOUR (so startet `missimo serve` es)",
     )
     purge.set_defaults(handler=_cmd_purge)
 

@@ -212,6 +212,41 @@ SETTINGS: tuple[Setting, ...] = (
         "`missimo purge`, and rules that need the source are reported as not evaluated until a new delivery.",
     ),
     Setting(
+        "MISSIMO_RETENTION_HINTS_MONTHS",
+        parse_int,
+        6,
+        "Months the hints of a run are kept (counted from the run); then `missimo purge` deletes them with "
+        "the run's ranking and analysis files. Hints taken into a case stay as long as the case.",
+    ),
+    Setting(
+        "MISSIMO_RETENTION_CLOSED_CASES_MONTHS",
+        parse_int,
+        24,
+        "Months a closed or discarded case (with its history and the hints it rests on) is kept after it "
+        "was closed; then `missimo purge` deletes it.",
+    ),
+    Setting(
+        "MISSIMO_RETENTION_CERTIFICATES_MONTHS",
+        parse_int,
+        12,
+        "Months a Schulbescheinigung is kept after its validity ended (revoked ones too); then "
+        "`missimo purge` deletes it.",
+    ),
+    Setting(
+        "MISSIMO_RETENTION_AUDIT_YEARS",
+        parse_int,
+        2,
+        "Years an audit entry is kept; then `missimo purge` deletes it and leaves a signed checkpoint, so "
+        "that `missimo audit verify` still checks the rest of the chain.",
+    ),
+    Setting(
+        "MISSIMO_PURGE_HOUR",
+        parse_int,
+        3,
+        "Hour of the day (local time, 0-23) at which `missimo serve` applies the retention periods "
+        "(`missimo purge`) every day.",
+    ),
+    Setting(
         "MISSIMO_UPLOAD_MAX_MB",
         parse_int,
         512,

@@ -110,7 +110,7 @@ def test_enrolment_is_finished_by_one_valid_code_and_opens_the_pages(client, kim
     assert not device.confirmed
     done = client.post("/anmelden/zwei-faktor/einrichten/", {"token": code_of(device), "next": "/hinweise/"})
     assert done.status_code == 302
-    assert done["Location"] == "/hinweise/"
+    assert done["Location"] == "/anmelden/zwei-faktor/wiederherstellung/?next=%2Fhinweise%2F"  # codes first
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/").status_code == 200

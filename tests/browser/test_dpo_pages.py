@@ -45,6 +45,10 @@ def test_the_first_login_of_a_case_worker_enrols_the_app_by_qr_code(
     device = TOTPDevice.objects.get(user=kim)
     page.get_by_label("Code aus der Authenticator-App").fill(_code(device))
     page.get_by_role("button", name="Einrichtung abschließen").click()
+    page.get_by_role("heading", name="Wiederherstellungscodes").wait_for()
+    assert page.locator(".recovery-codes li").count() == 10
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Weiter").click()
     page.wait_for_load_state()
     assert "/anmelden/" not in page.url
     device.refresh_from_db()

@@ -34,3 +34,14 @@ class TokenForm(forms.Form):
         if not token.isdigit():
             raise forms.ValidationError(_("Der Code besteht nur aus Ziffern."))
         return token
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the ten recovery codes shown at enrolment (when the app is not at hand)."""
+
+    recovery_code = forms.CharField(
+        label=_("Wiederherstellungscode"),
+        max_length=20,
+        help_text=_("Zehn Zeichen, zum Beispiel ABCDE-23456. Jeder Code gilt nur einmal."),
+        widget=forms.TextInput(attrs={"class": "kern-form-input__input", "autocomplete": "off"}),
+    )

@@ -80,3 +80,23 @@ class User(AbstractUser):
     def display_name(self) -> str:
         full = self.get_full_name()
         return full or self.username
+
+
+class RecoveryCode(models.Model):
+    """One one-time recovery code of the second factor, stored only as a salted SHA-256 hash.
+
+    Shown once at enrolment (and on regeneration); each code lets its owner past the code step
+    once when the authenticator app is lost."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField("verwendet am", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Wiederherstellungscode"
+        verbose_name_plural = "Wiederherstellungscodes"
+
+    def __str__(self) -> str:
+        return f"Wiederherstellungscode von {self.user_id}{' (verwendet)' if self.used_at else ''}"

@@ -7,6 +7,7 @@ from missimo.accounts import views
 urlpatterns = [
     path("zwei-faktor/einrichten/", views.two_factor_enrol, name="two_factor_enrol"),
     path("zwei-faktor/code/", views.two_factor_verify, name="two_factor_verify"),
+    path("zwei-faktor/wiederherstellung/", views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
 ]
 
 if settings.OIDC_ENABLED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from missimo.accounts import twofactor
-from missimo.accounts.forms import LoginForm, TokenForm
+from missimo.accounts.forms import LoginForm, RecoveryCodeForm, TokenForm
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 
@@ -54,7 +55,8 @@ def two_factor_enrol(request):
                 purpose="Zweiter Faktor eingerichtet",
                 request=request,
             )
-            return redirect(_next_url(request))
+            _show_new_recovery_codes(request, user)
+            return redirect(_with_next("two_factor_recovery_codes", request))
         form.add_error("token", "Der Code stimmt nicht. Bitte geben Sie den aktuellen Code Ihrer App ein.")
     return render(
         request,
@@ -70,37 +72,106 @@ def two_factor_enrol(request):
 
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
-    """The code step after the password log-in."""
+    """The code step after the password log-in (the app's code, or one recovery code)."""
     user = request.user
     device = twofactor.confirmed_device(user)
     if device is None:
         return redirect(_with_next("two_factor_enrol", request))
     if user.is_verified():
         return redirect(_next_url(request))
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    with_recovery = request.method == "POST" and "recovery_code" in request.POST
+    form = TokenForm(request.POST if request.method == "POST" and not with_recovery else None)
+    recovery_form = RecoveryCodeForm(request.POST if with_recovery else None)
+    active = recovery_form if with_recovery else form
+    if request.method == "POST" and active.is_valid():
         allowed, _ = device.verify_is_allowed()
-        if allowed and device.verify_token(form.cleaned_data["token"]):
+        if with_recovery:
+            ok = allowed and twofactor.use_recovery_code(user, recovery_form.cleaned_data["recovery_code"])
+            if allowed and not ok:
+                device.throttle_increment()  # guessing recovery codes is throttled like app codes
+        else:
+            ok = allowed and device.verify_token(form.cleaned_data["token"])
+        if ok:
             otp_login(request, device)
-            record(user, AuditAction.LOGIN, object_type="zweiter_faktor", request=request)
+            details = {}
+            if with_recovery:
+                remaining = twofactor.remaining_recovery_codes(user)
+                details = {"recovery_code": True, "remaining": remaining}
+                messages.warning(
+                    request,
+                    f"Sie haben sich mit einem Wiederherstellungscode angemeldet. Es bleiben {remaining} Codes. "
+                    "Bitte erzeugen Sie neue Codes, wenn Ihre App verloren ist, und lassen Sie den zweiten "
+                    "Faktor von der Administration zurücksetzen.",
+                )
+            record(user, AuditAction.LOGIN, object_type="zweiter_faktor", details=details, request=request)
             return redirect(_next_url(request))
         record(
             None,
             AuditAction.LOGIN_FAILED,
             object_type="zweiter_faktor",
-            details={"username": user.get_username()},
+            details={"username": user.get_username(), **({"recovery_code": True} if with_recovery else {})},
             request=request,
         )
-        if allowed:
-            form.add_error(
-                "token", "Der Code stimmt nicht. Bitte geben Sie den aktuellen Code Ihrer App ein."
+        field = "recovery_code" if with_recovery else "token"
+        if not allowed:
+            active.add_error(
+                field, "Zu viele falsche Codes hintereinander. Bitte warten Sie kurz und versuchen es erneut."
             )
+        elif with_recovery:
+            active.add_error(field, "Dieser Wiederherstellungscode ist falsch oder wurde schon verwendet.")
         else:
-            form.add_error(
-                "token",
-                "Zu viele falsche Codes hintereinander. Bitte warten Sie kurz und versuchen es erneut.",
+            active.add_error(
+                field, "Der Code stimmt nicht. Bitte geben Sie den aktuellen Code Ihrer App ein."
             )
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "recovery_form": recovery_form, "next": _next_url(request)},
+    )
+
+
+_SESSION_CODES = "missimo_new_recovery_codes"
+
+
+def _show_new_recovery_codes(request, user) -> None:
+    """Create new recovery codes and keep them in the session for the one page that shows them."""
+    request.session[_SESSION_CODES] = twofactor.new_recovery_codes(user)
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_recovery_codes(request):
+    """The recovery codes of the own account: new codes are shown once; regenerating replaces all
+    (audited, without the codes)."""
+    user = request.user
+    device = twofactor.confirmed_device(user)
+    if request.method == "POST":
+        if device is None:
+            messages.error(request, "Sie haben noch keinen zweiten Faktor eingerichtet.")
+            return redirect("two_factor_recovery_codes")
+        _show_new_recovery_codes(request, user)
+        record(
+            user,
+            AuditAction.CHANGE,
+            object_type="recovery_codes",
+            object_id=user.pk,
+            purpose="Wiederherstellungscodes des zweiten Faktors neu erzeugt",
+            details={"count": twofactor.RECOVERY_CODE_COUNT},
+            request=request,
+        )
+        return redirect("two_factor_recovery_codes")
+    codes = request.session.pop(_SESSION_CODES, None)
+    response = render(
+        request,
+        "accounts/recovery_codes.html",
+        {
+            "codes": codes,
+            "has_device": device is not None,
+            "remaining": twofactor.remaining_recovery_codes(user),
+            "next": _next_url(request),
+        },
+    )
+    response["Cache-Control"] = "no-store"  # the codes must not stay in a browser cache
+    return response
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -9,12 +9,14 @@ showing personal data without it.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.utils import timezone
 
 from missimo.audit.models import AuditAction, AuditChainHead, AuditEvent
@@ -110,10 +112,28 @@ class ChainReport:
 
 
 def verify_chain() -> ChainReport:
-    """Recompute every hash; report the first entry whose content or order was altered."""
+    """Recompute every hash; report the first entry whose content or order was altered.
+
+    After a retention purge the log starts later than entry 1: the chain then starts from the
+    signed checkpoint that the purge appended (see :func:`purge_before`); without a valid one,
+    the missing beginning is reported as a deletion."""
     previous_hash = GENESIS_HASH
     expected_sequence = None
     checked = 0
+    note = ""
+    first = AuditEvent.objects.using(AUDIT_ALIAS).order_by("sequence").only("sequence").first()
+    if first is not None and first.sequence != 1:
+        checkpoint = _checkpoint_for(first.sequence)
+        if checkpoint is None:
+            return ChainReport(
+                0, 1, f"Die Einträge 1 bis {first.sequence - 1} fehlen (gelöscht ohne gültigen Prüfpunkt)."
+            )
+        previous_hash = checkpoint.details["last_deleted_hash"]
+        expected_sequence = first.sequence
+        note = (
+            f" Ältere Einträge bis Nr. {first.sequence - 1} wurden nach Ablauf der Aufbewahrungsfrist "
+            f"gelöscht (Prüfpunkt Nr. {checkpoint.sequence})."
+        )
     events = AuditEvent.objects.using(AUDIT_ALIAS).order_by("sequence").iterator(chunk_size=2000)
     for event in events:
         if expected_sequence is not None and event.sequence != expected_sequence:
@@ -130,7 +150,88 @@ def verify_chain() -> ChainReport:
         head.last_sequence != (expected_sequence or 1) - 1 or head.last_hash != previous_hash
     ):
         return ChainReport(checked, head.last_sequence, "Die jüngsten Einträge fehlen (gelöscht).")
-    return ChainReport(checked, None, f"Protokoll unverändert: {checked} Einträge geprüft.")
+    return ChainReport(checked, None, f"Protokoll unverändert: {checked} Einträge geprüft.{note}")
+
+
+# --- retention: deleting old entries without breaking the chain ------------------------------
+
+CHECKPOINT_TYPE = "audit_checkpoint"
+_CHECKPOINT_CONTEXT = b"missimo/audit/checkpoint\x00"
+
+
+def _checkpoint_signature(data: dict[str, Any]) -> str:
+    """HMAC-SHA256 of a checkpoint with the server's secret key: a database user without the key
+    cannot forge a checkpoint to hide deleted entries."""
+    payload = {key: value for key, value in data.items() if key != "signature"}
+    key = settings.SECRET_KEY.encode("utf-8")
+    return hmac.new(key, _CHECKPOINT_CONTEXT + _canonical(payload), hashlib.sha256).hexdigest()
+
+
+def _checkpoint_for(first_sequence: int) -> AuditEvent | None:
+    """The valid checkpoint that explains a log starting at `first_sequence`."""
+    candidates = (
+        AuditEvent.objects.using(AUDIT_ALIAS)
+        .filter(object_type=CHECKPOINT_TYPE, action=AuditAction.DELETE, sequence__gt=first_sequence - 1)
+        .order_by("-sequence")
+    )
+    for event in candidates:
+        details = event.details or {}
+        if details.get("deleted_through") != first_sequence - 1:
+            continue
+        signature = str(details.get("signature", ""))
+        if hmac.compare_digest(signature, _checkpoint_signature(details)):
+            return event
+    return None
+
+
+@dataclass(frozen=True)
+class AuditPurge:
+    deleted: int
+    through_sequence: int | None
+
+
+def purge_before(cutoff: datetime) -> AuditPurge:
+    """Delete the audit entries older than `cutoff` (a maintenance step of the retention purge).
+
+    The log stays verifiable: first a checkpoint entry is appended to the chain, recording the
+    range deleted and the hash of the last deleted entry, signed with the server's key; then the
+    append-only triggers are lifted for this one transaction, the entries deleted, and the
+    triggers installed again. `verify_chain` starts the chain from the checkpoint. The checkpoint
+    holds counts, numbers and hashes only, no personal data."""
+    from missimo.audit.db import install_append_only_triggers, remove_append_only_triggers
+
+    events = AuditEvent.objects.using(AUDIT_ALIAS)
+    with transaction.atomic(using=AUDIT_ALIAS):
+        AuditChainHead.objects.using(AUDIT_ALIAS).select_for_update().get_or_create(
+            id=1, defaults={"last_sequence": 0, "last_hash": GENESIS_HASH}
+        )
+        last_old = events.filter(occurred_at__lt=cutoff).order_by("-sequence").first()
+        if last_old is None:
+            return AuditPurge(0, None)
+        doomed = events.filter(sequence__lte=last_old.sequence)
+        count = doomed.count()
+        first_old = doomed.order_by("sequence").first()
+        details: dict[str, Any] = {
+            "deleted_from": first_old.sequence if first_old else last_old.sequence,
+            "deleted_through": last_old.sequence,
+            "deleted_count": count,
+            "last_deleted_hash": last_old.entry_hash,
+            "cutoff": cutoff.astimezone(UTC).isoformat(timespec="seconds"),
+        }
+        details["signature"] = _checkpoint_signature(details)
+        record(
+            None,
+            AuditAction.DELETE,
+            object_type=CHECKPOINT_TYPE,
+            object_id=last_old.sequence,
+            purpose="Löschung von Protokolleinträgen nach Ablauf der Aufbewahrungsfrist (Prüfpunkt)",
+            details=details,
+        )
+        connection = connections[AUDIT_ALIAS]
+        remove_append_only_triggers(connection)
+        doomed._raw_delete(AUDIT_ALIAS)
+        install_append_only_triggers(connection)
+    return AuditPurge(count, last_old.sequence)
 
 
 # --- reading the log (data-protection officer only) ----------------------------------------
