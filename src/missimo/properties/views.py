@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from importlib import import_module
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -133,6 +134,30 @@ def _scoped_property(request, pk: int) -> Property:
     return get_object_or_404(services.properties_for(request.user), pk=pk)
 
 
+# Apps that add sections to a property page (cases, inspections, outcomes) through a
+# `property_panel(request, prop) -> str` function returning safe HTML (or "").
+PROPERTY_PANEL_PROVIDERS = (
+    "missimo.casework.panels",
+    "missimo.inspections.panels",
+    "missimo.outcomes.panels",
+)
+
+
+def _panels(request, prop: Property) -> list[str]:
+    panels = []
+    for name in PROPERTY_PANEL_PROVIDERS:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError:
+            continue
+        provider = getattr(module, "property_panel", None)
+        if provider is not None:
+            html = provider(request, prop)
+            if html:
+                panels.append(html)
+    return panels
+
+
 def _detail_context(request, prop: Property) -> dict:
     run = latest_run()
     hints = list(
@@ -157,6 +182,7 @@ def _detail_context(request, prop: Property) -> dict:
         "may_edit": services.may_edit(request.user),
         "sees_all": services.sees_all_properties(request.user),
         "map": _map_settings(),
+        "panels": _panels(request, prop),
     }
 
 
