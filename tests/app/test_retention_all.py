@@ -142,6 +142,40 @@ def test_a_closed_case_is_deleted_after_its_period_with_its_history_and_then_its
     assert not run.hints.exists()  # free after the case went, and its run is past the period
 
 
+def test_a_closed_cases_inspection_visit_and_its_photos_go_with_it_from_database_and_data_directory(settings):
+    from missimo.casework.models import Campaign, Case, CaseStatus
+    from missimo.inspections.models import Inspection, Photo, Visit
+
+    settings.RETENTION_CLOSED_CASES_MONTHS = 24
+    campaign = Campaign.objects.create(name="Aktion", start=dt.date(2023, 1, 1), end=dt.date(2023, 2, 1))
+    case = Case.objects.create(
+        aktenzeichen="AZ-RET-PHOTO",
+        status=CaseStatus.ABGESCHLOSSEN,
+        closed_at=_months_ago(25),
+        campaign=campaign,
+    )
+    inspection = Inspection.objects.create(
+        campaign=campaign, scheduled_at=_months_ago(26), meeting_point="Rathaus"
+    )
+    visit = Visit.objects.create(inspection=inspection, case=case)
+    photo_file = Path(django_settings.DATA_DIR) / "inspections" / "retention" / "foto.jpg"
+    photo_file.parent.mkdir(parents=True, exist_ok=True)
+    photo_file.write_bytes(b"\xff\xd8 photo of a flat")
+    Photo.objects.create(
+        visit=visit,
+        stored_file="inspections/retention/foto.jpg",
+        content_type="image/jpeg",
+        size_bytes=20,
+        sha256="0" * 64,
+    )
+    report = retention.purge_all()
+    assert report.cases == 1
+    assert not Visit.objects.filter(pk=visit.pk).exists()
+    assert not Photo.objects.exists()
+    assert not photo_file.exists()
+    assert Inspection.objects.filter(pk=inspection.pk).exists()  # the appointment itself holds no case data
+
+
 def test_an_expired_certificate_is_deleted_after_its_period_and_leaves_the_revocation_list(
     make_user, settings
 ):

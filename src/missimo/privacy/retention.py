@@ -85,7 +85,56 @@ class RetentionReport:
         ]
 
 
-def _delete_protecting(instance_queryset) -> int:
+def _is_data_file_field(model_field) -> bool:
+    """A field holding a path inside the data directory (convention of all apps: `stored_file`,
+    `rejected_file`, `snapshot_file`, ... )."""
+    return isinstance(model_field, models.CharField) and (
+        model_field.name == "stored_file" or model_field.name.endswith("_file")
+    )
+
+
+def _collected_files(collector) -> list[str]:
+    files: list[str] = []
+    for model, instances in collector.data.items():
+        for model_field in model._meta.concrete_fields:
+            if _is_data_file_field(model_field):
+                files += [getattr(obj, model_field.attname) for obj in instances]
+    for queryset in collector.fast_deletes:
+        for model_field in queryset.model._meta.concrete_fields:
+            if _is_data_file_field(model_field):
+                files += list(queryset.values_list(model_field.attname, flat=True))
+    return [name for name in files if name]
+
+
+def _delete_with_files(queryset, files: list[str]) -> dict[str, int]:
+    """Delete the rows and everything that cascades from them; the data-directory files they point
+    to (photos of inspections, ...) are added to `files` for deletion after the transaction."""
+    from django.db.models.deletion import Collector
+
+    collector = Collector(using=queryset.db)
+    collector.collect(queryset)
+    files += _collected_files(collector)
+    _, per_model = collector.delete()
+    return per_model
+
+
+def _remove_files(files: list[str]) -> int:
+    from missimo.imports.services import data_path
+
+    removed = 0
+    for relative in files:
+        try:
+            path = data_path(relative)
+        except ValueError:
+            log.warning("Datei außerhalb des Datenverzeichnisses nicht gelöscht: %s", relative)
+            continue
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _delete_protecting(instance_queryset, files: list[str]) -> int:
     """Delete the rows of other apps that PROTECT the given rows (they belong to the same case
     file, e.g. letters and inspection visits of a case), so that the rows themselves can go."""
     deleted = 0
@@ -96,8 +145,7 @@ def _delete_protecting(instance_queryset) -> int:
         related = relation.related_model._base_manager.filter(
             **{f"{relation.field.name}__in": instance_queryset}
         )
-        count, _ = related.delete()
-        deleted += count
+        deleted += sum(_delete_with_files(related, files).values())
     return deleted
 
 
@@ -110,16 +158,18 @@ def purge_closed_cases(now: datetime) -> tuple[int, int]:
     expired = Case.objects.filter(status__in=CLOSED_STATUSES).filter(
         Q(closed_at__lt=cutoff) | Q(closed_at__isnull=True, updated_at__lt=cutoff)
     )
+    files: list[str] = []
     with transaction.atomic():
         ids = list(expired.values_list("pk", flat=True))
         if not ids:
             return 0, 0
         cases = Case.objects.filter(pk__in=ids)
-        other = _delete_protecting(cases)
+        other = _delete_protecting(cases, files)
         # The hints the cases rested on are free now; purge_hints deletes them with their run.
-        total, per_model = cases.delete()
+        per_model = _delete_with_files(Case.objects.filter(pk__in=ids), files)
         case_count = per_model.get(Case._meta.label, 0)
-        other += total - case_count
+        other += sum(per_model.values()) - case_count
+    _remove_files(files)
     return case_count, other
 
 
