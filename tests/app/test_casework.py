@@ -295,6 +295,8 @@ def test_the_coordination_office_creates_a_campaign_and_takes_the_top_properties
     ]
     detail = client.get(reverse("casework:campaign_detail", args=[campaign.pk])).content.decode()
     assert "Bergstraße 1" in detail and "MIS-" in detail
+    counts = client.get(reverse("casework:campaign_detail", args=[campaign.pk])).context["counts"]
+    assert ("neu", "neu", 3) in counts and sum(n for _, _, n in counts) == 3
 
 
 def test_only_the_coordination_office_may_create_campaigns(client, fabian, city):
@@ -428,6 +430,7 @@ def test_a_hint_is_confirmed_for_inspection_and_its_latest_review_is_its_status(
     assert list(services.latest_reviews(city)) == [review]
     filtered = client.get(reverse("casework:hint_queue"), {"status": "verworfen"}).content.decode()
     assert "H-KG-2" in filtered and "H-KG-1)" not in filtered
+    assert "<strong>Status:</strong> verworfen" in filtered
 
 
 def test_a_dismissed_hint_needs_a_reason_code(client, fabian, city):

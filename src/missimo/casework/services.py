@@ -493,7 +493,8 @@ def assign_cases(user, cases: Iterable[Case], assignee: User, *, request=None) -
         )
     changed = []
     with transaction.atomic():
-        for case in Case.objects.select_for_update().filter(pk__in=visible).select_related("assigned_to"):
+        locked = list(Case.objects.select_for_update().filter(pk__in=visible).order_by("pk"))
+        for case in locked:
             if case.assigned_to_id == assignee.pk:
                 continue
             old = _shown(case, "assigned_to")
