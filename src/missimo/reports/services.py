@@ -1,0 +1,239 @@
+"""Reports: who may see them, which report a request asks for, and the files (PDF, XLSX, CSV).
+
+Every format renders the same `figures.Table`s, so a download contains exactly what the page shows.
+
+Access (documented in docs/handbuch/berichte.md):
+- the coordination office (Role.KOORDINIERUNG) sees the dashboard and every report, internal
+  (exact numbers) and public (small cells suppressed);
+- the data-protection officer (Role.DATENSCHUTZ) sees the public version of the reports only, to
+  check before publication that it contains no personal data;
+- everybody else gets a 404, like every page outside a user's scope.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from missimo.accounts.roles import Role
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
+from missimo.properties.services import escape_cell
+from missimo.reports import figures as fig
+from missimo.reports.charts import bar_chart
+
+INTERN = "intern"
+OEFFENTLICH = "oeffentlich"
+JAHRESBERICHT = "jahresbericht"
+ABSCHLUSSBERICHT = "abschlussbericht"
+
+
+def may_see_dashboard(user) -> bool:
+    return bool(user.is_authenticated and user.has_role(Role.KOORDINIERUNG))
+
+
+def may_see_reports(user) -> bool:
+    return bool(user.is_authenticated and user.has_role(Role.KOORDINIERUNG, Role.DATENSCHUTZ))
+
+
+def may_see_internal(user) -> bool:
+    return may_see_dashboard(user)
+
+
+def campaigns():
+    from missimo.casework.models import Campaign
+
+    return Campaign.objects.order_by("-start", "-id")
+
+
+def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The dashboard's default: the current calendar year up to today."""
+    today = today or timezone.localdate()
+    return today.replace(month=1, day=1), today
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kind: str
+    start: dt.date
+    end: dt.date
+    version: str
+    campaign: object = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.version == OEFFENTLICH
+
+    @property
+    def title(self) -> str:
+        if self.kind == ABSCHLUSSBERICHT:
+            title = "Abschlussbericht des Aktionszeitraums"
+            if not self.is_public and self.campaign is not None:
+                title += f" „{self.campaign.name}“"
+        elif self.start == dt.date(self.start.year, 1, 1) and self.end == dt.date(self.start.year, 12, 31):
+            title = f"Jahresbericht {self.start.year}"
+        else:
+            title = "Fortschrittsbericht"
+        return title + (" (öffentliche Fassung)" if self.is_public else "")
+
+    @property
+    def period_text(self) -> str:
+        return f"{self.start:%d.%m.%Y} bis {self.end:%d.%m.%Y}"
+
+    @property
+    def slug(self) -> str:
+        name = self.kind if self.kind == ABSCHLUSSBERICHT else "bericht"
+        return f"{name}_{self.start:%Y-%m-%d}_{self.end:%Y-%m-%d}_{self.version}"
+
+    def audit_details(self) -> dict:
+        return {
+            "art": self.kind,
+            "von": self.start.isoformat(),
+            "bis": self.end.isoformat(),
+            "fassung": self.version,
+            "aktionszeitraum": getattr(self.campaign, "pk", None),
+        }
+
+
+def figures_of(report: ReportRequest) -> fig.Figures:
+    figures = fig.figures_for(report.start, report.end, campaign=report.campaign)
+    return fig.public(figures) if report.is_public else figures
+
+
+def audit(user, report: ReportRequest, *, fmt: str = "", request=None, dashboard: bool = False) -> None:
+    details = report.audit_details()
+    if fmt:
+        details["format"] = fmt
+    record(
+        user,
+        AuditAction.EXPORT if fmt else AuditAction.READ,
+        object_type="report_dashboard" if dashboard else "report",
+        object_id=report.kind,
+        purpose=(
+            "Übersicht der Koordinierungsstelle (nur Summen)"
+            if dashboard
+            else f"Bericht erstellen: {report.title} (nur Summen)"
+        ),
+        details=details,
+        request=request,
+    )
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _csv_value(value):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}".replace(".", ",")
+    if value is None:
+        return ""
+    return escape_cell(value) if isinstance(value, str) else value
+
+
+def _meta_lines(report: ReportRequest, figures: fig.Figures) -> list[list[str]]:
+    lines = [[report.title], [f"Zeitraum: {report.period_text}"]]
+    if figures.public:
+        lines.append([f"Öffentliche Fassung: Felder mit weniger als {fig.SUPPRESS_BELOW} Fällen „< 10“."])
+    return lines
+
+
+def export_csv(report: ReportRequest, figures: fig.Figures) -> bytes:
+    """All tables one below the other: a title line, the header, the rows; `;` separated, UTF-8
+    with BOM, text cells escaped against formula injection."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for line in _meta_lines(report, figures):
+        writer.writerow([escape_cell(v) for v in line])
+    for section in figures.sections:
+        writer.writerow([])
+        writer.writerow([escape_cell(section.title)])
+        if not section.available:
+            writer.writerow([fig.NO_DATA])
+            continue
+        for table in section.tables:
+            writer.writerow([escape_cell(table.title)])
+            writer.writerow([escape_cell(h) for h in table.header])
+            for row in table.body():
+                writer.writerow([_csv_value(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+    base, n = name, 2
+    while name in used:
+        suffix = f" {n}"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(name)
+    return name
+
+
+def export_xlsx(report: ReportRequest, figures: fig.Figures) -> bytes:
+    """A cover sheet and one sheet per table: header row, rows, total row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    cover = book.active
+    cover.title = "Bericht"
+    used = {"Bericht"}
+    for line in _meta_lines(report, figures):
+        cover.append([escape_cell(v) for v in line])
+    cover["A1"].font = Font(bold=True, size=14)
+    cover.append([])
+    cover.append(["Abschnitt", "Tabelle", "Blatt"])
+    for section in figures.sections:
+        if not section.available:
+            cover.append([escape_cell(section.title), fig.NO_DATA, ""])
+            continue
+        for table in section.tables:
+            sheet = book.create_sheet(_sheet_name(table.title, used))
+            cover.append([escape_cell(section.title), escape_cell(table.title), sheet.title])
+            sheet.append([escape_cell(h) for h in table.header])
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            for row in table.body():
+                sheet.append([escape_cell(v) if isinstance(v, str) else v for v in row])
+            for column in table.money_columns:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 2, max_col=column + 2):
+                    if isinstance(cell.value, Decimal | int | float):
+                        cell.number_format = '#,##0.00 "€"'
+            sheet.column_dimensions["A"].width = 40
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def export_pdf(report: ReportRequest, figures: fig.Figures, *, compress: bool = True) -> bytes:
+    """The report as PDF (WeasyPrint): the same charts (SVG) and tables as the page."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "reports/pdf.html",
+        {
+            "report": report,
+            "figures": figures,
+            "charts": charts_of(figures, prefix="pdf"),
+            "created": timezone.localtime(),
+            "suppress_below": fig.SUPPRESS_BELOW,
+        },
+    )
+    return HTML(string=html).write_pdf(uncompressed_pdf=not compress)
+
+
+def charts_of(figures: fig.Figures, *, prefix: str = "diagramm") -> dict[str, str]:
+    return {table.key: bar_chart(table, id_prefix=prefix) for table in figures.tables if table.chart}
+
+
+EXPORTS = {
+    "csv": (export_csv, "text/csv; charset=utf-8"),
+    "xlsx": (export_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (export_pdf, "application/pdf"),
+}
