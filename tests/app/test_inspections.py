@@ -129,7 +129,7 @@ def test_kim_plans_an_inspection_and_the_case_moves_to_kontrolle_geplant(client,
     response = client.post(
         url,
         {
-            "date": "2026-10-07",
+            "date": "07.10.2026",
             "time": "09:30",
             "meeting_point": "Parkplatz Hafenstraße",
             "cases": [world["case"].pk],
@@ -163,7 +163,7 @@ def test_the_interpreter_language_is_required_when_interpreting_is_needed(client
     response = client.post(
         url,
         {
-            "date": "2026-10-07",
+            "date": "07.10.2026",
             "time": "09:30",
             "meeting_point": "Parkplatz",
             "cases": [world["case"].pk],
@@ -550,3 +550,48 @@ def test_the_case_panel_is_empty_for_a_case_never_inspected(kim, world, rf):
     request = rf.get("/")
     request.user = kim
     assert case_panel(request, world["case"]) == ""
+
+
+def test_without_javascript_a_household_form_saves_every_field_at_once(client, kim, paul, world):
+    visit = _plan(kim, world).visits.get()
+    household = visit.households.get()
+    mia = household.persons.get(name="Mia Muster")
+    client.force_login(paul)
+    response = client.post(
+        reverse("inspections:save", args=[visit.pk]),
+        {
+            "household": household.pk,
+            "version": 1,
+            "location": "EG rechts",
+            "persons_found": "6",
+            "children": "anzeichen",
+            "defects": ["brandschutz", "ueberbelegung"],
+            "notes": "Kinderschuhe im Flur",
+            f"person:{mia.pk}": "nicht_angetroffen",
+        },
+    )
+    assert response.status_code == 302
+    household.refresh_from_db()
+    mia.refresh_from_db()
+    assert (household.location, household.persons_found, household.children) == ("EG rechts", 6, "anzeichen")
+    assert household.defects == ["brandschutz", "ueberbelegung"] and household.version == 2
+    assert mia.presence == "nicht_angetroffen"
+    assert ProtocolChange.objects.filter(visit=visit).count() == 6
+
+
+def test_without_javascript_a_stale_household_form_is_a_conflict_that_keeps_the_input(
+    client, kim, paul, world
+):
+    visit = _plan(kim, world).visits.get()
+    household = visit.households.get()
+    client.force_login(paul)
+    assert _save(client, visit, household, "notes", "vom Kollegen", 1).status_code == 200
+    response = client.post(
+        reverse("inspections:save", args=[visit.pk]),
+        {"household": household.pk, "version": 1, "notes": "meine Notiz", "children": ""},
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "meine Notiz" in page and "Jemand anderes hat diese Wohnung inzwischen geändert" in page
+    household.refresh_from_db()
+    assert household.notes == "vom Kollegen"

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from missimo.accounts.models import Agency
+from missimo.accounts.roles import Role
 from missimo.casework.models import Campaign
 from missimo.inspections.models import Finding
 from missimo.inspections.services import cases_to_plan
@@ -42,11 +44,21 @@ class CampaignChoiceForm(DescribedForm):
 class PlanForm(DescribedForm):
     date = forms.DateField(
         label="Datum",
-        widget=forms.DateInput(attrs={"type": "date", "class": "kern-form-input__input"}),
+        input_formats=["%d.%m.%Y"],
+        help_text="Format TT.MM.JJJJ, z. B. 07.10.2026.",
+        widget=forms.DateInput(
+            format="%d.%m.%Y", attrs={"class": "kern-form-input__input", "inputmode": "numeric"}
+        ),
+        error_messages={"invalid": "Bitte geben Sie das Datum im Format TT.MM.JJJJ ein."},
     )
     time = forms.TimeField(
         label="Uhrzeit",
-        widget=forms.TimeInput(attrs={"type": "time", "class": "kern-form-input__input"}),
+        input_formats=["%H:%M", "%H.%M"],
+        help_text="Format HH:MM, z. B. 09:30.",
+        widget=forms.TimeInput(
+            format="%H:%M", attrs={"class": "kern-form-input__input", "inputmode": "numeric"}
+        ),
+        error_messages={"invalid": "Bitte geben Sie die Uhrzeit im Format HH:MM ein."},
     )
     meeting_point = forms.CharField(
         label="Treffpunkt",
@@ -70,7 +82,8 @@ class PlanForm(DescribedForm):
         label="Teammitglieder mit Benutzerkonto",
         queryset=None,
         required=False,
-        widget=forms.SelectMultiple(attrs={"class": "kern-form-input__select", "size": 5}),
+        help_text="Beschäftigte der beteiligten Behörden des Aktionszeitraums und der Koordinierungsstelle.",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
     )
     members_text = forms.CharField(
         label="Weitere Teammitglieder (Name, Stelle)",
@@ -103,8 +116,13 @@ class PlanForm(DescribedForm):
             f"{case.aktenzeichen} – {case.property.address if case.property else case.title}"
             f" ({case.get_status_display()})"
         )
+        agencies = Q(agency__in=campaign.agencies.all()) | Q(groups__name=Role.KOORDINIERUNG.group_name)
         self.fields["members"].queryset = (
-            get_user_model().objects.filter(is_active=True).select_related("agency").order_by("last_name")
+            get_user_model()
+            .objects.filter(agencies, is_active=True)
+            .distinct()
+            .select_related("agency")
+            .order_by("agency__name", "last_name", "username")
         )
         self.fields["members"].label_from_instance = lambda user: (
             f"{user.display_name} ({user.agency})" if user.agency_id else user.display_name

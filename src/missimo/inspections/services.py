@@ -191,7 +191,7 @@ def _households_of_case(case: Case) -> list[tuple[str, list[str], list[dict]]]:
             seen.add(key)
             persons.append({**person, "hint_ids": [hint.hint_id]})
         if persons:
-            planned.append((f"Haushalt laut Hinweis {hint.primary_ref}", [hint.hint_id], persons))
+            planned.append((f"Haushalt {len(planned) + 1} laut Hinweisen", [hint.hint_id], persons))
     if not planned:
         planned.append(("Objekt allgemein", [h.hint_id for h in case.hints.all()], []))
     return planned
@@ -429,6 +429,70 @@ def save_field(
         request=request,
     )
     return Saved(household.version)
+
+
+def clean_household_values(household: Household, data) -> dict:
+    """The values of a whole household form (the page without JavaScript), cleaned; `data` is a
+    QueryDict. Raises Refused for invalid input."""
+    values = {
+        "location": data.get("location", ""),
+        "persons_found": data.get("persons_found", ""),
+        "children": data.get("children", ""),
+        "defects": data.getlist("defects"),
+        "defects_other": data.get("defects_other", ""),
+        "notes": data.get("notes", ""),
+    }
+    for person in household.persons.all():
+        values[f"person:{person.pk}"] = data.get(f"person:{person.pk}", person.presence)
+    return {field: _clean(field, value) for field, value in values.items()}
+
+
+def save_household(user, visit: Visit, household_id: int, data, version: int, *, request=None) -> Household:
+    """Save a whole household form in one step (the page without JavaScript), with the same
+    optimistic locking as the autosave."""
+    if not may_edit_protocol(user, visit):
+        raise Refused("Dieses Protokoll ist abgeschlossen und kann nicht mehr geändert werden.")
+    with transaction.atomic():
+        household = Household.objects.select_for_update().filter(visit=visit, pk=household_id).first()
+        if household is None:
+            raise Refused("Unbekannte Wohnung.")
+        values = clean_household_values(household, data)
+        if household.version != version:
+            raise Conflict(household_state(household))
+        changed = [(field, _current(household, field), value) for field, value in values.items()]
+        changed = [(field, old, new) for field, old, new in changed if old != new]
+        if not changed:
+            return household
+        household.version += 1
+        household.updated_at = timezone.now()
+        for field, old, new in changed:
+            if field.startswith("person:"):
+                household.persons.filter(pk=int(field.split(":", 1)[1])).update(presence=new)
+            else:
+                setattr(household, field, new)
+            ProtocolChange.objects.create(
+                change_id=uuid.uuid4().hex,
+                visit=visit,
+                household=household,
+                field=field,
+                old_value=old,
+                new_value=new,
+                version_after=household.version,
+                actor=user,
+            )
+        household.save(update_fields=[*HOUSEHOLD_FIELDS, "version", "updated_at"])
+        if visit.status == VisitStatus.OFFEN:
+            Visit.objects.filter(pk=visit.pk, status=VisitStatus.OFFEN).update(status=VisitStatus.IN_ARBEIT)
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="inspection_household",
+        object_id=household.pk,
+        purpose="Protokoll einer Kontrolle vor Ort",
+        details={"visit": visit.pk, "fields": [f for f, _, _ in changed], "version": household.version},
+        request=request,
+    )
+    return household
 
 
 def add_household(user, visit: Visit, location: str, *, request=None) -> Household:

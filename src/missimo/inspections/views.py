@@ -122,9 +122,26 @@ def inspection_detail(request, pk: int):
 
 @require_GET
 def protocol(request, pk: int):
-    visit = _scoped_visit(request, pk)
+    return _protocol_page(request, _scoped_visit(request, pk))
+
+
+def _protocol_page(request, visit: Visit, *, conflict=None, status: int = 200):
     names = services.sees_names(request.user)
     rows = _household_rows(visit, names)
+    if conflict is not None:
+        # Show the user's own input again over the current version: saving again replaces it knowingly.
+        household_id, version, mine = conflict
+        for row in rows:
+            if row["household"].pk == household_id:
+                row["household"].version = version
+                row["conflict"] = True
+                for field, value in mine.items():
+                    if field.startswith("person:"):
+                        for person in row["persons"]:
+                            if f"person:{person.pk}" == field:
+                                person.presence = value
+                    else:
+                        setattr(row["household"], field, value)
     if any(row["persons"] for row in rows):
         services.record_person_read(
             request.user,
@@ -148,13 +165,40 @@ def protocol(request, pk: int):
             "photos": visit.photos.all(),
             "photo_form": PhotoForm(),
         },
+        status=status,
     )
+
+
+def _save_form(request, visit: Visit):
+    """The household form sent without JavaScript: every field at once, same locking."""
+    try:
+        household_id = int(request.POST.get("household", ""))
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        raise Http404 from None
+    try:
+        services.save_household(request.user, visit, household_id, request.POST, version, request=request)
+    except services.Conflict as conflict:
+        household = get_object_or_404(Household.objects.filter(visit=visit), pk=household_id)
+        mine = services.clean_household_values(household, request.POST)
+        messages.error(request, conflict.message)
+        return _protocol_page(
+            request, visit, conflict=(household_id, conflict.current["version"], mine), status=409
+        )
+    except services.Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Die Angaben zur Wohnung wurden gespeichert.")
+    return redirect("inspections:protocol", pk=visit.pk)
 
 
 @require_POST
 def save(request, pk: int):
-    """Autosave of one field (JSON): {change_id, household, field, value, version}."""
+    """Autosave of one field (JSON): {change_id, household, field, value, version}; a form sent
+    without JavaScript saves the whole household."""
     visit = _scoped_visit(request, pk)
+    if request.content_type != "application/json":
+        return _save_form(request, visit)
     try:
         payload = json.loads(request.body or b"{}")
         household_id = int(payload["household"])
