@@ -558,7 +558,26 @@ def test_the_pdf_renders_with_its_german_title_and_charts(world):
     assert services.export_pdf(report, figures).startswith(b"%PDF")
     content = services.export_pdf(report, figures, compress=False)
     assert b"Jahresbericht 2026" in content  # the document title in the PDF metadata
-    assert b"Abgleich Nr." in content or b"/Type /Page" in content
+    assert b"0.121569 0.305882 0.54902 rg" in content  # the bars of the SVG charts (#1f4e8c) are drawn
+
+
+def test_each_chart_is_an_accessible_image_carrying_the_numbers_of_its_table(world):
+    from django.utils.html import escape
+
+    from missimo.reports.charts import bar_chart, series_of
+
+    figures = fig.public(fig.figures_for(YEAR_START, YEAR_END))
+    for table in figures.tables:
+        svg = str(bar_chart(table))
+        assert 'role="img"' in svg and f'id="diagramm-{table.key}-title"' in svg
+        assert f'aria-labelledby="diagramm-{table.key}-title diagramm-{table.key}-desc"' in svg
+        columns = series_of(table)
+        for label, cells, is_total in table.display():
+            if is_total:
+                continue
+            for column in columns:
+                text = cells[column] if len(columns) == 1 else f"{table.columns[column]}: {cells[column]}"
+                assert f">{escape(text)}</text>" in svg, (table.key, label, text)
 
 
 def test_a_download_is_audited_with_its_format_and_period(client, kim, world):
