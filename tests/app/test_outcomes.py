@@ -670,3 +670,52 @@ def test_the_case_panel_shows_outcomes_measures_and_letters_by_scope(kim, fabian
     assert "SGB2" not in html and "Bürgergeld" not in html
     request.user = dana
     assert case_panel(request, case) == ""
+
+
+def test_the_property_panel_shows_the_outcomes_of_its_hints_by_scope(kim, fabian, jonas, case, kg_hint, rf):
+    from missimo.outcomes.panels import property_panel
+
+    prop = case.property
+    request = rf.get("/")
+    request.user = fabian
+    assert property_panel(request, prop) == ""
+    services.record_outcome(fabian, kg_hint, result=OutcomeResult.FEHLER, decided_on=TODAY)
+    assert "Fehler/Irrtum" in property_panel(request, prop)
+    request.user = jonas
+    assert property_panel(request, prop) == ""
+    request.user = kim
+    assert "Familienkasse: <strong>Fehler/Irrtum</strong>" in property_panel(request, prop)
+    assert _events(AuditAction.READ, "property_outcomes").count() == 2
+
+
+def test_an_outcome_carries_over_to_the_same_hint_in_the_next_run_and_is_corrected_there(
+    fabian, kg_hint, client, rf
+):
+    from missimo.outcomes.panels import case_panel
+    from missimo.runs.models import Run, RunStatus
+
+    first = services.record_outcome(fabian, kg_hint, result=OutcomeResult.MISSBRAUCH, decided_on=TODAY)
+    services.add_measure(fabian, kg_hint, kind=MeasureKind.KINDERGELD_EINGESTELLT, taken_on=TODAY)
+    later = Run.objects.create(
+        stichtag=dt.date(2027, 3, 15), status=RunStatus.FINISHED, finished_at=timezone.now()
+    )
+    again = _hint(later, kg_hint.rule, "familienkasse", kg_hint.primary_ref, amount_monthly=Decimal("255.00"))
+    assert again.hint_id == kg_hint.hint_id
+    assert services.own_outcome(fabian, again) == first
+    _client(client, fabian)
+    body = client.get("/ergebnisse/").content.decode()  # the latest run
+    assert (
+        f"/ergebnisse/hinweis/{again.pk}/" in body and "Missbrauch bestätigt" in body and "19.635,00" in body
+    )
+    assert "übernommen aus dem Abgleich" in client.get(f"/ergebnisse/hinweis/{again.pk}/").content.decode()
+    from missimo.casework.models import Case
+
+    later_case = Case.objects.create(aktenzeichen="MIS-2027-00001")
+    later_case.hints.add(again)
+    request = rf.get("/")
+    request.user = fabian
+    assert "Missbrauch bestätigt" in case_panel(request, later_case)
+    corrected = services.record_outcome(
+        fabian, again, result=OutcomeResult.FEHLER, decided_on=TODAY, version=1
+    )
+    assert corrected.pk == first.pk and Outcome.objects.count() == 1

@@ -22,18 +22,27 @@ def case_panel(request, case) -> str:
     hints = list(
         case.hints.filter(pk__in=services.recordable_hints(user).values("pk")).order_by("rule", "primary_ref")
     )
-    outcomes = Outcome.objects.filter(hint__in=hints).select_related("agency")
+    # Outcomes and measures recorded on the same hint in an earlier run count too (same hint id).
+    hint_ids = [h.hint_id for h in hints]
+    outcomes = (
+        Outcome.objects.filter(hint__hint_id__in=hint_ids).select_related("agency", "hint").order_by("-pk")
+    )
     measures = (
-        AgencyMeasure.objects.filter(hint__in=hints).select_related("agency").order_by("taken_on", "pk")
+        AgencyMeasure.objects.filter(hint__hint_id__in=hint_ids)
+        .select_related("agency", "hint")
+        .order_by("taken_on", "pk")
     )
     if not coordination:
         outcomes = outcomes.filter(agency=user.agency_id)
         measures = measures.filter(agency=user.agency_id)
-    by_hint: dict[int, dict] = {h.pk: {"hint": h, "outcomes": [], "measures": []} for h in hints}
+    by_hint: dict[str, dict] = {h.hint_id: {"hint": h, "outcomes": [], "measures": []} for h in hints}
+    seen = set()
     for outcome in outcomes:
-        by_hint[outcome.hint_id]["outcomes"].append(outcome)
+        if (outcome.hint.hint_id, outcome.agency_id) not in seen:  # the current one per agency
+            seen.add((outcome.hint.hint_id, outcome.agency_id))
+            by_hint[outcome.hint.hint_id]["outcomes"].append(outcome)
     for measure in measures:
-        by_hint[measure.hint_id]["measures"].append(measure)
+        by_hint[measure.hint.hint_id]["measures"].append(measure)
     letters = list(services.letters_for(user).filter(case=case).select_related("recipient"))
     if not by_hint and not letters and not writer:
         return ""
@@ -60,6 +69,49 @@ def case_panel(request, case) -> str:
             "coordination": coordination,
             "letters": letters,
             "writer": writer,
+            "rule_titles": services.RULE_TITLES,
+        },
+        request=request,
+    )
+
+
+def property_panel(request, prop) -> str:
+    """The outcomes section of a property page (called by properties.views): the recorded outcomes
+    and measures on this property's hints the user may see, and the letters of its cases."""
+    user = request.user
+    if not services.may_record(user) and not services.may_see_letters(user):
+        return ""
+    visible = services.recordable_hints(user).filter(objekt_id=prop.objekt_id).values("pk")
+    outcomes = list(services.outcomes_for(user).filter(hint__in=visible).select_related("hint", "agency"))
+    measures = list(
+        services.measures_for(user)
+        .filter(hint__in=visible)
+        .select_related("hint", "agency")
+        .order_by("taken_on", "pk")
+    )
+    letters = list(services.letters_for(user).filter(case__property=prop).select_related("recipient", "case"))
+    if not outcomes and not measures and not letters:
+        return ""
+    record(
+        user,
+        AuditAction.READ,
+        object_type="property_outcomes",
+        object_id=prop.objekt_id,
+        purpose="Ergebnisse, Maßnahmen und Schreiben zu einem Objekt",
+        details={
+            "outcomes": [o.pk for o in outcomes],
+            "measures": [m.pk for m in measures],
+            "letters": [letter.pk for letter in letters],
+        },
+        request=request,
+    )
+    return render_to_string(
+        "outcomes/_property_panel.html",
+        {
+            "outcomes": outcomes,
+            "measures": measures,
+            "letters": letters,
+            "coordination": services.is_coordination(user),
             "rule_titles": services.RULE_TITLES,
         },
         request=request,

@@ -140,10 +140,17 @@ def case_of(user, hint: Hint, case_pk) -> object | None:
 # --- outcomes ---------------------------------------------------------------------------------
 
 
+def _same_hint(hint: Hint, agency_id) -> QuerySet[Outcome]:
+    """Outcomes of an agency on this hint in any run: a hint keeps its id (rule + primary record)
+    from run to run, and an outcome recorded on it in an earlier run is still its outcome."""
+    return Outcome.objects.filter(hint__hint_id=hint.hint_id, agency=agency_id).order_by("-pk")
+
+
 def own_outcome(user, hint: Hint) -> Outcome | None:
+    """The current outcome of the user's agency on this hint (recorded in this or an earlier run)."""
     if not user.agency_id:
         return None
-    return Outcome.objects.filter(hint=hint, agency=user.agency_id).first()
+    return _same_hint(hint, user.agency_id).select_related("hint__run").first()
 
 
 def _require_recordable(user, hint: Hint) -> None:
@@ -163,7 +170,8 @@ def record_outcome(
     request=None,
 ) -> Outcome:
     """Record (version 0) or correct (version = the one the form showed) the outcome of the user's
-    agency on `hint`. A correction keeps the previous values as an OutcomeRevision."""
+    agency on `hint`. A correction keeps the previous values as an OutcomeRevision. An outcome
+    recorded on the same hint (same hint id) in an earlier run is the one corrected."""
     _require_recordable(user, hint)
     if result not in OutcomeResult.values:
         raise Refused("Bitte wählen Sie ein Ergebnis.")
@@ -172,7 +180,7 @@ def record_outcome(
     name = _actor_name(user)
     try:
         with transaction.atomic():
-            current = Outcome.objects.select_for_update().filter(hint=hint, agency=user.agency_id).first()
+            current = _same_hint(hint, user.agency_id).select_for_update(of=("self",)).first()
             if current is None:
                 if version:
                     raise Conflict
@@ -468,7 +476,7 @@ def listed_hints(user, query: ListQuery) -> QuerySet[Hint]:
     run = runs_for_list().filter(pk=query.run).first() if query.run else latest_run()
     if run is None or not may_record(user):
         return Hint.objects.none()
-    own = Outcome.objects.filter(hint=OuterRef("pk"), agency=user.agency_id)
+    own = Outcome.objects.filter(hint__hint_id=OuterRef("hint_id"), agency=user.agency_id).order_by("-pk")
     queryset = (
         recordable_hints(user)
         .filter(run=run)
@@ -476,16 +484,7 @@ def listed_hints(user, query: ListQuery) -> QuerySet[Hint]:
             outcome_result=Subquery(own.values("result")[:1], output_field=CharField()),
             outcome_decided_on=Subquery(own.values("decided_on")[:1], output_field=DateField()),
         )
-        .prefetch_related(
-            Prefetch(
-                "agency_measures",
-                queryset=AgencyMeasure.objects.active()
-                .filter(agency=user.agency_id)
-                .order_by("taken_on", "id"),
-                to_attr="own_measures",
-            ),
-            Prefetch("cases", to_attr="case_list"),
-        )
+        .prefetch_related(Prefetch("cases", to_attr="case_list"))
     )
     if query.status == "offen":
         queryset = queryset.filter(outcome_result__isnull=True)
@@ -511,9 +510,9 @@ COLUMNS = [
     ("ergebnis", "Ergebnis"),
     ("festgestellt", "festgestellt am"),
     ("massnahmen", "Maßnahmen"),
-    ("eingestellt", "eingestellt (€/Monat)"),
-    ("rueckforderung", "Rückforderung (€)"),
-    ("einsparung", "prognostizierte Einsparung (€)"),
+    ("eingestellt", "eingestellt €/Monat"),
+    ("rueckforderung", "Rückforderung €"),
+    ("einsparung", "Einsparung bis 18 €"),
 ]
 MONEY_COLUMNS = {"eingestellt", "rueckforderung", "einsparung"}
 
@@ -523,8 +522,24 @@ def _money_sum(measures, field: str) -> Decimal | None:
     return sum(values, Decimal("0.00")) if values else None
 
 
-def row_of(hint: Hint) -> list:
-    measures = getattr(hint, "own_measures", [])
+def own_measures_by_hint_id(user) -> dict[str, list[AgencyMeasure]]:
+    """The active measures of the user's agency, by hint id (measures of earlier runs included)."""
+    found: dict[str, list[AgencyMeasure]] = {}
+    if not user.agency_id:
+        return found
+    queryset = (
+        AgencyMeasure.objects.active()
+        .filter(agency=user.agency_id)
+        .select_related("hint")
+        .order_by("taken_on", "id")
+    )
+    for measure in queryset:
+        found.setdefault(measure.hint.hint_id, []).append(measure)
+    return found
+
+
+def row_of(hint: Hint, measures_by_hint_id: dict[str, list[AgencyMeasure]]) -> list:
+    measures = measures_by_hint_id.get(hint.hint_id, [])
     labels = dict(OutcomeResult.choices)
     return [
         hint.hint_id,
@@ -558,9 +573,10 @@ def export_csv(user, query: ListQuery, *, request=None) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([label for _, label in COLUMNS])
     ids = []
+    measures = own_measures_by_hint_id(user)
     for hint in listed_hints(user, query):
         ids.append(hint.hint_id)
-        writer.writerow([escape_cell(_cell_text(value)) for value in row_of(hint)])
+        writer.writerow([escape_cell(_cell_text(value)) for value in row_of(hint, measures)])
     _record_export(user, "csv", query, ids, request)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -581,9 +597,10 @@ def export_xlsx(user, query: ListQuery, *, request=None) -> bytes:
     for c, (_, label) in enumerate(COLUMNS):
         sheet.write_string(0, c, label, bold)
     ids = []
+    measures = own_measures_by_hint_id(user)
     for r, hint in enumerate(listed_hints(user, query), start=1):
         ids.append(hint.hint_id)
-        for c, value in enumerate(row_of(hint)):
+        for c, value in enumerate(row_of(hint, measures)):
             if value is None or value == "":
                 continue
             if isinstance(value, Decimal):

@@ -51,7 +51,10 @@ def outcome_list(request):
     query = services.ListQuery.from_params(request.GET)
     page = Paginator(services.listed_hints(request.user, query), PAGE_SIZE).get_page(request.GET.get("seite"))
     keys = [key for key, _ in services.COLUMNS]
-    rows = [(hint, list(zip(keys, services.row_of(hint), strict=True))) for hint in page.object_list]
+    measures = services.own_measures_by_hint_id(request.user)
+    rows = [
+        (hint, list(zip(keys, services.row_of(hint, measures), strict=True))) for hint in page.object_list
+    ]
     if rows:
         record(
             request.user,
@@ -122,11 +125,13 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
     user = request.user
     outcome = services.own_outcome(user, hint)
     others = (
-        Outcome.objects.filter(hint=hint).exclude(agency=user.agency_id).select_related("agency")
+        Outcome.objects.filter(hint__hint_id=hint.hint_id)
+        .exclude(agency=user.agency_id)
+        .select_related("agency")
         if services.is_coordination(user)
         else Outcome.objects.none()
     )
-    measures = services.measures_for(user).filter(hint=hint).select_related("agency")
+    measures = services.measures_for(user).filter(hint__hint_id=hint.hint_id).select_related("agency", "hint")
     if not services.is_coordination(user):
         measures = measures.filter(agency=user.agency_id)
     return {
