@@ -590,3 +590,13 @@ def test_a_download_is_audited_with_its_format_and_period(client, kim, world):
     response = client.get("/berichte/export/csv/", {"von": "01.01.2026", "bis": "31.12.2026"})
     assert response.status_code == 200 and response.content.startswith("\ufeff".encode())
     assert AuditEvent.objects.filter(object_type="report_dashboard", action=AuditAction.EXPORT).exists()
+
+
+def test_school_participation_counts_the_schools_of_the_imported_delivery(imported_city, kim):
+    with open(imported_city / "schule.csv", encoding="utf-8") as stream:
+        numbers = {row["Schulnummer"] for row in csv.DictReader(stream, delimiter=";")}
+    Agency.objects.create(name="Schule ohne Lieferung", kind=AgencyKind.SCHULE, schulnummer="199999")
+    table = fig.figures_for(YEAR_START, YEAR_END).table("schulen_beteiligung")
+    assert table.value("Schulen mit Datenlieferung") == len(numbers) > 0
+    assert table.value("Schulen ohne Datenlieferung") == 1
+    assert table.value("Summe") == len(numbers) + 1
