@@ -595,3 +595,18 @@ def test_without_javascript_a_stale_household_form_is_a_conflict_that_keeps_the_
     assert "meine Notiz" in page and "Jemand anderes hat diese Wohnung inzwischen geändert" in page
     household.refresh_from_db()
     assert household.notes == "vom Kollegen"
+
+
+def test_the_case_page_shows_the_inspection_and_its_findings(client, kim, world):
+    visit = _plan(kim, world).visits.get()
+    kindergeld, crowded = world["hints"]
+    services.complete_visit(
+        kim,
+        visit,
+        {kindergeld.pk: ("nicht_bestaetigt", "verzogen"), crowded.pk: ("bestaetigt", "")},
+        "Kontrolle durchgeführt",
+    )
+    client.force_login(kim)
+    page = client.get(reverse("casework:case_detail", args=[world["case"].pk])).content.decode()
+    assert "Kontrollergebnisse je Hinweis" in page and "nicht bestätigt" in page and "verzogen" in page
+    assert reverse("inspections:protocol", args=[visit.pk]) in page

@@ -119,7 +119,7 @@ def test_the_field_protocol_on_a_tablet_keeps_every_input_through_an_offline_spe
     status = page.locator(f"form[data-household='{household.pk}'] [data-status]")
     mia = page.get_by_role("group", name="Mia Muster, geb. 04.03.2015 (Kind)")
     mia.get_by_label("nicht angetroffen").check()
-    status.filter(has_text="gespeichert").wait_for()
+    page.locator(f"form[data-household='{household.pk}'] [data-status][data-state='saved']").wait_for()
     page.get_by_label("Anzahl angetroffener Personen").fill("4")
     page.get_by_label("Lage der Wohnung").first.fill("2. OG links")
     queue = f"JSON.parse(localStorage.getItem('missimo-protokoll-{visit.pk}') || '{{\"queue\":[]}}').queue"
@@ -203,3 +203,44 @@ def test_the_completion_page_is_accessible_and_closes_the_case(page, login, kim,
     page.get_by_text("der Prüffall steht jetzt auf „kontrolliert“").wait_for()
     world["case"].refresh_from_db()
     assert world["case"].status == CaseStatus.KONTROLLIERT
+
+
+def test_a_conflict_on_the_tablet_keeps_the_input_and_lets_the_user_decide(
+    tablet,
+    kim,
+    paul,  # noqa: F811
+    world,  # noqa: F811
+    axe_violations,
+):
+    from missimo.inspections import services
+    from missimo.inspections.models import Household
+
+    inspection = services.plan_inspection(
+        kim,
+        services.Plan(
+            campaign=world["campaign"],
+            scheduled_at=dt.datetime(2026, 10, 7, 7, 30, tzinfo=dt.UTC),
+            meeting_point="Parkplatz Hafenstraße",
+            agencies=[kim.agency, paul.agency],
+            members=[],
+        ),
+        [world["case"]],
+    )
+    visit = inspection.visits.get()
+    household = visit.households.get()
+    _context, page = tablet
+    _login(page, paul)
+    page.goto(f"{page.base_url}/kontrollen/objekt/{visit.pk}/protokoll/")
+    # Meanwhile a colleague saves the same flat on another tablet.
+    services.save_field(kim, visit, household.pk, "notes", "Hausmeister angetroffen", 1, "kollegin-1")
+    page.get_by_label("Brandschutz").check()
+    page.get_by_text("Diese Wohnung wurde inzwischen auf einem anderen Gerät geändert.").wait_for()
+    assert page.get_by_label("Brandschutz").is_checked()
+    assert Household.objects.get(pk=household.pk).defects == []
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Meine Eingaben speichern").click()
+    page.locator(f"form[data-household='{household.pk}'] [data-status][data-state='saved']").wait_for()
+    saved = Household.objects.get(pk=household.pk)
+    assert (
+        saved.defects == ["brandschutz"] and saved.notes == "Hausmeister angetroffen" and saved.version == 3
+    )

@@ -117,6 +117,13 @@
     return null;
   }
 
+  function label(text) {
+    var span = document.createElement("span");
+    span.className = "kern-label";
+    span.textContent = text;
+    return span;
+  }
+
   function conflict(item, data) {
     var household = item.household;
     var form = forms[household];
@@ -135,11 +142,11 @@
     var keep = document.createElement("button");
     keep.type = "button";
     keep.className = "kern-btn kern-btn--primary";
-    keep.textContent = "Meine Eingaben speichern";
+    keep.appendChild(label("Meine Eingaben speichern"));
     var take = document.createElement("button");
     take.type = "button";
     take.className = "kern-btn kern-btn--secondary";
-    take.textContent = "Geänderten Stand übernehmen";
+    take.appendChild(label("Geänderten Stand übernehmen"));
     keep.addEventListener("click", function () {
       versions[household] = data.current.version;
       delete paused[household];
