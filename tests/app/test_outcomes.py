@@ -719,3 +719,12 @@ def test_an_outcome_carries_over_to_the_same_hint_in_the_next_run_and_is_correct
         fabian, again, result=OutcomeResult.FEHLER, decided_on=TODAY, version=1
     )
     assert corrected.pk == first.pk and Outcome.objects.count() == 1
+
+
+def test_the_case_page_and_the_property_page_show_the_outcomes_section(kim, fabian, case, kg_hint, client):
+    services.record_outcome(fabian, kg_hint, result=OutcomeResult.MISSBRAUCH, decided_on=TODAY)
+    _client(client, kim)
+    case_page = client.get(f"/aktionen/faelle/{case.pk}/").content.decode()
+    assert "Ergebnisse und Maßnahmen" in case_page and f"/ergebnisse/schreiben/neu/{case.pk}/" in case_page
+    property_page = client.get(f"/objekte/{case.property.pk}/").content.decode()
+    assert "Ergebnisse, Maßnahmen und Schreiben" in property_page and "Missbrauch bestätigt" in property_page

@@ -120,6 +120,8 @@ def test_kim_drafts_a_letter_kai_releases_it_and_downloads_the_pdf(
     login(kim)
     page.goto(page.base_url + f"/aktionen/faelle/{case.pk}/")
     page.get_by_role("heading", name="Ergebnisse und Maßnahmen").wait_for()
+    assert axe_violations(page) == []
+    _screenshot(page, "outcome-prueffall.png")
     page.get_by_role("link", name="Schreiben entwerfen").click()
     page.get_by_label("Empfängerin").select_option(label="Familienkasse")
     page.get_by_label("Vorlage").select_option(label="Mitteilung an die Familienkasse")
