@@ -610,3 +610,41 @@ def test_the_case_page_shows_the_inspection_and_its_findings(client, kim, world)
     page = client.get(reverse("casework:case_detail", args=[world["case"].pk])).content.decode()
     assert "Kontrollergebnisse je Hinweis" in page and "nicht bestätigt" in page and "verzogen" in page
     assert reverse("inspections:protocol", args=[visit.pk]) in page
+
+
+def test_the_number_of_registered_residents_is_shown_but_no_register_names(
+    client, kim, paul, world, monkeypatch
+):
+    from missimo.properties import services as properties
+
+    monkeypatch.setattr(properties, "residents_count", lambda prop, day: 7)
+    inspection = _plan(kim, world)
+    assert inspection.visits.get().residents_registered == 7
+    client.force_login(paul)
+    page = client.get(reverse("inspections:detail", args=[inspection.pk])).content.decode()
+    assert "Gemeldete Personen mit Hauptwohnsitz: 7" in page
+
+
+def test_a_cancelled_inspection_sends_the_case_back_to_in_pruefung_and_closes_the_protocol(
+    client, kim, paul, world
+):
+    inspection = _plan(kim, world)
+    visit = inspection.visits.get()
+    client.force_login(paul)
+    assert (
+        client.post(
+            reverse("inspections:cancel", args=[inspection.pk]), {"reason": "Polizei verhindert"}
+        ).status_code
+        == 404
+    )
+    client.force_login(kim)
+    client.post(reverse("inspections:cancel", args=[inspection.pk]), {"reason": "kurz"})
+    inspection.refresh_from_db()
+    assert inspection.status == "geplant"
+    client.post(reverse("inspections:cancel", args=[inspection.pk]), {"reason": "Polizei verhindert"})
+    inspection.refresh_from_db()
+    world["case"].refresh_from_db()
+    assert inspection.status == "abgesagt" and world["case"].status == CaseStatus.IN_PRUEFUNG
+    assert "Polizei verhindert" in CaseEvent.objects.filter(case=world["case"]).order_by("-id").first().reason
+    client.force_login(paul)
+    assert _save(client, visit, visit.households.get(), "notes", "x", 1).status_code == 400

@@ -27,6 +27,7 @@ from missimo.inspections.models import (
     Household,
     Inspection,
     InspectionFinding,
+    InspectionStatus,
     Photo,
     Presence,
     ProtocolChange,
@@ -97,7 +98,7 @@ def cases_to_plan(campaign: Campaign) -> QuerySet[Case]:
 
 
 def may_edit_protocol(user, visit: Visit) -> bool:
-    return may_use(user) and not visit.is_completed
+    return may_use(user) and not visit.is_completed and visit.inspection.status != InspectionStatus.ABGESAGT
 
 
 def may_complete(user) -> bool:
@@ -276,6 +277,47 @@ def plan_inspection(user, plan: Plan, cases: list[Case], *, request=None) -> Ins
         request=request,
     )
     return inspection
+
+
+def cancel_inspection(user, inspection: Inspection, reason: str, *, request=None) -> Inspection:
+    """Call off a planned inspection: its open protocols close for input, and each case that has no
+    other planned inspection goes back to "in Prüfung" (through the case workflow) with `reason`."""
+    if not may_plan(user):
+        raise Refused("Nur die Koordinierungsstelle kann eine Kontrolle absagen.")
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise Refused("Bitte begründen Sie die Absage (mindestens 5 Zeichen).")
+    with transaction.atomic():
+        current = Inspection.objects.select_for_update().get(pk=inspection.pk)
+        if current.status != InspectionStatus.GEPLANT:
+            raise Refused("Nur eine geplante Kontrolle kann abgesagt werden.")
+        current.status = InspectionStatus.ABGESAGT
+        current.version += 1
+        current.save(update_fields=["status", "version"])
+        when = timezone.localtime(current.scheduled_at)
+        for visit in current.visits.exclude(status=VisitStatus.ABGESCHLOSSEN).select_related("case"):
+            elsewhere = (
+                Visit.objects.filter(case=visit.case, inspection__status=InspectionStatus.GEPLANT)
+                .exclude(status=VisitStatus.ABGESCHLOSSEN)
+                .exists()
+            )
+            if visit.case.status == CaseStatus.KONTROLLE_GEPLANT and not elsewhere:
+                transition_case(
+                    user,
+                    visit.case,
+                    CaseStatus.IN_PRUEFUNG,
+                    f"Kontrolle am {when:%d.%m.%Y} abgesagt: {reason}",
+                )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="inspection",
+        object_id=current.pk,
+        purpose="Absage einer Kontrolle",
+        details={"reason": reason},
+        request=request,
+    )
+    return current
 
 
 def record_person_read(user, visit: Visit, *, purpose: str, request=None) -> None:
@@ -644,8 +686,6 @@ def complete_visit(user, visit: Visit, findings: dict[int, tuple[str, str]], rea
         transition_case(user, locked.case, CaseStatus.KONTROLLIERT, reason)
         inspection = locked.inspection
         if not inspection.visits.exclude(status=VisitStatus.ABGESCHLOSSEN).exists():
-            from missimo.inspections.models import InspectionStatus
-
             Inspection.objects.filter(pk=inspection.pk).update(status=InspectionStatus.DURCHGEFUEHRT)
     record(
         user,

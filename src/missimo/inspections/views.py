@@ -120,6 +120,20 @@ def inspection_detail(request, pk: int):
     )
 
 
+@require_POST
+def cancel(request, pk: int):
+    if not services.may_plan(request.user):
+        raise Http404
+    inspection = get_object_or_404(services.inspections_for(request.user), pk=pk)
+    try:
+        services.cancel_inspection(request.user, inspection, request.POST.get("reason", ""), request=request)
+    except services.Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Die Kontrolle wurde abgesagt.")
+    return redirect("inspections:detail", pk=inspection.pk)
+
+
 @require_GET
 def protocol(request, pk: int):
     return _protocol_page(request, _scoped_visit(request, pk))
