@@ -728,3 +728,16 @@ def test_the_case_page_and_the_property_page_show_the_outcomes_section(kim, fabi
     assert "Ergebnisse und Maßnahmen" in case_page and f"/ergebnisse/schreiben/neu/{case.pk}/" in case_page
     property_page = client.get(f"/objekte/{case.property.pk}/").content.decode()
     assert "Ergebnisse, Maßnahmen und Schreiben" in property_page and "Missbrauch bestätigt" in property_page
+
+
+def test_an_outcome_cannot_be_decided_in_the_future(fabian, kg_hint, client):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    _client(client, fabian)
+    answer = client.post(
+        f"/ergebnisse/hinweis/{kg_hint.pk}/",
+        {"result": "missbrauch", "decided_on": f"{tomorrow:%d.%m.%Y}", "version": 0},
+    )
+    assert answer.status_code == 400
+    assert "nicht in der Zukunft" in answer.content.decode()
+    assert 'aria-describedby="id_decided_on-hint id_decided_on-error"' in answer.content.decode()
+    assert not Outcome.objects.exists()

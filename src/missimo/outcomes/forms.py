@@ -123,6 +123,12 @@ class OutcomeForm(_Styled):
             initial.setdefault("version", 0)
         super().__init__(*args, **kwargs)
 
+    def clean_decided_on(self):
+        day = self.cleaned_data["decided_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("Das Datum der Feststellung darf nicht in der Zukunft liegen.")
+        return day
+
 
 class MeasureForm(_Styled):
     kind = forms.ChoiceField(
