@@ -741,3 +741,14 @@ def test_an_outcome_cannot_be_decided_in_the_future(fabian, kg_hint, client):
     assert "nicht in der Zukunft" in answer.content.decode()
     assert 'aria-describedby="id_decided_on-hint id_decided_on-error"' in answer.content.decode()
     assert not Outcome.objects.exists()
+
+
+def test_a_letter_to_the_wohnungsaufsicht_names_only_its_own_hints(kim, bea, case, kg_hint, bau_hint):
+    template = LetterTemplate.objects.get(name="Mitteilung an die Wohnungsaufsicht")
+    letter = services.draft_letter(kim, case, bea.agency, template)
+    assert (
+        bau_hint.hint_id in letter.body
+        and kg_hint.hint_id not in letter.body
+        and "KG-4711" not in letter.body
+    )
+    assert letter.subject == "Mitteilung zum Objekt Hauptstraße 1, 45127 Musterstadt (MIS-2026-00001)"
