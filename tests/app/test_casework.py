@@ -667,3 +667,26 @@ def test_the_demo_agencies_can_take_part_in_campaigns(db):
     Agency.objects.create(name="IT", kind=AgencyKind.IT)
     Agency.objects.create(name="Jobcenter", kind=AgencyKind.JOBCENTER)
     assert [a.name for a in services.agencies_for_campaigns()] == ["Jobcenter"]
+
+
+def test_a_real_run_of_the_tiny_city_feeds_campaigns_cases_and_the_hint_queue(
+    client, imported_city, kim, fabian
+):
+    from missimo.runs import services as runs
+
+    run = runs.execute_run(runs.start_run(STICHTAG, user=kim, channel="cli").pk)
+    campaign = _campaign(kim, agencies=[kim.agency, fabian.agency])
+    _login(client, kim)
+    page = client.get(reverse("casework:campaign_select", args=[campaign.pk]))
+    assert page.status_code == 200 and page.context["total"] == run.ranking.count() > 0
+    client.post(reverse("casework:campaign_select", args=[campaign.pk]), {"aktion": "top", "top_n": "3"})
+    cases = list(campaign.cases.select_related("property"))
+    assert len(cases) == 3 and all(c.property is not None and c.hints.exists() for c in cases)
+    for case in cases:
+        assert client.get(reverse("casework:case_detail", args=[case.pk])).status_code == 200
+    assert client.get(reverse("casework:hint_queue")).status_code == 200
+    _login(client, fabian)
+    queue = client.get(reverse("casework:hint_queue"))
+    assert queue.status_code == 200
+    assert queue.context["page"].paginator.count == runs.hints_for(fabian).filter(run=run).count()
+    assert client.get(reverse("casework:my_cases")).status_code == 200

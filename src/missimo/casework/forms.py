@@ -85,7 +85,7 @@ class CaseForm(forms.Form):
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.candidates = {str(p.pk): p for p in candidates}
-        self.fields["property"].choices = [("", "ohne Objekt (später zuordnen)")] + [
+        self.fields["property"].choices = [("", "ohne Objekt")] + [
             (str(p.pk), f"{p.address} (Objekt-ID {p.objekt_id})") for p in candidates
         ]
 
