@@ -13,8 +13,12 @@ Matching, first rule that applies:
 
 1. same key (PLZ, street key, house number with Zusatz): score 1.0;
 2. same PLZ and house number, street Jaro-Winkler >= 0.92 (typos such as
-   ``Bahnhfostraße``): score = similarity x 0.95;
-3. same street key and house number in another PLZ (wrong PLZ), only if unambiguous: 0.85;
+   ``Bahnhfostraße``): score = similarity x 0.95; only for a street that does not exist
+   in that PLZ as written (``Kleine Sonnenstraße 27`` is a house number that does not exist
+   on an existing street, not a typo of ``Kleiner Sonnenweg 27``);
+3. same street key and house number in another PLZ (wrong PLZ), only if unambiguous and
+   the address is in the city (its PLZ occurs in ``objekte``, or its Ort is the Ort of a
+   building): ``Bahnhofstraße 1, 45879 Gelsenkirchen`` is not Herne's Bahnhofstraße 1: 0.85;
 4. same PLZ and street, the house number without its Zusatz (``12`` for ``12a``) or the
    ``objekte`` entry without Zusatz for an address with one, only if unambiguous: 0.8.
 """
@@ -97,7 +101,7 @@ def link_addresses(
     con.register("_buildings_arrow", buildings)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _buildings AS
-        SELECT objekt_id, addr_key, label, split_part(addr_key, '|', 1) AS plz_n,
+        SELECT objekt_id, addr_key, label, lower(trim(ort)) AS ort_n, split_part(addr_key, '|', 1) AS plz_n,
                split_part(addr_key, '|', 2) AS street, split_part(addr_key, '|', 3) AS hnr,
                TRY_CAST(regexp_extract(split_part(addr_key, '|', 3), '^\\d+') AS INTEGER) AS hnr_num
         FROM _buildings_arrow WHERE addr_key IS NOT NULL"""
@@ -117,11 +121,11 @@ def link_addresses(
         )
         addresses = _with_labels(con, src_sql)
     else:
-        addresses = pa.table({"addr_key": pa.array([], pa.string()), "label": pa.array([], pa.string())})
+        addresses = pa.table({k: pa.array([], pa.string()) for k in ("addr_key", "ort", "label")})
     con.register("_addresses_arrow", addresses)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _addresses AS
-        SELECT addr_key, label, split_part(addr_key, '|', 1) AS plz_n,
+        SELECT addr_key, label, lower(trim(ort)) AS ort_n, split_part(addr_key, '|', 1) AS plz_n,
                split_part(addr_key, '|', 2) AS street, split_part(addr_key, '|', 3) AS hnr,
                TRY_CAST(regexp_extract(split_part(addr_key, '|', 3), '^\\d+') AS INTEGER) AS hnr_num
         FROM _addresses_arrow"""
@@ -140,12 +144,14 @@ def link_addresses(
                  max(jaro_winkler_similarity(a.street, b.street)) * 0.95 AS score, 2 AS rule
           FROM rest a JOIN _buildings b ON a.plz_n = b.plz_n AND a.hnr = b.hnr
           WHERE jaro_winkler_similarity(a.street, b.street) >= {MIN_STREET_SIMILARITY}
+            AND NOT EXISTS (SELECT 1 FROM _buildings s WHERE s.plz_n = a.plz_n AND s.street = a.street)
           GROUP BY a.addr_key
         ),
         rest2 AS (SELECT * FROM rest WHERE addr_key NOT IN (SELECT addr_key FROM typo)),
         plz AS (
           SELECT a.addr_key, min(b.objekt_id) AS objekt_id, 0.85 AS score, 3 AS rule
           FROM rest2 a JOIN _buildings b ON a.street = b.street AND a.hnr = b.hnr
+          WHERE a.plz_n IN (SELECT plz_n FROM _buildings) OR a.ort_n IN (SELECT ort_n FROM _buildings)
           GROUP BY a.addr_key HAVING count(*) = 1
         ),
         rest3 AS (SELECT * FROM rest2 WHERE addr_key NOT IN (SELECT addr_key FROM plz)),
