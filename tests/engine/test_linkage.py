@@ -8,7 +8,14 @@ import pyarrow as pa
 import pytest
 
 from missimo.engine.addresses import link_addresses
-from missimo.engine.linkage import build_person_records, explain_pair, link_persons, link_records
+from missimo.engine.linkage import (
+    _monotone,
+    build_person_records,
+    explain_pair,
+    link_persons,
+    link_records,
+    write_links,
+)
 from missimo.engine.linkage_sample import make_population
 
 ADDR = {
@@ -282,3 +289,106 @@ def test_person_records_can_be_built_from_parquet_snapshots(tmp_path):
             con.execute(f"COPY {table} TO '{paths[name]}' (FORMAT parquet)")
     build_person_records(con, paths, table="from_parquet")
     assert con.execute("SELECT count(*) FROM from_parquet").fetchall()[0][0] == pop.truth.num_rows
+
+
+def _objekte_and_addresses(con, addresses):
+    con.execute(
+        "CREATE OR REPLACE TABLE objekte AS SELECT * FROM (VALUES "
+        "('OBJ-1', 'Kleine Sonnenstraße', '9', NULL, '44623', 'Herne'), "
+        "('OBJ-2', 'Kleiner Sonnenweg', '27', NULL, '44623', 'Herne'), "
+        "('OBJ-3', 'Bahnhofstraße', '1', NULL, '44653', 'Herne'), "
+        "('OBJ-4', 'Bahnhfostraße', '5', NULL, '44653', 'Herne')) "
+        "t(Objekt_ID, Strasse, Hausnummer, Hausnummerzusatz, PLZ, Ort)"
+    )
+    values = ", ".join(f"('{s}', '{h}', NULL, '{p}', '{o}')" for s, h, p, o in addresses)
+    con.execute(
+        f"CREATE OR REPLACE TABLE jobcenter AS SELECT * FROM (VALUES {values}) "  # noqa: S608
+        "t(Strasse, Hausnummer, Hausnummerzusatz, PLZ, Ort)"
+    )
+    link_addresses(con, "objekte", {"jobcenter": "jobcenter"})
+    return dict(con.execute("SELECT addr_key, objekt_id FROM address_link").fetchall())
+
+
+def test_a_house_number_that_does_not_exist_on_an_existing_street_is_not_a_street_typo():
+    links = _objekte_and_addresses(
+        duckdb.connect(),
+        [("Kleine Sonnenstr.", "27", "44623", "Herne"), ("Bahnhofstraße", "5", "44653", "Herne")],
+    )
+    assert links["44623|kleinesonnenstr|27"] is None  # not "Kleiner Sonnenweg 27"
+    assert links["44653|bahnhofstr|5"] is None  # Bahnhofstraße exists: 5 is unknown there
+
+
+def test_a_street_typo_still_finds_its_building():
+    links = _objekte_and_addresses(duckdb.connect(), [("Kleiner Sonneweg", "27", "44623", "Herne")])
+    assert links["44623|kleinersonneweg|27"] == "OBJ-2"
+
+
+def test_an_address_in_another_city_is_not_moved_onto_a_building_of_the_city():
+    links = _objekte_and_addresses(
+        duckdb.connect(),
+        [("Bahnhofstraße", "1", "45879", "Gelsenkirchen"), ("Bahnhofstraße", "1", "44655", "Herne")],
+    )
+    assert links["45879|bahnhofstr|1"] is None
+    assert links["44655|bahnhofstr|1"] == "OBJ-3"  # a wrong PLZ of the city itself
+
+
+def _pairs(con, rows, excl):
+    con.execute(
+        "CREATE OR REPLACE TABLE rec AS SELECT * FROM (VALUES "  # noqa: S608
+        + ", ".join(f"('{u}', {g!r})" for u, g in excl.items())
+        + ") t(unique_id, excl)"
+    )
+    con.execute("ALTER TABLE rec ADD COLUMN entity VARCHAR; ALTER TABLE rec ADD COLUMN record_key VARCHAR")
+    con.execute(
+        "UPDATE rec SET entity = split_part(unique_id, ':', 1), record_key = split_part(unique_id, ':', 2)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE pair AS SELECT l AS unique_id_l, r AS unique_id_r, w AS match_weight, "
+        "pow(2, w) / (1 + pow(2, w)) AS match_probability, FALSE AS linked, FALSE AS rejected "
+        "FROM (VALUES " + ", ".join(f"('{a}', '{b}', {w})" for a, b, w in rows) + ") t(l, r, w)"
+    )
+    write_links(con, "rec", "pair", "lnk", 0.5)
+    return dict(con.execute("SELECT entity || ':' || record_key, person_id FROM lnk").fetchall())
+
+
+def test_a_child_record_that_fits_two_namesakes_equally_is_linked_to_neither():
+    con = duckdb.connect()
+    excl = {"kg:1": ["kg:1"], "kg:2": ["kg:2"], "mr:a": ["mr"], "mr:b": ["mr"]}
+    links = _pairs(
+        con, [("kg:2", "mr:b", 30), ("kg:1", "kg:2", 6), ("kg:1", "mr:a", 6), ("kg:1", "mr:b", 6)], excl
+    )
+    assert links["kg:2"] == links["mr:b"]
+    assert links["kg:1"] not in (links["mr:a"], links["mr:b"])
+
+
+def test_a_clearly_better_candidate_wins_over_a_namesake():
+    con = duckdb.connect()
+    excl = {"kg:1": ["kg:1"], "mr:a": ["mr"], "mr:b": ["mr"]}
+    links = _pairs(con, [("kg:1", "mr:a", 6), ("kg:1", "mr:b", 1)], excl)
+    assert links["kg:1"] == links["mr:a"]
+
+
+def test_same_named_twins_of_one_claim_each_find_a_melderegister_entry():
+    con = duckdb.connect()
+    excl = {"kg:1": ["kg:x"], "kg:2": ["kg:x"], "mr:a": ["mr"], "mr:b": ["mr"]}
+    rows = [("kg:1", "mr:a", 40), ("kg:1", "mr:b", 40), ("kg:2", "mr:a", 40), ("kg:2", "mr:b", 40)]
+    links = _pairs(con, rows, excl)
+    assert {links["kg:1"], links["kg:2"]} == {links["mr:a"], links["mr:b"]}
+
+
+def test_no_comparison_level_counts_more_against_a_match_than_complete_difference():
+    model = {
+        "comparisons": [
+            {
+                "comparison_levels": [
+                    {"sql_condition": "a IS NULL", "is_null_level": True},
+                    {"sql_condition": "a_l = a_r", "m_probability": 0.9, "u_probability": 0.01},
+                    {"sql_condition": "same street", "m_probability": 1e-19, "u_probability": 0.001},
+                    {"sql_condition": "ELSE", "m_probability": 0.1, "u_probability": 0.989},
+                ]
+            }
+        ]
+    }
+    levels = _monotone(model)["comparisons"][0]["comparison_levels"]
+    assert levels[1]["m_probability"] == 0.9
+    assert levels[2]["m_probability"] / 0.001 == pytest.approx(0.1 / 0.989)

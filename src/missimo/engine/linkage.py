@@ -85,6 +85,12 @@ DEFAULT_THRESHOLD = 0.5
 STORE_THRESHOLD = 0.05
 #: Cap on the number of pairs used by each EM training session.
 EM_MAX_PAIRS = 500_000
+#: Whether clustering leaves a record unlinked that fits two different persons equally well.
+AMBIGUITY_CHECK = True
+#: ... for links below this probability only: above it the record agrees with both
+#: candidates in (nearly) every field, so they are interchangeable for every rule
+#: (same-named twins; a person registered twice), and linking either one is harmless.
+AMBIGUITY_BELOW = 0.99
 #: Pairs sampled for the u probabilities.
 U_MAX_PAIRS = 2_000_000
 
@@ -345,7 +351,8 @@ def _comparisons() -> list[dict[str, Any]]:
                 _level("list_has_any(l.forename_keys, r.forename_keys)", "ein Vorname gemeinsam"),
                 _level("l.forename_key = r.surname_key", "mit Familienname vertauscht"),
                 _level(
-                    "damerau_levenshtein(l.forename_fold, r.forename_fold) <= 1 AND length(l.forename_fold) >= 4",
+                    "damerau_levenshtein(l.forename_fold, r.forename_fold) <= 1 "
+                    "AND greatest(length(l.forename_fold), length(r.forename_fold)) >= 4",
                     "ein Buchstabe abweichend",
                 ),
                 _level(f"{jw}(l.forename_fold, r.forename_fold) >= 0.9", "Vorname sehr ähnlich"),
@@ -366,7 +373,8 @@ def _comparisons() -> list[dict[str, Any]]:
                 ),
                 _level("l.surname_key = r.forename_key", "mit Vorname vertauscht"),
                 _level(
-                    "damerau_levenshtein(l.surname_fold, r.surname_fold) <= 1 AND length(l.surname_fold) >= 4",
+                    "damerau_levenshtein(l.surname_fold, r.surname_fold) <= 1 "
+                    "AND greatest(length(l.surname_fold), length(r.surname_fold)) >= 4",
                     "ein Buchstabe abweichend",
                 ),
                 _level(f"{jw}(l.surname_fold, r.surname_fold) >= 0.9", "sehr ähnlich"),
@@ -545,6 +553,31 @@ def _train(linker: Any, em_max_pairs: int, u_max_pairs: int, seed: int) -> None:
         )
 
 
+def _monotone(model: dict[str, Any]) -> dict[str, Any]:
+    """No level counts more strongly against a match than "verschieden" (the ELSE level).
+
+    EM drives the m probability of a level that the training pairs rarely show among
+    matches towards 0 (``gleiche Straße`` -50 bits, ``mit Vorname vertauscht`` -98 bits at
+    600,000 residents), and a synthetic quirk can rank ``gleiche PLZ`` below ``verschieden``.
+    A record that comes closer to the other cannot be stronger evidence of two different
+    persons than one that differs completely, so such a level gets the ELSE level's weight
+    (m = u x m_else / u_else).
+    """
+    for comp in model["comparisons"]:
+        levels = comp["comparison_levels"]
+        other = next((lv for lv in levels if lv["sql_condition"].strip().upper() == "ELSE"), None)
+        if not other or not other.get("m_probability") or not other.get("u_probability"):
+            continue
+        ratio = other["m_probability"] / other["u_probability"]
+        for lv in levels:
+            if lv is other or lv.get("is_null_level"):
+                continue
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            if m is not None and u and m / u < ratio:
+                lv["m_probability"] = u * ratio
+    return model
+
+
 def link_records(
     con: duckdb.DuckDBPyConnection,
     records_table: str = "person_record",
@@ -593,6 +626,7 @@ def link_records(
         settings = model_settings(blocking_rules, with_kennung=with_kennung)
         linker = Linker(sdf, settings, log_level=logging.WARNING)
         _train(linker, em_max_pairs, u_max_pairs, seed)
+        linker = Linker(sdf, _monotone(linker.misc.save_model_to_json(None)), log_level=logging.WARNING)
     model = linker.misc.save_model_to_json(str(model_path) if model_path else None, overwrite=True)
     timings["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -600,6 +634,36 @@ def link_records(
     timings["predict"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     _store_pairs(con, pred.physical_name, pair_table, model, records_table)
+    n_applied = write_links(con, records_table, pair_table, link_table, threshold, rejected)
+    pred.drop_table_from_database_and_remove_from_cache()
+    n_records, n_persons = con.execute(
+        f"SELECT count(*), count(DISTINCT person_id) FROM {link_table}"
+    ).fetchall()[0]
+    n_linked = con.execute(f"SELECT count(*) FROM {pair_table} WHERE linked").fetchall()[0]
+    return LinkageResult(
+        records_table=records_table,
+        pair_table=pair_table,
+        link_table=link_table,
+        threshold=threshold,
+        n_records=int(n_records),
+        n_pairs_linked=int(n_linked[0]) if n_linked else 0,
+        n_persons=int(n_persons),
+        n_edges_skipped=n_applied,
+        timings={**timings, "cluster": time.perf_counter() - t0},
+        model=model,
+    )
+
+
+def write_links(
+    con: duckdb.DuckDBPyConnection,
+    records_table: str,
+    pair_table: str,
+    link_table: str,
+    threshold: float,
+    rejected: Iterable[tuple[str, str, str, str]] = (),
+) -> int:
+    """Cluster the scored pairs of ``pair_table`` into ``link_table``; returns skipped edges."""
+    con.execute(f"UPDATE {pair_table} SET linked = FALSE, rejected = FALSE WHERE linked OR rejected")
     rej = _register_rejected(con, rejected)
     clusters, probs, n_applied = _cluster(con, records_table, pair_table, threshold, rej)
     con.register(
@@ -619,23 +683,7 @@ def link_records(
     )
     con.unregister("_clusters")
     con.unregister("_probs")
-    pred.drop_table_from_database_and_remove_from_cache()
-    n_records, n_persons = con.execute(
-        f"SELECT count(*), count(DISTINCT person_id) FROM {link_table}"
-    ).fetchall()[0]
-    n_linked = con.execute(f"SELECT count(*) FROM {pair_table} WHERE linked").fetchall()[0]
-    return LinkageResult(
-        records_table=records_table,
-        pair_table=pair_table,
-        link_table=link_table,
-        threshold=threshold,
-        n_records=int(n_records),
-        n_pairs_linked=int(n_linked[0]) if n_linked else 0,
-        n_persons=int(n_persons),
-        n_edges_skipped=n_applied,
-        timings={**timings, "cluster": time.perf_counter() - t0},
-        model=model,
-    )
+    return n_applied
 
 
 def _store_pairs(
@@ -695,7 +743,18 @@ def _cluster(
     - two records sharing an exclusivity group (``excl`` column): one Ordnungsmerkmal per
       person in the Melderegister, distinct Kind_Nr of one Kindergeldnummer, distinct pupils
       of one school, distinct members of one Bedarfsgemeinschaft. This keeps twins apart
-      even though their records agree on everything but the first name.
+      even though their records agree on everything but the first name;
+
+    or when it is ambiguous: a record (cluster) A that fits cluster B also fits a cluster
+    C that can never be the same person as B (they share an exclusivity group, e.g. two
+    Melderegister entries of namesakes with the same birth date), while A could be C (no
+    shared group) and C is not taken by an at least as good suitor that can never be A
+    (twins of one claim with the same name take one entry each). A can be at most one of
+    them, so its probability of being B is renormalised over the competitors,
+    ``odds(A,B) / (1 + odds(A,B) + odds(A,C))`` (odds = 2^match weight, best pair between
+    the clusters, every stored pair counted), and the edge is added only if that is still
+    at or above ``threshold``; checked from both sides. Two equally good candidates
+    therefore link to neither.
 
     Returns (person_id by unique_id, best accepted edge probability by unique_id, number of
     skipped edges).
@@ -707,10 +766,9 @@ def _cluster(
             f"WHERE (unique_id_l = a AND unique_id_r = b) OR (unique_id_l = b AND unique_id_r = a)"
         )
         con.unregister("_rej")
-    edges = con.execute(
-        f"SELECT unique_id_l, unique_id_r, match_probability FROM {pair_table} "
-        f"WHERE match_probability >= {float(threshold)} AND NOT rejected "
-        "ORDER BY match_probability DESC, unique_id_l, unique_id_r"
+    pairs = con.execute(
+        f"SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {pair_table} "
+        "WHERE NOT rejected ORDER BY match_probability DESC, unique_id_l, unique_id_r"
     ).fetchall()
     cols = [c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()]
     groups: dict[str, set[str]] = {}
@@ -725,9 +783,17 @@ def _cluster(
         groups.setdefault(a, set()).add(f"\x00rej{i}")
         groups.setdefault(b, set()).add(f"\x00rej{i}")
 
+    # every stored pair is evidence for the ambiguity check (odds capped to stay finite)
+    neighbours: dict[str, list[tuple[str, float]]] = {}
+    for a, b, _p, w in pairs:
+        odds = 2.0 ** min(float(w), 1000.0)
+        neighbours.setdefault(a, []).append((b, odds))
+        neighbours.setdefault(b, []).append((a, odds))
+    limit = threshold / (1.0 - threshold) if threshold < 1 else math.inf
+
     parent: dict[str, str] = {}
     root_groups: dict[str, set[str]] = {}
-    size: dict[str, int] = {}
+    members: dict[str, list[str]] = {}
 
     def find(x: str) -> str:
         root = x
@@ -737,22 +803,69 @@ def _cluster(
             parent[x], x = root, parent[x]
         return root
 
+    def groups_of(root: str) -> set[str]:
+        return root_groups.get(root, groups.get(root, set()) if root not in members else set())
+
+    def claimed(rz: str, odds: float, side: str, other: str, side_groups: set[str]) -> bool:
+        """Whether cluster ``rz`` has another suitor, at least as good as ``odds``, that can
+        never be ``side`` (the other of two twins of one claim with the same name)."""
+        for y in members.get(rz, [rz]):
+            for w, o in neighbours.get(y, ()):
+                if o >= odds:
+                    rw = find(w)
+                    if rw not in (rz, side, other):
+                        gw = groups_of(rw)
+                        if gw and side_groups and not gw.isdisjoint(side_groups):
+                            return True
+        return False
+
+    def fit(side: str, other: str, side_groups: set[str], other_groups: set[str]) -> tuple[float, float]:
+        """(best odds of ``side`` to ``other``, best odds to a rival: a cluster that ``side``
+        could join but that can never be the same person as ``other``)."""
+        best = rival = 0.0
+        for x in members.get(side, [side]):
+            for z, odds in neighbours.get(x, ()):
+                rz = find(z)
+                if rz == other:
+                    best = max(best, odds)
+                elif rz != side and odds > rival:
+                    gz = groups_of(rz)
+                    if (
+                        gz
+                        and other_groups
+                        and not gz.isdisjoint(other_groups)
+                        and gz.isdisjoint(side_groups)
+                        and not claimed(rz, odds, side, other, side_groups)
+                    ):
+                        rival = odds
+        return best, rival
+
     accepted: list[tuple[str, str]] = []
     probs: dict[str, float] = {}
     n_skipped = 0
-    for a, b, p in edges:
+    for a, b, p, _w in pairs:
+        if p < threshold:
+            break
         ra, rb = find(a), find(b)
         if ra != rb:
-            ga = root_groups.get(ra, groups.get(a, set()) if ra == a else set())
-            gb = root_groups.get(rb, groups.get(b, set()) if rb == b else set())
+            ga, gb = groups_of(ra), groups_of(rb)
             if ga and gb and not ga.isdisjoint(gb):
                 n_skipped += 1
                 continue
-            if size.get(ra, 1) > size.get(rb, 1):
+            if AMBIGUITY_CHECK and p < AMBIGUITY_BELOW:
+                odds_ab, rival_a = fit(ra, rb, ga, gb)
+                _, rival_b = fit(rb, ra, gb, ga)
+                rival = max(rival_a, rival_b)
+            else:
+                odds_ab = rival = 0.0
+            if rival and odds_ab < limit * (1.0 + rival):
+                n_skipped += 1
+                continue
+            if len(members.get(ra, [ra])) > len(members.get(rb, [rb])):
                 ra, rb = rb, ra
                 ga, gb = gb, ga
             parent[ra] = rb
-            size[rb] = size.get(ra, 1) + size.get(rb, 1)
+            members[rb] = members.pop(rb, [rb]) + members.pop(ra, [ra])
             if ga or gb:
                 root_groups[rb] = ga | gb
             root_groups.pop(ra, None)
@@ -765,9 +878,6 @@ def _cluster(
             f"UPDATE {pair_table} SET linked = TRUE FROM _acc WHERE unique_id_l = l AND unique_id_r = r"
         )
         con.unregister("_acc")
-    members: dict[str, list[str]] = {}
-    for x in {u for e in accepted for u in e}:
-        members.setdefault(find(x), []).append(x)
     person_of: dict[str, str] = {}
     for ms in members.values():
         pid = min(ms)
