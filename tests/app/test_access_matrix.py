@@ -254,6 +254,18 @@ def all_routes() -> list[Route]:
     return found
 
 
+def _admin_object_id(route: Route) -> str:
+    """The id of an existing object of the model an administration URL is about ("1" if none)."""
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if route.name.startswith(prefix):
+            pk = model._default_manager.order_by("pk").values_list("pk", flat=True).first()
+            return str(pk) if pk is not None else "1"
+    return "1"
+
+
 def _admin_kwargs(route: Route) -> dict:
     kwargs = {}
     for param in route.params:
@@ -261,7 +273,7 @@ def _admin_kwargs(route: Route) -> dict:
             match = re.search(r"\(\?P<app_label>([^|)]+)", route.pattern.pattern.regex.pattern)
             kwargs[param] = match.group(1) if match else "accounts"
         else:
-            kwargs[param] = "1"
+            kwargs[param] = _admin_object_id(route)
     return kwargs
 
 

@@ -256,8 +256,8 @@ EVIL_VALUES = (
     XSS_SCRIPT,
     "-1",
     "2026-13-45",
-    "%00",
 )
+ON_POSTGRES = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
 PARAMS = (
     "sortierung",
     "sort",
@@ -319,13 +319,26 @@ def test_filter_and_sort_parameters_with_sql_or_html_never_cause_an_error_or_an_
 
 
 @pytest.mark.xfail(
+    not ON_POSTGRES,
     strict=True,
-    reason="casework: the filter `aktion` with a number beyond 64 bits gives 500 (OverflowError) on "
+    reason="casework: the filter `aktion` with a number beyond 64 bits gives 500 on SQLite (OverflowError) on "
     "/aktionen/faelle/ and /aktionen/faelle/meine/; reported to case work",
 )
 def test_a_number_too_large_for_the_database_in_a_filter_is_ignored(make_user):
     world = build_world(make_user)
     problems = _fuzz(world, ("9" * 40,))
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.xfail(
+    ON_POSTGRES,
+    strict=True,
+    reason="properties, casework and outcomes pass `q` with a NUL character to PostgreSQL, which refuses "
+    "it (500); reported to those apps",
+)
+def test_a_nul_character_in_a_filter_is_ignored(make_user):
+    world = build_world(make_user)
+    problems = _fuzz(world, ("abc%00def",))
     assert problems == [], "\n".join(problems)
 
 

@@ -348,6 +348,14 @@ URL_ACCESS: dict[str, Page] = {
     "inspections:list": _page(INSPECTION_ROLES, "Kontrollen, an denen die eigene Behörde teilnimmt"),
     "inspections:plan": _page((K,), "Kontrolle planen", forms=True),
     "inspections:detail": _page(INSPECTION_ROLES, "Eine Kontrolle der eigenen Behörde", scope="inspection"),
+    "inspections:cancel": _page(
+        (K,),
+        "Kontrolle absagen (nur POST)",
+        scope="inspection",
+        forms=True,
+        ok_status={K: POST_ONLY},
+        others_get=POST_ONLY,
+    ),
     "inspections:protocol": _page(
         INSPECTION_ROLES,
         "Vor-Ort-Protokoll eines Objekts (Namen erwarteter Personen nur Koordinierung und Polizei)",
