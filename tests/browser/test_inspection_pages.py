@@ -244,3 +244,41 @@ def test_a_conflict_on_the_tablet_keeps_the_input_and_lets_the_user_decide(
     assert (
         saved.defects == ["brandschutz"] and saved.notes == "Hausmeister angetroffen" and saved.version == 3
     )
+
+
+def test_input_made_after_the_session_expired_is_sent_after_logging_in_again(
+    tablet,
+    kim,
+    paul,  # noqa: F811
+    world,  # noqa: F811
+):
+    from missimo.inspections import services
+    from missimo.inspections.models import Household
+
+    inspection = services.plan_inspection(
+        kim,
+        services.Plan(
+            campaign=world["campaign"],
+            scheduled_at=dt.datetime(2026, 10, 7, 7, 30, tzinfo=dt.UTC),
+            meeting_point="Parkplatz Hafenstraße",
+            agencies=[kim.agency, paul.agency],
+            members=[],
+        ),
+        [world["case"]],
+    )
+    visit = inspection.visits.get()
+    household = visit.households.get()
+    context, page = tablet
+    _login(page, paul)
+    page.goto(f"{page.base_url}/kontrollen/objekt/{visit.pk}/protokoll/")
+    context.clear_cookies()  # the session ends while the tablet is in the stairwell
+    page.get_by_label("Feuchtigkeit/Schimmel").check()
+    page.get_by_text("nicht gespeichert – bitte erneut anmelden").wait_for()
+    assert Household.objects.get(pk=household.pk).defects == []
+    page.get_by_role("link", name="Erneut anmelden und Eingaben senden").click()
+    page.get_by_label("Benutzername").fill(paul.username)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("heading", name="Protokoll: Hafenstraße 12, 45127 Essen").wait_for()
+    page.locator(f"form[data-household='{household.pk}'] [data-status][data-state='saved']").wait_for()
+    assert Household.objects.get(pk=household.pk).defects == ["feuchtigkeit"]

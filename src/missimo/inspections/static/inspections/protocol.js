@@ -78,8 +78,20 @@
   var TEXT = {
     pending: "wird gespeichert …",
     saved: "gespeichert",
-    retry: "nicht gespeichert – wird erneut versucht (Eingaben bleiben auf diesem Gerät)"
+    retry: "nicht gespeichert – wird erneut versucht (Eingaben bleiben auf diesem Gerät)",
+    login: "nicht gespeichert – bitte erneut anmelden (Eingaben bleiben auf diesem Gerät)"
   };
+
+  function showLogin() {
+    var status = document.getElementById("protokoll-status");
+    if (!status || status.querySelector("a")) return;
+    status.textContent = "Ihre Anmeldung ist abgelaufen. Ihre Eingaben sind auf diesem Gerät gespeichert. ";
+    var link = document.createElement("a");
+    link.className = "kern-link";
+    link.href = root.dataset.loginUrl;
+    link.textContent = "Erneut anmelden und Eingaben senden";
+    status.appendChild(link);
+  }
 
   function pendingFor(household) {
     return state.queue.some(function (item) { return item.household === household; });
@@ -188,7 +200,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         inflight = false;
-        if (response.ok) {
+        if (response.ok && typeof data.version === "number") {
           versions[item.household] = data.version;
           known[item.household + "|" + item.field] = JSON.stringify(item.value);
           state.queue = state.queue.filter(function (q) { return q.change_id !== item.change_id; });
@@ -196,10 +208,16 @@
           if (!pendingFor(item.household)) setStatus(item.household, "saved", TEXT.saved);
         } else if (response.status === 409 && data.current) {
           conflict(item, data);
-        } else if (response.status === 400 || response.status === 409) {
+        } else if ((response.status === 400 || response.status === 409) && data.error) {
           state.queue = state.queue.filter(function (q) { return q.change_id !== item.change_id; });
           persist();
           setStatus(item.household, "error", "nicht gespeichert: " + (data.error || "ungültige Eingabe"));
+        } else if (response.redirected || response.status === 401 || response.status === 403) {
+          // Logged out (session expired) or the form token is stale: keep everything on the device
+          // and ask for a new log-in; the reopened page sends it.
+          state.queue.forEach(function (q) { setStatus(q.household, "retry", TEXT.login); });
+          showLogin();
+          return;
         } else {
           setStatus(item.household, "retry", TEXT.retry);
           scheduleRetry();
