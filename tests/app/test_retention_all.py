@@ -405,3 +405,15 @@ def test_missimo_purge_applies_every_period_and_prints_the_counts(monkeypatch, c
     out = capsys.readouterr().out
     assert "Hinweise: 1 aus 1 Abgleichen (1 Analyseverzeichnisse)." in out
     assert "Protokolleinträge: 0." in out
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_missimo_audit_verify_accepts_the_log_after_a_purge(kim, monkeypatch, capsys):
+    from missimo import cli
+
+    for n in range(3):
+        record(kim, AuditAction.READ, object_type="person", object_id=n)
+    purge_before(timezone.now() + dt.timedelta(seconds=1))
+    monkeypatch.setattr(cli, "ensure_database", lambda verbosity=0: None)
+    assert cli.main(["audit", "verify"]) == 0
+    assert "Protokoll unverändert" in capsys.readouterr().out
