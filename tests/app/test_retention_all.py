@@ -111,6 +111,24 @@ def test_a_hint_taken_into_an_open_case_stays_as_long_as_the_case(settings):
     assert list(run.hints.values_list("hint_id", flat=True)) == ["H-CASE"]
 
 
+def test_a_hint_with_a_recorded_outcome_stays_for_the_closed_case_period(make_user, settings):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.roles import Role
+    from missimo.outcomes.models import Outcome
+
+    settings.RETENTION_HINTS_MONTHS = 6
+    settings.RETENTION_CLOSED_CASES_MONTHS = 24
+    agency = make_user("fiona", Role.FAMILIENKASSE, "Familienkasse", AgencyKind.FAMILIENKASSE).agency
+    recent = _hint(_run(_months_ago(7)), "RESULT")
+    old = _hint(_run(_months_ago(25)), "OLDRESULT")
+    for hint in (recent, old):
+        Outcome.objects.create(hint=hint, agency=agency, result="kein_befund", decided_on=dt.date(2024, 1, 2))
+    retention.purge_all()
+    assert Outcome.objects.filter(hint=recent).exists()
+    assert not Outcome.objects.filter(hint_id=old.pk).exists()
+    assert not type(old).objects.filter(pk=old.pk).exists()
+
+
 def test_a_closed_case_is_deleted_after_its_period_with_its_history_and_then_its_hints(settings):
     from missimo.casework.models import Case, CaseEvent, CaseStatus
 

@@ -173,14 +173,30 @@ def purge_closed_cases(now: datetime) -> tuple[int, int]:
     return case_count, other
 
 
-def _hints_free_of_cases(queryset):
-    """Hints no case (and nothing else that PROTECTs them) refers to."""
+# Relations through which other apps record results on a hint (outcomes, measures). A hint with
+# a result is kept as long as a closed case would be, so that the annual figures can be reported.
+RESULT_RELATIONS = ("outcomes", "agency_measures")
+
+
+def _hints_free_of_cases(queryset, now: datetime):
+    """Hints no case (and nothing else that PROTECTs them) refers to, and whose recorded results
+    (if any) are past the closed-case period."""
     from missimo.runs.models import Hint
 
     queryset = queryset.filter(cases__isnull=True)
+    names = set()
     for relation in Hint._meta.related_objects:
+        names.add(relation.name)
         if relation.on_delete is models.PROTECT:
             queryset = queryset.exclude(**{f"{relation.name}__isnull": False})
+    with_results = Q()
+    for name in RESULT_RELATIONS:
+        if name in names:
+            with_results |= Q(**{f"{name}__isnull": False})
+    if with_results:
+        results_cutoff = _months_before(now, _period("MISSIMO_RETENTION_CLOSED_CASES_MONTHS"))
+        kept = Hint.objects.filter(with_results, run__created_at__gte=results_cutoff).values("pk")
+        queryset = queryset.exclude(pk__in=kept)
     return queryset
 
 
@@ -195,7 +211,7 @@ def purge_hints(now: datetime) -> tuple[int, int, int]:
     base = Path(settings.DATA_DIR).resolve()
     for run in Run.objects.filter(created_at__lt=cutoff, status__in=("finished", "failed")):
         with transaction.atomic():
-            doomed = _hints_free_of_cases(Hint.objects.filter(run=run))
+            doomed = _hints_free_of_cases(Hint.objects.filter(run=run), now)
             _, per_model = Hint.objects.filter(pk__in=list(doomed.values_list("pk", flat=True))).delete()
             removed = per_model.get(Hint._meta.label, 0)
             ranked, _ = RankedProperty.objects.filter(run=run).delete()
