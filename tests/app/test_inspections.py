@@ -648,3 +648,20 @@ def test_a_cancelled_inspection_sends_the_case_back_to_in_pruefung_and_closes_th
     assert "Polizei verhindert" in CaseEvent.objects.filter(case=world["case"]).order_by("-id").first().reason
     client.force_login(paul)
     assert _save(client, visit, visit.households.get(), "notes", "x", 1).status_code == 400
+
+
+def test_the_saved_state_of_a_household_is_read_with_an_audit_entry(client, kim, paul, fabian, world):
+    visit = _plan(kim, world).visits.get()
+    household = visit.households.get()
+    client.force_login(paul)
+    _save(client, visit, household, "notes", "Tür verschlossen", 1)
+    url = reverse("inspections:household_state", args=[visit.pk, household.pk])
+    state = client.get(url).json()
+    assert state["version"] == 2 and state["values"]["notes"] == "Tür verschlossen"
+    assert (
+        _audit()
+        .filter(action=AuditAction.READ, object_type="inspection_household", actor_username="paul")
+        .exists()
+    )
+    client.force_login(fabian)
+    assert client.get(url).status_code == 404

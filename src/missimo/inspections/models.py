@@ -77,7 +77,6 @@ class Visit(models.Model):
     residents_registered = models.PositiveIntegerField(
         "gemeldete Personen mit Hauptwohnsitz (Anzahl)", null=True, blank=True
     )
-    notes = models.TextField("Bemerkungen zum Objekt", blank=True)
     completed_at = models.DateTimeField("abgeschlossen am", null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

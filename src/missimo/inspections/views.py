@@ -244,6 +244,15 @@ def save(request, pk: int):
 def household_state(request, pk: int, household_pk: int):
     visit = _scoped_visit(request, pk)
     household = get_object_or_404(Household.objects.filter(visit=visit), pk=household_pk)
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="inspection_household",
+        object_id=household.pk,
+        purpose="Stand einer Wohnung im Protokoll einer Kontrolle",
+        details={"visit": visit.pk, "version": household.version},
+        request=request,
+    )
     return JsonResponse(services.household_state(household))
 
 
