@@ -311,6 +311,6 @@ def run_daily(*, stop=lambda: False, sleep=time.sleep, now=timezone.now) -> None
             connections.close_all()
         wait = (next_run_after(now(), hour) - timezone.localtime(now())).total_seconds()
         while wait > 0 and not stop():
-            step = min(wait, 60.0)
+            step = min(wait, 1.0)  # short steps: a stop request (SIGTERM) is honoured at once
             sleep(step)
             wait -= step
