@@ -73,6 +73,7 @@ def main() -> int:
     args = parser.parse_args()
 
     city, synth_seconds = _city(args.residents, args.seed)
+    load_start = os.getloadavg()[0]
     data_dir = Path(tempfile.mkdtemp(prefix="missimo-bench-", dir=ROOT / "var" / "bench"))
     os.environ["MISSIMO_DATA_DIR"] = str(data_dir)
     os.environ.pop("DATABASE_URL", None)
@@ -150,6 +151,8 @@ def main() -> int:
         *[f"| &nbsp;&nbsp;{k} | {v:.1f} s | |" for k, v in run.timings.items()],
         f"| **full run** (import + run) | **{total:.1f} s** | <= 60 s |",
         f"| peak memory (resident set, this process) | {peak:.2f} GiB | <= 4 GiB |",
+        f"| load average (1 min) at start / end, 2 cores | {load_start:.1f} / {os.getloadavg()[0]:.1f} "
+        "| quiet: < 1.5 |",
         f"| hints / properties with hints | {_de(run.hints.count())} / {_de(len(ranking))} | |",
         "",
         "### Hints against the synthetic truth (real linkage, not perfect)",
