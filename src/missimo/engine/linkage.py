@@ -8,6 +8,8 @@ Public surface:
 - ``link_records(con, records_table, ...)``: train (or load) the Fellegi-Sunter model,
   score blocked pairs, cluster, respecting rejected links. Writes ``person_pair``
   (scored pairs with per-comparison match weights) and ``person_link``.
+- ``write_links(con, records_table, pair_table, link_table, threshold, rejected)``: cluster
+  already scored pairs again (a changed threshold or rejected links without a new predict).
 - ``link_persons(con, snapshots, ...)``: both of the above.
 - ``explain_pair(con, uid_l, uid_r)``: "Warum verknüpft?" from the stored tables.
 
@@ -31,7 +33,10 @@ The model (Fellegi-Sunter, Splink 5 on DuckDB):
   EM on two blockings capped at ``EM_MAX_PAIRS`` pairs each;
 - clusters: constrained connected components (``_cluster``), so that one cluster never
   holds two Melderegister entries, two children of one claim, two pupils of one school,
-  two members of one Bedarfsgemeinschaft or a rejected pair.
+  two members of one Bedarfsgemeinschaft or a rejected pair, and a record that fits two
+  such mutually exclusive persons about equally well (below 0.99) joins neither;
+- level weights are made monotone after training (``_monotone``): no level counts more
+  against a match than "verschieden".
 
 ``DEFAULT_THRESHOLD`` = 0.5 (more likely the same person than not): a missed link creates
 false hints here (a pupil "not registered", a child "not existing"), while the cluster
@@ -75,6 +80,7 @@ __all__ = [
     "link_persons",
     "link_records",
     "model_settings",
+    "write_links",
 ]
 
 log = logging.getLogger(__name__)
