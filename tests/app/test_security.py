@@ -257,7 +257,6 @@ EVIL_VALUES = (
     "-1",
     "2026-13-45",
 )
-ON_POSTGRES = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
 PARAMS = (
     "sortierung",
     "sort",
@@ -318,28 +317,28 @@ def test_filter_and_sort_parameters_with_sql_or_html_never_cause_an_error_or_an_
     assert Hint.objects.count() == len(world.hints)  # nothing dropped
 
 
-@pytest.mark.xfail(
-    not ON_POSTGRES,
-    strict=True,
-    reason="casework: the filter `aktion` with a number beyond 64 bits gives 500 on SQLite (OverflowError) on "
-    "/aktionen/faelle/ and /aktionen/faelle/meine/; reported to case work",
-)
 def test_a_number_too_large_for_the_database_in_a_filter_is_ignored(make_user):
     world = build_world(make_user)
     problems = _fuzz(world, ("9" * 40,))
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="properties, casework and outcomes pass `q` with a NUL character to PostgreSQL, which refuses "
-    "it (500); reported to those apps",
-)
 def test_a_nul_character_in_a_filter_is_ignored(make_user):
     world = build_world(make_user)
     problems = _fuzz(world, ("abc%00def",))
     assert problems == [], "\n".join(problems)
+
+
+def test_a_nul_character_in_the_address_gets_the_german_error_page(kim):
+    response = _client(kim).get("/objekte/?q=abc%00def")
+    assert response.status_code == 400
+    assert "Ungültige Anfrage" in response.content.decode()
+
+
+def test_an_unknown_page_gets_the_german_not_found_page(kim):
+    response = _client(kim).get("/gibt-es-nicht/")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.content.decode()
 
 
 def test_an_unknown_sort_field_falls_back_to_the_default_order(make_user):
@@ -381,7 +380,7 @@ def test_downloads_never_serve_a_file_outside_the_data_directory(make_user, tmp_
         response = kim.get(url)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert b"GEHEIM-AUSSERHALB" not in body, url
-        assert response.status_code != 200, url
+        assert response.status_code == 404, url
 
 
 def test_certificate_and_delivery_urls_with_path_segments_are_not_found(make_user):
@@ -579,6 +578,28 @@ def test_weak_passwords_are_refused(kim, password):
 
     with pytest.raises(ValidationError):
         validate_password(password, user=kim)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Passwort2026!", "Sommer2026!!!", "Hallo12345678", "!!Fußball1904!!", "Schalke-04-Schalke", "Müller.1234567"],
+)
+def test_common_german_passwords_with_years_or_digits_are_refused(kim, password):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        validate_password(password, user=kim)
+    assert any("leicht zu erraten" in message for message in refused.value.messages)
+
+
+def test_a_password_made_of_the_city_name_and_a_year_is_refused(kim, settings):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    settings.CITY_NAME = "Musterstadt"
+    with pytest.raises(ValidationError):
+        validate_password("Musterstadt#2026", user=kim)
 
 
 def test_a_long_unusual_password_is_accepted(kim):

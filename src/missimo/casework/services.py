@@ -41,6 +41,7 @@ from missimo.properties.models import Property
 from missimo.properties.services import escape_cell, properties_for
 from missimo.runs.models import Hint, RankedProperty, Run
 from missimo.runs.services import hints_for, latest_run
+from missimo.web.params import row_id
 
 # --- roles and need-to-know -----------------------------------------------------------------
 
@@ -634,7 +635,7 @@ class CaseQuery:
         return cls(
             q=params.get("q", "").strip()[:200],
             status=status if status in CaseStatus.values else "",
-            campaign=campaign if campaign.isdigit() else "",
+            campaign=campaign if row_id(campaign) else "",
             mine=mine,
         )
 

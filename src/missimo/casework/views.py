@@ -19,6 +19,7 @@ from missimo.casework.panels import case_panels
 from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
 from missimo.runs.services import latest_run
+from missimo.web.params import row_id
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 PAGE_SIZE = 50
@@ -310,7 +311,7 @@ def case_export(request, fmt: str):
 @require_POST
 def case_assign(request):
     _require(services.is_coordination(request.user))
-    ids = [int(value) for value in request.POST.getlist("fall") if value.isdigit()]
+    ids = [pk for pk in map(row_id, request.POST.getlist("fall")) if pk is not None]
     back = reverse("casework:cases")
     if request.POST.get("zurueck", "").startswith(back):
         back = request.POST["zurueck"]

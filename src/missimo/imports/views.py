@@ -88,11 +88,23 @@ def delivery_detail(request, pk: int):
     )
 
 
+def _stored(relative: str):
+    """The delivery's file in the data directory; 404 if the record points elsewhere or it is gone."""
+    try:
+        path = services.data_path(relative)
+    except ValueError:
+        raise Http404 from None
+    if not path.is_file():
+        raise Http404
+    return path
+
+
 @require_GET
 def rejected_download(request, pk: int):
     delivery = _visible_delivery(request, pk)
     if not delivery.rejected_file or not services.may_download_rejected(request.user, delivery):
         raise Http404
+    path = _stored(delivery.rejected_file)
     record(
         request.user,
         AuditAction.EXPORT,
@@ -103,7 +115,7 @@ def rejected_download(request, pk: int):
     )
     name = f"abgelehnte_zeilen_{delivery.source}_{delivery.pk}.csv"
     return FileResponse(
-        open(services.data_path(delivery.rejected_file), "rb"),
+        open(path, "rb"),
         as_attachment=True,
         filename=name,
         content_type="text/csv; charset=utf-8",
@@ -115,7 +127,8 @@ def delivery_mapping(request, pk: int):
     delivery = _visible_delivery(request, pk)
     if not services.may_download_rejected(request.user, delivery) or not delivery.stored_file:
         raise Http404
-    header, rows = preview(services.data_path(delivery.stored_file))
+    stored = _stored(delivery.stored_file)
+    header, rows = preview(stored)
     if not header:
         messages.error(
             request, "Die Datei kann nicht gelesen werden; eine Spaltenzuordnung ist nicht möglich."
@@ -126,7 +139,7 @@ def delivery_mapping(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.save_mapping(request.user, delivery.source, form.mapping())
-            with open(services.data_path(delivery.stored_file), "rb") as stream:
+            with open(stored, "rb") as stream:
                 again = services.store_delivery(
                     delivery.source, stream, delivery.original_filename, user=request.user, channel="web"
                 )

@@ -43,6 +43,7 @@ from missimo.outcomes.models import (
 from missimo.outcomes.savings import birth_date_of, projected_savings
 from missimo.runs.models import Hint, Run
 from missimo.runs.services import hints_for, latest_run
+from missimo.web.params import row_id
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 
@@ -130,10 +131,8 @@ def case_of(user, hint: Hint, case_pk) -> object | None:
     """The case (visible to the user, containing the hint) an outcome is recorded in; None if none fits."""
     cases = visible_cases(user).filter(hints=hint)
     if case_pk:
-        try:
-            return cases.filter(pk=int(case_pk)).first()
-        except (TypeError, ValueError):
-            return None
+        pk = row_id(case_pk)
+        return cases.filter(pk=pk).first() if pk else None
     return cases.order_by("-created_at").first()
 
 
@@ -442,10 +441,7 @@ class ListQuery:
 
     @classmethod
     def from_params(cls, params) -> ListQuery:
-        try:
-            run = int(params.get("abgleich", "") or 0) or None
-        except ValueError:
-            run = None
+        run = row_id(params.get("abgleich", ""))
         status = params.get("status", "")
         rule = params.get("regel", "")
         return cls(

@@ -1,0 +1,23 @@
+"""Requests that no view should see."""
+
+from __future__ import annotations
+
+from django.core.exceptions import BadRequest
+
+
+class RejectNulCharactersMiddleware:
+    """Refuse query parameters with a NUL character (400 with the German error page).
+
+    No search or filter needs one, and PostgreSQL refuses NUL in text, so a NUL that reached a
+    query would end as a server error. Form fields are already guarded by Django's
+    ``ProhibitNullCharactersValidator``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequest("NUL character in a query parameter")
+        return self.get_response(request)
