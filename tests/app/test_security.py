@@ -582,7 +582,14 @@ def test_weak_passwords_are_refused(kim, password):
 
 @pytest.mark.parametrize(
     "password",
-    ["Passwort2026!", "Sommer2026!!!", "Hallo12345678", "!!Fußball1904!!", "Schalke-04-Schalke", "Müller.1234567"],
+    [
+        "Passwort2026!",
+        "Sommer2026!!!",
+        "Hallo12345678",
+        "!!Fußball1904!!",
+        "Schalke-04-Schalke",
+        "Müller.1234567",
+    ],
 )
 def test_common_german_passwords_with_years_or_digits_are_refused(kim, password):
     from django.contrib.auth.password_validation import validate_password
