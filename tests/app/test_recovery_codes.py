@@ -128,3 +128,16 @@ def test_a_recovery_code_of_another_user_does_not_work(kim, fabian):
     twofactor.new_recovery_codes(fabian)
     assert not twofactor.use_recovery_code(fabian, codes[0])
     assert twofactor.use_recovery_code(kim, codes[0])
+
+
+def test_the_start_page_links_to_the_recovery_codes_once_a_second_factor_is_set_up(client, kim, two_factor):
+    client.force_login(kim)
+    link = 'href="/anmelden/zwei-faktor/wiederherstellung/"'
+    _enrol(client, kim)
+    assert link in client.get("/").text
+
+
+def test_the_start_page_has_no_recovery_link_without_a_second_factor(client, dana, settings):
+    settings.MISSIMO_REQUIRE_2FA = False
+    client.force_login(dana)
+    assert "wiederherstellung" not in client.get("/").text

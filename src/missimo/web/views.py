@@ -5,8 +5,17 @@ from django.views.decorators.http import require_GET
 
 @require_GET
 def start(request):
-    """The start page: who is logged in, for which agency, with which roles."""
-    return render(request, "web/start.html", {"roles": sorted(str(r.label) for r in request.user.roles)})
+    """The start page: who is logged in, for which agency, with which roles, and the own second factor."""
+    from missimo.accounts import twofactor
+
+    return render(
+        request,
+        "web/start.html",
+        {
+            "roles": sorted(str(r.label) for r in request.user.roles),
+            "second_factor": twofactor.confirmed_device(request.user) is not None,
+        },
+    )
 
 
 @login_not_required
