@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 
@@ -87,3 +88,10 @@ def test_the_deployment_check_is_clean_in_production_mode(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_navigation_marks_only_the_most_specific_entry_as_current(client, kim):
+    client.force_login(kim)
+    page = client.get("/aktionen/pruefliste/").content.decode()
+    current = re.findall(r'<a class="kern-link" href="([^"]+)" aria-current="page">', page)
+    assert current == ["/aktionen/pruefliste/"]

@@ -50,7 +50,11 @@ def _navigation(user, path: str) -> list[tuple[str, str, bool]]:
     items.append((_("Regelkatalog"), reverse("runs:rules")))
     if user.is_staff:
         items.append((_("Benutzerverwaltung"), reverse("admin:index")))
-    return [(label, url, path == url or (url != "/" and path.startswith(url))) for label, url in items]
+    # The current entry is the one whose address is the longest prefix of the path, so that
+    # /aktionen/pruefliste/ marks "Prüfliste", not also "Aktionen" at /aktionen/.
+    matching = [url for _label, url in items if path == url or (url != "/" and path.startswith(url))]
+    current = max(matching, key=len, default=None)
+    return [(label, url, url == current) for label, url in items]
 
 
 def missimo(request):
