@@ -297,6 +297,12 @@ def test_the_coordination_office_creates_a_campaign_and_takes_the_top_properties
     assert "Bergstraße 1" in detail and "MIS-" in detail
     counts = client.get(reverse("casework:campaign_detail", args=[campaign.pk])).context["counts"]
     assert ("neu", "neu", 3) in counts and sum(n for _, _, n in counts) == 3
+    report_link = f"/berichte/bericht/?art=abschlussbericht&amp;aktion={campaign.pk}"
+    assert report_link in detail
+    report = client.get(report_link.replace("&amp;", "&"))
+    assert report.status_code == 200 and "Aktion Nordviertel" in report.content.decode()
+    _login(client, fabian)
+    assert report_link not in client.get(reverse("casework:campaign_detail", args=[campaign.pk])).content.decode()
 
 
 def test_only_the_coordination_office_may_create_campaigns(client, fabian, city):

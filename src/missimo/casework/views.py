@@ -18,6 +18,7 @@ from missimo.casework.models import CaseStatus, ReviewDecision
 from missimo.casework.panels import case_panels
 from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
+from missimo.reports.services import may_see_reports
 from missimo.runs.services import latest_run
 from missimo.web.params import row_id
 
@@ -103,6 +104,7 @@ def campaign_detail(request, pk: int):
             "columns": services.CASE_COLUMNS,
             "counts": services.status_counts(services.cases_for(request.user).filter(campaign=campaign)),
             "may_manage": services.may_manage_campaigns(request.user),
+            "may_report": may_see_reports(request.user),
             "querystring": urlencode(query.as_params()),
         },
     )
