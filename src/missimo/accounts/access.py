@@ -248,8 +248,12 @@ URL_ACCESS: dict[str, Page] = {
     ),
     # runs and hints
     "runs:list": _page(HINT_ROLES, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
+    "runs:export": _page(HINT_ROLES, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
     "runs:detail": _page(HINT_ROLES, "Ein Abgleich (Zählwerte je Regel); Rangliste nur Koordinierung"),
     "runs:hints": _page(HINT_ROLES, "Hinweise im eigenen Zuständigkeitsbereich (siehe Hinweise je Rolle)"),
+    "runs:hint_export": _page(
+        HINT_ROLES, "Export der sichtbaren Hinweise (CSV/XLSX, formelsicher, protokolliert)"
+    ),
     "runs:links": _page(
         HINT_ROLES,
         "„Warum verknüpft?“: Datensätze der Personen eines sichtbaren Hinweises",

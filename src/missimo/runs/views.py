@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,6 +16,7 @@ from missimo.runs import services
 from missimo.runs.forms import StartRunForm
 from missimo.runs.models import Run
 from missimo.runs.tasks import run_abgleich_task
+from missimo.web import tables
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 
@@ -35,7 +38,32 @@ def run_list(request):
             else:
                 transaction.on_commit(lambda: run_abgleich_task.enqueue(run.pk))
                 return redirect("runs:detail", pk=run.pk)
-    return render(request, "runs/list.html", {"runs": Run.objects.all()[:50], "form": form})
+    header, _rows = run_table([])
+    return render(request, "runs/list.html", {"runs": listed_runs(), "header": header, "form": form})
+
+
+RUN_LIST_LIMIT = 50
+
+
+def listed_runs() -> list[Run]:
+    """The runs of the Abgleich page: the latest 50, newest first."""
+    return list(Run.objects.all()[:RUN_LIST_LIMIT])
+
+
+def run_table(runs) -> tuple[list[str], list[list]]:
+    header = ["Nr.", "Stichtag", "gestartet", "Status", "Ergebnis"]
+    rows = [[r.pk, r.stichtag, r.created_at, r.get_status_display(), r.message or "–"] for r in runs]
+    return header, rows
+
+
+@require_GET
+def run_export(request, fmt: str):
+    """The Abgleich list as shown (the latest 50 runs, counts only) as CSV or XLSX."""
+    if not services.may_see_runs(request.user):
+        raise Http404
+    tables.require_format(fmt)
+    header, rows = run_table(listed_runs())
+    return tables.export(header, rows, fmt, "abgleiche", "Abgleiche")
 
 
 @require_GET
@@ -49,8 +77,8 @@ def run_detail(request, pk: int):
     return render(request, template, {"run": run, "statuses": statuses, "ranking": ranking})
 
 
-@require_GET
-def hint_list(request):
+def _listed_hints(request):
+    """The hints of the Hinweise page (all pages): the user's scope, the latest run, the rule filter."""
     if not services.may_see_runs(request.user):
         raise Http404
     run = services.latest_run()
@@ -59,14 +87,37 @@ def hint_list(request):
     )
     rule = request.GET.get("regel", "")
     visible_rules = sorted(set(hints.values_list("rule", flat=True)))
+    if rule not in RULE_TITLES:
+        rule = ""
     if rule:
-        if rule not in RULE_TITLES:
-            rule = ""
-        else:
-            hints = hints.filter(rule=rule)
-    page = Paginator(hints.order_by("rule", "objekt_id", "primary_ref"), 50).get_page(
-        request.GET.get("seite")
-    )
+        hints = hints.filter(rule=rule)
+    return run, rule, visible_rules, hints.order_by("rule", "objekt_id", "primary_ref")
+
+
+HINT_HEADER = ["Regel", "Bezeichnung", "Erläuterung", "Objekt", "Objekt-ID", "Betrag monatlich (€)", "Belege"]
+
+
+def hint_table(hints) -> tuple[list[str], list[list]]:
+    """The Hinweise list as a table: what each card shows, one row per hint."""
+    rows = [
+        [
+            h.rule,
+            RULE_TITLES.get(h.rule, h.rule),
+            h.explanation,
+            h.address or "keinem Gebäude zugeordnet",
+            h.objekt_id,
+            h.amount_monthly,
+            ", ".join(h.evidence),
+        ]
+        for h in hints
+    ]
+    return HINT_HEADER, rows
+
+
+@require_GET
+def hint_list(request):
+    run, rule, visible_rules, hints = _listed_hints(request)
+    page = Paginator(hints, 50).get_page(request.GET.get("seite"))
     if page.object_list:
         record(
             request.user,
@@ -86,8 +137,28 @@ def hint_list(request):
             "rule": rule,
             "rules": [(code, RULE_TITLES[code]) for code in visible_rules],
             "rule_titles": RULE_TITLES,
+            "querystring": urlencode({"regel": rule} if rule else {}),
         },
     )
+
+
+@require_GET
+def hint_export(request, fmt: str):
+    """The Hinweise list (all pages, same filter and order) as CSV or XLSX; audited like reading it."""
+    tables.require_format(fmt)
+    run, rule, _visible, hints = _listed_hints(request)
+    hints = list(hints)
+    header, rows = hint_table(hints)
+    record(
+        request.user,
+        AuditAction.EXPORT,
+        object_type="hint_list",
+        object_id=run.pk if run else "",
+        purpose="Export der Prüfhinweise der eigenen Stelle",
+        details={"format": fmt, "rule": rule, "hints": [h.hint_id for h in hints]},
+        request=request,
+    )
+    return tables.export(header, rows, fmt, "hinweise", "Hinweise")
 
 
 @require_GET
