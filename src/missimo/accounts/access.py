@@ -312,6 +312,9 @@ URL_ACCESS: dict[str, Page] = {
     ),
     # case work (/aktionen/): campaigns, hint review queue, cases
     "casework:campaigns": _page(CASE_ROLES, "Aktionszeiträume der eigenen Behörde (Koordinierung: alle)"),
+    "casework:campaign_export": _page(
+        CASE_ROLES, "Export der sichtbaren Aktionszeiträume (Anzahlen; CSV/XLSX, formelsicher)"
+    ),
     "casework:campaign_create": _page((K,), "Aktionszeitraum anlegen", forms=True),
     "casework:campaign_detail": _page(
         CASE_ROLES, "Ein Aktionszeitraum mit seinen sichtbaren Prüffällen", scope="campaign"
@@ -320,6 +323,9 @@ URL_ACCESS: dict[str, Page] = {
         (K,), "Objekte eines Aktionszeitraums aus der Rangliste wählen", scope="campaign", forms=True
     ),
     "casework:hint_queue": _page(HINT_ROLES, "Prüfliste: Hinweise der eigenen Stelle zur Sichtung"),
+    "casework:hint_queue_export": _page(
+        HINT_ROLES, "Export der Prüfliste der eigenen Stelle (CSV/XLSX, formelsicher, protokolliert)"
+    ),
     "casework:hint_review": _page(
         HINT_ROLES,
         "Entscheidung über einen sichtbaren Hinweis (nur POST)",
@@ -335,6 +341,7 @@ URL_ACCESS: dict[str, Page] = {
         (K,), "Prüffälle zuweisen (nur POST)", forms=True, ok_status={K: POST_ONLY}, others_get=POST_ONLY
     ),
     "casework:caseload": _page((K,), "Arbeitslast je Person (Anzahlen)"),
+    "casework:caseload_export": _page((K,), "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"),
     "casework:case_create": _page(CASE_ROLES, "Prüffall von Hand anlegen", forms=True),
     "casework:case_detail": _page(
         CASE_ROLES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"

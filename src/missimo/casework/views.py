@@ -20,6 +20,7 @@ from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
 from missimo.reports.services import may_see_reports
 from missimo.runs.services import latest_run
+from missimo.web import tables
 from missimo.web.params import row_id
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
@@ -35,23 +36,54 @@ def _require(allowed: bool) -> None:
 # --- campaigns ------------------------------------------------------------------------------
 
 
-@require_GET
-def campaign_list(request):
+def _listed_campaigns(request):
     _require(services.may_work_cases(request.user))
-    campaigns = [
+    return [
         (campaign, services.status_counts(campaign.cases.all()))
         for campaign in services.campaigns_for(request.user).prefetch_related("agencies")
     ]
+
+
+def campaign_table(campaigns) -> tuple[list[str], list[list]]:
+    """The campaign list as a table: name, period, agencies and the number of cases per status."""
+    header = ["Bezeichnung", "Zeitraum", "Beteiligte Behörden"] + [
+        str(label) for _, label in CaseStatus.choices
+    ]
+    rows = [
+        [
+            campaign.name,
+            f"{campaign.start:%d.%m.%Y} – {campaign.end:%d.%m.%Y}",
+            ", ".join(str(agency) for agency in campaign.agencies.all()),
+            *[n for _code, _label, n in counts],
+        ]
+        for campaign, counts in campaigns
+    ]
+    return header, rows
+
+
+@require_GET
+def campaign_list(request):
+    campaigns = _listed_campaigns(request)
+    header, _rows = campaign_table([])
     return render(
         request,
         "casework/campaign_list.html",
         {
             "campaigns": campaigns,
+            "header": header,
             "may_manage": services.may_manage_campaigns(request.user),
             "statuses": CaseStatus.choices,
             "run": latest_run(),
         },
     )
+
+
+@require_GET
+def campaign_export(request, fmt: str):
+    """The campaign list as shown (names, periods, agencies, counts) as CSV or XLSX."""
+    tables.require_format(fmt)
+    header, rows = campaign_table(_listed_campaigns(request))
+    return tables.export(header, rows, fmt, "aktionszeitraeume", "Aktionszeiträume")
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,13 +197,50 @@ def campaign_select(request, pk: int):
 # --- hint queue (Prüfliste) -----------------------------------------------------------------
 
 
-@require_GET
-def hint_queue(request):
-    _require(services.may_review_hints(request.user))
+def _queue_filters(request) -> tuple[str, str]:
     rule = request.GET.get("regel", "")
     rule = rule if rule in RULE_TITLES else ""
     status = request.GET.get("status", "")
     status = status if status in services.HintStatus.LABELS else ""
+    return rule, status
+
+
+QUEUE_HEADER = [
+    "Rang",
+    "Regel",
+    "Bezeichnung",
+    "Hinweis-ID",
+    "Status",
+    "Erläuterung",
+    "Objekt",
+    "Objekt-ID",
+    "Betrag monatlich (€)",
+]
+
+
+def queue_table(hints) -> tuple[list[str], list[list]]:
+    """The Prüfliste as a table: what each card shows, one row per hint, in ranking order."""
+    rows = [
+        [
+            h.rank,
+            h.rule,
+            RULE_TITLES.get(h.rule, h.rule),
+            h.hint_id,
+            services.HintStatus.LABELS.get(h.review_status, h.review_status),
+            h.explanation,
+            h.address or "keinem Gebäude zugeordnet",
+            h.objekt_id,
+            h.amount_monthly,
+        ]
+        for h in hints
+    ]
+    return QUEUE_HEADER, rows
+
+
+@require_GET
+def hint_queue(request):
+    _require(services.may_review_hints(request.user))
+    rule, status = _queue_filters(request)
     run = latest_run()
     everything = services.hint_queue(request.user)
     hints = services.hint_queue(request.user, rule=rule, status=status)
@@ -212,6 +281,27 @@ def hint_queue(request):
             "next": request.get_full_path(),
         },
     )
+
+
+@require_GET
+def hint_queue_export(request, fmt: str):
+    """The Prüfliste (all pages, same filters and order) as CSV or XLSX; audited like reading it."""
+    _require(services.may_review_hints(request.user))
+    tables.require_format(fmt)
+    rule, status = _queue_filters(request)
+    run = latest_run()
+    hints = list(services.hint_queue(request.user, rule=rule, status=status))
+    header, rows = queue_table(hints)
+    record(
+        request.user,
+        AuditAction.EXPORT,
+        object_type="hint_queue",
+        object_id=run.pk if run else "",
+        purpose="Export der Prüfliste der eigenen Stelle",
+        details={"format": fmt, "rule": rule, "status": status, "hints": [h.hint_id for h in hints]},
+        request=request,
+    )
+    return tables.export(header, rows, fmt, "pruefliste", "Prüfliste")
 
 
 @require_POST
@@ -339,11 +429,28 @@ def case_assign(request):
 @require_GET
 def caseload(request):
     _require(services.is_coordination(request.user))
+    header, _rows = caseload_table([])
     return render(
         request,
         "casework/caseload.html",
-        {"rows": services.caseload(request.user), "statuses": CaseStatus.choices},
+        {"rows": services.caseload(request.user), "header": header, "statuses": CaseStatus.choices},
     )
+
+
+def caseload_table(caseload_rows) -> tuple[list[str], list[list]]:
+    """The team caseload as a table: assignee, cases per status, open, total."""
+    header = ["zuständig", *[str(label) for _, label in CaseStatus.choices], "offen", "gesamt"]
+    rows = [[row["name"], *row["counts"], row["open"], row["total"]] for row in caseload_rows]
+    return header, rows
+
+
+@require_GET
+def caseload_export(request, fmt: str):
+    """The team caseload as shown (counts per person and status) as CSV or XLSX."""
+    _require(services.is_coordination(request.user))
+    tables.require_format(fmt)
+    header, rows = caseload_table(services.caseload(request.user))
+    return tables.export(header, rows, fmt, "fallbelastung", "Fallbelastung")
 
 
 # --- single case ----------------------------------------------------------------------------
