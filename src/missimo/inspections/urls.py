@@ -6,6 +6,7 @@ app_name = "inspections"
 
 urlpatterns = [
     path("", views.inspection_list, name="list"),
+    path("export.<str:fmt>", views.inspection_export, name="export"),
     path("planen/", views.plan, name="plan"),
     path("<int:pk>/", views.inspection_detail, name="detail"),
     path("<int:pk>/absagen/", views.cancel, name="cancel"),

@@ -15,6 +15,7 @@ from missimo.casework.services import campaigns_for
 from missimo.inspections import services
 from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm
 from missimo.inspections.models import ChildrenPresent, Defect, Household, Photo, Presence, Visit
+from missimo.web import tables
 
 
 def _require_use(user) -> None:
@@ -27,20 +28,57 @@ def _scoped_visit(request, pk: int) -> Visit:
     return get_object_or_404(services.visits_for(request.user), pk=pk)
 
 
-@require_GET
-def inspection_list(request):
+def _listed_inspections(request) -> tuple[list, list]:
+    """The two lists of the Kontrollen page: upcoming (soonest first) and past (latest first)."""
     _require_use(request.user)
     inspections = services.inspections_for(request.user).prefetch_related("agencies", "visits")
-    now = timezone.now()
+    since = timezone.now() - dt.timedelta(hours=12)
+    upcoming = [i for i in inspections if i.scheduled_at >= since][::-1]
+    past = [i for i in inspections if i.scheduled_at < since]
+    return upcoming, past
+
+
+INSPECTION_HEADER = ["Abschnitt", "Termin", "Treffpunkt", "Aktionszeitraum", "Objekte", "Status"]
+
+
+def inspection_table(upcoming, past) -> tuple[list[str], list[list]]:
+    """Both tables of the Kontrollen page as one table; the first column names the section."""
+    rows = [
+        [
+            section,
+            inspection.scheduled_at,
+            inspection.meeting_point,
+            inspection.campaign.name,
+            len(inspection.visits.all()),
+            inspection.get_status_display(),
+        ]
+        for section, items in (("Anstehende Kontrollen", upcoming), ("Vergangene Kontrollen", past))
+        for inspection in items
+    ]
+    return INSPECTION_HEADER, rows
+
+
+@require_GET
+def inspection_list(request):
+    upcoming, past = _listed_inspections(request)
     return render(
         request,
         "inspections/list.html",
         {
-            "upcoming": [i for i in inspections if i.scheduled_at >= now - dt.timedelta(hours=12)][::-1],
-            "past": [i for i in inspections if i.scheduled_at < now - dt.timedelta(hours=12)],
+            "upcoming": upcoming,
+            "past": past,
+            "header": INSPECTION_HEADER[1:],
             "may_plan": services.may_plan(request.user),
         },
     )
+
+
+@require_GET
+def inspection_export(request, fmt: str):
+    """The inspections of the page (both sections, same order and columns) as CSV or XLSX."""
+    tables.require_format(fmt)
+    header, rows = inspection_table(*_listed_inspections(request))
+    return tables.export(header, rows, fmt, "kontrollen", "Kontrollen")
 
 
 @require_http_methods(["GET", "POST"])
