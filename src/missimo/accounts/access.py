@@ -428,6 +428,9 @@ URL_ACCESS: dict[str, Page] = {
         others_get=POST_ONLY,
     ),
     "outcomes:letters": _page(LETTER_ROLES, "Schreiben (Empfänger-Behörden: nur freigegebene an sie)"),
+    "outcomes:letter_export": _page(
+        LETTER_ROLES, "Export der sichtbaren Schreiben (CSV/XLSX, formelsicher, protokolliert)"
+    ),
     "outcomes:letter_new": _page((K,), "Schreiben zu einem Prüffall entwerfen", scope="case", forms=True),
     "outcomes:letter": _page(LETTER_ROLES, "Ein Schreiben", scope="letter"),
     "outcomes:letter_edit": _page((K,), "Schreiben bearbeiten", scope="letter", forms=True),

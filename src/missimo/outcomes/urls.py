@@ -12,6 +12,7 @@ urlpatterns = [
     path("hinweis/<int:pk>/massnahmen/", views.measure_add, name="measure_add"),
     path("massnahmen/<int:pk>/zuruecknehmen/", views.measure_withdraw, name="measure_withdraw"),
     path("schreiben/", views.letter_list, name="letters"),
+    path("schreiben/export.<str:fmt>", views.letter_export, name="letter_export"),
     path("schreiben/neu/<int:case_pk>/", views.letter_new, name="letter_new"),
     path("schreiben/<int:pk>/", views.letter_detail, name="letter"),
     path("schreiben/<int:pk>/bearbeiten/", views.letter_edit, name="letter_edit"),

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from missimo.audit.models import AuditAction
@@ -25,6 +26,7 @@ from missimo.outcomes.forms import (
 )
 from missimo.outcomes.models import Letter, LetterStatus, LetterTemplate, Outcome
 from missimo.runs.models import Hint
+from missimo.web import tables
 
 PAGE_SIZE = 50
 
@@ -274,8 +276,11 @@ def _require_writer(user) -> None:
         raise Http404
 
 
-@require_GET
-def letter_list(request):
+LETTER_LIST_LIMIT = 500
+
+
+def _listed_letters(request) -> tuple[str, list[Letter]]:
+    """The letters of the Schreiben page: the user's scope, the status filter, at most 500."""
     _require_letters(request.user)
     status = request.GET.get("status", "")
     letters = services.letters_for(request.user).select_related("case", "recipient", "author", "approved_by")
@@ -283,7 +288,30 @@ def letter_list(request):
         letters = letters.filter(status=status)
     else:
         status = ""
-    letters = list(letters[:500])
+    return status, list(letters[:LETTER_LIST_LIMIT])
+
+
+LETTER_HEADER = ["Betreff", "Prüffall", "Empfängerin", "Status", "verfasst von", "angelegt"]
+
+
+def letter_table(letters) -> tuple[list[str], list[list]]:
+    rows = [
+        [
+            letter.subject,
+            letter.case.aktenzeichen,
+            str(letter.recipient),
+            letter.get_status_display(),
+            letter.author.display_name if letter.author else "",
+            timezone.localtime(letter.created_at).date(),
+        ]
+        for letter in letters
+    ]
+    return LETTER_HEADER, rows
+
+
+@require_GET
+def letter_list(request):
+    status, letters = _listed_letters(request)
     if letters:
         record(
             request.user,
@@ -298,11 +326,30 @@ def letter_list(request):
         "outcomes/letters.html",
         {
             "letters": letters,
+            "header": LETTER_HEADER,
             "status": status,
+            "querystring": urlencode({"status": status} if status else {}),
             "statuses": LetterStatus.choices,
             "may_write": services.may_write_letters(request.user),
         },
     )
+
+
+@require_GET
+def letter_export(request, fmt: str):
+    """The Schreiben list (same filter, order and columns) as CSV or XLSX; audited like reading it."""
+    tables.require_format(fmt)
+    status, letters = _listed_letters(request)
+    header, rows = letter_table(letters)
+    record(
+        request.user,
+        AuditAction.EXPORT,
+        object_type="letter_list",
+        purpose="Export der Übersicht der Schreiben",
+        details={"format": fmt, "status": status, "letters": [letter.pk for letter in letters]},
+        request=request,
+    )
+    return tables.export(header, rows, fmt, "schreiben", "Schreiben")
 
 
 def _scoped_letter(request, pk: int) -> Letter:
