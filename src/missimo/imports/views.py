@@ -13,6 +13,7 @@ from missimo.imports.forms import DeliveryForm, MappingForm
 from missimo.imports.models import Import, Source
 from missimo.imports.preview import preview
 from missimo.imports.tasks import import_delivery
+from missimo.web import tables
 
 ERRORS_SHOWN = 200
 
@@ -24,14 +25,54 @@ def _allowed_sources_or_404(request) -> list[str]:
     return allowed
 
 
+DELIVERY_LIST_LIMIT = 200
+
+
+def listed_deliveries(request) -> list[Import]:
+    """The "Letzte Lieferungen" of the page: the user's sources, the latest 200."""
+    _allowed_sources_or_404(request)
+    return list(services.imports_for(request.user)[:DELIVERY_LIST_LIMIT])
+
+
+DELIVERY_HEADER = ["Nr.", "Quelle", "Datei", "geliefert", "Status", "übernommen", "abgelehnt"]
+
+
+def delivery_table(deliveries) -> tuple[list[str], list[list]]:
+    rows = [
+        [
+            d.pk,
+            d.get_source_display(),
+            d.original_filename,
+            d.created_at,
+            d.get_status_display(),
+            d.accepted_count,
+            d.rejected_count,
+        ]
+        for d in deliveries
+    ]
+    return DELIVERY_HEADER, rows
+
+
 @require_GET
 def delivery_list(request):
     allowed = _allowed_sources_or_404(request)
     services.reconcile_interrupted_imports()
-    deliveries = services.imports_for(request.user)[:200]
+    deliveries = listed_deliveries(request)
     snapshots = services.current_snapshots()
     sources = [(source, Source(source).label, snapshots.get(source)) for source in allowed]
-    return render(request, "imports/list.html", {"deliveries": deliveries, "sources": sources})
+    return render(
+        request,
+        "imports/list.html",
+        {"deliveries": deliveries, "header": DELIVERY_HEADER, "sources": sources},
+    )
+
+
+@require_GET
+def delivery_export(request, fmt: str):
+    """The "Letzte Lieferungen" as shown (metadata, no rows of the files) as CSV or XLSX."""
+    tables.require_format(fmt)
+    header, rows = delivery_table(listed_deliveries(request))
+    return tables.export(header, rows, fmt, "lieferungen", "Lieferungen")
 
 
 @require_http_methods(["GET", "POST"])
