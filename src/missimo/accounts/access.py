@@ -282,6 +282,9 @@ URL_ACCESS: dict[str, Page] = {
         "Bescheinigungen der eigenen Schule (Familienkasse und Administration: weiter zu ihrer Seite)",
         ok_status={FK: 302, ADM: 302},
     ),
+    "certificates:export": _page(
+        (SCH,), "Export der Bescheinigungen der eigenen Schule (CSV/XLSX, formelsicher, protokolliert)"
+    ),
     "certificates:issue": _page((SCH,), "Schülersuche der eigenen Schule, Ausstellen", forms=True),
     "certificates:manual": _page((SCH,), "Ausstellen aus eingegebenen Daten", forms=True),
     "certificates:verify": _page((FK,), "Prüfen einer vorgelegten Bescheinigung", forms=True),

@@ -6,6 +6,7 @@ app_name = "certificates"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("export.<str:fmt>", views.export, name="export"),
     path("ausstellen/", views.issue, name="issue"),
     path("ausstellen/eingabe/", views.issue_manual, name="manual"),
     path("pruefen/", views.verify, name="verify"),

@@ -7,9 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from missimo.audit.models import AuditAction
+from missimo.audit.services import record
 from missimo.certificates import services
 from missimo.certificates.forms import KeyForm, ManualCertificateForm, PupilSearchForm, RevokeForm, VerifyForm
 from missimo.certificates.models import SigningKey
+from missimo.web import tables
 
 
 def _school_or_404(request):
@@ -19,23 +22,66 @@ def _school_or_404(request):
     return school
 
 
+CERTIFICATE_LIST_LIMIT = 200
+CERTIFICATE_HEADER = ["Nummer", "Name", "Geburtsdatum", "ausgestellt", "gültig bis", "Status"]
+
+
+def listed_certificates(user) -> list:
+    """The issued certificates of the own school as the page lists them (the latest 200)."""
+    return list(services.certificates_for(user)[:CERTIFICATE_LIST_LIMIT])
+
+
+def certificate_table(certificates) -> tuple[list[str], list[list]]:
+    rows = [
+        [
+            c.certificate_id,
+            f"{c.nachname}, {c.vorname}",
+            c.geburtsdatum,
+            c.issued_on,
+            c.valid_until,
+            f"widerrufen ab {c.revoked_from:%d.%m.%Y}" if c.is_revoked else "gültig",
+        ]
+        for c in certificates
+    ]
+    return CERTIFICATE_HEADER, rows
+
+
 @require_GET
 def index(request):
     user = request.user
     if services.may_issue(user):
-        certificates = list(services.certificates_for(user)[:200])
+        certificates = listed_certificates(user)
         if certificates:
             services.record_list(user, len(certificates), request=request)
         return render(
             request,
             "certificates/index.html",
-            {"certificates": certificates, "school": services.school_of(user)},
+            {"certificates": certificates, "header": CERTIFICATE_HEADER, "school": services.school_of(user)},
         )
     if services.may_verify(user):
         return redirect("certificates:verify")
     if services.may_manage_keys(user):
         return redirect("certificates:keys")
     raise Http404
+
+
+@require_GET
+def export(request, fmt: str):
+    """The issued certificates as listed (names and dates of birth: audited) as CSV or XLSX."""
+    school = _school_or_404(request)
+    tables.require_format(fmt)
+    certificates = listed_certificates(request.user)
+    header, rows = certificate_table(certificates)
+    record(
+        request.user,
+        AuditAction.EXPORT,
+        object_type="schulbescheinigung_liste",
+        object_id=school.schulnummer,
+        purpose="Export der Liste der ausgestellten Schulbescheinigungen",
+        details={"format": fmt, "certificates": [c.certificate_id for c in certificates]},
+        request=request,
+    )
+    return tables.export(header, rows, fmt, "schulbescheinigungen", "Schulbescheinigungen")
 
 
 @require_http_methods(["GET", "POST"])
