@@ -392,3 +392,75 @@ def test_no_comparison_level_counts_more_against_a_match_than_complete_differenc
     levels = _monotone(model)["comparisons"][0]["comparison_levels"]
     assert levels[1]["m_probability"] == 0.9
     assert levels[2]["m_probability"] / 0.001 == pytest.approx(0.1 / 0.989)
+
+
+def _household(con):
+    """A family that moved: the Kindergeld claim still has the old address, the Melderegister
+    entry of the entitled person both; the child's entry only the new one."""
+    records = {
+        "melderegister:P": (["melderegister"], ["old", "new"]),
+        "melderegister:C": (["melderegister"], ["new"]),
+        "melderegister:Q": (["melderegister"], ["y"]),
+        "melderegister:D": (["melderegister"], ["z"]),
+        "kindergeld_berechtigter:1": (["kg:1"], ["old"]),
+        "kindergeld_kind:1/1": (["kg:1"], ["old"]),
+        "kindergeld_berechtigter:2": (["kg:2"], ["w"]),
+        "kindergeld_kind:2/1": (["kg:2"], ["w"]),
+    }
+    con.register(
+        "_rec",
+        pa.table(
+            {
+                "unique_id": list(records),
+                "entity": [u.split(":")[0] for u in records],
+                "record_key": [u.split(":")[1] for u in records],
+                "excl": [e for e, _ in records.values()],
+                "addr_keys": [a for _, a in records.values()],
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TABLE rec AS SELECT * FROM _rec")
+    # (left, right, match weight, address weight, address level); level 5 = a former address
+    rows = [
+        ("kindergeld_berechtigter:1", "melderegister:P", 20.0, 12.0, 5),
+        ("kindergeld_berechtigter:2", "melderegister:Q", 20.0, 12.0, 5),
+        ("kindergeld_kind:1/1", "melderegister:C", -1.0, -5.0, 0),
+        ("kindergeld_kind:2/1", "melderegister:D", -1.0, -5.0, 0),
+    ]
+    con.execute(
+        "CREATE OR REPLACE TABLE pair AS SELECT l AS unique_id_l, r AS unique_id_r, w AS match_weight, "  # noqa: S608
+        "pow(2, w) / (1 + pow(2, w)) AS match_probability, wa AS w_adresse, CAST(g AS INTEGER) AS gamma_adresse, "
+        "FALSE AS linked, FALSE AS rejected FROM (VALUES "
+        + ", ".join(f"('{a}', '{b}', {w}, {wa}, {g})" for a, b, w, wa, g in rows)
+        + ") t(l, r, w, wa, g)"
+    )
+
+
+def _person_ids(con):
+    return dict(con.execute("SELECT entity || ':' || record_key, person_id FROM lnk").fetchall())
+
+
+def test_a_kindergeld_child_is_found_at_the_registered_address_of_its_entitled_person():
+    con = duckdb.connect()
+    _household(con)
+    write_links(con, "rec", "pair", "lnk", 0.5)
+    links = _person_ids(con)
+    assert links["kindergeld_kind:1/1"] == links["melderegister:C"]  # C lives where P is registered
+    assert links["kindergeld_kind:2/1"] != links["melderegister:D"]  # D does not
+    w, via = con.execute(
+        "SELECT match_weight, adresse_ueber FROM pair WHERE unique_id_l = 'kindergeld_kind:1/1'"
+    ).fetchall()[0]
+    assert (w, via) == (pytest.approx(-1.0 + 5.0 + 12.0), "melderegister:P")
+
+
+def test_the_household_address_is_not_used_when_the_entitled_persons_link_is_rejected():
+    con = duckdb.connect()
+    _household(con)
+    write_links(con, "rec", "pair", "lnk", 0.5)
+    write_links(con, "rec", "pair", "lnk", 0.5, [("kindergeld_berechtigter", "1", "melderegister", "P")])
+    links = _person_ids(con)
+    assert links["kindergeld_kind:1/1"] != links["melderegister:C"]
+    w, via = con.execute(
+        "SELECT match_weight, adresse_ueber FROM pair WHERE unique_id_l = 'kindergeld_kind:1/1'"
+    ).fetchall()[0]
+    assert (w, via) == (-1.0, None)

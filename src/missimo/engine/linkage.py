@@ -34,7 +34,9 @@ The model (Fellegi-Sunter, Splink 5 on DuckDB):
 - clusters: constrained connected components (``_cluster``), so that one cluster never
   holds two Melderegister entries, two children of one claim, two pupils of one school,
   two members of one Bedarfsgemeinschaft or a rejected pair, and a record that fits two
-  such mutually exclusive persons about equally well (below 0.99) joins neither;
+  such mutually exclusive persons about equally well (below 0.99) joins neither; a second
+  pass compares a Kindergeld child still without a Melderegister entry through the address
+  where its entitled person is registered (``_household_address_pairs``);
 - level weights are made monotone after training (``_monotone``): no level counts more
   against a match than "verschieden".
 
@@ -57,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from missimo.engine.normalise import (
@@ -97,6 +100,9 @@ AMBIGUITY_CHECK = True
 #: candidates in (nearly) every field, so they are interchangeable for every rule
 #: (same-named twins; a person registered twice), and linking either one is harmless.
 AMBIGUITY_BELOW = 0.99
+#: Whether clustering makes a second pass comparing Kindergeld children with the
+#: Melderegister through their entitled person's address (``_household_address_pairs``).
+HOUSEHOLD_PASS = True
 #: Pairs sampled for the u probabilities.
 U_MAX_PAIRS = 2_000_000
 
@@ -671,26 +677,26 @@ def write_links(
 ) -> int:
     """Cluster the scored pairs of ``pair_table`` into ``link_table``; returns skipped edges."""
     con.execute(f"UPDATE {pair_table} SET linked = FALSE, rejected = FALSE WHERE linked OR rejected")
+    _restore_direct_address(con, pair_table)
     rej = _register_rejected(con, rejected)
-    clusters, probs, n_applied = _cluster(con, records_table, pair_table, threshold, rej)
-    con.register(
-        "_clusters",
-        pa.table({"unique_id": list(clusters), "person_id": list(clusters.values())}),
-    )
-    con.register("_probs", pa.table({"unique_id": list(probs), "probability": list(probs.values())}))
+    n_skipped = _cluster(con, records_table, pair_table, threshold, rej)
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {link_table} AS
-        SELECT r.entity, r.record_key, coalesce(c.person_id, r.unique_id) AS person_id,
-               CAST(p.probability AS DOUBLE) AS probability
+        WITH c AS (SELECT ids.unique_id, res.root, res.probability
+                   FROM _cl_ids ids JOIN _cl_result res USING (i)),
+             pid AS (SELECT root, min(unique_id) AS person_id FROM c GROUP BY root)
+        SELECT r.entity, r.record_key, coalesce(pid.person_id, r.unique_id) AS person_id,
+               CAST(c.probability AS DOUBLE) AS probability
         FROM {records_table} r
-        LEFT JOIN _clusters c USING (unique_id)
-        LEFT JOIN _probs p USING (unique_id)
+        LEFT JOIN c USING (unique_id)
+        LEFT JOIN pid USING (root)
         """
     )
-    con.unregister("_clusters")
-    con.unregister("_probs")
-    return n_applied
+    con.unregister("_cl_result")
+    for name in ("_cl_ids", "_cl_pairs"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return n_skipped
 
 
 def _store_pairs(
@@ -734,13 +740,19 @@ def _register_rejected(
     return pairs
 
 
+#: The address comparison (``comparison_levels`` label) that a Kindergeld child's pair with a
+#: Melderegister entry reaches when that entry shares an address with the Melderegister entry
+#: of the child's entitled person (see ``_household_address_pairs``).
+HOUSEHOLD_ADDRESS_LEVEL = "eine frühere Anschrift gleich"
+
+
 def _cluster(
     con: duckdb.DuckDBPyConnection,
     records_table: str,
     pair_table: str,
     threshold: float,
     rejected: list[tuple[str, str]],
-) -> tuple[dict[str, str], dict[str, float], int]:
+) -> int:
     """Constrained connected components.
 
     Edges at or above ``threshold`` are added by falling probability (union-find). An edge
@@ -763,8 +775,15 @@ def _cluster(
     at or above ``threshold``; checked from both sides. Two equally good candidates
     therefore link to neither.
 
-    Returns (person_id by unique_id, best accepted edge probability by unique_id, number of
-    skipped edges).
+    A second pass then scores the pairs of a Kindergeld child that is not yet the same
+    person as the Melderegister entry it is paired with again, with the address compared
+    through the entitled person (``_household_address_pairs``), and adds those edges by the
+    same rules.
+
+    Records are numbered (``_cl_ids``: unique_id, i; the pairs in processing order in
+    ``_cl_pairs``), the loop runs on those numbers. Leaves the result in ``_cl_result`` (i,
+    root, best accepted edge probability or NULL), marks the accepted pairs ``linked`` and
+    returns the number of skipped edges.
     """
     if rejected:
         con.register("_rej", pa.table({"a": [p[0] for p in rejected], "b": [p[1] for p in rejected]}))
@@ -773,124 +792,301 @@ def _cluster(
             f"WHERE (unique_id_l = a AND unique_id_r = b) OR (unique_id_l = b AND unique_id_r = a)"
         )
         con.unregister("_rej")
-    pairs = con.execute(
-        f"SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {pair_table} "
-        "WHERE NOT rejected ORDER BY match_probability DESC, unique_id_l, unique_id_r"
-    ).fetchall()
-    cols = [c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()]
-    groups: dict[str, set[str]] = {}
-    if "excl" in cols:
-        for uid, excl in con.execute(
-            f"SELECT unique_id, excl FROM {records_table} WHERE len(excl) > 0 AND unique_id IN "
-            f"(SELECT unique_id_l FROM {pair_table} UNION SELECT unique_id_r FROM {pair_table})"
-        ).fetchall():
-            groups[uid] = set(excl)
-    # rejected pairs become private exclusivity groups
-    for i, (a, b) in enumerate(rejected):
-        groups.setdefault(a, set()).add(f"\x00rej{i}")
-        groups.setdefault(b, set()).add(f"\x00rej{i}")
-
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cl_ids AS
+        SELECT unique_id, CAST(row_number() OVER (ORDER BY unique_id) - 1 AS INTEGER) AS i
+        FROM (SELECT unique_id_l AS unique_id FROM {pair_table} UNION SELECT unique_id_r FROM {pair_table})
+        """
+    )
+    # processing order: by falling probability, ties by the ids (i is ordered like unique_id)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cl_pairs AS
+        SELECT CAST(row_number() OVER (ORDER BY p.match_probability DESC, a.i, b.i) - 1 AS INTEGER) AS j,
+               a.i AS l, b.i AS r, p.match_probability AS p, p.match_weight AS w
+        FROM {pair_table} p
+        JOIN _cl_ids a ON a.unique_id = p.unique_id_l
+        JOIN _cl_ids b ON b.unique_id = p.unique_id_r
+        WHERE NOT p.rejected
+        """
+    )
+    n = int(con.execute("SELECT count(*) FROM _cl_ids").fetchall()[0][0])
+    arrays = con.execute("SELECT l, r, p, w FROM _cl_pairs ORDER BY j").fetchnumpy()
+    left: list[int] = arrays["l"].tolist()
+    right: list[int] = arrays["r"].tolist()
+    prob: list[float] = arrays["p"].tolist()
     # every stored pair is evidence for the ambiguity check (odds capped to stay finite)
-    neighbours: dict[str, list[tuple[str, float]]] = {}
-    for a, b, _p, w in pairs:
-        odds = 2.0 ** min(float(w), 1000.0)
-        neighbours.setdefault(a, []).append((b, odds))
-        neighbours.setdefault(b, []).append((a, odds))
+    odds: list[float] = [2.0 ** min(w, 1000.0) for w in arrays["w"].tolist()]
+    # adjacency (CSR): the pairs of record x are nb_pair[offset[x]:offset[x + 1]]
+    ends = np.concatenate([arrays["l"], arrays["r"]]).astype(np.int64)
+    order = np.argsort(ends, kind="stable")
+    nb_other: list[int] = np.concatenate([arrays["r"], arrays["l"]])[order].tolist()
+    nb_pair: list[int] = np.tile(np.arange(len(left), dtype=np.int64), 2)[order].tolist()
+    offset: list[int] = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=n))]).tolist()
+    del arrays, ends, order
+
+    empty: frozenset[int] = frozenset()
+    groups: list[frozenset[int] | set[int]] = [empty] * n
+    cols = [c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()]
+    if "excl" in cols:
+        found = con.execute(
+            f"""
+            SELECT i, CAST(dense_rank() OVER (ORDER BY g) AS INTEGER) AS g
+            FROM (SELECT c.i, unnest(r.excl) AS g FROM {records_table} r JOIN _cl_ids c USING (unique_id))
+            """
+        ).fetchnumpy()
+        for i, g in zip(found["i"].tolist(), found["g"].tolist(), strict=True):
+            groups[i] = groups[i] | {g}
+    # rejected pairs become private exclusivity groups (negative numbers)
+    if rejected:
+        index = dict(
+            con.execute(
+                "SELECT unique_id, i FROM _cl_ids WHERE unique_id IN (SELECT unnest(?))",
+                [sorted({u for p in rejected for u in p})],
+            ).fetchall()
+        )
+        for k, (a, b) in enumerate(rejected):
+            for u in (a, b):
+                if u in index:
+                    groups[index[u]] = groups[index[u]] | {-1 - k}
     limit = threshold / (1.0 - threshold) if threshold < 1 else math.inf
 
-    parent: dict[str, str] = {}
-    root_groups: dict[str, set[str]] = {}
-    members: dict[str, list[str]] = {}
+    parent = list(range(n))
+    members: dict[int, list[int]] = {}
+    best_prob = [-1.0] * n
+    linked = bytearray(len(left))
 
-    def find(x: str) -> str:
+    def find(x: int) -> int:
         root = x
-        while parent.get(root, root) != root:
+        while parent[root] != root:
             root = parent[root]
-        while parent.get(x, x) != root:
+        while parent[x] != root:
             parent[x], x = root, parent[x]
         return root
 
-    def groups_of(root: str) -> set[str]:
-        return root_groups.get(root, groups.get(root, set()) if root not in members else set())
-
-    def claimed(rz: str, odds: float, side: str, other: str, side_groups: set[str]) -> bool:
-        """Whether cluster ``rz`` has another suitor, at least as good as ``odds``, that can
+    def claimed(rz: int, o_min: float, side: int, other: int, side_groups: Any) -> bool:
+        """Whether cluster ``rz`` has another suitor, at least as good as ``o_min``, that can
         never be ``side`` (the other of two twins of one claim with the same name)."""
-        for y in members.get(rz, [rz]):
-            for w, o in neighbours.get(y, ()):
-                if o >= odds:
-                    rw = find(w)
-                    if rw not in (rz, side, other):
-                        gw = groups_of(rw)
+        for y in members.get(rz, (rz,)):
+            for k in range(offset[y], offset[y + 1]):
+                if odds[nb_pair[k]] >= o_min:
+                    rw = find(nb_other[k])
+                    if rw != rz and rw != side and rw != other:
+                        gw = groups[rw]
                         if gw and side_groups and not gw.isdisjoint(side_groups):
                             return True
         return False
 
-    def fit(side: str, other: str, side_groups: set[str], other_groups: set[str]) -> tuple[float, float]:
+    def fit(side: int, other: int, side_groups: Any, other_groups: Any) -> tuple[float, float]:
         """(best odds of ``side`` to ``other``, best odds to a rival: a cluster that ``side``
         could join but that can never be the same person as ``other``)."""
         best = rival = 0.0
-        for x in members.get(side, [side]):
-            for z, odds in neighbours.get(x, ()):
-                rz = find(z)
+        for x in members.get(side, (side,)):
+            for k in range(offset[x], offset[x + 1]):
+                o = odds[nb_pair[k]]
+                rz = find(nb_other[k])
                 if rz == other:
-                    best = max(best, odds)
-                elif rz != side and odds > rival:
-                    gz = groups_of(rz)
+                    best = max(best, o)
+                elif rz != side and o > rival:
+                    gz = groups[rz]
                     if (
                         gz
                         and other_groups
                         and not gz.isdisjoint(other_groups)
                         and gz.isdisjoint(side_groups)
-                        and not claimed(rz, odds, side, other, side_groups)
+                        and not claimed(rz, o, side, other, side_groups)
                     ):
-                        rival = odds
+                        rival = o
         return best, rival
 
-    accepted: list[tuple[str, str]] = []
-    probs: dict[str, float] = {}
-    n_skipped = 0
-    for a, b, p, _w in pairs:
-        if p < threshold:
-            break
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            ga, gb = groups_of(ra), groups_of(rb)
-            if ga and gb and not ga.isdisjoint(gb):
-                n_skipped += 1
-                continue
-            if AMBIGUITY_CHECK and p < AMBIGUITY_BELOW:
-                odds_ab, rival_a = fit(ra, rb, ga, gb)
-                _, rival_b = fit(rb, ra, gb, ga)
-                rival = max(rival_a, rival_b)
-            else:
-                odds_ab = rival = 0.0
-            if rival and odds_ab < limit * (1.0 + rival):
-                n_skipped += 1
-                continue
-            if len(members.get(ra, [ra])) > len(members.get(rb, [rb])):
-                ra, rb = rb, ra
-                ga, gb = gb, ga
-            parent[ra] = rb
-            members[rb] = members.pop(rb, [rb]) + members.pop(ra, [ra])
-            if ga or gb:
-                root_groups[rb] = ga | gb
-            root_groups.pop(ra, None)
-        accepted.append((a, b))
-        probs[a] = max(probs.get(a, 0.0), p)
-        probs[b] = max(probs.get(b, 0.0), p)
-    if accepted:
-        con.register("_acc", pa.table({"l": [e[0] for e in accepted], "r": [e[1] for e in accepted]}))
-        con.execute(
-            f"UPDATE {pair_table} SET linked = TRUE FROM _acc WHERE unique_id_l = l AND unique_id_r = r"
+    def add(edges: Iterable[int]) -> int:
+        skipped = 0
+        for j in edges:
+            p = prob[j]
+            if p < threshold:
+                break
+            a, b = left[j], right[j]
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                ga, gb = groups[ra], groups[rb]
+                if ga and gb and not ga.isdisjoint(gb):
+                    skipped += 1
+                    continue
+                if AMBIGUITY_CHECK and p < AMBIGUITY_BELOW:
+                    odds_ab, rival_a = fit(ra, rb, ga, gb)
+                    _, rival_b = fit(rb, ra, gb, ga)
+                    rival = max(rival_a, rival_b)
+                else:
+                    odds_ab = rival = 0.0
+                if rival and odds_ab < limit * (1.0 + rival):
+                    skipped += 1
+                    continue
+                ma, mb = members.pop(ra, None) or [ra], members.pop(rb, None) or [rb]
+                if len(ma) > len(mb):
+                    ra, rb, ga, gb, ma, mb = rb, ra, gb, ga, mb, ma
+                parent[ra] = rb
+                members[rb] = mb + ma
+                if ga or gb:
+                    groups[rb] = ga | gb
+            linked[j] = 1
+            if p > best_prob[a]:
+                best_prob[a] = p
+            if p > best_prob[b]:
+                best_prob[b] = p
+        return skipped
+
+    n_skipped = add(range(len(left)))
+    second = []
+    if HOUSEHOLD_PASS:
+        second = _household_address_pairs(
+            con, records_table, pair_table, threshold, [find(x) for x in range(n)]
         )
-        con.unregister("_acc")
-    person_of: dict[str, str] = {}
-    for ms in members.values():
-        pid = min(ms)
-        for m in ms:
-            person_of[m] = pid
-    return person_of, probs, n_skipped
+    for j, w, p in second:
+        odds[j] = 2.0 ** min(w, 1000.0)
+        prob[j] = p
+    n_skipped += add(j for j, _w, _p in second)
+
+    accepted = np.flatnonzero(np.frombuffer(bytes(linked), dtype=np.uint8)).astype(np.int32)
+    con.register("_acc", pa.table({"j": pa.array(accepted)}))
+    # rewriting the table is faster than updating most of its rows
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {pair_table} AS
+        SELECT p.* REPLACE (x.j IS NOT NULL AS linked)
+        FROM {pair_table} p
+        LEFT JOIN (SELECT c.j, a.unique_id AS ul, b.unique_id AS ur
+                   FROM _acc JOIN _cl_pairs c USING (j)
+                   JOIN _cl_ids a ON a.i = c.l JOIN _cl_ids b ON b.i = c.r) x
+          ON p.unique_id_l = x.ul AND p.unique_id_r = x.ur
+        """
+    )
+    con.unregister("_acc")
+    roots = np.array([find(x) for x in range(n)], dtype=np.int32)
+    best = np.array(best_prob, dtype=np.float64)
+    con.register(
+        "_cl_result",
+        pa.table(
+            {
+                "i": pa.array(np.arange(n, dtype=np.int32)),
+                "root": pa.array(roots),
+                "probability": pa.array(best, mask=best < 0),
+            }
+        ),
+    )
+    return n_skipped
+
+
+def _household_address_pairs(
+    con: duckdb.DuckDBPyConnection,
+    records_table: str,
+    pair_table: str,
+    threshold: float,
+    roots: list[int],
+) -> list[tuple[int, float, float]]:
+    """Pairs of a Kindergeld child with a Melderegister entry, scored again with the address
+    compared through the entitled person: ``(j, match weight, probability)`` in processing
+    order, only those that now reach ``threshold``.
+
+    A Kindergeld child carries the entitled person's address as the Familienkasse knows it,
+    which is outdated once the family has moved; the Melderegister knows where the entitled
+    person (linked in the first pass) is registered, and a child lives with that person.
+    When the Melderegister entry paired with a child shares a current or former address
+    with the Melderegister entry of the child's entitled person (the ``kindergeld_berechtigter``
+    record of the same claim), the pair's address counts as ``HOUSEHOLD_ADDRESS_LEVEL``
+    (if it did not already reach that level directly). The rescored pairs are written back
+    to ``pair_table`` (``adresse_ueber`` names the entitled person's Melderegister entry;
+    ``adresse_direkt`` keeps the direct comparison for ``write_links`` to restore).
+    """
+    pair_cols = {c[0] for c in con.execute(f"DESCRIBE {pair_table}").fetchall()}
+    rec_cols = {c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()}
+    if not {"w_adresse", "gamma_adresse"} <= pair_cols or not {"entity", "excl", "addr_keys"} <= rec_cols:
+        return []
+    levels = next(c for c in _comparisons() if c["output_column_name"] == "adresse")["comparison_levels"]
+    non_null = [lv for lv in levels if not lv.get("is_null_level")]
+    level = len(non_null) - 1 - [lv["label_for_charts"] for lv in non_null].index(HOUSEHOLD_ADDRESS_LEVEL)
+    weight = con.execute(
+        f"SELECT min(w_adresse) FROM {pair_table} WHERE gamma_adresse = ?", [level]
+    ).fetchall()[0][0]
+    if weight is None:  # the level was never reached by a stored pair: no weight to apply
+        return []
+    con.register(
+        "_cl_roots",
+        pa.table(
+            {
+                "i": pa.array(np.arange(len(roots), dtype=np.int32)),
+                "root": pa.array(np.array(roots, dtype=np.int32)),
+            }
+        ),
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cl_household AS
+        WITH rec AS (
+          SELECT c.i, x.root, r.unique_id, r.entity, r.excl, r.addr_keys
+          FROM {records_table} r JOIN _cl_ids c USING (unique_id) JOIN _cl_roots x USING (i)
+          WHERE r.entity IN ('melderegister', 'kindergeld_berechtigter', 'kindergeld_kind')),
+        claim AS (SELECT root, unnest(excl) AS g FROM rec WHERE entity = 'kindergeld_berechtigter'),
+        kid AS (SELECT i, root, unnest(excl) AS g FROM rec WHERE entity = 'kindergeld_kind'),
+        home AS (
+          SELECT kid.i, kid.root, m.unique_id AS via, m.addr_keys
+          FROM kid JOIN claim USING (g) JOIN rec m ON m.root = claim.root AND m.entity = 'melderegister'
+          WHERE len(m.addr_keys) > 0),
+        ends AS (
+          SELECT j, l AS k, r AS o, l, r, w FROM _cl_pairs WHERE p < $threshold
+          UNION ALL SELECT j, r AS k, l AS o, l, r, w FROM _cl_pairs WHERE p < $threshold),
+        cand AS (
+          SELECT e.j, e.l, e.r, e.w, home.via, home.root AS kid_root, m.root AS mr_root,
+                 list_has_any(m.addr_keys, home.addr_keys) AS shared
+          FROM ends e JOIN home ON home.i = e.k JOIN rec m ON m.i = e.o AND m.entity = 'melderegister')
+        SELECT cand.j, cand.l, cand.r, min(cand.via) AS via,
+               any_value(cand.w - p.w_adresse + $weight) AS w
+        FROM cand
+        JOIN _cl_ids a ON a.i = cand.l JOIN _cl_ids b ON b.i = cand.r
+        JOIN {pair_table} p ON p.unique_id_l = a.unique_id AND p.unique_id_r = b.unique_id
+        WHERE cand.shared AND cand.kid_root <> cand.mr_root AND p.gamma_adresse < $level
+        GROUP BY cand.j, cand.l, cand.r
+        """,
+        {"threshold": threshold, "weight": weight, "level": level},
+    )
+    con.unregister("_cl_roots")
+    con.execute("ALTER TABLE _cl_household ADD COLUMN p DOUBLE")
+    con.execute("UPDATE _cl_household SET p = pow(2, w) / (1 + pow(2, w))")
+    con.execute(f"DELETE FROM _cl_household WHERE p < {float(threshold)!r}")
+    con.execute(f"ALTER TABLE {pair_table} ADD COLUMN IF NOT EXISTS adresse_ueber VARCHAR")
+    con.execute(
+        f"ALTER TABLE {pair_table} ADD COLUMN IF NOT EXISTS adresse_direkt "
+        "STRUCT(match_weight DOUBLE, match_probability DOUBLE, w DOUBLE, gamma INTEGER)"
+    )
+    con.execute(
+        f"""
+        UPDATE {pair_table} SET
+          adresse_direkt = struct_pack(match_weight := match_weight, match_probability := match_probability,
+                                       w := w_adresse, gamma := gamma_adresse),
+          adresse_ueber = x.via, w_adresse = ?, gamma_adresse = ?, match_weight = x.w, match_probability = x.p
+        FROM (SELECT a.unique_id AS ul, b.unique_id AS ur, h.via, h.w, h.p
+              FROM _cl_household h JOIN _cl_ids a ON a.i = h.l JOIN _cl_ids b ON b.i = h.r) x
+        WHERE unique_id_l = x.ul AND unique_id_r = x.ur
+        """,
+        [weight, level],
+    )
+    rows = con.execute("SELECT j, w, p FROM _cl_household ORDER BY p DESC, l, r").fetchall()
+    con.execute("DROP TABLE _cl_household")
+    return [(int(j), float(w), float(p)) for j, w, p in rows]
+
+
+def _restore_direct_address(con: duckdb.DuckDBPyConnection, pair_table: str) -> None:
+    """Undo ``_household_address_pairs`` (it depends on the clusters, which are made again)."""
+    if "adresse_ueber" not in {c[0] for c in con.execute(f"DESCRIBE {pair_table}").fetchall()}:
+        return
+    con.execute(
+        f"""
+        UPDATE {pair_table} SET match_weight = adresse_direkt.match_weight,
+          match_probability = adresse_direkt.match_probability, w_adresse = adresse_direkt.w,
+          gamma_adresse = adresse_direkt.gamma, adresse_ueber = NULL, adresse_direkt = NULL
+        WHERE adresse_ueber IS NOT NULL
+        """
+    )
 
 
 def link_persons(
@@ -970,6 +1166,10 @@ def explain_pair(
             label = next((lv["label_for_charts"] for lv in levels if lv.get("is_null_level")), "fehlt")
         else:
             label = non_null[len(non_null) - 1 - int(gamma)]["label_for_charts"]
+        if name == "adresse" and pair.get("adresse_ueber"):
+            label += (
+                f" (über die Anschrift des Kindergeldberechtigten im Melderegister, {pair['adresse_ueber']})"
+            )
         fields.append(
             {
                 "comparison": name,
