@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -108,6 +109,24 @@ def properties_for(user, run: Run | None = None) -> QuerySet[Property]:
 
 
 # --- list: filters, sort, search -------------------------------------------------------------
+
+PLZ_CACHE_SECONDS = 300
+
+
+def plz_choices(user) -> list[str]:
+    """The postcodes offered by the list's PLZ filter.
+
+    A DISTINCT over every property costs more than the rest of the list query, and the set only
+    changes with an `objekte` delivery, so it is cached for a few minutes per scope (a new postcode
+    appears in the filter at most PLZ_CACHE_SECONDS after the import; filtering by it works at once).
+    """
+    key = "properties:plz:all" if sees_all_properties(user) else f"properties:plz:user:{user.pk}"
+
+    def compute() -> list[str]:
+        return list(properties_for(user).order_by("plz").values_list("plz", flat=True).distinct())
+
+    return cache.get_or_set(key, compute, PLZ_CACHE_SECONDS)
+
 
 SORTS = {
     "adresse": ("Adresse", ["sort_address", "objekt_id"]),
