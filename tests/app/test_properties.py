@@ -380,3 +380,17 @@ def test_every_change_leaves_a_history_row_and_an_audit_entry(imported_city, kim
     assert "Begehung mit Polizei" in page and "Müll im Hof" in page and "01.10.2026" in page
     with pytest.raises(PermissionError):
         events[0].save()
+
+
+def test_the_plz_filter_offers_the_postcodes_of_the_visible_properties(client, kim):
+    from missimo.properties.models import Property
+    from missimo.properties.services import plz_choices
+
+    for n, plz in enumerate(("44623", "44625", "44623")):
+        Property.objects.create(
+            objekt_id=f"OBJ-PLZ-{n}", strasse="Teststraße", hausnummer=str(n), plz=plz, ort="Herne"
+        )
+    assert plz_choices(kim) == ["44623", "44625"]
+    client.force_login(kim)
+    page = client.get("/objekte/").content.decode()
+    assert '<option value="44625"' in page
