@@ -513,6 +513,45 @@ def test_a_property_outside_the_scope_cannot_be_found_for_a_case(fabian, city):
         )
 
 
+def test_a_case_opened_without_a_property_gets_one_later_recorded_in_its_history(client, fabian, city):
+    case = services.open_case(
+        fabian, {"origin": CaseOrigin.BESCHWERDE, "description": "Beschwerde", "property": None}
+    )
+    _login(client, fabian)
+    detail = client.get(reverse("casework:case_detail", args=[case.pk])).content.decode()
+    assert "Objekt zuordnen" in detail
+    found = client.get(reverse("casework:case_edit", args=[case.pk]), {"q": "OBJ-0002"}).content.decode()
+    assert "Am Markt 12" in found
+    prop = Property.objects.get(objekt_id="OBJ-0002")
+    response = client.post(
+        reverse("casework:case_edit", args=[case.pk]),
+        {"q": "OBJ-0002", "property": str(prop.pk), "version": case.version, "description": "Beschwerde"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.property == prop
+    event = case.events.filter(kind="bearbeitet").get()
+    assert {
+        "field": "Objekt",
+        "old": "ohne Objekt",
+        "new": f"{prop.address} (Objekt-ID OBJ-0002)",
+    } in event.changes
+    # Once linked, the property is fixed: the form no longer offers it and the service refuses a change.
+    assert "Objekt zuordnen" not in client.get(reverse("casework:case_edit", args=[case.pk])).content.decode()
+    other = Property.objects.get(objekt_id="OBJ-0001")
+    with pytest.raises(services.TransitionRefused, match="gewechselt"):
+        services.update_case(fabian, case, {"property": other}, case.version)
+
+
+def test_a_property_outside_the_scope_cannot_be_linked_to_a_case_later(fabian, city):
+    case = services.open_case(fabian, {"origin": CaseOrigin.BESCHWERDE, "description": "x", "property": None})
+    outside = Property.objects.create(
+        objekt_id="OBJ-9998", strasse="Feldweg", hausnummer="8", plz="45127", ort="Essen"
+    )
+    with pytest.raises(services.TransitionRefused, match="Zuständigkeitsbereich"):
+        services.update_case(fabian, case, {"property": outside}, case.version)
+
+
 # --- editing without lost updates -----------------------------------------------------------
 
 

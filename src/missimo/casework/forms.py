@@ -116,23 +116,39 @@ class CaseEditForm(forms.Form):
         widget=forms.Select(attrs=_SELECT),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+    property = forms.ChoiceField(
+        label="Objekt zuordnen",
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "kern-form-check__radio"}),
+    )
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.candidates = {str(p.pk): p for p in candidates}
+        if case.property_id is None:
+            self.fields["property"].choices = [("", "noch ohne Objekt")] + [
+                (str(p.pk), f"{p.address} (Objekt-ID {p.objekt_id})") for p in candidates
+            ]
+        else:
+            del self.fields["property"]
         self.fields["assigned_to"].queryset = services.assignable_users(case)
         self.fields["assigned_to"].label_from_instance = lambda u: (
             f"{u.display_name} ({u.agency})" if u.agency_id else u.display_name
         )
 
     @classmethod
-    def for_case(cls, case, data=None):
+    def for_case(cls, case, data=None, candidates=()):
         initial = {
             "title": case.title,
             "description": case.description,
             "assigned_to": case.assigned_to_id,
             "version": case.version,
         }
-        return cls(data, initial=initial, case=case)
+        return cls(data, initial=initial, case=case, candidates=candidates)
+
+    def clean_property(self):
+        value = self.cleaned_data.get("property")
+        return self.candidates.get(value) if value else None
 
     def full_clean(self):
         super().full_clean()

@@ -423,24 +423,40 @@ def assignable_users(case: Case | None = None, campaign: Campaign | None = None)
     )
 
 
-EDITABLE = {"title": "Kurzbezeichnung", "description": "Sachverhalt", "assigned_to": "zuständig"}
+EDITABLE = {
+    "title": "Kurzbezeichnung",
+    "description": "Sachverhalt",
+    "assigned_to": "zuständig",
+    "property": "Objekt",
+}
 
 
 def _shown(case: Case, field: str) -> str:
     value = getattr(case, field)
     if field == "assigned_to":
         return value.display_name if value is not None else "niemand"
+    if field == "property":
+        return f"{value.address} (Objekt-ID {value.objekt_id})" if value is not None else "ohne Objekt"
     return value or ""
 
 
 def update_case(user, case: Case, data: dict, version: int, *, request=None) -> Case:
-    """Save title, description and assignment unless somebody saved in between (409 in the view)."""
+    """Save title, description, assignment and, for a case opened without one, its property
+    unless somebody saved in between (409 in the view)."""
     if not cases_for(user).filter(pk=case.pk).exists():
         raise TransitionRefused("Sie dürfen diesen Prüffall nicht bearbeiten.")
     with transaction.atomic():
         current = Case.objects.select_for_update().get(pk=case.pk)
         if current.version != version:
             raise ConflictError(current, version)
+        prop = data.get("property")
+        if prop is not None and prop != current.property:
+            if current.property_id is not None:
+                raise TransitionRefused("Das Objekt eines Prüffalls kann nicht gewechselt werden.")
+            if not properties_for(user).filter(pk=prop.pk).exists():
+                raise TransitionRefused("Dieses Objekt liegt nicht in Ihrem Zuständigkeitsbereich.")
+        elif "property" in data:
+            data = {key: value for key, value in data.items() if key != "property"}
         assignee = data.get("assigned_to", current.assigned_to)
         if (
             assignee is not None

@@ -566,10 +566,15 @@ def case_transition(request, pk: int):
 def case_edit(request, pk: int):
     case = _scoped_case(request, pk)
     conflict = None
+    # A case opened without a property gets one here: search, choose, save (once; it cannot change).
+    q = ((request.POST.get("q") if request.method == "POST" else request.GET.get("q", "")) or "").strip()
+    candidates = services.search_properties(request.user, q) if case.property_id is None else []
     if request.method == "POST":
-        form = CaseEditForm.for_case(case, request.POST)
+        form = CaseEditForm.for_case(case, request.POST, candidates)
         if form.is_valid():
             data = {key: form.cleaned_data[key] for key in ("title", "description", "assigned_to")}
+            if form.cleaned_data.get("property") is not None:
+                data["property"] = form.cleaned_data["property"]
             try:
                 services.update_case(request.user, case, data, form.cleaned_data["version"], request=request)
             except services.ConflictError as clash:
@@ -577,7 +582,7 @@ def case_edit(request, pk: int):
                 case.refresh_from_db()
                 posted = request.POST.copy()
                 posted["version"] = str(case.version)
-                form = CaseEditForm.for_case(case, posted)
+                form = CaseEditForm.for_case(case, posted, candidates)
                 form.is_valid()
             except services.TransitionRefused as refused:
                 messages.error(request, refused.message)
@@ -585,10 +590,17 @@ def case_edit(request, pk: int):
                 messages.success(request, "Der Prüffall wurde gespeichert.")
                 return redirect("casework:case_detail", pk=case.pk)
     else:
-        form = CaseEditForm.for_case(case)
+        form = CaseEditForm.for_case(case, candidates=candidates)
     return render(
         request,
         "casework/case_edit.html",
-        {"case": case, "form": form, "conflict": conflict},
+        {
+            "case": case,
+            "form": form,
+            "conflict": conflict,
+            "q": q,
+            "candidates": candidates,
+            "searched": bool(q),
+        },
         status=409 if conflict else 200,
     )
