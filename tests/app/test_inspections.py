@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from missimo.accounts.models import Agency, AgencyKind
 from missimo.accounts.roles import Role
@@ -723,3 +724,78 @@ def test_the_inspection_export_escapes_formulas_and_has_no_inspection_of_another
     client.force_login(bea)
     body = client.get(reverse("inspections:export", args=["csv"])).content.decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(body), delimiter=";"))) == 1
+
+
+# --- changing a planned inspection ------------------------------------------------------------
+
+
+def _replan_form(inspection, **changes) -> dict:
+    data = {
+        "date": "07.10.2026",
+        "time": "09:30",
+        "meeting_point": inspection.meeting_point,
+        "agencies": [a.pk for a in inspection.agencies.all()],
+        "members": [],
+        "members_text": "",
+        "interpreter_needed": "on",
+        "interpreter_language": "Rumänisch",
+        "notes": "",
+        "version": inspection.version,
+    }
+    data.update(changes)
+    return data
+
+
+def test_kim_moves_a_planned_inspection_and_every_case_history_shows_the_new_date(client, kim, paul, world):
+    inspection = _plan(kim, world)
+    client.force_login(paul)
+    assert client.get(reverse("inspections:replan", args=[inspection.pk])).status_code == 404
+    client.force_login(kim)
+    page = client.get(reverse("inspections:replan", args=[inspection.pk])).content.decode()
+    assert 'value="Parkplatz Hafenstraße"' in page
+    response = client.post(
+        reverse("inspections:replan", args=[inspection.pk]),
+        _replan_form(inspection, date="09.10.2026", time="14:00", meeting_point="Hofeinfahrt"),
+    )
+    assert response.status_code == 302
+    inspection.refresh_from_db()
+    assert timezone.localtime(inspection.scheduled_at).strftime("%d.%m.%Y %H:%M") == "09.10.2026 14:00"
+    assert inspection.meeting_point == "Hofeinfahrt" and inspection.version == 2
+    event = CaseEvent.objects.filter(case=world["case"], kind="Kontrolle verlegt").get()
+    assert "09.10.2026 14:00" in event.reason and "Hofeinfahrt" in event.reason
+    assert (
+        _audit()
+        .filter(action=AuditAction.CHANGE, object_type="inspection", object_id=str(inspection.pk))
+        .exists()
+    )
+
+
+def test_a_stale_change_of_an_inspection_gets_409_and_keeps_the_newer_plan(client, kim, world):
+    inspection = _plan(kim, world)
+    client.force_login(kim)
+    first = _replan_form(inspection, meeting_point="Hofeinfahrt")
+    second = _replan_form(inspection, meeting_point="Kiosk an der Ecke")
+    assert client.post(reverse("inspections:replan", args=[inspection.pk]), first).status_code == 302
+    response = client.post(reverse("inspections:replan", args=[inspection.pk]), second)
+    assert response.status_code == 409 and "inzwischen" in response.content.decode()
+    inspection.refresh_from_db()
+    assert inspection.meeting_point == "Hofeinfahrt"
+
+
+def test_a_cancelled_inspection_cannot_be_changed(client, kim, world):
+    inspection = _plan(kim, world)
+    services.cancel_inspection(kim, inspection, "Polizei verhindert")
+    inspection.refresh_from_db()
+    with pytest.raises(services.Refused, match="geplante"):
+        services.replan_inspection(
+            kim,
+            inspection,
+            services.Plan(
+                campaign=world["campaign"],
+                scheduled_at=inspection.scheduled_at,
+                meeting_point="x",
+                agencies=[],
+                members=[],
+            ),
+            inspection.version,
+        )

@@ -376,6 +376,9 @@ URL_ACCESS: dict[str, Page] = {
         ok_status={K: POST_ONLY},
         others_get=POST_ONLY,
     ),
+    "inspections:replan": _page(
+        (K,), "Geplante Kontrolle ändern (Termin, Treffpunkt, Team)", scope="inspection", forms=True
+    ),
     "inspections:protocol": _page(
         INSPECTION_ROLES,
         "Vor-Ort-Protokoll eines Objekts (Namen erwarteter Personen nur Koordinierung und Polizei)",

@@ -185,3 +185,32 @@ class CompleteForm(DescribedForm):
             hint.pk: (self.cleaned_data[f"finding_{hint.pk}"], self.cleaned_data[f"note_{hint.pk}"])
             for hint in self.hints
         }
+
+
+class ReplanForm(PlanForm):
+    """The plan of an inspection that exists: everything but its properties (cases)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, inspection, **kwargs):
+        super().__init__(*args, campaign=inspection.campaign, **kwargs)
+        del self.fields["cases"]
+
+    @classmethod
+    def for_inspection(cls, inspection, data=None):
+        from django.utils import timezone
+
+        when = timezone.localtime(inspection.scheduled_at)
+        initial = {
+            "date": when.date(),
+            "time": when.time().replace(second=0, microsecond=0),
+            "meeting_point": inspection.meeting_point,
+            "agencies": list(inspection.agencies.all()),
+            "members": list(inspection.members.all()),
+            "members_text": inspection.members_text,
+            "interpreter_needed": inspection.interpreter_needed,
+            "interpreter_language": inspection.interpreter_language,
+            "notes": inspection.notes,
+            "version": inspection.version,
+        }
+        return cls(data, initial=initial, inspection=inspection)

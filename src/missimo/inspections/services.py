@@ -18,7 +18,7 @@ from django.utils import timezone
 from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.casework.models import Campaign, Case, CaseStatus
+from missimo.casework.models import Campaign, Case, CaseEvent, CaseStatus
 from missimo.inspections.models import (
     ChildrenPresent,
     Defect,
@@ -277,6 +277,85 @@ def plan_inspection(user, plan: Plan, cases: list[Case], *, request=None) -> Ins
         request=request,
     )
     return inspection
+
+
+class StalePlan(Refused):
+    """The inspection was changed by someone else since the form was opened."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nicht gespeichert: Die Kontrolle wurde inzwischen von jemand anderem geändert. "
+            "Unten steht der aktuelle Stand; bitte tragen Sie Ihre Änderung dort erneut ein."
+        )
+
+
+def _plan_shown(inspection: Inspection) -> dict[str, str]:
+    when = timezone.localtime(inspection.scheduled_at)
+    return {
+        "Datum und Uhrzeit": f"{when:%d.%m.%Y %H:%M} Uhr",
+        "Treffpunkt": inspection.meeting_point,
+        "Beteiligte Behörden": ", ".join(sorted(a.name for a in inspection.agencies.all())),
+        "Team": ", ".join(sorted(m.display_name for m in inspection.members.all())),
+        "Weitere Teammitglieder": inspection.members_text,
+        "Dolmetschung": inspection.interpreter_language if inspection.interpreter_needed else "nein",
+        "Hinweise zur Durchführung": inspection.notes,
+    }
+
+
+def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *, request=None) -> Inspection:
+    """Change date, time, meeting point, team or interpreting of a planned inspection (no lost
+    updates: `version` is the one the form showed). A new date or time is written into the history
+    of every case visited, so that the agencies see the rescheduling."""
+    if not may_plan(user):
+        raise Refused("Nur die Koordinierungsstelle kann eine Kontrolle ändern.")
+    with transaction.atomic():
+        current = Inspection.objects.select_for_update().get(pk=inspection.pk)
+        if current.status != InspectionStatus.GEPLANT:
+            raise Refused("Nur eine geplante Kontrolle kann geändert werden.")
+        if current.version != version:
+            raise StalePlan()
+        before = _plan_shown(current)
+        current.scheduled_at = plan.scheduled_at
+        current.meeting_point = plan.meeting_point
+        current.members_text = plan.members_text
+        current.interpreter_needed = plan.interpreter_needed
+        current.interpreter_language = plan.interpreter_language if plan.interpreter_needed else ""
+        current.notes = plan.notes
+        current.agencies.set(plan.agencies)
+        current.members.set(plan.members)
+        after = _plan_shown(current)
+        changes = [
+            {"field": field, "old": before[field], "new": after[field]}
+            for field in before
+            if before[field] != after[field]
+        ]
+        if not changes:
+            return current
+        current.version += 1
+        current.save()
+        if (
+            before["Datum und Uhrzeit"] != after["Datum und Uhrzeit"]
+            or before["Treffpunkt"] != after["Treffpunkt"]
+        ):
+            for visit in current.visits.select_related("case"):
+                CaseEvent.objects.create(
+                    case=visit.case,
+                    actor=user,
+                    actor_name=user.display_name,
+                    kind="Kontrolle verlegt",
+                    reason=f"Kontrolle jetzt am {after['Datum und Uhrzeit']}, Treffpunkt {current.meeting_point}",
+                    changes=[c for c in changes if c["field"] in ("Datum und Uhrzeit", "Treffpunkt")],
+                )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="inspection",
+        object_id=current.pk,
+        purpose="Änderung einer geplanten Kontrolle",
+        details={"version": current.version, "changes": [c["field"] for c in changes]},
+        request=request,
+    )
+    return current
 
 
 def cancel_inspection(user, inspection: Inspection, reason: str, *, request=None) -> Inspection:

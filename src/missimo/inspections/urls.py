@@ -10,6 +10,7 @@ urlpatterns = [
     path("planen/", views.plan, name="plan"),
     path("<int:pk>/", views.inspection_detail, name="detail"),
     path("<int:pk>/absagen/", views.cancel, name="cancel"),
+    path("<int:pk>/aendern/", views.replan, name="replan"),
     path("objekt/<int:pk>/protokoll/", views.protocol, name="protocol"),
     path("objekt/<int:pk>/speichern/", views.save, name="save"),
     path("objekt/<int:pk>/wohnung/<int:household_pk>/", views.household_state, name="household_state"),

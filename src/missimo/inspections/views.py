@@ -13,7 +13,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework.services import campaigns_for
 from missimo.inspections import services
-from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm
+from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm, ReplanForm
 from missimo.inspections.models import ChildrenPresent, Defect, Household, Photo, Presence, Visit
 from missimo.web import tables
 
@@ -120,6 +120,57 @@ def plan(request):
             messages.success(request, "Die Kontrolle wurde geplant.")
             return redirect("inspections:detail", pk=inspection.pk)
     return render(request, "inspections/plan.html", {"form": form, "campaign": campaign})
+
+
+def _plan_from(campaign, data) -> services.Plan:
+    return services.Plan(
+        campaign=campaign,
+        scheduled_at=timezone.make_aware(dt.datetime.combine(data["date"], data["time"])),
+        meeting_point=data["meeting_point"],
+        agencies=list(data["agencies"]),
+        members=list(data["members"]),
+        members_text=data["members_text"],
+        interpreter_needed=data["interpreter_needed"],
+        interpreter_language=data["interpreter_language"].strip(),
+        notes=data["notes"],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def replan(request, pk: int):
+    """Change a planned inspection: new date or time, meeting point, team, interpreting."""
+    if not services.may_plan(request.user):
+        raise Http404
+    inspection = get_object_or_404(services.inspections_for(request.user), pk=pk)
+    if inspection.status != "geplant":
+        messages.error(request, "Nur eine geplante Kontrolle kann geändert werden.")
+        return redirect("inspections:detail", pk=inspection.pk)
+    form = ReplanForm.for_inspection(inspection, request.POST or None)
+    status, stale_message = 200, ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.replan_inspection(
+                request.user,
+                inspection,
+                _plan_from(inspection.campaign, form.cleaned_data),
+                form.cleaned_data["version"],
+                request=request,
+            )
+        except services.StalePlan as stale:
+            inspection.refresh_from_db()
+            form = ReplanForm.for_inspection(inspection)
+            status, stale_message = 409, stale.message
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, "Die Änderungen der Kontrolle sind gespeichert.")
+            return redirect("inspections:detail", pk=inspection.pk)
+    return render(
+        request,
+        "inspections/replan.html",
+        {"form": form, "inspection": inspection, "stale_message": stale_message},
+        status=status,
+    )
 
 
 def _household_rows(visit: Visit, names: bool) -> list[dict]:
