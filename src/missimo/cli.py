@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from missimo import __version__
+from missimo.formatting import de_int
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -126,10 +127,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
 
 
-def _de_int(number: int) -> str:
-    return f"{number:,}".replace(",", ".")
-
-
 def load_mapping_file(path: str) -> dict[str, str]:
     """A column mapping for a variant layout: JSON ({"Spalte der Datei": "Feld"}) or CSV with two
     columns (Spalte;Feld)."""
@@ -167,10 +164,10 @@ class _ProgressBar:
         percent = int(100 * done / total) if total else 0
         if self.tty:
             bar = "#" * (percent // 4)
-            sys.stderr.write(f"\r{self.label}: [{bar:<25}] {percent:3d} % ({_de_int(done)} Zeilen)")
+            sys.stderr.write(f"\r{self.label}: [{bar:<25}] {percent:3d} % ({de_int(done)} Zeilen)")
             sys.stderr.flush()
         elif percent // 25 > self.last_percent // 25:
-            sys.stderr.write(f"{self.label}: {percent} % ({_de_int(done)} Zeilen)\n")
+            sys.stderr.write(f"{self.label}: {percent} % ({de_int(done)} Zeilen)\n")
         self.last_percent = percent
 
     def close(self) -> None:
@@ -216,7 +213,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"{args.source}: {delivery.message}")
         return 0
     print(
-        f"{args.source}: {_de_int(delivery.accepted_count)} übernommen, {_de_int(delivery.rejected_count)} abgelehnt "
+        f"{args.source}: {de_int(delivery.accepted_count)} übernommen, {de_int(delivery.rejected_count)} abgelehnt "
         f"(Lieferung Nr. {delivery.pk}, {delivery.encoding}"
         f"{', Trennzeichen ' + delivery.delimiter if delivery.delimiter else ''})."
     )

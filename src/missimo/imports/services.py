@@ -27,6 +27,7 @@ from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.engine import reader
+from missimo.formatting import de_int
 from missimo.imports.models import (
     ColumnMapping,
     Import,
@@ -336,11 +337,6 @@ def _process(delivery: Import, echo) -> Import:
 
         sync_after_import()
     return delivery
-
-
-def de_int(number: int) -> str:
-    """An integer as Germans write it: 12.345."""
-    return f"{number:,}".replace(",", ".")
 
 
 def _first(items: Iterable, limit: int):
