@@ -1,4 +1,5 @@
-"""The demo city: accounts for every role (and, as features land, data end to end)."""
+"""The demo city: accounts for every role, a synthetic city with its Abgleich, and case work on it
+(campaigns, reviews, inspections, outcomes, measures and letters; see missimo.demo_casework)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class DemoAccount:
 # username, first name, last name, role, agency name, agency kind, Schulnummer
 DEMO_USERS: tuple[tuple[str, str, str, Role, str, AgencyKind, str], ...] = (
     ("koordination", "Kim", "Koordinatorin", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, ""),
+    # A second person of the coordination office: releases letters (four-eyes principle).
+    ("koordination2", "Konrad", "Koordinator", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, ""),
     (
         "familienkasse",
         "Fabian",
@@ -146,6 +149,9 @@ def ensure_demo_city(echo=print) -> None:
 
 
 def prepare_demo(echo=print) -> list[DemoAccount]:
+    from missimo.demo_casework import ensure_demo_casework
+
     accounts = ensure_demo_accounts()
     ensure_demo_city(echo)
+    ensure_demo_casework(echo)
     return accounts
