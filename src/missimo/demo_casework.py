@@ -537,6 +537,53 @@ def _current_campaign(demo: _Demo, objekt_ids: list[str]) -> None:
     )
 
 
+# --- the Immobilienkataster: assessments of the campaigns' properties --------------------------
+
+# (Problemdruck, Handlungsmöglichkeit, negative Entwicklung) in ranking order: red at the top,
+# then yellow, some green where the agencies can act; the traffic light follows from the matrix.
+ASSESSMENTS = [
+    ("hoch", "hoch", True),
+    ("hoch", "mittel", True),
+    ("hoch", "niedrig", False),
+    ("mittel", "mittel", True),
+    ("mittel", "niedrig", False),
+    ("niedrig", "mittel", True),
+    ("niedrig", "hoch", False),
+]
+
+
+def _assess_properties(demo: _Demo, objekt_ids: list[str]) -> None:
+    """The coordination office assesses the campaigns' properties in the register (categories from
+    the rules of their hints, Problemdruck and Handlungsmöglichkeit by rank), so the register and the
+    dashboard show traffic lights."""
+    from missimo.properties import services as properties
+    from missimo.properties.models import CATEGORY_FIELDS, Category, Property
+    from missimo.runs.models import Hint
+
+    run = latest_run()
+    for position, objekt_id in enumerate(objekt_ids):
+        prop = Property.objects.filter(objekt_id=objekt_id).first()
+        if prop is None:
+            continue
+        rules = set(Hint.objects.filter(run=run, objekt_id=objekt_id).values_list("rule", flat=True))
+        categories = {Category.SOZIAL}
+        if rules & {"UEBERBELEGUNG", "MELDE_FLUKTUATION"}:
+            categories.add(Category.WOHNUNG)
+        if position % 3 == 0:
+            categories.add(Category.BAU)
+        druck, moeglichkeit, negativ = ASSESSMENTS[position % len(ASSESSMENTS)]
+        data = {field: category in categories for category, field in CATEGORY_FIELDS.items()}
+        data.update(
+            problemdruck=druck,
+            handlungsmoeglichkeit=moeglichkeit,
+            negative_entwicklung=negativ,
+            ziel="Ordnungsgemäße Meldeverhältnisse herstellen und Überbelegung beenden (Demo).",
+            beschwerden_anzahl=position % 4,
+        )
+        properties.update_casework(demo.kim, prop, data, prop.version)
+        demo.counts["assessed"] += 1
+
+
 # --- entry point ---------------------------------------------------------------------------
 
 
@@ -563,6 +610,7 @@ def ensure_demo_casework(echo=print) -> None:
         demo = _Demo()
         _past_campaign(demo, ranking[:past_n])
         _current_campaign(demo, ranking[past_n : past_n + current_n])
+        _assess_properties(demo, ranking[: past_n + current_n])
     c = demo.counts
     echo(
         f"  2 Aktionszeiträume, {Case.objects.filter(campaign__name__in=names).count()} Prüffälle, "

@@ -22,6 +22,7 @@ from missimo.inspections.models import (
     Visit,
 )
 from missimo.outcomes.models import AgencyMeasure, Letter, LetterEvent, LetterStatus, Outcome, OutcomeResult
+from missimo.properties.models import Ampel
 from missimo.reports import figures
 from missimo.reports.services import default_period
 
@@ -66,6 +67,10 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     assert money.value("Summe", "eingestellt (€/Monat)") > Decimal("0")
     assert money.value("Summe", "zurückgefordert (€)") > Decimal("0")
     assert shown.table("kontrollen_kennzahlen").value("kontrollierte Objekte") > 0
+    lights = shown.table("objekte_ampel")
+    assert (
+        lights.value(str(Ampel.ROT.label), "Anzahl") > 0 and lights.value(str(Ampel.GELB.label), "Anzahl") > 0
+    )
     kinds = set(AgencyMeasure.objects.values_list("kind", flat=True))
     assert {"kindergeld_eingestellt", "rueckforderung"} <= kinds
 

@@ -58,7 +58,9 @@ class Inspection(models.Model):
         ordering = ["-scheduled_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Kontrolle am {self.scheduled_at:%d.%m.%Y %H:%M} ({self.meeting_point})"
+        from django.utils import timezone
+
+        return f"Kontrolle am {timezone.localtime(self.scheduled_at):%d.%m.%Y %H:%M} ({self.meeting_point})"
 
 
 class VisitStatus(models.TextChoices):
