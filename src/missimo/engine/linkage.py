@@ -350,6 +350,22 @@ def _level(sql: str, label: str, tf: str | None = None, null: bool = False) -> d
     return lvl
 
 
+def _one_edit(col: str) -> str:
+    """``damerau_levenshtein(l.col, r.col) <= 1``, computed ~7x faster.
+
+    Damerau-Levenshtein <= 1 means Levenshtein <= 1 or one transposition of adjacent
+    characters, which has Levenshtein 2 and equal lengths; only those pairs need the slow
+    function, and only a CASE makes DuckDB skip it for the others. Exact for the ASCII
+    ``fold`` columns (both functions count bytes).
+    """
+    a, b = f"l.{col}", f"r.{col}"
+    return (
+        f"CASE WHEN levenshtein({a}, {b}) <= 1 THEN TRUE "
+        f"WHEN length({a}) = length({b}) AND levenshtein({a}, {b}) = 2 "
+        f"THEN damerau_levenshtein({a}, {b}) <= 1 ELSE FALSE END"
+    )
+
+
 def _comparisons() -> list[dict[str, Any]]:
     jw = "jaro_winkler_similarity"
     return [
@@ -363,8 +379,8 @@ def _comparisons() -> list[dict[str, Any]]:
                 _level("list_has_any(l.forename_keys, r.forename_keys)", "ein Vorname gemeinsam"),
                 _level("l.forename_key = r.surname_key", "mit Familienname vertauscht"),
                 _level(
-                    "damerau_levenshtein(l.forename_fold, r.forename_fold) <= 1 "
-                    "AND greatest(length(l.forename_fold), length(r.forename_fold)) >= 4",
+                    _one_edit("forename_fold")
+                    + " AND greatest(length(l.forename_fold), length(r.forename_fold)) >= 4",
                     "ein Buchstabe abweichend",
                 ),
                 _level(f"{jw}(l.forename_fold, r.forename_fold) >= 0.9", "Vorname sehr ähnlich"),
@@ -385,8 +401,8 @@ def _comparisons() -> list[dict[str, Any]]:
                 ),
                 _level("l.surname_key = r.forename_key", "mit Vorname vertauscht"),
                 _level(
-                    "damerau_levenshtein(l.surname_fold, r.surname_fold) <= 1 "
-                    "AND greatest(length(l.surname_fold), length(r.surname_fold)) >= 4",
+                    _one_edit("surname_fold")
+                    + " AND greatest(length(l.surname_fold), length(r.surname_fold)) >= 4",
                     "ein Buchstabe abweichend",
                 ),
                 _level(f"{jw}(l.surname_fold, r.surname_fold) >= 0.9", "sehr ähnlich"),
@@ -647,6 +663,8 @@ def link_records(
     timings["predict"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     _store_pairs(con, pred.physical_name, pair_table, model, records_table)
+    timings["store"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     n_applied = write_links(con, records_table, pair_table, link_table, threshold, rejected)
     pred.drop_table_from_database_and_remove_from_cache()
     n_records, n_persons = con.execute(
@@ -1095,8 +1113,12 @@ def link_persons(
     **kwargs: Any,
 ) -> LinkageResult:
     """``build_person_records`` + ``link_records`` (keyword arguments passed on)."""
+    started = time.perf_counter()
     build_person_records(con, snapshots)
-    return link_records(con, "person_record", **kwargs)
+    records_seconds = time.perf_counter() - started
+    result = link_records(con, "person_record", **kwargs)
+    result.timings = {"records": records_seconds, **result.timings}
+    return result
 
 
 # ---------------------------------------------------------------------------------------

@@ -130,6 +130,8 @@ def run_abgleich(
             counts["links"] = linkage_result.n_pairs_linked
             counts["rejected_links_applied"] = linkage_result.n_edges_skipped
             timings["person_linkage"] = time.perf_counter() - started
+            for step, seconds in linkage_result.timings.items():
+                timings[f"person_linkage.{step}"] = seconds
 
         started = time.perf_counter()
         report("Regeln werden ausgewertet", 75)
