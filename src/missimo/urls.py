@@ -11,6 +11,7 @@ admin.site.site_title = "MISSIMO"
 urlpatterns = [
     path("", web_views.start, name="start"),
     path("barrierefreiheit/", web_views.accessibility, name="accessibility"),
+    path("sprache/", web_views.choose_language, name="set_language"),
     path(
         "anmelden/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),

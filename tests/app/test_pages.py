@@ -49,10 +49,29 @@ def test_the_accessibility_statement_is_public(client):
     assert "Erklärung zur Barrierefreiheit" in response.text
 
 
-def test_the_page_can_be_shown_in_english(client):
-    response = client.get("/anmelden/", HTTP_ACCEPT_LANGUAGE="en")
+def test_the_page_can_be_shown_in_english_when_chosen(client):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/anmelden/")
     assert '<html lang="en">' in response.text
     assert "Please sign in with your work account." in response.text
+
+
+def test_english_is_chosen_with_the_button_in_the_footer(client):
+    page = client.get("/anmelden/").text
+    assert 'name="language" value="en"' in page
+    response = client.post("/sprache/", {"language": "en", "next": "/anmelden/"})
+    assert response.status_code == 302 and response["Location"] == "/anmelden/"
+    assert "Please sign in with your work account." in client.get("/anmelden/").text
+
+
+def test_a_browser_set_to_english_still_gets_the_german_application(client, kim):
+    response = client.get("/anmelden/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="de">' in response.text
+    client.force_login(kim)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").text
+    assert "Angemeldet als" in page and "Signed in as" not in page
 
 
 def test_pages_carry_security_headers(client):

@@ -216,6 +216,13 @@ URL_ACCESS: dict[str, Page] = {
     # web, log-in, second factor
     "start": _everybody("Startseite: eigene Behörde und Rollen"),
     "accessibility": _everybody("Erklärung zur Barrierefreiheit", public=True),
+    "set_language": _everybody(
+        "Sprache der Oberfläche wählen (Cookie; nur POST ändert etwas)",
+        public=True,
+        anonymous=302,
+        forms=True,
+        ok_status=dict.fromkeys(ALL_ROLES, 302),
+    ),
     "login": _everybody(
         "Anmeldung", public=True, forms=True, ok_status=dict.fromkeys(ALL_ROLES, 302)
     ),  # already logged in: on to the start page

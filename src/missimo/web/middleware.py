@@ -21,3 +21,20 @@ class RejectNulCharactersMiddleware:
             if "\x00" in key or any("\x00" in value for value in values):
                 raise BadRequest("NUL character in a query parameter")
         return self.get_response(request)
+
+
+class GermanUnlessChosenMiddleware:
+    """German for everybody unless English was chosen explicitly (language cookie).
+
+    Only the frame of the application (header, log-in, start page) is translated; every working
+    page is German. Following the browser's Accept-Language would give a user whose browser is set
+    to English a half-English page, so the header is dropped before LocaleMiddleware reads it; the
+    cookie `django_language` (LANGUAGE_COOKIE_NAME) still selects English where it exists.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

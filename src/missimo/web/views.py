@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language
 
 
 @require_GET
@@ -23,3 +24,8 @@ def start(request):
 def accessibility(request):
     """Erklärung zur Barrierefreiheit (BITV 2.0 / EU-Richtlinie 2016/2102)."""
     return render(request, "web/barrierefreiheit.html")
+
+
+# The language cookie is the only way to English (see GermanUnlessChosenMiddleware); it may be
+# chosen before logging in. Django's view changes state only on POST.
+choose_language = login_not_required(set_language)
