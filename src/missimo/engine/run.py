@@ -50,18 +50,36 @@ class RunOutput:
     address_counts: dict[str, int] = field(default_factory=dict)
 
 
+_ADDRESS_COLUMNS = ("Strasse", "Hausnummer", "Hausnummerzusatz", "PLZ")
+
+
 def _create_views(con: duckdb.DuckDBPyConnection, snapshots: Mapping[str, Path]) -> None:
-    """One view per source, named like the source, with the normalised address key."""
+    """One view per source, named like the source, with the normalised address key.
+
+    The key (regular expressions, the costliest expression of a run) is computed once per
+    distinct address of the source into table ``_addr_<source>`` and joined, not once per
+    row and read: address linkage, person linkage and the rules all read these views.
+    """
     install_sql_macros(con)
     for source, path in snapshots.items():
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         literal = "'" + str(path).replace("'", "''") + "'"
         columns = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()]
-        address = ""
-        if "Strasse" in columns:
-            address = ", missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) AS _addr_key"
-        con.execute(f"CREATE OR REPLACE VIEW {source} AS SELECT *{address} FROM read_parquet({literal})")
+        if "Strasse" not in columns:
+            con.execute(f"CREATE OR REPLACE VIEW {source} AS SELECT * FROM read_parquet({literal})")
+            continue
+        cols = [c if c in columns else f"NULL AS {c}" for c in _ADDRESS_COLUMNS]
+        con.execute(
+            f"CREATE OR REPLACE TABLE _addr_{source} AS SELECT *, "
+            f"missimo_address_key({', '.join(_ADDRESS_COLUMNS)}) AS _addr_key "
+            f"FROM (SELECT DISTINCT {', '.join(cols)} FROM read_parquet({literal}))"
+        )
+        on = " AND ".join(f"s.{c} IS NOT DISTINCT FROM a.{c}" for c in _ADDRESS_COLUMNS if c in columns)
+        con.execute(
+            f"CREATE OR REPLACE VIEW {source} AS SELECT s.*, a._addr_key "
+            f"FROM read_parquet({literal}) s LEFT JOIN _addr_{source} a ON {on}"
+        )
 
 
 def run_abgleich(
