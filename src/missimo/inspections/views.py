@@ -95,23 +95,11 @@ def plan(request):
         return render(request, "inspections/plan_choose.html", {"chooser": chooser})
     form = PlanForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        scheduled = timezone.make_aware(dt.datetime.combine(data["date"], data["time"]))
         try:
             inspection = services.plan_inspection(
                 request.user,
-                services.Plan(
-                    campaign=campaign,
-                    scheduled_at=scheduled,
-                    meeting_point=data["meeting_point"],
-                    agencies=list(data["agencies"]),
-                    members=list(data["members"]),
-                    members_text=data["members_text"],
-                    interpreter_needed=data["interpreter_needed"],
-                    interpreter_language=data["interpreter_language"].strip(),
-                    notes=data["notes"],
-                ),
-                list(data["cases"]),
+                _plan_from(campaign, form.cleaned_data),
+                list(form.cleaned_data["cases"]),
                 request=request,
             )
         except services.Refused as refused:
