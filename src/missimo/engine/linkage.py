@@ -48,6 +48,7 @@ FEBRL3/FEBRL4 and the synthetic city (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
@@ -697,7 +698,15 @@ def write_links(
     con.execute(f"UPDATE {pair_table} SET linked = FALSE, rejected = FALSE WHERE linked OR rejected")
     _restore_direct_address(con, pair_table)
     rej = _register_rejected(con, rejected)
-    n_skipped = _cluster(con, records_table, pair_table, threshold, rej)
+    # the loop creates millions of small objects and no cycles: the cyclic garbage
+    # collector would only walk them again and again (2-3 s at 600,000 residents)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        n_skipped = _cluster(con, records_table, pair_table, threshold, rej)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {link_table} AS
@@ -1040,29 +1049,37 @@ def _household_address_pairs(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cl_household AS
-        WITH rec AS (
-          SELECT c.i, x.root, r.unique_id, r.entity, r.excl, r.addr_keys
-          FROM {records_table} r JOIN _cl_ids c USING (unique_id) JOIN _cl_roots x USING (i)
-          WHERE r.entity IN ('melderegister', 'kindergeld_berechtigter', 'kindergeld_kind')),
-        claim AS (SELECT root, unnest(excl) AS g FROM rec WHERE entity = 'kindergeld_berechtigter'),
-        kid AS (SELECT i, root, unnest(excl) AS g FROM rec WHERE entity = 'kindergeld_kind'),
-        home AS (
-          SELECT kid.i, kid.root, m.unique_id AS via, m.addr_keys
-          FROM kid JOIN claim USING (g) JOIN rec m ON m.root = claim.root AND m.entity = 'melderegister'
-          WHERE len(m.addr_keys) > 0),
+        WITH low AS (
+          SELECT cp.j, cp.l, cp.r, cp.w, a.unique_id AS ul, b.unique_id AS ur
+          FROM _cl_pairs cp JOIN _cl_ids a ON a.i = cp.l JOIN _cl_ids b ON b.i = cp.r
+          WHERE cp.p < $threshold),
         ends AS (
-          SELECT j, l AS k, r AS o, l, r, w FROM _cl_pairs WHERE p < $threshold
-          UNION ALL SELECT j, r AS k, l AS o, l, r, w FROM _cl_pairs WHERE p < $threshold),
+          SELECT j, l, r, w, ul, ur, l AS ki, ul AS ku, r AS mi, ur AS mu FROM low
+          UNION ALL SELECT j, l, r, w, ul, ur, r AS ki, ur AS ku, l AS mi, ul AS mu FROM low),
         cand AS (
-          SELECT e.j, e.l, e.r, e.w, home.via, home.root AS kid_root, m.root AS mr_root,
-                 list_has_any(m.addr_keys, home.addr_keys) AS shared
-          FROM ends e JOIN home ON home.i = e.k JOIN rec m ON m.i = e.o AND m.entity = 'melderegister')
-        SELECT cand.j, cand.l, cand.r, min(cand.via) AS via,
+          SELECT e.*, k.excl, m.addr_keys AS m_addrs
+          FROM ends e
+          JOIN {records_table} k ON k.unique_id = e.ku AND k.entity = 'kindergeld_kind'
+          JOIN {records_table} m ON m.unique_id = e.mu AND m.entity = 'melderegister'),
+        claim AS (SELECT DISTINCT ki, unnest(excl) AS g FROM cand),
+        ber AS (
+          SELECT claim.ki, x.root
+          FROM claim
+          JOIN (SELECT unique_id, unnest(excl) AS g FROM {records_table}
+                WHERE entity = 'kindergeld_berechtigter') b USING (g)
+          JOIN _cl_ids bi ON bi.unique_id = b.unique_id JOIN _cl_roots x ON x.i = bi.i),
+        home AS (
+          SELECT ber.ki, m.unique_id AS via, m.addr_keys
+          FROM ber JOIN _cl_roots x ON x.root = ber.root JOIN _cl_ids mi ON mi.i = x.i
+          JOIN {records_table} m ON m.unique_id = mi.unique_id AND m.entity = 'melderegister'
+          WHERE len(m.addr_keys) > 0)
+        SELECT cand.j, cand.l, cand.r, min(home.via) AS via,
                any_value(cand.w - p.w_adresse + $weight) AS w
         FROM cand
-        JOIN _cl_ids a ON a.i = cand.l JOIN _cl_ids b ON b.i = cand.r
-        JOIN {pair_table} p ON p.unique_id_l = a.unique_id AND p.unique_id_r = b.unique_id
-        WHERE cand.shared AND cand.kid_root <> cand.mr_root AND p.gamma_adresse < $level
+        JOIN home ON home.ki = cand.ki
+        JOIN _cl_roots kr ON kr.i = cand.ki JOIN _cl_roots mr ON mr.i = cand.mi
+        JOIN {pair_table} p ON p.unique_id_l = cand.ul AND p.unique_id_r = cand.ur
+        WHERE list_has_any(cand.m_addrs, home.addr_keys) AND kr.root <> mr.root AND p.gamma_adresse < $level
         GROUP BY cand.j, cand.l, cand.r
         """,
         {"threshold": threshold, "weight": weight, "level": level},
