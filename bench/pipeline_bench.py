@@ -22,6 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from missimo.formatting import de_int as _de
+
 ROOT = Path(__file__).parents[1]
 SOURCES = ("objekte", "melderegister", "kindergeld", "schule", "jobcenter", "seu")
 STICHTAG = "2026-09-15"
@@ -51,10 +53,6 @@ def _city(residents: int, seed: int) -> tuple[Path, float | None]:
         stdout=subprocess.DEVNULL,
     )
     return out, time.perf_counter() - started
-
-
-def _de(number: int) -> str:
-    return f"{number:,}".replace(",", ".")
 
 
 def _cpu_seconds() -> float:
