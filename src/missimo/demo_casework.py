@@ -1,14 +1,14 @@
 """The demo's case work: two Aktionszeiträume on the demo city's latest run, worked by the demo
 accounts through the real services (so every step is validated, audited and in the histories).
 
-- "Aktionszeitraum Frühjahr (Demo)", six weeks ending four weeks before today: the top of the
+- "Abgeschlossener Aktionszeitraum (Demo)", six weeks ending four weeks before today: the top of the
   ranking; the agencies review their hints (most proposed for inspection, some dismissed with a
   reason), one joint inspection visits most properties (field protocol for a few households,
   findings on every hint), the agencies record outcomes and measures (Kindergeld eingestellt,
   Rückforderung, Abmeldung von Amts wegen, Schulpflichtmaßnahme, Verfahren der Wohnungsaufsicht,
   ...), one case is discarded, one is handled without an inspection, and the coordination office
   writes two letters: one released in the four-eyes principle, one awaiting release.
-- "Aktionszeitraum Herbst (Demo)", running now: the next properties of the ranking, cases in
+- "Laufender Aktionszeitraum (Demo)", running now: the next properties of the ranking, cases in
   "neu", "in Prüfung" and "Kontrolle geplant", with an inspection planned a few days ahead so the
   tablet protocol can be tried.
 
@@ -36,8 +36,8 @@ from missimo.outcomes.models import LetterTemplate
 from missimo.runs.models import RankedProperty
 from missimo.runs.services import latest_run
 
-PAST_NAME = "Aktionszeitraum Frühjahr (Demo)"
-CURRENT_NAME = "Aktionszeitraum Herbst (Demo)"
+PAST_NAME = "Abgeschlossener Aktionszeitraum (Demo)"
+CURRENT_NAME = "Laufender Aktionszeitraum (Demo)"
 PAST_CASES = 8
 CURRENT_CASES = 6
 
