@@ -777,9 +777,16 @@ def test_a_stale_change_of_an_inspection_gets_409_and_keeps_the_newer_plan(clien
     second = _replan_form(inspection, meeting_point="Kiosk an der Ecke")
     assert client.post(reverse("inspections:replan", args=[inspection.pk]), first).status_code == 302
     response = client.post(reverse("inspections:replan", args=[inspection.pk]), second)
-    assert response.status_code == 409 and "inzwischen" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 409 and "inzwischen" in page
+    assert "Hofeinfahrt" in page and 'value="Kiosk an der Ecke"' in page  # newer plan shown, own input kept
     inspection.refresh_from_db()
     assert inspection.meeting_point == "Hofeinfahrt"
+    # Saving the kept input again replaces the newer plan knowingly.
+    again = _replan_form(inspection, meeting_point="Kiosk an der Ecke")
+    assert client.post(reverse("inspections:replan", args=[inspection.pk]), again).status_code == 302
+    inspection.refresh_from_db()
+    assert inspection.meeting_point == "Kiosk an der Ecke"
 
 
 def test_a_cancelled_inspection_cannot_be_changed(client, kim, world):

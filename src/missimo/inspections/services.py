@@ -285,11 +285,12 @@ class StalePlan(Refused):
     def __init__(self) -> None:
         super().__init__(
             "Nicht gespeichert: Die Kontrolle wurde inzwischen von jemand anderem geändert. "
-            "Unten steht der aktuelle Stand; bitte tragen Sie Ihre Änderung dort erneut ein."
+            "Darunter steht der aktuelle Stand, im Formular Ihre Eingabe; wenn Sie erneut speichern, "
+            "ersetzt Ihre Eingabe den aktuellen Stand."
         )
 
 
-def _plan_shown(inspection: Inspection) -> dict[str, str]:
+def plan_shown(inspection: Inspection) -> dict[str, str]:
     when = timezone.localtime(inspection.scheduled_at)
     return {
         "Datum und Uhrzeit": f"{when:%d.%m.%Y %H:%M} Uhr",
@@ -314,7 +315,7 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
             raise Refused("Nur eine geplante Kontrolle kann geändert werden.")
         if current.version != version:
             raise StalePlan()
-        before = _plan_shown(current)
+        before = plan_shown(current)
         current.scheduled_at = plan.scheduled_at
         current.meeting_point = plan.meeting_point
         current.members_text = plan.members_text
@@ -323,7 +324,7 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
         current.notes = plan.notes
         current.agencies.set(plan.agencies)
         current.members.set(plan.members)
-        after = _plan_shown(current)
+        after = plan_shown(current)
         changes = [
             {"field": field, "old": before[field], "new": after[field]}
             for field in before

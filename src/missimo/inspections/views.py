@@ -134,7 +134,7 @@ def replan(request, pk: int):
         messages.error(request, "Nur eine geplante Kontrolle kann geändert werden.")
         return redirect("inspections:detail", pk=inspection.pk)
     form = ReplanForm.for_inspection(inspection, request.POST or None)
-    status, stale_message = 200, ""
+    status, stale_message, current = 200, "", None
     if request.method == "POST" and form.is_valid():
         try:
             services.replan_inspection(
@@ -145,9 +145,13 @@ def replan(request, pk: int):
                 request=request,
             )
         except services.StalePlan as stale:
+            # Keep the user's input; show the newer plan beside it; saving again replaces it knowingly.
             inspection.refresh_from_db()
-            form = ReplanForm.for_inspection(inspection)
-            status, stale_message = 409, stale.message
+            posted = request.POST.copy()
+            posted["version"] = str(inspection.version)
+            form = ReplanForm.for_inspection(inspection, posted)
+            form.is_valid()
+            status, stale_message, current = 409, stale.message, services.plan_shown(inspection)
         except services.Refused as refused:
             form.add_error(None, refused.message)
         else:
@@ -156,7 +160,7 @@ def replan(request, pk: int):
     return render(
         request,
         "inspections/replan.html",
-        {"form": form, "inspection": inspection, "stale_message": stale_message},
+        {"form": form, "inspection": inspection, "stale_message": stale_message, "current": current},
         status=status,
     )
 
