@@ -95,8 +95,8 @@ def build_world(make_user, *, xss: str = "") -> World:
     properties, a Kindergeld delivery with files, and a Schulbescheinigung."""
     from missimo.accounts.models import Agency
     from missimo.certificates import services as certificates
+    from missimo.core.datadir import data_path
     from missimo.imports.models import Import, ImportStatus
-    from missimo.imports.services import data_path
     from missimo.properties.models import Property
     from missimo.runs.models import Hint, Run, RunStatus
 
@@ -187,7 +187,7 @@ AGENCY_SCOPES = ("campaign", "case", "inspection", "visit", "photo")
 
 def _case_work(world: World, agency, now) -> None:
     from missimo.casework.models import Campaign, Case, CaseStatus
-    from missimo.imports.services import data_path
+    from missimo.core.datadir import data_path
     from missimo.inspections.models import Inspection, Photo, Visit
 
     fk = world.hint("FK")

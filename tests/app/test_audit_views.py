@@ -8,7 +8,8 @@ import io
 import pytest
 
 from missimo.audit.models import AuditAction, AuditEvent
-from missimo.audit.services import csv_safe, record
+from missimo.audit.services import record
+from missimo.core.tables import cell_text
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -117,13 +118,13 @@ def test_the_export_is_audited_with_its_filter_and_size(client, dana, entries):
 
 @pytest.mark.parametrize("value", ["=1+1", "+49", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_cells_that_a_spreadsheet_would_evaluate_are_prefixed(value):
-    assert csv_safe(value) == "'" + value
+    assert cell_text(value) == "'" + value
 
 
 def test_ordinary_cells_are_left_alone():
-    assert csv_safe("Fallprüfung") == "Fallprüfung"
-    assert csv_safe(None) == ""
-    assert csv_safe(42) == "42"
+    assert cell_text("Fallprüfung") == "Fallprüfung"
+    assert cell_text(None) == ""
+    assert cell_text(42) == "42"
 
 
 def test_the_chain_check_shows_an_intact_chain(client, dana, entries):

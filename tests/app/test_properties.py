@@ -10,6 +10,7 @@ import pytest
 from missimo.accounts.models import AgencyKind
 from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction, AuditEvent
+from missimo.core import tables
 from missimo.properties import services
 from missimo.properties.models import Ampel, Property, PropertyEvent, ampel_for
 
@@ -265,7 +266,7 @@ def test_cells_starting_like_a_formula_are_escaped_in_both_exports(imported_city
     book = openpyxl.load_workbook(io.BytesIO(client.get("/objekte/export.xlsx?q=HYPERLINK").content))
     values = [v for row in book.active.iter_rows(min_row=2, values_only=True) for v in row]
     assert '\'=HYPERLINK("http://x")' in values and "'@SUM(A1)" in values
-    assert services.escape_cell("-1") == "'-1" and services.escape_cell(-1) == -1
+    assert tables.escape_cell("-1") == "'-1" and tables.escape_cell(-1) == -1
 
 
 def test_the_map_data_is_scoped_like_the_list(finished_run, fabian, kim, client):

@@ -43,8 +43,8 @@ def _other_objects(world, make_user) -> dict:
     from missimo.accounts.models import Agency
     from missimo.casework.models import Campaign, Case, CaseStatus
     from missimo.certificates import services as certificates
+    from missimo.core.datadir import data_path
     from missimo.imports.models import Import, ImportStatus
-    from missimo.imports.services import data_path
     from missimo.inspections.models import Inspection, Photo, Visit
 
     jc_agency = world.users[Role.JOBCENTER].agency
@@ -353,7 +353,7 @@ def test_an_unknown_sort_field_falls_back_to_the_default_order(make_user):
 
 
 def test_the_data_path_refuses_everything_outside_the_data_directory():
-    from missimo.imports.services import data_path
+    from missimo.core.datadir import data_path
 
     for evil in ("../secret_key", "../../etc/passwd", "/etc/passwd", "imports/../../x"):
         with pytest.raises(ValueError):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from missimo.core.models import AppendOnly
+
 
 class AuditAction(models.TextChoices):
     READ = "read", "Lesen"
@@ -24,8 +26,10 @@ class AuditAction(models.TextChoices):
     SYSTEM = "system", "Systemvorgang"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnly):
     """One thing somebody did. Never updated, never deleted by the application."""
+
+    append_only_name = "Protokolleinträge"
 
     sequence = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField("Zeitpunkt", db_index=True)
@@ -49,14 +53,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.occurred_at:%d.%m.%Y %H:%M} {self.actor_username} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Protokolleinträge können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Protokolleinträge können nicht gelöscht werden.")
 
 
 class AuditChainHead(models.Model):

@@ -290,15 +290,6 @@ def object_types() -> list[str]:
     )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    """A cell that spreadsheet programs show as text, never evaluate (CSV/formula injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 CSV_HEADER = (
     "Nr.",
     "Zeitpunkt",
@@ -315,33 +306,23 @@ CSV_HEADER = (
 )
 
 
-def write_csv(events, out) -> int:
-    """Write events as semicolon CSV (German spreadsheet default), every cell formula-escaped."""
-    import csv
-
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+def export_rows(events) -> list[list[Any]]:
+    """The rows of the audit export (header: CSV_HEADER), one per event, in the events' order."""
     labels = dict(AuditAction.choices)
-    count = 0
-    for event in events.iterator(chunk_size=2000):
-        writer.writerow(
-            [
-                csv_safe(cell)
-                for cell in (
-                    event.sequence,
-                    timezone.localtime(event.occurred_at).strftime("%d.%m.%Y %H:%M:%S"),
-                    event.actor_username,
-                    event.actor_roles,
-                    event.actor_agency,
-                    labels.get(event.action, event.action),
-                    event.object_type,
-                    event.object_id,
-                    event.purpose,
-                    json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
-                    event.ip_address or "",
-                    event.entry_hash,
-                )
-            ]
-        )
-        count += 1
-    return count
+    return [
+        [
+            event.sequence,
+            timezone.localtime(event.occurred_at).strftime("%d.%m.%Y %H:%M:%S"),
+            event.actor_username,
+            event.actor_roles,
+            event.actor_agency,
+            labels.get(event.action, event.action),
+            event.object_type,
+            event.object_id,
+            event.purpose,
+            json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
+            event.ip_address or "",
+            event.entry_hash,
+        ]
+        for event in events.iterator(chunk_size=2000)
+    ]

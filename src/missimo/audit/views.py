@@ -5,11 +5,10 @@ except the data-protection officer gets 404."""
 
 from __future__ import annotations
 
-import io
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from missimo.audit import services
 from missimo.audit.forms import AuditFilterForm
 from missimo.audit.models import AuditAction
+from missimo.core import tables
 
 PAGE_SIZE = 50
 
@@ -97,22 +97,17 @@ def audit_export(request):
     _require_dpo(request)
     form = _form(request)
     criteria = form.criteria()
-    buffer = io.StringIO()
-    count = services.write_csv(services.search(**criteria).order_by("sequence"), buffer)
+    rows = services.export_rows(services.search(**criteria).order_by("sequence"))
     services.record(
         request.user,
         AuditAction.EXPORT,
         object_type="audit_log",
         purpose="Datenschutzkontrolle: Export des Protokolls",
-        details={"filter": _used(criteria), "entries": count},
+        details={"filter": _used(criteria), "entries": len(rows)},
         request=request,
     )
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
-    )
     stamp = timezone.localtime().strftime("%Y-%m-%d_%H%M")
-    response["Content-Disposition"] = f'attachment; filename="protokoll_{stamp}.csv"'
-    return response
+    return tables.download(tables.csv_bytes(services.CSV_HEADER, rows), f"protokoll_{stamp}", "csv")
 
 
 @require_POST

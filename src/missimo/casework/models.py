@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from missimo.core.models import AppendOnly
+
 
 class Campaign(models.Model):
     """An Aktionszeitraum: dates, participating agencies, and (through its cases) the properties
@@ -128,8 +130,10 @@ class Case(models.Model):
         return f"{self.aktenzeichen} {self.title or (self.property.address if self.property else '')}".strip()
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnly):
     """One step in a case's history, append-only: who, when, what, why."""
+
+    append_only_name = "Einträge im Fallverlauf"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField("Zeitpunkt", auto_now_add=True)
@@ -152,14 +156,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.kind}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Einträge im Fallverlauf können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Einträge im Fallverlauf können nicht gelöscht werden.")
 
 
 class AktenzeichenCounter(models.Model):
@@ -190,9 +186,11 @@ class ReviewReason(models.TextChoices):
     SONSTIGES = "sonstiges", "sonstiges (bitte erläutern)"
 
 
-class HintReview(models.Model):
+class HintReview(AppendOnly):
     """An agency's judgement on one hint: propose it for inspection or dismiss it with a reason.
     Append-only: the latest review of a hint is its status, earlier ones are its history."""
+
+    append_only_name = "Sichtungen"
 
     hint = models.ForeignKey("runs.Hint", on_delete=models.CASCADE, related_name="reviews")
     decision = models.CharField("Entscheidung", max_length=20, choices=ReviewDecision.choices)
@@ -214,11 +212,3 @@ class HintReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hint_id}: {self.decision}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Sichtungen können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Sichtungen können nicht gelöscht werden.")

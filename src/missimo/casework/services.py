@@ -10,9 +10,7 @@ Public API used by other apps:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,11 +35,13 @@ from missimo.casework.models import (
     ReviewDecision,
     ReviewReason,
 )
+from missimo.core import tables
+from missimo.core.errors import Conflict, Refused
+from missimo.core.params import row_id
 from missimo.properties.models import Property
-from missimo.properties.services import escape_cell, properties_for
+from missimo.properties.services import properties_for
 from missimo.runs.models import Hint, RankedProperty, Run
 from missimo.runs.services import hints_for, latest_run
-from missimo.web.params import row_id
 
 # --- roles and need-to-know -----------------------------------------------------------------
 
@@ -71,15 +71,11 @@ REVIEW_ROLES = (
 AKTENZEICHEN_PREFIX = "MIS"
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(Refused):
     """A status change (or another change of a case) that is not allowed; `message` is German."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
-
-class ConflictError(TransitionRefused):
+class ConflictError(TransitionRefused, Conflict):
     """Somebody else changed the case since the form was opened (stale `version`)."""
 
     def __init__(self, case: Case, version: int | None) -> None:
@@ -97,10 +93,8 @@ class ConflictError(TransitionRefused):
         return list(self.case.events.filter(case_version__gt=self.version or 0).order_by("occurred_at", "id"))
 
 
-class ReviewRefused(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReviewRefused(Refused):
+    """A hint review that is not allowed or incomplete."""
 
 
 def is_coordination(user) -> bool:
@@ -724,33 +718,7 @@ def export_cases(user, query: CaseQuery, fmt: str, *, request=None) -> bytes:
     """The listed cases (all pages, same filters and order, same columns) as CSV or XLSX."""
     cases = list(listed_cases(user, query))
     rows = [case_row(case) for case in cases]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow([label for _, label in CASE_COLUMNS])
-        for row in rows:
-            writer.writerow(["" if v is None else escape_cell(v) for v in row])
-        content = ("\ufeff" + out.getvalue()).encode("utf-8")
-    else:
-        import xlsxwriter
-
-        buffer = io.BytesIO()
-        book = xlsxwriter.Workbook(
-            buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-        )
-        sheet = book.add_worksheet("Prüffälle")
-        bold = book.add_format({"bold": True})
-        for c, (_, label) in enumerate(CASE_COLUMNS):
-            sheet.write_string(0, c, label, bold)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row):
-                if isinstance(value, int | float):
-                    sheet.write_number(r, c, value)
-                elif value:
-                    sheet.write_string(r, c, escape_cell(str(value)))
-        sheet.autofilter(0, 0, max(len(rows), 1), len(CASE_COLUMNS) - 1)
-        book.close()
-        content = buffer.getvalue()
+    content = tables.table_bytes([label for _, label in CASE_COLUMNS], rows, fmt, "Prüffälle")
     record(
         user,
         AuditAction.EXPORT,

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,12 +16,12 @@ from missimo.casework import services, workflow
 from missimo.casework.forms import REASON_CHOICES, CampaignForm, CaseEditForm, CaseForm
 from missimo.casework.models import CaseStatus, ReviewDecision
 from missimo.casework.panels import case_panels
+from missimo.core import tables
+from missimo.core.params import row_id
 from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
 from missimo.reports.services import may_see_reports
 from missimo.runs.services import latest_run
-from missimo.web import tables
-from missimo.web.params import row_id
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 PAGE_SIZE = 50
@@ -389,15 +389,7 @@ def case_export(request, fmt: str):
     mine = request.GET.get("meine") == "1"
     query = services.CaseQuery.from_params(request.GET, mine=mine)
     content = services.export_cases(request.user, query, fmt, request=request)
-    content_type = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response = HttpResponse(content, content_type=content_type)
-    name = "meine-pruffaelle" if mine else "pruffaelle"
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return tables.download(content, "meine-pruffaelle" if mine else "pruffaelle", fmt)
 
 
 @require_POST

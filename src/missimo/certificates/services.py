@@ -30,6 +30,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.certificates import signing
 from missimo.certificates.models import Certificate, Origin, SigningKey
+from missimo.core.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,8 @@ SCHOOL_YEAR_FIRST_MONTH = 8  # NRW: the school year runs from 1 August to 31 Jul
 SCHULNUMMER = re.compile(r"^\d{6}$")
 
 
-class CertificateRefused(Exception):
+class CertificateRefused(Refused):
     """An operation that is not allowed or not possible. One German message."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class PupilNotFound(Exception):

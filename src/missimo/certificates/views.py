@@ -12,7 +12,7 @@ from missimo.audit.services import record
 from missimo.certificates import services
 from missimo.certificates.forms import KeyForm, ManualCertificateForm, PupilSearchForm, RevokeForm, VerifyForm
 from missimo.certificates.models import SigningKey
-from missimo.web import tables
+from missimo.core import tables
 
 
 def _school_or_404(request):

@@ -26,6 +26,8 @@ from django.utils import timezone
 from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core.datadir import data_path
+from missimo.core.errors import Refused
 from missimo.engine import reader
 from missimo.formatting import de_int
 from missimo.imports.models import (
@@ -52,12 +54,8 @@ ROLES_FOR_SOURCE: dict[str, frozenset[Role]] = {
 ROW_ERRORS_KEPT = 10_000  # errors kept in the database for display; the file holds all
 
 
-class DeliveryRefused(Exception):
+class DeliveryRefused(Refused):
     """A delivery cannot even be stored (too large, empty name). One German message."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- scope -------------------------------------------------------------------------------
@@ -83,15 +81,6 @@ def may_download_rejected(user, delivery: Import) -> bool:
 
 
 # --- files -------------------------------------------------------------------------------
-
-
-def data_path(relative: str) -> Path:
-    """Absolute path of a file in the data directory, refusing anything that escapes it."""
-    base = Path(settings.DATA_DIR).resolve()
-    path = (base / relative).resolve()
-    if base not in path.parents:
-        raise ValueError("path outside the data directory")
-    return path
 
 
 def _import_dir(delivery_id: int) -> str:

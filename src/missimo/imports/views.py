@@ -8,12 +8,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
 from missimo.imports import services
 from missimo.imports.forms import DeliveryForm, MappingForm
 from missimo.imports.models import Import, Source
 from missimo.imports.preview import preview
 from missimo.imports.tasks import import_delivery
-from missimo.web import tables
 
 ERRORS_SHOWN = 200
 

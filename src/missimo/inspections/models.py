@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from missimo.core.models import AppendOnly
+
 
 class InspectionStatus(models.TextChoices):
     GEPLANT = "geplant", "geplant"
@@ -181,9 +183,11 @@ class ExpectedPerson(models.Model):
         return self.name or self.role or f"Person {self.pk}"
 
 
-class ProtocolChange(models.Model):
+class ProtocolChange(AppendOnly):
     """One saved change of a field protocol, append-only. `change_id` (chosen by the tablet) makes a
     retried save idempotent."""
+
+    append_only_name = "Protokolländerungen"
 
     change_id = models.CharField(max_length=64, unique=True)
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="changes")
@@ -206,14 +210,6 @@ class ProtocolChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.field}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Protokolländerungen können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Protokolländerungen können nicht gelöscht werden.")
 
 
 class Photo(models.Model):

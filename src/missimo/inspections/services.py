@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -19,6 +18,8 @@ from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework.models import Campaign, Case, CaseEvent, CaseStatus
+from missimo.core import errors
+from missimo.core.datadir import data_path
 from missimo.inspections.models import (
     ChildrenPresent,
     Defect,
@@ -105,15 +106,11 @@ def may_complete(user) -> bool:
     return may_plan(user)
 
 
-class Refused(Exception):
-    """An operation was refused; `message` is German and shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class Refused(errors.Refused):
+    """An operation on an inspection was refused; `message` is German and shown to the user."""
 
 
-class Conflict(Exception):
+class Conflict(errors.Conflict):
     """Someone saved the same flat/household since the tablet last saw it."""
 
     message = (
@@ -122,7 +119,7 @@ class Conflict(Exception):
     )
 
     def __init__(self, current) -> None:
-        super().__init__(self.message)
+        super().__init__()
         self.current = current
 
 
@@ -656,15 +653,6 @@ def _photo_type(head: bytes) -> tuple[str, str] | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return ("image/webp", ".webp")
     return None
-
-
-def data_path(relative: str) -> Path:
-    """Absolute path of a file in the data directory, refusing anything that escapes it."""
-    base = Path(settings.DATA_DIR).resolve()
-    path = (base / relative).resolve()
-    if base not in path.parents:
-        raise ValueError("path outside the data directory")
-    return path
 
 
 def store_photo(user, visit: Visit, upload, caption: str = "", household=None, *, request=None) -> Photo:

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework.services import campaigns_for
+from missimo.core import tables
 from missimo.inspections import services
 from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm, ReplanForm
 from missimo.inspections.models import ChildrenPresent, Defect, Household, Photo, Presence, Visit
-from missimo.web import tables
 
 
 def _require_use(user) -> None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from missimo.core.models import AppendOnly
+
 
 class OutcomeResult(models.TextChoices):
     MISSBRAUCH = "missbrauch", "Missbrauch bestätigt"
@@ -72,8 +74,10 @@ class Outcome(models.Model):
         return f"{self.hint_id} {self.agency_id}: {self.get_result_display()}"
 
 
-class OutcomeRevision(models.Model):
+class OutcomeRevision(AppendOnly):
     """An earlier state of an outcome, written before every correction. Append-only."""
+
+    append_only_name = "Frühere Fassungen"
 
     outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField("Version")
@@ -91,14 +95,6 @@ class OutcomeRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome_id} v{self.version}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Frühere Fassungen können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Frühere Fassungen können nicht gelöscht werden.")
 
 
 class MeasureKind(models.TextChoices):
@@ -262,8 +258,10 @@ class Letter(models.Model):
         return self.status in (LetterStatus.FREIGEGEBEN, LetterStatus.VERSANDT)
 
 
-class LetterEvent(models.Model):
+class LetterEvent(AppendOnly):
     """One step of a letter (drafted, edited, submitted, approved, rejected, sent). Append-only."""
+
+    append_only_name = "Einträge im Verlauf"
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField("Zeitpunkt", auto_now_add=True)
@@ -282,11 +280,3 @@ class LetterEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Einträge im Verlauf können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Einträge im Verlauf können nicht gelöscht werden.")

@@ -13,9 +13,7 @@ Figures for reports (no personal data, inclusive date periods, optional `agency`
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,6 +25,8 @@ from missimo.accounts.models import Agency
 from missimo.accounts.roles import ROLES_WITH_PERSONAL_DATA, Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import errors, tables
+from missimo.core.params import row_id
 from missimo.engine import rules as engine_rules
 from missimo.outcomes import letters as placeholders
 from missimo.outcomes.models import (
@@ -43,7 +43,6 @@ from missimo.outcomes.models import (
 from missimo.outcomes.savings import birth_date_of, projected_savings
 from missimo.runs.models import Hint, Run
 from missimo.runs.services import hints_for, latest_run
-from missimo.web.params import row_id
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 
@@ -69,22 +68,12 @@ RECIPIENT_KINDS = (
 )
 
 
-class Refused(Exception):
-    """An operation this user may not do, or not in this state; `message` is German."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class Refused(errors.Refused):
+    """An outcome, measure or letter operation this user may not do, or not in this state."""
 
 
-class Conflict(Exception):
-    """Somebody else saved in between (stale `version`)."""
-
-    message = (
-        "Ihre Änderungen wurden nicht gespeichert: Jemand anderes hat diesen Eintrag geändert, "
-        "nachdem Sie das Formular geöffnet haben. Bitte prüfen Sie die aktuelle Fassung und tragen "
-        "Sie Ihre Änderungen erneut ein."
-    )
+class Conflict(errors.Conflict):
+    """Somebody else saved an outcome, measure, letter or template in between (stale `version`)."""
 
 
 def _actor_name(user) -> str:
@@ -552,63 +541,18 @@ def row_of(hint: Hint, measures_by_hint_id: dict[str, list[AgencyMeasure]]) -> l
     ]
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return f"{value:%d.%m.%Y}"
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    return str(value)
-
-
-def export_csv(user, query: ListQuery, *, request=None) -> bytes:
-    from missimo.properties.services import escape_cell
-
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([label for _, label in COLUMNS])
-    ids = []
+def export(user, query: ListQuery, fmt: str, *, request=None) -> bytes:
+    """The listed hints with the agency's outcomes and measures as CSV or XLSX (euro amounts as
+    numbers in XLSX); audited."""
     measures = own_measures_by_hint_id(user)
-    for hint in listed_hints(user, query):
-        ids.append(hint.hint_id)
-        writer.writerow([escape_cell(_cell_text(value)) for value in row_of(hint, measures)])
-    _record_export(user, "csv", query, ids, request)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def export_xlsx(user, query: ListQuery, *, request=None) -> bytes:
-    import xlsxwriter
-
-    from missimo.properties.services import escape_cell
-
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    hints = list(listed_hints(user, query))
+    rows = [row_of(hint, measures) for hint in hints]
+    money = [i for i, (key, _) in enumerate(COLUMNS) if key in MONEY_COLUMNS]
+    content = tables.table_bytes(
+        [label for _, label in COLUMNS], rows, fmt, "Ergebnisse", money_columns=money
     )
-    sheet = book.add_worksheet("Ergebnisse")
-    bold = book.add_format({"bold": True})
-    money = book.add_format({"num_format": "#,##0.00"})
-    date = book.add_format({"num_format": "dd.mm.yyyy"})
-    for c, (_, label) in enumerate(COLUMNS):
-        sheet.write_string(0, c, label, bold)
-    ids = []
-    measures = own_measures_by_hint_id(user)
-    for r, hint in enumerate(listed_hints(user, query), start=1):
-        ids.append(hint.hint_id)
-        for c, value in enumerate(row_of(hint, measures)):
-            if value is None or value == "":
-                continue
-            if isinstance(value, Decimal):
-                sheet.write_number(r, c, float(value), money)
-            elif isinstance(value, dt.date):
-                sheet.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), date)
-            else:
-                sheet.write_string(r, c, escape_cell(str(value)))
-    sheet.autofilter(0, 0, max(len(ids), 1), len(COLUMNS) - 1)
-    book.close()
-    _record_export(user, "xlsx", query, ids, request)
-    return out.getvalue()
+    _record_export(user, fmt, query, [hint.hint_id for hint in hints], request)
+    return content
 
 
 def _record_export(user, fmt: str, query: ListQuery, ids: list[str], request) -> None:

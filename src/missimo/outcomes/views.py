@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
 from missimo.outcomes import letters as placeholders
 from missimo.outcomes import services
 from missimo.outcomes.forms import (
@@ -26,7 +27,6 @@ from missimo.outcomes.forms import (
 )
 from missimo.outcomes.models import Letter, LetterStatus, LetterTemplate, Outcome
 from missimo.runs.models import Hint
-from missimo.web import tables
 
 PAGE_SIZE = 50
 
@@ -89,29 +89,19 @@ def outcome_list(request):
     )
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 def export_csv(request):
     _require_recording(request.user)
     query = services.ListQuery.from_params(request.GET)
-    return _download(
-        services.export_csv(request.user, query, request=request), "text/csv; charset=utf-8", "ergebnisse.csv"
-    )
+    return tables.download(services.export(request.user, query, "csv", request=request), "ergebnisse", "csv")
 
 
 @require_GET
 def export_xlsx(request):
     _require_recording(request.user)
     query = services.ListQuery.from_params(request.GET)
-    return _download(
-        services.export_xlsx(request.user, query, request=request),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "ergebnisse.xlsx",
+    return tables.download(
+        services.export(request.user, query, "xlsx", request=request), "ergebnisse", "xlsx"
     )
 
 

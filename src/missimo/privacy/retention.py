@@ -119,7 +119,7 @@ def _delete_with_files(queryset, files: list[str]) -> dict[str, int]:
 
 
 def _remove_files(files: list[str]) -> int:
-    from missimo.imports.services import data_path
+    from missimo.core.datadir import data_path
 
     removed = 0
     for relative in files:

@@ -342,8 +342,8 @@ def _json_ready(value: Any) -> Any:
 
 def _snapshot_files() -> list[tuple[str, int, Path, bool]]:
     """Every snapshot file still on disk: the current ones and older ones kept for reproducing runs."""
+    from missimo.core.datadir import data_path
     from missimo.imports.models import Import, SourceSnapshot
-    from missimo.imports.services import data_path
 
     current = {snap.path for snap in SourceSnapshot.objects.all()}
     files = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from missimo.core.models import AppendOnly
+
 
 class Level(models.TextChoices):
     NIEDRIG = "niedrig", "niedrig"
@@ -153,8 +155,10 @@ class Measure(models.Model):
         return f"{self.date:%d.%m.%Y} {self.get_kind_display()}"
 
 
-class PropertyEvent(models.Model):
+class PropertyEvent(AppendOnly):
     """One change of a property, append-only: who, when, what changed (old → new)."""
+
+    append_only_name = "Einträge im Verlauf"
 
     property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField("Zeitpunkt", auto_now_add=True)
@@ -172,11 +176,3 @@ class PropertyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.summary}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Einträge im Verlauf können nicht geändert werden.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Einträge im Verlauf können nicht gelöscht werden.")

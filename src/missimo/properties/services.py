@@ -3,10 +3,8 @@ to the user (need-to-know), change its case work without silent overwrites, expo
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
 import logging
 import math
 import re
@@ -22,6 +20,8 @@ from django.utils import timezone
 from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
+from missimo.core.errors import Conflict
 from missimo.imports.services import current_snapshots
 from missimo.properties.models import (
     CATEGORY_FIELDS,
@@ -51,7 +51,7 @@ ROLES_SEEING_THEIR_HINTS = (
 ROLES_EDITING = (Role.KOORDINIERUNG, Role.BAUAUFSICHT)
 
 
-class CaseworkConflict(Exception):
+class CaseworkConflict(Conflict):
     """Somebody else saved the property since the form was opened."""
 
     message = (
@@ -236,55 +236,14 @@ def row_of(prop: Property, cols: list[tuple[str, str]]) -> list:
     return [values[key] for key, _ in cols]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value):
-    """Spreadsheet formula injection: text beginning with = + - @ (or tab/CR) gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def export_csv(user, query: ListQuery, *, request=None) -> bytes:
+def export(user, query: ListQuery, fmt: str, *, request=None) -> bytes:
+    """The listed properties (all pages, same filters, order and columns) as CSV or XLSX; audited."""
     cols = columns(user)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([label for _, label in cols])
-    ids = []
-    for prop in listed(user, query):
-        ids.append(prop.objekt_id)
-        writer.writerow(["" if v is None else escape_cell(v) for v in row_of(prop, cols)])
-    _record_export(user, "csv", query, ids, request)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def export_xlsx(user, query: ListQuery, *, request=None) -> bytes:
-    import xlsxwriter
-
-    cols = columns(user)
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    sheet = book.add_worksheet("Objekte")
-    bold = book.add_format({"bold": True})
-    for c, (_, label) in enumerate(cols):
-        sheet.write_string(0, c, label, bold)
-    ids = []
-    for r, prop in enumerate(listed(user, query), start=1):
-        ids.append(prop.objekt_id)
-        for c, value in enumerate(row_of(prop, cols)):
-            if value is None:
-                continue
-            if isinstance(value, int | float):
-                sheet.write_number(r, c, value)
-            else:
-                sheet.write_string(r, c, escape_cell(str(value)))
-    sheet.autofilter(0, 0, max(len(ids), 1), len(cols) - 1)
-    book.close()
-    _record_export(user, "xlsx", query, ids, request)
-    return out.getvalue()
+    props = list(listed(user, query))
+    rows = [row_of(prop, cols) for prop in props]
+    content = tables.table_bytes([label for _, label in cols], rows, fmt, "Objekte")
+    _record_export(user, fmt, query, [prop.objekt_id for prop in props], request)
+    return content
 
 
 def _record_export(user, fmt: str, query: ListQuery, ids: list[str], request) -> None:

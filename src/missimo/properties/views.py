@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
 from missimo.engine import rules as engine_rules
 from missimo.properties import services
 from missimo.properties.forms import CaseworkForm, MeasureForm
@@ -135,26 +136,19 @@ def map_data(request):
     return JsonResponse({"markers": markers, "total": total, "limit": services.MAP_LIMIT})
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 def export_csv(request):
     _require_register(request.user)
-    content = services.export_csv(request.user, _query(request), request=request)
-    return _download(content, "text/csv; charset=utf-8", "objekte.csv")
+    return tables.download(
+        services.export(request.user, _query(request), "csv", request=request), "objekte", "csv"
+    )
 
 
 @require_GET
 def export_xlsx(request):
     _require_register(request.user)
-    content = services.export_xlsx(request.user, _query(request), request=request)
-    return _download(
-        content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "objekte.xlsx"
-    )
+    content = services.export(request.user, _query(request), "xlsx", request=request)
+    return tables.download(content, "objekte", "xlsx")
 
 
 def _scoped_property(request, pk: int) -> Property:

@@ -12,11 +12,8 @@ Access (documented in docs/handbuch/berichte.md):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,7 +21,7 @@ from django.utils import timezone
 from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.properties.services import escape_cell
+from missimo.core import tables
 from missimo.reports import figures as fig
 from missimo.reports.charts import bar_chart
 
@@ -128,14 +125,6 @@ def audit(user, report: ReportRequest, *, fmt: str = "", request=None, dashboard
 # --- files ------------------------------------------------------------------------------------
 
 
-def _csv_value(value):
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    if value is None:
-        return ""
-    return escape_cell(value) if isinstance(value, str) else value
-
-
 def _meta_lines(report: ReportRequest, figures: fig.Figures) -> list[list[str]]:
     lines = [[report.title], [f"Zeitraum: {report.period_text}"]]
     if figures.public:
@@ -144,71 +133,39 @@ def _meta_lines(report: ReportRequest, figures: fig.Figures) -> list[list[str]]:
 
 
 def export_csv(report: ReportRequest, figures: fig.Figures) -> bytes:
-    """All tables one below the other: a title line, the header, the rows; `;` separated, UTF-8
-    with BOM, text cells escaped against formula injection."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for line in _meta_lines(report, figures):
-        writer.writerow([escape_cell(v) for v in line])
+    """All tables one below the other: a title line, the header, the rows (core.tables CSV)."""
+    lines: list[list] = _meta_lines(report, figures)
     for section in figures.sections:
-        writer.writerow([])
-        writer.writerow([escape_cell(section.title)])
+        lines += [[], [section.title]]
         if not section.available:
-            writer.writerow([fig.NO_DATA])
+            lines.append([fig.NO_DATA])
             continue
         for table in section.tables:
-            writer.writerow([escape_cell(table.title)])
-            writer.writerow([escape_cell(h) for h in table.header])
-            for row in table.body():
-                writer.writerow([_csv_value(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _sheet_name(title: str, used: set[str]) -> str:
-    name = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
-    base, n = name, 2
-    while name in used:
-        suffix = f" {n}"
-        name = base[: 31 - len(suffix)] + suffix
-        n += 1
-    used.add(name)
-    return name
+            lines += [[table.title], table.header, *table.body()]
+    return tables.csv_document(lines)
 
 
 def export_xlsx(report: ReportRequest, figures: fig.Figures) -> bytes:
     """A cover sheet and one sheet per table: header row, rows, total row."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    cover = book.active
-    cover.title = "Bericht"
-    used = {"Bericht"}
-    for line in _meta_lines(report, figures):
-        cover.append([escape_cell(v) for v in line])
-    cover["A1"].font = Font(bold=True, size=14)
+    book = tables.Workbook()
+    cover = book.sheet("Bericht")
+    for n, line in enumerate(_meta_lines(report, figures)):
+        cover.append(line, style="title" if n == 0 else "")
     cover.append([])
     cover.append(["Abschnitt", "Tabelle", "Blatt"])
     for section in figures.sections:
         if not section.available:
-            cover.append([escape_cell(section.title), fig.NO_DATA, ""])
+            cover.append([section.title, fig.NO_DATA, ""])
             continue
         for table in section.tables:
-            sheet = book.create_sheet(_sheet_name(table.title, used))
-            cover.append([escape_cell(section.title), escape_cell(table.title), sheet.title])
-            sheet.append([escape_cell(h) for h in table.header])
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
+            sheet = book.sheet(table.title)
+            cover.append([section.title, table.title, sheet.name])
+            sheet.append(table.header, style="bold")
+            money = [column + 1 for column in table.money_columns]
             for row in table.body():
-                sheet.append([escape_cell(v) if isinstance(v, str) else v for v in row])
-            for column in table.money_columns:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 2, max_col=column + 2):
-                    if isinstance(cell.value, Decimal | int | float):
-                        cell.number_format = '#,##0.00 "€"'
-            sheet.column_dimensions["A"].width = 40
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+                sheet.append(row, money_columns=money)
+            sheet.column_width(0, 40)
+    return book.close()
 
 
 def export_pdf(report: ReportRequest, figures: fig.Figures, *, compress: bool = True) -> bytes:

@@ -21,6 +21,7 @@ from missimo import __version__
 from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core.errors import Refused
 from missimo.engine import ranking as engine_ranking
 from missimo.engine import rules as engine_rules
 from missimo.engine.run import run_abgleich
@@ -50,10 +51,8 @@ _HINTS_OF_ROLE: dict[Role, Q] = {
 }
 
 
-class RunRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class RunRefused(Refused):
+    """A run cannot be started, or a link not rejected."""
 
 
 def may_start_run(user) -> bool:

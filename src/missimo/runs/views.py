@@ -11,12 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
 from missimo.engine import rules as engine_rules
 from missimo.runs import services
 from missimo.runs.forms import StartRunForm
 from missimo.runs.models import Run
 from missimo.runs.tasks import run_abgleich_task
-from missimo.web import tables
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 

