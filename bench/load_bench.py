@@ -93,7 +93,7 @@ def _session_and_urls(run) -> tuple[str, list[tuple[str, str]], int]:
     from django.test import Client
 
     from missimo.accounts.models import Agency, AgencyKind, User
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
     from missimo.accounts.services import create_user
     from missimo.properties.models import Property
 

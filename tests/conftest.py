@@ -28,7 +28,7 @@ def make_user(db):
 @pytest.fixture
 def kim(make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     return make_user(
         "kim",
@@ -43,7 +43,7 @@ def kim(make_user):
 @pytest.fixture
 def fabian(make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     return make_user("fabian", Role.FAMILIENKASSE, "Familienkasse", AgencyKind.FAMILIENKASSE)
 
@@ -51,7 +51,7 @@ def fabian(make_user):
 @pytest.fixture
 def dana(make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     return make_user("dana", Role.DATENSCHUTZ, "Datenschutz", AgencyKind.DATENSCHUTZ)
 
@@ -139,12 +139,14 @@ def tiny_city(tmp_path_factory):
 
 
 @pytest.fixture
-def imported_city(tiny_city, kim):
-    """The tiny city's six exports imported as the coordination office would."""
+def imported_city(tiny_city, kim, django_capture_on_commit_callbacks):
+    """The tiny city's six exports imported as the coordination office would (each delivery commits,
+    so what listens to a new snapshot, e.g. the register, has followed it)."""
     from missimo.imports import services
 
     for source in ("objekte", "melderegister", "kindergeld", "schule", "jobcenter", "seu"):
         with open(tiny_city / f"{source}.csv", "rb") as stream:
             delivery = services.store_delivery(source, stream, f"{source}.csv", user=kim)
-        services.process_delivery(delivery.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.process_delivery(delivery.pk)
     return tiny_city

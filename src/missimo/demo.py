@@ -3,108 +3,12 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-from dataclasses import dataclass
-
 from django.conf import settings
-from django.db import transaction
 
-from missimo.accounts.models import Agency, AgencyKind, User
-from missimo.accounts.roles import Role
-from missimo.accounts.services import create_user
+from missimo.accounts.demo import DemoAccount, ensure_demo_accounts
+from missimo.accounts.models import User
 
-
-@dataclass(frozen=True)
-class DemoAccount:
-    username: str
-    password: str
-    role_label: str
-
-
-# username, first name, last name, role, agency name, agency kind, Schulnummer
-DEMO_USERS: tuple[tuple[str, str, str, Role, str, AgencyKind, str], ...] = (
-    ("koordination", "Kim", "Koordinatorin", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, ""),
-    # A second person of the coordination office: releases letters (four-eyes principle).
-    ("koordination2", "Konrad", "Koordinator", Role.KOORDINIERUNG, "Ordnungsamt", AgencyKind.ORDNUNGSAMT, ""),
-    (
-        "familienkasse",
-        "Fabian",
-        "Kasse",
-        Role.FAMILIENKASSE,
-        "Familienkasse NRW West",
-        AgencyKind.FAMILIENKASSE,
-        "",
-    ),
-    ("jobcenter", "Jana", "Center", Role.JOBCENTER, "Jobcenter", AgencyKind.JOBCENTER, ""),
-    ("schulamt", "Sam", "Schulamt", Role.SCHULAMT, "Schulamt", AgencyKind.SCHULAMT, ""),
-    ("jugendamt", "Jule", "Jugend", Role.JUGENDAMT, "Jugendamt", AgencyKind.JUGENDAMT, ""),
-    (
-        "gesundheitsamt",
-        "Gerd",
-        "Gesund",
-        Role.GESUNDHEITSAMT,
-        "Gesundheitsamt",
-        AgencyKind.GESUNDHEITSAMT,
-        "",
-    ),
-    ("polizei", "Paula", "Polizei", Role.POLIZEI, "Polizeipräsidium", AgencyKind.POLIZEI, ""),
-    (
-        "bauaufsicht",
-        "Bea",
-        "Bau",
-        Role.BAUAUFSICHT,
-        "Bauaufsicht/Wohnungsaufsicht",
-        AgencyKind.BAUAUFSICHT,
-        "",
-    ),
-    ("schule", "Selin", "Schule", Role.SCHULE, "Grundschule Am Markt (Demo)", AgencyKind.SCHULE, "199001"),
-    (
-        "datenschutz",
-        "Dana",
-        "Datenschutz",
-        Role.DATENSCHUTZ,
-        "Datenschutzbeauftragte",
-        AgencyKind.DATENSCHUTZ,
-        "",
-    ),
-    ("admin", "Alex", "Admin", Role.ADMINISTRATION, "IT-Dienstleister", AgencyKind.IT, ""),
-)
-
-
-@transaction.atomic
-def ensure_demo_accounts() -> list[DemoAccount]:
-    """Create one account per role with a random password, once per data directory.
-
-    The passwords are kept in `<data dir>/demo-accounts.json` (mode 0600) so that every start
-    of the demo prints the same credentials; nothing secret is in the repository.
-    """
-    store = settings.DATA_DIR / "demo-accounts.json"
-    known: dict[str, str] = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
-    accounts = []
-    for username, first, last, role, agency_name, kind, schulnummer in DEMO_USERS:
-        agency, _ = Agency.objects.get_or_create(
-            name=agency_name, defaults={"kind": kind, "schulnummer": schulnummer}
-        )
-        password = known.get(username)
-        user = User.objects.filter(username=username).first()
-        if user is None or password is None:
-            password = secrets.token_urlsafe(9)
-            if user is None:
-                user = create_user(
-                    username, password, agency=agency, roles=[role], first_name=first, last_name=last
-                )
-            else:
-                user.set_password(password)
-                user.save(update_fields=["password"])
-            if role == Role.ADMINISTRATION:
-                user.is_staff = True
-                user.save(update_fields=["is_staff"])
-            known[username] = password
-        accounts.append(DemoAccount(username, password, str(role.label)))
-    store.touch(mode=0o600)
-    store.write_text(json.dumps(known, indent=2), encoding="utf-8")
-    return accounts
+__all__ = ["DemoAccount", "ensure_demo_accounts", "ensure_demo_city", "prepare_demo"]
 
 
 DEMO_RESIDENTS = 4000

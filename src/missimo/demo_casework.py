@@ -31,6 +31,7 @@ from missimo.casework import services as casework
 from missimo.casework.models import Campaign, Case, CaseStatus, ReviewReason
 from missimo.inspections import services as inspections
 from missimo.inspections.models import Household, Inspection
+from missimo.outcomes import letters as outcome_letters
 from missimo.outcomes import services as outcomes
 from missimo.outcomes.models import LetterTemplate
 from missimo.runs.models import RankedProperty
@@ -474,16 +475,18 @@ def _letters(demo: _Demo, approved_case, pending) -> None:
 
     second = demo.users.get(SECOND_COORDINATION)
     if approved_case is not None and second is not None:
-        letter = outcomes.draft_letter(
+        letter = outcome_letters.draft_letter(
             demo.kim, approved_case, demo.agency_of_kind["familienkasse"], _template("familienkasse")
         )
-        letter = outcomes.submit_letter(demo.kim, letter, version=letter.version)
-        outcomes.approve_letter(second, letter, version=letter.version)
+        letter = outcome_letters.submit_letter(demo.kim, letter, version=letter.version)
+        outcome_letters.approve_letter(second, letter, version=letter.version)
         demo.counts["letters_approved"] += 1
     pending_case, kind = pending
     if pending_case is not None:
-        letter = outcomes.draft_letter(demo.kim, pending_case, demo.agency_of_kind[kind], _template(kind))
-        outcomes.submit_letter(demo.kim, letter, version=letter.version)
+        letter = outcome_letters.draft_letter(
+            demo.kim, pending_case, demo.agency_of_kind[kind], _template(kind)
+        )
+        outcome_letters.submit_letter(demo.kim, letter, version=letter.version)
         demo.counts["letters_pending"] += 1
 
 

@@ -23,7 +23,7 @@ def entries(kim, fabian):
 
 def test_case_workers_and_other_roles_get_404_on_every_audit_page(client, kim, fabian, make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     alex = make_user("alex", Role.ADMINISTRATION, "IT", AgencyKind.IT)
     alex.is_staff = True

@@ -21,7 +21,7 @@ def two_factor(settings):
 @pytest.fixture
 def alex(make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     return make_user("alex", Role.ADMINISTRATION, "IT der Stadt", AgencyKind.IT)
 

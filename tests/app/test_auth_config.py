@@ -15,7 +15,7 @@ from missimo.accounts.auth_settings import (
     authentication_settings,
 )
 from missimo.accounts.idp import GroupRole, parse_group_roles
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Role
 from missimo.config import ConfigError
 
 OIDC = {

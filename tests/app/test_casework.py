@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts.models import Agency, AgencyKind
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Role
 from missimo.audit.models import AuditAction, AuditEvent
 from missimo.casework import services, workflow
 from missimo.casework.models import (
@@ -768,32 +768,34 @@ def test_the_caseload_export_has_the_rows_of_the_team_caseload(client, kim, fabi
 # --- the panel registry ---------------------------------------------------------------------
 
 
-def test_panels_of_other_apps_are_rendered_and_missing_ones_are_skipped(rf, kim, monkeypatch):
-    import sys
-    import types
-
+def test_panels_other_apps_register_are_rendered_in_order_escaped_and_empty_ones_skipped(
+    rf, kim, monkeypatch
+):
     from django.utils.html import format_html
 
-    from missimo.casework.panels import case_panels
+    from missimo.core import extensions
 
-    module = types.ModuleType("missimo_test_panel")
-    module.case_panel = lambda request, case: format_html(
-        "<section><h2>Kontrolle {}</h2></section>", case.aktenzeichen
+    monkeypatch.setattr(extensions, "_panels", {})
+    extensions.register_panel("case", 30, lambda request, case: "<b>nicht sicher</b>")
+    extensions.register_panel("case", 20, lambda request, case: "")
+    extensions.register_panel(
+        "case",
+        10,
+        lambda request, case: format_html("<section><h2>Kontrolle {}</h2></section>", case.aktenzeichen),
     )
-    plain = types.ModuleType("missimo_test_plain")
-    plain.case_panel = lambda request, case: "<b>nicht sicher</b>"
-    empty = types.ModuleType("missimo_test_empty")
-    empty.case_panel = lambda request, case: ""
-    monkeypatch.setitem(sys.modules, "missimo_test_panel", module)
-    monkeypatch.setitem(sys.modules, "missimo_test_plain", plain)
-    monkeypatch.setitem(sys.modules, "missimo_test_empty", empty)
+    extensions.register_panel("property", 10, lambda request, prop: "<p>Objekt</p>")
     case = Case.objects.create(aktenzeichen="T-7")
-    panels = case_panels(
-        rf.get("/"),
-        case,
-        ("missimo_test_panel", "missimo.nowhere.panels", "missimo_test_empty", "missimo_test_plain"),
-    )
+    panels = extensions.panels("case", rf.get("/"), case)
     assert panels == ["<section><h2>Kontrolle T-7</h2></section>", "&lt;b&gt;nicht sicher&lt;/b&gt;"]
+    assert extensions.panels("nirgends", rf.get("/"), case) == []
+
+
+def test_the_case_page_shows_the_panels_of_the_inspections_and_outcomes_apps():
+    from missimo.core import extensions
+    from missimo.inspections.panels import case_panel as inspections_panel
+    from missimo.outcomes.panels import case_panel as outcomes_panel
+
+    assert [entry.function for entry in extensions._panels["case"]] == [inspections_panel, outcomes_panel]
 
 
 def test_the_demo_agencies_can_take_part_in_campaigns(db):

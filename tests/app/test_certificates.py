@@ -49,10 +49,13 @@ def schule_csv(rows: list[dict]) -> bytes:
 def deliver_schools(rows: list[dict]):
     import io
 
+    from django.test import TestCase
+
     from missimo.imports import services as imports
 
     delivery = imports.store_delivery("schule", io.BytesIO(schule_csv(rows)), "schule.csv")
-    delivery = imports.process_delivery(delivery.pk)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the revocation follows the committed snapshot
+        delivery = imports.process_delivery(delivery.pk)
     assert delivery.status == "taken", delivery.message
     return delivery
 
@@ -74,7 +77,7 @@ PUPILS = [
 @pytest.fixture
 def school_user(make_user):
     from missimo.accounts.models import Agency, AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     Agency.objects.create(name="Gesamtschule Nord", kind=AgencyKind.SCHULE, schulnummer=SCHOOL)
     return make_user("sabine", Role.SCHULE, "Gesamtschule Nord", AgencyKind.SCHULE)
@@ -83,7 +86,7 @@ def school_user(make_user):
 @pytest.fixture
 def other_school_user(make_user):
     from missimo.accounts.models import Agency, AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     Agency.objects.create(name="Grundschule Süd", kind=AgencyKind.SCHULE, schulnummer=OTHER_SCHOOL)
     return make_user("otto", Role.SCHULE, "Grundschule Süd", AgencyKind.SCHULE)
@@ -92,7 +95,7 @@ def other_school_user(make_user):
 @pytest.fixture
 def admin_user(make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     return make_user("alex", Role.ADMINISTRATION, "IT", AgencyKind.IT)
 

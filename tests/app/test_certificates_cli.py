@@ -119,7 +119,7 @@ def test_the_pdf_of_the_web_application_is_verified_offline_without_the_database
     tmp_path, capsys, make_user, django_db_blocker
 ):
     from missimo.accounts.models import Agency, AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
     from missimo.certificates import services
     from missimo.certificates.pdf import render_pdf
     from tests.app.test_certificates import PUPILS, SCHOOL, deliver_schools

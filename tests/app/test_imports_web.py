@@ -53,7 +53,7 @@ def test_rejected_rows_are_listed_and_downloadable_by_the_delivering_agency_only
     client, fabian, make_user, small_city, django_capture_on_commit_callbacks
 ):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     lines = (small_city / "kindergeld.csv").read_text(encoding="utf-8").splitlines()
     bad = lines[1].replace(lines[1].split(";")[0], "KAPUTT", 1)
@@ -78,7 +78,7 @@ def test_another_agencys_delivery_is_not_found(
     client, fabian, make_user, small_city, django_capture_on_commit_callbacks
 ):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     client.force_login(fabian)
     _upload(

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts.models import Agency, AgencyKind
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Role
 from missimo.audit.models import AuditAction, AuditEvent
 from missimo.casework.models import Campaign, Case, CaseEvent, CaseStatus
 from missimo.inspections import services

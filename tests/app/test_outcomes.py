@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from missimo.accounts.models import AgencyKind
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Role
 from missimo.audit.models import AuditAction, AuditEvent
-from missimo.outcomes import letters as placeholders
-from missimo.outcomes import savings, services
+from missimo.outcomes import letters as letter_work
+from missimo.outcomes import placeholders, savings, services
 from missimo.outcomes.models import (
     AgencyMeasure,
     Letter,
@@ -24,6 +24,7 @@ from missimo.outcomes.models import (
     Outcome,
     OutcomeResult,
 )
+from missimo.reports.figures import figures_for
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 TODAY = dt.date(2026, 10, 15)
@@ -347,11 +348,14 @@ def test_a_withdrawn_measure_stays_visible_but_no_longer_counts(fabian, jonas, k
     assert answer.status_code == 302
     measure.refresh_from_db()
     assert measure.withdrawn_at is not None and measure.withdrawn_reason == "falscher Hinweis"
-    assert services.money_stopped(TODAY, TODAY) == Decimal("0")
+    stopped = figures_for(TODAY, TODAY).table("geld_monat").value("Summe", "eingestellt (€/Monat)")
+    assert stopped == Decimal("0")
     assert "zurückgenommen" in client.get(f"/ergebnisse/hinweis/{kg_hint.pk}/").content.decode()
 
 
-def test_the_figures_for_reports_sum_active_measures_in_the_period(fabian, jonas, kg_hint, jc_hint):
+def test_the_report_figures_sum_the_active_measures_and_the_outcomes_of_the_period(
+    fabian, jonas, kg_hint, jc_hint
+):
     services.add_measure(
         fabian, kg_hint, kind=MeasureKind.KINDERGELD_EINGESTELLT, taken_on=dt.date(2026, 10, 1)
     )
@@ -366,14 +370,19 @@ def test_the_figures_for_reports_sum_active_measures_in_the_period(fabian, jonas
     services.record_outcome(
         fabian, kg_hint, result=OutcomeResult.MISSBRAUCH, decided_on=dt.date(2026, 10, 20)
     )
-    october = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
-    assert services.money_stopped(*october) == Decimal("255.00")
-    assert services.reclaimed(*october) == Decimal("1530.00")
-    assert services.projected_savings_total(*october) == Decimal("19635.00")
-    assert services.measure_counts(*october)["anzeige"] == 0
-    assert services.measure_counts(dt.date(2026, 1, 1), dt.date(2026, 12, 31))["anzeige"] == 1
-    assert services.outcome_counts(*october) == {"missbrauch": 1, "fehler": 0, "kein_befund": 0}
-    assert services.summary(*october, agency=jonas.agency).measures["kindergeld_eingestellt"] == 0
+    october = figures_for(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    year = figures_for(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    money = october.table("geld_monat")
+    assert money.value("Summe", "eingestellt (€/Monat)") == Decimal("255.00")
+    assert money.value("Summe", "zurückgefordert (€)") == Decimal("1530.00")
+    assert money.value("Summe", "prognostizierte Einsparung (€)") == Decimal("19635.00")
+    anzeige = str(MeasureKind.ANZEIGE.label)
+    assert october.table("massnahmen_behoerde").value("Summe", anzeige) == 0
+    assert year.table("massnahmen_behoerde").value("Summe", anzeige) == 1
+    results = october.table("ergebnisse_behoerde")
+    assert [results.value("Summe", str(label)) for _, label in OutcomeResult.choices] == [1, 0, 0]
+    stopped = str(MeasureKind.KINDERGELD_EINGESTELLT.label)
+    assert year.table("massnahmen_behoerde").value(jonas.agency.name, stopped) == 0
 
 
 # --- the per-agency list and its export -------------------------------------------------------
@@ -448,7 +457,7 @@ def test_the_default_templates_are_seeded():
 @pytest.fixture
 def familienkasse_letter(kim, fabian, case):
     template = LetterTemplate.objects.get(name="Mitteilung an die Familienkasse")
-    return services.draft_letter(kim, case, fabian.agency, template)
+    return letter_work.draft_letter(kim, case, fabian.agency, template)
 
 
 def test_a_letter_names_only_the_hints_the_recipient_may_see(
@@ -463,9 +472,9 @@ def test_a_letter_names_only_the_hints_the_recipient_may_see(
 
 
 def test_the_author_cannot_approve_their_own_letter(familienkasse_letter, kim, client):
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
     with pytest.raises(services.Refused, match="Vier-Augen-Prinzip"):
-        services.approve_letter(kim, letter, version=letter.version)
+        letter_work.approve_letter(kim, letter, version=letter.version)
     _client(client, kim)
     answer = client.post(f"/ergebnisse/schreiben/{letter.pk}/freigeben/", {"version": letter.version})
     assert answer.status_code == 403 and "Vier-Augen-Prinzip" in answer.content.decode()
@@ -474,9 +483,9 @@ def test_the_author_cannot_approve_their_own_letter(familienkasse_letter, kim, c
 
 
 def test_a_user_outside_the_coordination_office_cannot_approve(familienkasse_letter, kim, fabian, client):
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
     with pytest.raises(services.Refused):
-        services.approve_letter(fabian, letter, version=letter.version)
+        letter_work.approve_letter(fabian, letter, version=letter.version)
     _client(client, fabian)
     assert (
         client.post(f"/ergebnisse/schreiben/{letter.pk}/freigeben/", {"version": letter.version}).status_code
@@ -490,9 +499,9 @@ def test_a_second_coordination_user_approves_it_is_audited_and_then_the_pdf_exis
     familienkasse_letter, kim, kai, client, settings
 ):
     settings.CITY_NAME = "Gelsenstadt"
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
     with pytest.raises(services.Refused):
-        services.letter_pdf(kim, letter)
+        letter_work.letter_pdf(kim, letter)
     _client(client, kim)
     refused = client.get(f"/ergebnisse/schreiben/{letter.pk}/pdf/")
     assert refused.status_code == 403 and refused["Content-Type"].startswith("text/html")
@@ -517,8 +526,8 @@ def test_a_second_coordination_user_approves_it_is_audited_and_then_the_pdf_exis
 def test_the_pdf_shows_letterhead_aktenzeichen_and_german_date(familienkasse_letter, kim, kai, settings):
     from django.template.loader import render_to_string
 
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
-    letter = services.approve_letter(kai, letter, version=letter.version)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.approve_letter(kai, letter, version=letter.version)
     letter.body += "\n<b>fett</b>"
     html = render_to_string(
         "outcomes/letter_pdf.html",
@@ -532,7 +541,7 @@ def test_the_pdf_shows_letterhead_aktenzeichen_and_german_date(familienkasse_let
 def test_a_rejected_letter_goes_back_to_its_author_and_only_the_author_edits_it(
     familienkasse_letter, kim, kai, client
 ):
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
     _client(client, kai)
     assert (
         client.post(
@@ -550,7 +559,7 @@ def test_a_rejected_letter_goes_back_to_its_author_and_only_the_author_edits_it(
     letter.refresh_from_db()
     assert letter.status == LetterStatus.ZURUECKGEWIESEN and letter.rejection_reason == "Anrede fehlt"
     with pytest.raises(services.Refused):
-        services.update_letter(kai, letter, subject="x", body="y", version=letter.version)
+        letter_work.update_letter(kai, letter, subject="x", body="y", version=letter.version)
     _client(client, kim)
     stale = client.post(
         f"/ergebnisse/schreiben/{letter.pk}/bearbeiten/", {"subject": "S", "body": "B", "version": 1}
@@ -571,8 +580,8 @@ def test_the_recipient_sees_a_letter_only_after_release_and_other_agencies_never
     _client(client, fabian)
     assert client.get(f"/ergebnisse/schreiben/{familienkasse_letter.pk}/").status_code == 404
     assert familienkasse_letter.subject not in client.get("/ergebnisse/schreiben/").content.decode()
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
-    letter = services.approve_letter(kai, letter, version=letter.version)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.approve_letter(kai, letter, version=letter.version)
     page = client.get(f"/ergebnisse/schreiben/{letter.pk}/")
     assert page.status_code == 200 and "Freigeben" not in page.content.decode()
     assert client.get(f"/ergebnisse/schreiben/{letter.pk}/pdf/").status_code == 200
@@ -597,8 +606,8 @@ def test_the_letter_export_has_the_letters_of_the_filtered_page(
     familienkasse_letter, kim, fabian, case, client
 ):
     template = LetterTemplate.objects.get(name="Mitteilung an die Familienkasse")
-    submitted = services.draft_letter(kim, case, fabian.agency, template)
-    submitted = services.submit_letter(kim, submitted, version=submitted.version)
+    submitted = letter_work.draft_letter(kim, case, fabian.agency, template)
+    submitted = letter_work.submit_letter(kim, submitted, version=submitted.version)
     _client(client, kim)
     page = client.get("/ergebnisse/schreiben/", {"status": "zur_freigabe"})
     assert [letter.pk for letter in page.context["letters"]] == [submitted.pk]
@@ -617,8 +626,8 @@ def test_the_letter_export_has_the_letters_of_the_filtered_page(
 def test_the_letter_export_is_audited_escapes_formulas_and_has_no_letter_of_another_agency(
     familienkasse_letter, kim, kai, fabian, jonas, client
 ):
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
-    letter = services.approve_letter(kai, letter, version=letter.version)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.approve_letter(kai, letter, version=letter.version)
     Letter.objects.filter(pk=letter.pk).update(subject=FORMULA)
     _client(client, fabian)
     rows = _export_rows(client, "csv")
@@ -632,10 +641,10 @@ def test_the_letter_export_is_audited_escapes_formulas_and_has_no_letter_of_anot
 
 def test_a_letter_is_sent_only_after_release(familienkasse_letter, kim, kai):
     with pytest.raises(services.Refused):
-        services.mark_sent(kim, familienkasse_letter, version=1)
-    letter = services.submit_letter(kim, familienkasse_letter, version=1)
-    letter = services.approve_letter(kai, letter, version=letter.version)
-    letter = services.mark_sent(kim, letter, version=letter.version)
+        letter_work.mark_sent(kim, familienkasse_letter, version=1)
+    letter = letter_work.submit_letter(kim, familienkasse_letter, version=1)
+    letter = letter_work.approve_letter(kai, letter, version=letter.version)
+    letter = letter_work.mark_sent(kim, letter, version=letter.version)
     assert letter.status == LetterStatus.VERSANDT and letter.sent_at is not None
     assert _events(AuditAction.RELEASE, "letter").count() == 2
     assert [e.to_status for e in letter.events.order_by("occurred_at", "id")] == [
@@ -665,7 +674,7 @@ def test_only_the_coordination_office_drafts_letters_and_edits_templates(fabian,
     template = LetterTemplate.objects.first()
     assert client.post(f"/ergebnisse/vorlagen/{template.pk}/", {"name": "x"}).status_code == 404
     with pytest.raises(services.Refused):
-        services.save_template(fabian, template, {"subject": "x"}, version=template.version)
+        letter_work.save_template(fabian, template, {"subject": "x"}, version=template.version)
 
 
 def test_the_coordination_office_edits_a_template_and_a_stale_version_is_409(kim, client):
@@ -794,7 +803,7 @@ def test_an_outcome_cannot_be_decided_in_the_future(fabian, kg_hint, client):
 
 def test_a_letter_to_the_wohnungsaufsicht_names_only_its_own_hints(kim, bea, case, kg_hint, bau_hint):
     template = LetterTemplate.objects.get(name="Mitteilung an die Wohnungsaufsicht")
-    letter = services.draft_letter(kim, case, bea.agency, template)
+    letter = letter_work.draft_letter(kim, case, bea.agency, template)
     assert (
         bau_hint.hint_id in letter.body
         and kg_hint.hint_id not in letter.body

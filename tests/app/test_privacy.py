@@ -142,7 +142,7 @@ def test_the_fairness_page_says_so_when_there_is_no_run_yet(client, dana):
 
 def test_case_workers_and_administration_get_404_on_the_privacy_pages(client, kim, fabian, make_user):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     alex = make_user("alex", Role.ADMINISTRATION, "IT", AgencyKind.IT)
     for user in (kim, fabian, alex):

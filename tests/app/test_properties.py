@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from missimo.accounts.models import AgencyKind
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Role
 from missimo.audit.models import AuditAction, AuditEvent
 from missimo.core import tables
 from missimo.properties import services
@@ -64,7 +64,7 @@ def test_an_objekte_import_fills_the_register_with_coordinates_in_wgs84(imported
 
 
 def test_a_property_missing_from_a_new_delivery_is_kept_and_marked_but_its_case_work_stays(
-    imported_city, kim, tmp_path
+    imported_city, kim, tmp_path, django_capture_on_commit_callbacks
 ):
     from missimo.imports import services as imports
 
@@ -76,7 +76,7 @@ def test_a_property_missing_from_a_new_delivery_is_kept_and_marked_but_its_case_
     assert len(kept) == len(lines) - 1
     smaller = tmp_path / "objekte.csv"
     smaller.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    with open(smaller, "rb") as stream:
+    with open(smaller, "rb") as stream, django_capture_on_commit_callbacks(execute=True):
         imports.process_delivery(imports.store_delivery("objekte", stream, "objekte.csv", user=kim).pk)
     gone.refresh_from_db()
     assert not gone.in_snapshot and gone.aktenzeichen == "63-12/2026"
@@ -86,7 +86,9 @@ def test_a_property_missing_from_a_new_delivery_is_kept_and_marked_but_its_case_
     assert event.changes == [{"field": "im aktuellen Datenstand", "old": "ja", "new": "nein"}]
 
 
-def test_an_owner_change_in_a_new_delivery_appears_in_the_history(imported_city, kim, tmp_path):
+def test_an_owner_change_in_a_new_delivery_appears_in_the_history(
+    imported_city, kim, tmp_path, django_capture_on_commit_callbacks
+):
     from missimo.imports import services as imports
 
     text = (imported_city / "objekte.csv").read_text(encoding="utf-8-sig")
@@ -99,7 +101,7 @@ def test_an_owner_change_in_a_new_delivery_appears_in_the_history(imported_city,
     ]
     changed = tmp_path / "objekte.csv"
     changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with open(changed, "rb") as stream:
+    with open(changed, "rb") as stream, django_capture_on_commit_callbacks(execute=True):
         imports.process_delivery(imports.store_delivery("objekte", stream, "objekte.csv", user=kim).pk)
     event = PropertyEvent.objects.get(property=prop)
     assert {"field": "Eigentümer", "old": prop.eigentuemer, "new": "Neue Eigentümerin GmbH"} in event.changes

@@ -113,7 +113,7 @@ def test_a_hint_taken_into_an_open_case_stays_as_long_as_the_case(settings):
 
 def test_a_hint_with_a_recorded_outcome_stays_for_the_closed_case_period(make_user, settings):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
     from missimo.outcomes.models import Outcome
 
     settings.RETENTION_HINTS_MONTHS = 6
@@ -198,7 +198,7 @@ def test_an_expired_certificate_is_deleted_after_its_period_and_leaves_the_revoc
     make_user, settings
 ):
     from missimo.accounts.models import Agency, AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
     from missimo.certificates import services
     from missimo.certificates.models import Certificate
 

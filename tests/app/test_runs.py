@@ -97,7 +97,7 @@ def test_after_a_run_only_persons_with_a_hint_remain_in_the_analysis_store(impor
 
 def test_each_agency_sees_only_its_own_hints(imported_city, kim, fabian, make_user, client):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     _run(kim)
     assert set(services.hints_for(fabian).values_list("agency_kind", flat=True)) == {"familienkasse"}
@@ -188,7 +188,7 @@ def test_why_linked_shows_both_records_field_by_field_with_weights(imported_city
 
 def test_another_agency_cannot_open_the_links_of_a_hint_it_may_not_see(imported_city, kim, make_user, client):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     run = _run(kim)
     hint = run.hints.exclude(agency_kind="gesundheitsamt").exclude(person_ids=[]).first()

@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from missimo.accounts import access
+from missimo.accounts import access, policy
 from missimo.accounts.models import AgencyKind
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import PropertyVisibility, Role
 from tests.app.test_access_matrix import all_routes, build_world
 from tests.conftest import PASSWORD
 
@@ -118,14 +118,14 @@ def _sees_other(page: access.Page, role: Role) -> bool:
     """Whether a role may see the Jobcenter's (or the other school's) object of a scoped page."""
     jc = ("jobcenter", "SGB2_NACH_ABMELDUNG")
     if page.scope == "hint":
-        return access.sees_hint(role, *jc)
+        return policy.role_sees_hint(role, *jc)
     if page.scope == "property":
-        kind = access.PROPERTIES.get(role)
-        return kind == access.PROPERTIES_ALL or (
-            kind == access.PROPERTIES_OWN_HINTS and access.sees_hint(role, *jc)
+        kind = policy.ROLES[role].properties
+        return kind is PropertyVisibility.ALL or (
+            kind is PropertyVisibility.WITH_OWN_HINTS and policy.role_sees_hint(role, *jc)
         )
     if page.scope in ("delivery", "rejected"):
-        return "jobcenter" in access.DELIVERY_SOURCES.get(role, ())
+        return "jobcenter" in policy.ROLES[role].deliveries
     if page.scope == "certificate":
         return False  # only the other school itself
     return role in (Role.KOORDINIERUNG, Role.JOBCENTER)

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(databases="__all__", tr
 @pytest.fixture
 def school(make_user):
     from missimo.accounts.models import Agency, AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
     from missimo.certificates import services
     from tests.app.test_certificates import PUPILS, SCHOOL, deliver_schools
 
@@ -70,7 +70,7 @@ def test_the_familienkasse_verifies_an_uploaded_pdf_on_an_accessible_page(
 
 def test_the_key_page_of_the_administration_is_accessible(page, login, make_user, axe_violations):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     alex = make_user("alex", Role.ADMINISTRATION, "IT", AgencyKind.IT)
     login(alex)

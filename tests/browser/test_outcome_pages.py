@@ -110,7 +110,7 @@ def test_kim_drafts_a_letter_kai_releases_it_and_downloads_the_pdf(
     page, login, kim, fabian, make_user, case_with_hints, axe_violations
 ):
     from missimo.accounts.models import AgencyKind
-    from missimo.accounts.roles import Role
+    from missimo.accounts.policy import Role
 
     case, hint = case_with_hints
     kai = make_user(

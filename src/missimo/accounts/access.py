@@ -1,216 +1,102 @@
-"""The access matrix: roles x agencies x data, as data.
+"""The access matrix: which capability (see `missimo.accounts.policy`) opens which page.
 
-This module is the *specification* of need-to-know; the querysets and services of the apps
-(`runs.services.hints_for`, `properties.services.properties_for`, `imports.services.sources_for`,
-`certificates.services.certificates_for`, ...) *enforce* it, and `tests/app/test_access_matrix.py`
-proves that both agree by requesting every URL of the project as every role. The German
-description for the city is `docs/datenschutz/zugriffsmatrix.md`; its URL table is generated from
-:func:`url_table_markdown` (a test keeps it current).
+The policy maps roles to capabilities and scopes; this module maps every URL name of the project to
+the capability its page needs (and the object scope it shows), so that the status every role gets
+for every page follows from the policy's data. `tests/app/test_access_matrix.py` proves that the
+running application agrees by requesting every URL of the project as every role. The German
+description for the city is `docs/datenschutz/zugriffsmatrix.md`; its tables are generated from
+:func:`role_table_markdown`, :func:`capability_table_markdown` and :func:`url_table_markdown` (a
+test keeps them current).
 
 A new URL name that is missing from :data:`URL_ACCESS` makes the test fail: add it here with the
-roles that may open it.
+capability its page needs. A new role needs no entry here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import ROLES, Capability, Field, Role, role_can
 
-K = Role.KOORDINIERUNG
-FK = Role.FAMILIENKASSE
-JC = Role.JOBCENTER
-SA = Role.SCHULAMT
-JA = Role.JUGENDAMT
-GA = Role.GESUNDHEITSAMT
-POL = Role.POLIZEI
-BAU = Role.BAUAUFSICHT
-SCH = Role.SCHULE
-DS = Role.DATENSCHUTZ
-ADM = Role.ADMINISTRATION
-
+C = Capability
 ALL_ROLES: frozenset[Role] = frozenset(Role)
-
-# --- data ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HintScope:
-    """Which hints a role sees: all, those owned by some agency kinds, or those of some rules."""
-
-    all: bool = False
-    agency_kinds: frozenset[str] = frozenset()
-    rules: frozenset[str] = frozenset()
-    text: str = ""
-
-    def sees(self, agency_kind: str, rule: str) -> bool:
-        return self.all or agency_kind in self.agency_kinds or rule in self.rules
-
-
-NO_HINTS = HintScope(text="keine")
-
-HINTS: dict[Role, HintScope] = {
-    K: HintScope(all=True, text="alle Hinweise aller Stellen (koordiniert die Aktionszeiträume)"),
-    FK: HintScope(
-        agency_kinds=frozenset({"familienkasse"}), text="nur Hinweise der Familienkasse (Kindergeld)"
-    ),
-    JC: HintScope(agency_kinds=frozenset({"jobcenter"}), text="nur Hinweise des Jobcenters (SGB II)"),
-    SA: HintScope(agency_kinds=frozenset({"schulamt"}), text="nur Hinweise des Schulamts (Schulpflicht)"),
-    JA: HintScope(
-        rules=frozenset({"SCHULABSENTISMUS"}), text="nur Hinweise auf Schulabsentismus (Kindeswohl)"
-    ),
-    GA: HintScope(
-        agency_kinds=frozenset({"gesundheitsamt"}),
-        text="nur Hinweise des Gesundheitsamts (Schuleingangsuntersuchung)",
-    ),
-    BAU: HintScope(
-        agency_kinds=frozenset({"bauaufsicht"}), text="nur Hinweise der Bauaufsicht (Überbelegung, Gebäude)"
-    ),
-    POL: NO_HINTS,
-    SCH: NO_HINTS,
-    DS: NO_HINTS,
-    ADM: NO_HINTS,
-}
-
-# Which properties of the Immobilienkataster a role sees.
-PROPERTIES_ALL = "alle"
-PROPERTIES_OWN_HINTS = "mit eigenen Hinweisen"
-PROPERTIES_NONE = "keine"
-PROPERTIES: dict[Role, str] = {
-    K: PROPERTIES_ALL,
-    BAU: PROPERTIES_ALL,
-    POL: PROPERTIES_ALL,
-    FK: PROPERTIES_OWN_HINTS,
-    JC: PROPERTIES_OWN_HINTS,
-    SA: PROPERTIES_OWN_HINTS,
-    JA: PROPERTIES_OWN_HINTS,
-    GA: PROPERTIES_OWN_HINTS,
-    SCH: PROPERTIES_NONE,
-    DS: PROPERTIES_NONE,
-    ADM: PROPERTIES_NONE,
-}
-
-# Which person fields a role sees (German, for the documentation).
-PERSON_FIELDS: dict[Role, str] = {
-    K: "alle Felder der Hinweise (Namen, Geburtsdaten, Belege, Beträge), Eigentümer der Objekte",
-    FK: "Felder der eigenen Hinweise (Kind, Geburtsdatum, Kindergeldnummer, Betrag); keine Eigentümer",
-    JC: "Felder der eigenen Hinweise (Bedarfsgemeinschaft, Betrag); keine Eigentümer",
-    SA: "Felder der eigenen Hinweise (Schüler, Schule, Klasse); keine Eigentümer",
-    JA: "Felder der Hinweise auf Schulabsentismus; keine Eigentümer",
-    GA: "Felder der eigenen Hinweise (Kind, Untersuchungstermin); keine Eigentümer",
-    BAU: "Felder der eigenen Hinweise, Bewohnerzahl und Eigentümer der Objekte",
-    POL: "keine Hinweisdaten; Adressen, Bewohnerzahl und Eigentümer der Objekte, Namen erwarteter Personen "
-    "im Kontrollprotokoll (Identifizierung vor Ort)",
-    SCH: "nur die eigenen Schülerinnen und Schüler (für Schulbescheinigungen)",
-    DS: "keine Falldaten; Protokoll, Fairnessbericht und Berichte (nur Summen), Auskunft nach Art. 15 auf "
-    "Anfrage",
-    ADM: "keine personenbezogenen Daten von Bürgerinnen und Bürgern; nur Benutzerkonten und Schlüssel",
-}
-
-# Which deliveries (sources) a role sees and delivers.
-DELIVERY_SOURCES: dict[Role, frozenset[str]] = {
-    K: frozenset({"melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte"}),
-    FK: frozenset({"kindergeld"}),
-    SA: frozenset({"schule"}),
-    JC: frozenset({"jobcenter"}),
-    GA: frozenset({"seu"}),
-    BAU: frozenset({"objekte"}),
-}
-
-# Which actions a role may take (German, for the documentation).
-ACTIONS: dict[Role, str] = {
-    K: "Lieferungen aller Quellen, Abgleich starten, Aktionszeiträume und Prüffälle führen und zuweisen, "
-    "Kontrollen planen und abschließen, Schreiben entwerfen und im Vier-Augen-Prinzip freigeben, Objekte "
-    "bearbeiten, Übersicht und Berichte",
-    FK: "Kindergeld liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle der eigenen Behörde, "
-    "Kontrollen mit eigener Beteiligung, Schulbescheinigungen prüfen",
-    JC: "SGB-II-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und Kontrollen der "
-    "eigenen Behörde",
-    SA: "Schuldaten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und Kontrollen der "
-    "eigenen Behörde",
-    JA: "Hinweise auf Schulabsentismus sichten und Ergebnisse erfassen, Prüffälle und Kontrollen der eigenen "
-    "Behörde",
-    GA: "SEU-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und Kontrollen der "
-    "eigenen Behörde",
-    BAU: "Gebäudebestand liefern, Objekte bearbeiten, Maßnahmen erfassen, eigene Hinweise sichten, Prüffälle "
-    "und Kontrollen der eigenen Behörde",
-    POL: "Objekte ansehen, Prüffälle und Kontrollen mit eigener Beteiligung (Namen erwarteter Personen vor Ort), "
-    "an die Polizei freigegebene Schreiben",
-    SCH: "Schulbescheinigungen für eigene Schülerinnen und Schüler ausstellen und widerrufen",
-    DS: "Protokoll durchsuchen, exportieren und prüfen; Fairnessbericht; Auskunft nach Art. 15; Berichte "
-    "(nur Summen)",
-    ADM: "Benutzerkonten und Rollen verwalten (Verwaltungsoberfläche), Signaturschlüssel der Schulen",
-}
-
-
-def sees_hint(role: Role, agency_kind: str, rule: str) -> bool:
-    return HINTS.get(role, NO_HINTS).sees(agency_kind, rule)
-
-
-# --- pages -----------------------------------------------------------------------------------
 
 # What a logged-in role gets for a page it may not open. Outside the scope is "not found"
 # (the page does not exist for that role), so nobody learns which objects exist.
 NOT_FOUND = 404
+POST_ONLY = 405
+REDIRECT = 302
 
 
 @dataclass(frozen=True)
 class Page:
     """Who may open one URL name.
 
-    - `roles`: the roles that get the page (HTTP 200, or `ok_status`); all others get `others`.
+    - `needs`: the page opens for a role with one of these capabilities (empty: every role) with
+      status `ok` (200, or 302 for pages that send on, 405 for POST-only pages); all others get
+      `others` (for a GET: `others_get` if set, e.g. 405 for POST-only pages).
+    - `redirect_for`: a role with one of these capabilities (and none of `needs`) is sent on to its
+      own page (302), e.g. the Familienkasse from the school certificates to their verification.
     - `public`: reachable without log-in; `anonymous` is the status an anonymous GET gets (302 to the
       log-in for every page that is not public).
-    - `scope`: the page shows one object, and a role of `roles` gets it only if the object is in
-      its scope ("hint", "property", "delivery", "rejected", "certificate"); otherwise 404.
+    - `scope`: the page shows one object, and an allowed role gets it only if the object is in its
+      scope ("hint", "property", "source", "delivery", "rejected", "certificate", "case", ...);
+      otherwise 404.
     - `forms`: the page accepts POST (a role outside `roles` is refused with `others`).
-    - `ok_status`: per-role status of an allowed GET when it is not 200 (redirect to the role's page,
-      405 for POST-only pages).
-    - `others_get`: what a GET of a refused role gets, if not `others` (405 for POST-only pages).
-    - `exact`: the allowed roles get exactly `ok_status`/200 (False: any answer below 500, e.g. the
+    - `exact`: the allowed roles get exactly `ok` (False: any answer below 500, e.g. the
       administration's pages, which answer 403 for models without the permission).
     - `data`: what the page shows (German, for the documentation).
     """
 
-    roles: frozenset[Role]
     data: str
+    needs: tuple[Capability, ...] = ()
+    redirect_for: tuple[Capability, ...] = ()
     others: int = NOT_FOUND
     public: bool = False
     scope: str = ""
     forms: bool = False
-    ok_status: dict[Role, int] = field(default_factory=dict)
+    ok: int = 200
     anonymous: int = 302
     others_get: int | None = None
     exact: bool = True
+
+    def _allows(self, role: Role) -> bool:
+        return any(role_can(role, capability) for capability in self.needs)
+
+    def _redirects(self, role: Role) -> bool:
+        return any(role_can(role, capability) for capability in self.redirect_for)
 
     def expected(self, role: Role | None) -> int:
         """The status a GET gets from a user of `role` (None: anonymous)."""
         if role is None:
             return self.anonymous
-        if role in self.roles:
-            return self.ok_status.get(role, 200)
+        if self.needs and self._allows(role):
+            return self.ok
+        if self._redirects(role):
+            return REDIRECT
+        if not self.needs:
+            return self.ok
         return self.others if self.others_get is None else self.others_get
 
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles that get the page (or are sent on to their own)."""
+        return frozenset(
+            role for role in Role if not self.needs or self._allows(role) or self._redirects(role)
+        )
 
-def _page(roles, data: str, **kwargs) -> Page:
+
+def _page(needs: Capability | tuple[Capability, ...], data: str, **kwargs) -> Page:
     if kwargs.get("public"):
         kwargs.setdefault("anonymous", 200)
-    return Page(roles=frozenset(roles), data=data, **kwargs)
-
-
-HINT_ROLES = (K, FK, JC, SA, JA, GA, BAU)
-REGISTER_ROLES = (K, BAU, POL, FK, JC, SA, JA, GA)
-EDIT_ROLES = (K, BAU)
-DELIVERY_ROLES = tuple(DELIVERY_SOURCES)
-POST_ONLY = 405
-CASE_ROLES = (K, FK, JC, SA, JA, GA, POL, BAU)
-INSPECTION_ROLES = (K, POL, BAU, JA, GA, JC, FK, SA)
-LETTER_ROLES = (K, FK, JC, SA, JA, GA, BAU, POL)
+    return Page(data=data, needs=needs if isinstance(needs, tuple) else (needs,), **kwargs)
 
 
 def _everybody(data: str, **kwargs) -> Page:
-    return _page(ALL_ROLES, data, **kwargs)
+    return _page((), data, **kwargs)
 
+
+LETTERS = (C.WRITE_LETTERS, C.RECEIVE_LETTERS)
 
 URL_ACCESS: dict[str, Page] = {
     # web, log-in, second factor
@@ -221,242 +107,275 @@ URL_ACCESS: dict[str, Page] = {
         public=True,
         anonymous=302,
         forms=True,
-        ok_status=dict.fromkeys(ALL_ROLES, 302),
+        ok=REDIRECT,
     ),
     "login": _everybody(
-        "Anmeldung", public=True, forms=True, ok_status=dict.fromkeys(ALL_ROLES, 302)
+        "Anmeldung", public=True, forms=True, ok=REDIRECT
     ),  # already logged in: on to the start page
-    "logout": _everybody("Abmeldung (nur POST)", forms=True, ok_status=dict.fromkeys(ALL_ROLES, POST_ONLY)),
+    "logout": _everybody("Abmeldung (nur POST)", forms=True, ok=POST_ONLY),
     "two_factor_enrol": _everybody("Einrichtung des zweiten Faktors (eigenes Konto)", forms=True),
     "two_factor_verify": _everybody(
         "Code-Eingabe des zweiten Faktors (ohne Gerät: weiter zur Einrichtung)",
         forms=True,
-        ok_status=dict.fromkeys(ALL_ROLES, 302),
+        ok=REDIRECT,
     ),
     "two_factor_recovery_codes": _everybody(
         "Wiederherstellungscodes des eigenen Kontos neu erzeugen", forms=True
     ),
     # deliveries
-    "imports:list": _page(DELIVERY_ROLES, "Lieferungen der eigenen Quellen (Metadaten, keine Zeilen)"),
+    "imports:list": _page(C.DELIVER, "Lieferungen der eigenen Quellen (Metadaten, keine Zeilen)"),
     "imports:export": _page(
-        DELIVERY_ROLES, "Export der Lieferungen der eigenen Quellen (Metadaten; CSV/XLSX, formelsicher)"
+        C.DELIVER, "Export der Lieferungen der eigenen Quellen (Metadaten; CSV/XLSX, formelsicher)"
     ),
-    "imports:new": _page((K, FK), "Neue Lieferung einer eigenen Quelle (hier: Kindergeld)", forms=True),
+    "imports:new": _page(C.DELIVER, "Neue Lieferung einer eigenen Quelle", scope="source", forms=True),
     "imports:detail": _page(
-        DELIVERY_ROLES,
+        C.DELIVER,
         "Eine Lieferung einer eigenen Quelle; abgelehnte Zeilen nur liefernde Stelle",
         scope="delivery",
     ),
     "imports:rejected": _page(
-        (K, FK), "Abgelehnte Zeilen (personenbezogen): liefernde Behörde und Koordinierung", scope="rejected"
+        C.DELIVER,
+        "Abgelehnte Zeilen (personenbezogen): liefernde Behörde und Koordinierung",
+        scope="rejected",
     ),
     "imports:mapping": _page(
-        (K, FK),
+        C.DELIVER,
         "Spaltenzuordnung mit Vorschau der Datei: liefernde Behörde und Koordinierung",
         scope="rejected",
         forms=True,
     ),
     # runs and hints
-    "runs:list": _page(HINT_ROLES, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
-    "runs:export": _page(HINT_ROLES, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
-    "runs:detail": _page(HINT_ROLES, "Ein Abgleich (Zählwerte je Regel); Rangliste nur Koordinierung"),
-    "runs:hints": _page(HINT_ROLES, "Hinweise im eigenen Zuständigkeitsbereich (siehe Hinweise je Rolle)"),
+    "runs:list": _page(C.SEE_HINTS, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
+    "runs:export": _page(C.SEE_HINTS, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
+    "runs:detail": _page(C.SEE_HINTS, "Ein Abgleich (Zählwerte je Regel); Rangliste nur Koordinierung"),
+    "runs:hints": _page(C.SEE_HINTS, "Hinweise im eigenen Zuständigkeitsbereich (siehe Hinweise je Rolle)"),
     "runs:hint_export": _page(
-        HINT_ROLES, "Export der sichtbaren Hinweise (CSV/XLSX, formelsicher, protokolliert)"
+        C.SEE_HINTS, "Export der sichtbaren Hinweise (CSV/XLSX, formelsicher, protokolliert)"
     ),
     "runs:links": _page(
-        HINT_ROLES,
+        C.SEE_HINTS,
         "„Warum verknüpft?“: Datensätze der Personen eines sichtbaren Hinweises",
         scope="hint",
         forms=True,
     ),
     "runs:rules": _everybody("Regelkatalog (öffentlich bekannt, keine Personendaten)"),
     # property register
-    "properties:list": _page(REGISTER_ROLES, "Objekte im Zuständigkeitsbereich (siehe Objekte je Rolle)"),
-    "properties:export_csv": _page(REGISTER_ROLES, "Export der sichtbaren Objekte (CSV, formelsicher)"),
-    "properties:export_xlsx": _page(REGISTER_ROLES, "Export der sichtbaren Objekte (XLSX, formelsicher)"),
-    "properties:map_data": _page(REGISTER_ROLES, "Kartenpunkte der sichtbaren Objekte"),
-    "properties:detail": _page(REGISTER_ROLES, "Objektakte mit den sichtbaren Hinweisen", scope="property"),
+    "properties:list": _page(C.SEE_REGISTER, "Objekte im Zuständigkeitsbereich (siehe Objekte je Rolle)"),
+    "properties:export_csv": _page(C.SEE_REGISTER, "Export der sichtbaren Objekte (CSV, formelsicher)"),
+    "properties:export_xlsx": _page(C.SEE_REGISTER, "Export der sichtbaren Objekte (XLSX, formelsicher)"),
+    "properties:map_data": _page(C.SEE_REGISTER, "Kartenpunkte der sichtbaren Objekte"),
+    "properties:detail": _page(C.SEE_REGISTER, "Objektakte mit den sichtbaren Hinweisen", scope="property"),
     "properties:edit": _page(
-        EDIT_ROLES, "Fallbearbeitung eines Objekts ändern", scope="property", forms=True
+        C.EDIT_REGISTER, "Fallbearbeitung eines Objekts ändern", scope="property", forms=True
     ),
     "properties:measure_add": _page(
-        EDIT_ROLES, "Maßnahme an einem Objekt erfassen", scope="property", forms=True
+        C.EDIT_REGISTER, "Maßnahme an einem Objekt erfassen", scope="property", forms=True
     ),
     # certificates
     "certificates:index": _page(
-        (SCH, FK, ADM),
+        C.ISSUE_CERTIFICATES,
         "Bescheinigungen der eigenen Schule (Familienkasse und Administration: weiter zu ihrer Seite)",
-        ok_status={FK: 302, ADM: 302},
+        redirect_for=(C.VERIFY_CERTIFICATES, C.MANAGE_SIGNING_KEYS),
     ),
     "certificates:export": _page(
-        (SCH,), "Export der Bescheinigungen der eigenen Schule (CSV/XLSX, formelsicher, protokolliert)"
+        C.ISSUE_CERTIFICATES,
+        "Export der Bescheinigungen der eigenen Schule (CSV/XLSX, formelsicher, protokolliert)",
     ),
-    "certificates:issue": _page((SCH,), "Schülersuche der eigenen Schule, Ausstellen", forms=True),
-    "certificates:manual": _page((SCH,), "Ausstellen aus eingegebenen Daten", forms=True),
-    "certificates:verify": _page((FK,), "Prüfen einer vorgelegten Bescheinigung", forms=True),
-    "certificates:keys": _page((ADM,), "Signaturschlüssel der Schulen (keine Personendaten)", forms=True),
+    "certificates:issue": _page(
+        C.ISSUE_CERTIFICATES, "Schülersuche der eigenen Schule, Ausstellen", forms=True
+    ),
+    "certificates:manual": _page(C.ISSUE_CERTIFICATES, "Ausstellen aus eingegebenen Daten", forms=True),
+    "certificates:verify": _page(C.VERIFY_CERTIFICATES, "Prüfen einer vorgelegten Bescheinigung", forms=True),
+    "certificates:keys": _page(
+        C.MANAGE_SIGNING_KEYS, "Signaturschlüssel der Schulen (keine Personendaten)", forms=True
+    ),
     "certificates:keylist": _everybody(
         "Öffentliche Schlüsselliste mit Widerrufen (nur Nummern)", public=True
     ),
-    "certificates:detail": _page((SCH,), "Eine Bescheinigung der eigenen Schule", scope="certificate"),
-    "certificates:pdf": _page((SCH,), "PDF einer Bescheinigung der eigenen Schule", scope="certificate"),
+    "certificates:detail": _page(
+        C.ISSUE_CERTIFICATES, "Eine Bescheinigung der eigenen Schule", scope="certificate"
+    ),
+    "certificates:pdf": _page(
+        C.ISSUE_CERTIFICATES, "PDF einer Bescheinigung der eigenen Schule", scope="certificate"
+    ),
     "certificates:revoke": _page(
-        (SCH,),
+        C.ISSUE_CERTIFICATES,
         "Widerruf (nur POST)",
         scope="certificate",
         forms=True,
-        ok_status={SCH: POST_ONLY},
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
     # data protection
-    "privacy:fairness": _page((DS,), "Fairnessbericht (nur Summen, Zellen unter 10 unterdrückt)"),
-    "privacy:art15": _page(
-        (DS,), "Auskunft nach Art. 15 DSGVO (nur auf Anfrage, mit Zweck, protokolliert)", forms=True
+    "privacy:fairness": _page(
+        C.SEE_PRIVACY_REPORTS, "Fairnessbericht (nur Summen, Zellen unter 10 unterdrückt)"
     ),
-    "audit:log": _page((DS,), "Protokoll: Suche und Filter"),
-    "audit:export": _page((DS,), "Protokoll: Export (CSV, formelsicher)"),
+    "privacy:art15": _page(
+        C.SEE_PRIVACY_REPORTS,
+        "Auskunft nach Art. 15 DSGVO (nur auf Anfrage, mit Zweck, protokolliert)",
+        forms=True,
+    ),
+    "audit:log": _page(C.READ_AUDIT_LOG, "Protokoll: Suche und Filter"),
+    "audit:export": _page(C.READ_AUDIT_LOG, "Protokoll: Export (CSV, formelsicher)"),
     "audit:verify": _page(
-        (DS,),
+        C.READ_AUDIT_LOG,
         "Protokoll: Hash-Kette prüfen (nur POST)",
         forms=True,
-        ok_status={DS: POST_ONLY},
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
     # case work (/aktionen/): campaigns, hint review queue, cases
-    "casework:campaigns": _page(CASE_ROLES, "Aktionszeiträume der eigenen Behörde (Koordinierung: alle)"),
+    "casework:campaigns": _page(C.WORK_CASES, "Aktionszeiträume der eigenen Behörde (Koordinierung: alle)"),
     "casework:campaign_export": _page(
-        CASE_ROLES, "Export der sichtbaren Aktionszeiträume (Anzahlen; CSV/XLSX, formelsicher)"
+        C.WORK_CASES, "Export der sichtbaren Aktionszeiträume (Anzahlen; CSV/XLSX, formelsicher)"
     ),
-    "casework:campaign_create": _page((K,), "Aktionszeitraum anlegen", forms=True),
+    "casework:campaign_create": _page(C.MANAGE_CAMPAIGNS, "Aktionszeitraum anlegen", forms=True),
     "casework:campaign_detail": _page(
-        CASE_ROLES, "Ein Aktionszeitraum mit seinen sichtbaren Prüffällen", scope="campaign"
+        C.WORK_CASES, "Ein Aktionszeitraum mit seinen sichtbaren Prüffällen", scope="campaign"
     ),
     "casework:campaign_select": _page(
-        (K,), "Objekte eines Aktionszeitraums aus der Rangliste wählen", scope="campaign", forms=True
+        C.MANAGE_CAMPAIGNS,
+        "Objekte eines Aktionszeitraums aus der Rangliste wählen",
+        scope="campaign",
+        forms=True,
     ),
-    "casework:hint_queue": _page(HINT_ROLES, "Prüfliste: Hinweise der eigenen Stelle zur Sichtung"),
+    "casework:hint_queue": _page(C.REVIEW_HINTS, "Prüfliste: Hinweise der eigenen Stelle zur Sichtung"),
     "casework:hint_queue_export": _page(
-        HINT_ROLES, "Export der Prüfliste der eigenen Stelle (CSV/XLSX, formelsicher, protokolliert)"
+        C.REVIEW_HINTS, "Export der Prüfliste der eigenen Stelle (CSV/XLSX, formelsicher, protokolliert)"
     ),
     "casework:hint_review": _page(
-        HINT_ROLES,
+        C.REVIEW_HINTS,
         "Entscheidung über einen sichtbaren Hinweis (nur POST)",
         scope="hint",
         forms=True,
-        ok_status=dict.fromkeys(HINT_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
-    "casework:cases": _page(CASE_ROLES, "Prüffälle der eigenen Behörde (Koordinierung: alle)"),
-    "casework:my_cases": _page(CASE_ROLES, "Eigene zugewiesene Prüffälle"),
-    "casework:case_export": _page(CASE_ROLES, "Export der sichtbaren Prüffälle (CSV/XLSX, formelsicher)"),
+    "casework:cases": _page(C.WORK_CASES, "Prüffälle der eigenen Behörde (Koordinierung: alle)"),
+    "casework:my_cases": _page(C.WORK_CASES, "Eigene zugewiesene Prüffälle"),
+    "casework:case_export": _page(C.WORK_CASES, "Export der sichtbaren Prüffälle (CSV/XLSX, formelsicher)"),
     "casework:case_assign": _page(
-        (K,), "Prüffälle zuweisen (nur POST)", forms=True, ok_status={K: POST_ONLY}, others_get=POST_ONLY
+        C.ASSIGN_CASES, "Prüffälle zuweisen (nur POST)", forms=True, ok=POST_ONLY, others_get=POST_ONLY
     ),
-    "casework:caseload": _page((K,), "Arbeitslast je Person (Anzahlen)"),
-    "casework:caseload_export": _page((K,), "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"),
-    "casework:case_create": _page(CASE_ROLES, "Prüffall von Hand anlegen", forms=True),
+    "casework:caseload": _page(C.ASSIGN_CASES, "Arbeitslast je Person (Anzahlen)"),
+    "casework:caseload_export": _page(
+        C.ASSIGN_CASES, "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"
+    ),
+    "casework:case_create": _page(C.WORK_CASES, "Prüffall von Hand anlegen", forms=True),
     "casework:case_detail": _page(
-        CASE_ROLES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"
+        C.WORK_CASES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"
     ),
     "casework:case_transition": _page(
-        CASE_ROLES,
+        C.WORK_CASES,
         "Statuswechsel eines Prüffalls (nur POST)",
         scope="case",
         forms=True,
-        ok_status=dict.fromkeys(CASE_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
-    "casework:case_edit": _page(CASE_ROLES, "Prüffall bearbeiten", scope="case", forms=True),
+    "casework:case_edit": _page(C.WORK_CASES, "Prüffall bearbeiten", scope="case", forms=True),
     # inspections (/kontrollen/)
-    "inspections:list": _page(INSPECTION_ROLES, "Kontrollen, an denen die eigene Behörde teilnimmt"),
-    "inspections:export": _page(
-        INSPECTION_ROLES, "Export der Kontrollen der eigenen Behörde (CSV/XLSX, formelsicher)"
+    "inspections:list": _page(
+        C.TAKE_PART_IN_INSPECTIONS, "Kontrollen, an denen die eigene Behörde teilnimmt"
     ),
-    "inspections:plan": _page((K,), "Kontrolle planen", forms=True),
-    "inspections:detail": _page(INSPECTION_ROLES, "Eine Kontrolle der eigenen Behörde", scope="inspection"),
+    "inspections:export": _page(
+        C.TAKE_PART_IN_INSPECTIONS, "Export der Kontrollen der eigenen Behörde (CSV/XLSX, formelsicher)"
+    ),
+    "inspections:plan": _page(C.PLAN_INSPECTIONS, "Kontrolle planen", forms=True),
+    "inspections:detail": _page(
+        C.TAKE_PART_IN_INSPECTIONS, "Eine Kontrolle der eigenen Behörde", scope="inspection"
+    ),
     "inspections:cancel": _page(
-        (K,),
+        C.PLAN_INSPECTIONS,
         "Kontrolle absagen (nur POST)",
         scope="inspection",
         forms=True,
-        ok_status={K: POST_ONLY},
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
     "inspections:replan": _page(
-        (K,), "Geplante Kontrolle ändern (Termin, Treffpunkt, Team)", scope="inspection", forms=True
+        C.PLAN_INSPECTIONS,
+        "Geplante Kontrolle ändern (Termin, Treffpunkt, Team)",
+        scope="inspection",
+        forms=True,
     ),
     "inspections:protocol": _page(
-        INSPECTION_ROLES,
+        C.TAKE_PART_IN_INSPECTIONS,
         "Vor-Ort-Protokoll eines Objekts (Namen erwarteter Personen nur Koordinierung und Polizei)",
         scope="visit",
     ),
     "inspections:save": _page(
-        INSPECTION_ROLES,
+        C.TAKE_PART_IN_INSPECTIONS,
         "Protokoll speichern (nur POST)",
         scope="visit",
         forms=True,
-        ok_status=dict.fromkeys(INSPECTION_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
     "inspections:household_state": _page(
-        INSPECTION_ROLES, "Stand einer Wohnung im Protokoll", scope="household"
+        C.TAKE_PART_IN_INSPECTIONS, "Stand einer Wohnung im Protokoll", scope="household"
     ),
     "inspections:add_household": _page(
-        INSPECTION_ROLES,
+        C.TAKE_PART_IN_INSPECTIONS,
         "Wohnung ergänzen (nur POST)",
         scope="visit",
         forms=True,
-        ok_status=dict.fromkeys(INSPECTION_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
     "inspections:upload_photo": _page(
-        INSPECTION_ROLES,
+        C.TAKE_PART_IN_INSPECTIONS,
         "Foto hochladen (nur POST, Größe und Typ begrenzt)",
         scope="visit",
         forms=True,
-        ok_status=dict.fromkeys(INSPECTION_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
-    "inspections:complete": _page((K,), "Kontrolle eines Objekts abschließen", scope="visit", forms=True),
-    "inspections:photo": _page(INSPECTION_ROLES, "Foto einer Kontrolle der eigenen Behörde", scope="photo"),
+    "inspections:complete": _page(
+        C.PLAN_INSPECTIONS, "Kontrolle eines Objekts abschließen", scope="visit", forms=True
+    ),
+    "inspections:photo": _page(
+        C.TAKE_PART_IN_INSPECTIONS, "Foto einer Kontrolle der eigenen Behörde", scope="photo"
+    ),
     # outcomes (/ergebnisse/): outcomes and measures per hint, letters
-    "outcomes:list": _page(HINT_ROLES, "Ergebnisse und Maßnahmen der eigenen Behörde"),
-    "outcomes:export_csv": _page(HINT_ROLES, "Export der eigenen Ergebnisse (CSV, formelsicher)"),
-    "outcomes:export_xlsx": _page(HINT_ROLES, "Export der eigenen Ergebnisse (XLSX, formelsicher)"),
+    "outcomes:list": _page(C.RECORD_OUTCOMES, "Ergebnisse und Maßnahmen der eigenen Behörde"),
+    "outcomes:export_csv": _page(C.RECORD_OUTCOMES, "Export der eigenen Ergebnisse (CSV, formelsicher)"),
+    "outcomes:export_xlsx": _page(C.RECORD_OUTCOMES, "Export der eigenen Ergebnisse (XLSX, formelsicher)"),
     "outcomes:hint": _page(
-        HINT_ROLES, "Ergebnis zu einem sichtbaren Hinweis erfassen", scope="hint", forms=True
+        C.RECORD_OUTCOMES, "Ergebnis zu einem sichtbaren Hinweis erfassen", scope="hint", forms=True
     ),
     "outcomes:measure_add": _page(
-        HINT_ROLES,
+        C.RECORD_OUTCOMES,
         "Maßnahme zu einem sichtbaren Hinweis (nur POST)",
         scope="hint",
         forms=True,
-        ok_status=dict.fromkeys(HINT_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
     "outcomes:measure_withdraw": _page(
-        HINT_ROLES,
+        C.RECORD_OUTCOMES,
         "Maßnahme zurücknehmen (nur POST)",
         scope="measure",
         forms=True,
-        ok_status=dict.fromkeys(HINT_ROLES, POST_ONLY),
+        ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
-    "outcomes:letters": _page(LETTER_ROLES, "Schreiben (Empfänger-Behörden: nur freigegebene an sie)"),
+    "outcomes:letters": _page(LETTERS, "Schreiben (Empfänger-Behörden: nur freigegebene an sie)"),
     "outcomes:letter_export": _page(
-        LETTER_ROLES, "Export der sichtbaren Schreiben (CSV/XLSX, formelsicher, protokolliert)"
+        LETTERS, "Export der sichtbaren Schreiben (CSV/XLSX, formelsicher, protokolliert)"
     ),
-    "outcomes:letter_new": _page((K,), "Schreiben zu einem Prüffall entwerfen", scope="case", forms=True),
-    "outcomes:letter": _page(LETTER_ROLES, "Ein Schreiben", scope="letter"),
-    "outcomes:letter_edit": _page((K,), "Schreiben bearbeiten", scope="letter", forms=True),
+    "outcomes:letter_new": _page(
+        C.WRITE_LETTERS, "Schreiben zu einem Prüffall entwerfen", scope="case", forms=True
+    ),
+    "outcomes:letter": _page(LETTERS, "Ein Schreiben", scope="letter"),
+    "outcomes:letter_edit": _page(C.WRITE_LETTERS, "Schreiben bearbeiten", scope="letter", forms=True),
     **{
         f"outcomes:letter_{step}": _page(
-            (K,),
+            C.WRITE_LETTERS,
             f"Schreiben: {label} (nur POST, Vier-Augen-Prinzip)",
             scope="letter",
             forms=True,
-            ok_status={K: POST_ONLY},
+            ok=POST_ONLY,
             others_get=POST_ONLY,
         )
         for step, label in (
@@ -466,19 +385,19 @@ URL_ACCESS: dict[str, Page] = {
             ("sent", "als versandt vermerken"),
         )
     },
-    "outcomes:letter_pdf": _page(LETTER_ROLES, "PDF eines Schreibens", scope="letter"),
-    "outcomes:templates": _page((K,), "Vorlagen der Schreiben (keine Personendaten)"),
-    "outcomes:template_new": _page((K,), "Vorlage anlegen", forms=True),
-    "outcomes:template_edit": _page((K,), "Vorlage bearbeiten", scope="template", forms=True),
+    "outcomes:letter_pdf": _page(LETTERS, "PDF eines Schreibens", scope="letter"),
+    "outcomes:templates": _page(C.WRITE_LETTERS, "Vorlagen der Schreiben (keine Personendaten)"),
+    "outcomes:template_new": _page(C.WRITE_LETTERS, "Vorlage anlegen", forms=True),
+    "outcomes:template_edit": _page(C.WRITE_LETTERS, "Vorlage bearbeiten", scope="template", forms=True),
     # reports (/berichte/)
-    "reports:dashboard": _page((K,), "Übersicht (Kennzahlen, Summen)"),
-    "reports:dashboard_export": _page((K,), "Export der Übersicht (CSV/XLSX)"),
-    "reports:report": _page((K, DS), "Berichte für Ausschuss und Jahresbericht (nur Summen)"),
-    "reports:report_export": _page((K, DS), "Export eines Berichts (nur Summen)"),
+    "reports:dashboard": _page(C.SEE_DASHBOARD, "Übersicht (Kennzahlen, Summen)"),
+    "reports:dashboard_export": _page(C.SEE_DASHBOARD, "Export der Übersicht (CSV/XLSX)"),
+    "reports:report": _page(C.SEE_REPORTS, "Berichte für Ausschuss und Jahresbericht (nur Summen)"),
+    "reports:report_export": _page(C.SEE_REPORTS, "Export eines Berichts (nur Summen)"),
     # Django's administration ("verwaltung/"): its log-in page is public; every other page is
     # for staff accounts only (see ADMIN_PAGE).
     "admin:login": _everybody(
-        "Anmeldung der Verwaltungsoberfläche", public=True, forms=True, ok_status={ADM: 302}
+        "Anmeldung der Verwaltungsoberfläche", public=True, forms=True, redirect_for=(C.ADMINISTER_ACCOUNTS,)
     ),
 }
 
@@ -486,8 +405,8 @@ URL_ACCESS: dict[str, Page] = {
 # Administration); everybody else is sent to the administration's log-in.
 ADMIN_NAMESPACE = "admin"
 ADMIN_PAGE = Page(
-    roles=frozenset({ADM}),
     data="Verwaltungsoberfläche: Benutzerkonten, Behörden, Rollen, zweiter Faktor (keine Bürgerdaten)",
+    needs=(C.ADMINISTER_ACCOUNTS,),
     others=302,
     forms=True,
     exact=False,
@@ -505,53 +424,64 @@ def page_for(url_name: str) -> Page | None:
 
 # --- documentation ---------------------------------------------------------------------------
 
-_SHORT = {
-    K: "KO",
-    FK: "FK",
-    JC: "JC",
-    SA: "SA",
-    JA: "JA",
-    GA: "GA",
-    POL: "PO",
-    BAU: "BA",
-    SCH: "SCH",
-    DS: "DS",
-    ADM: "ADM",
-}
-
 
 def _cell(page: Page, role: Role) -> str:
     status = page.expected(role)
     if role in page.roles:
-        mark = {200: "✔", 302: "→", POST_ONLY: "✔ (POST)"}.get(status, str(status))
+        mark = {200: "✔", REDIRECT: "→", POST_ONLY: "✔ (POST)"}.get(status, str(status))
         return mark + ("¹" if page.scope else "")
     return "–"
 
 
+def _header(first: str, last: str = "") -> list[str]:
+    shorts = [ROLES[role].short for role in Role]
+    extra = [last] if last else []
+    cells = [first, *shorts, *extra]
+    return ["| " + " | ".join(cells) + " |", "| " + " | ".join("---" for _ in cells) + " |"]
+
+
 def url_table_markdown() -> str:
     """The page matrix as a Markdown table (for docs/datenschutz/zugriffsmatrix.md)."""
-    roles = list(Role)
-    head = "| Seite (URL-Name) | " + " | ".join(_SHORT[r] for r in roles) + " | Inhalt |"
-    lines = [head, "| --- | " + " | ".join("---" for _ in roles) + " | --- |"]
+    lines = _header("Seite (URL-Name)", "Inhalt")
     for name, page in [*URL_ACCESS.items(), ("admin:*", ADMIN_PAGE)]:
-        cells = " | ".join(_cell(page, role) for role in roles)
+        cells = " | ".join(_cell(page, role) for role in Role)
         lines.append(f"| `{name}` | {cells} | {page.data} |")
     return "\n".join(lines) + "\n"
 
 
+def capability_table_markdown() -> str:
+    """Capabilities and sensitive fields per role: the policy's data as a Markdown table."""
+    lines = _header("Fähigkeit / Feld")
+    for capability in Capability:
+        cells = " | ".join("✔" if role_can(role, capability) else "–" for role in Role)
+        lines.append(f"| {capability.label} (`{capability.value}`) | {cells} |")
+    for field in Field:
+        cells = " | ".join("✔" if field in ROLES[role].fields else "–" for role in Role)
+        lines.append(f"| Feld: {field.label} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
 def role_table_markdown() -> str:
-    """Hints, properties, person fields and actions per role (for the documentation)."""
+    """Hints, properties, person fields, deliveries and actions per role (for the documentation)."""
     lines = [
         "| Rolle | Hinweise | Objekte | Personenbezogene Felder | Lieferungen | Handlungen |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for role in Role:
-        sources = ", ".join(sorted(DELIVERY_SOURCES.get(role, ()))) or "keine"
+        spec = ROLES[role]
+        sources = ", ".join(sorted(spec.deliveries)) or "keine"
         lines.append(
-            f"| {role.label} ({_SHORT[role]}) | {HINTS[role].text} | {PROPERTIES[role]} | "
-            f"{PERSON_FIELDS[role]} | {sources} | {ACTIONS[role]} |"
+            f"| {role.label} ({spec.short}) | {spec.hints_text} | {spec.properties.text} | "
+            f"{spec.fields_text} | {sources} | {spec.actions_text} |"
         )
     return "\n".join(lines) + "\n"
+
+
+TABLES = {
+    "rollen": role_table_markdown,
+    "faehigkeiten": capability_table_markdown,
+    "seiten": url_table_markdown,
+}
 
 
 def write_documentation(path: str = "docs/datenschutz/zugriffsmatrix.md") -> None:
@@ -560,9 +490,9 @@ def write_documentation(path: str = "docs/datenschutz/zugriffsmatrix.md") -> Non
 
     doc = Path(path)
     text = doc.read_text(encoding="utf-8")
-    for marker, table in (("rollen", role_table_markdown()), ("seiten", url_table_markdown())):
+    for marker, table in TABLES.items():
         start, end = f"<!-- {marker}:anfang -->", f"<!-- {marker}:ende -->"
         head, _, rest = text.partition(start)
         _, _, tail = rest.partition(end)
-        text = f"{head}{start}\n{table}{end}{tail}"
+        text = f"{head}{start}\n{table()}{end}{tail}"
     doc.write_text(text, encoding="utf-8")

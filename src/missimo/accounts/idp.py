@@ -12,23 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from missimo.accounts.roles import Role
+from missimo.accounts import signals
+from missimo.accounts.policy import Role, agency_kind_of
 from missimo.config import ConfigError
-
-# The kind of agency created for a mapped agency that does not exist yet, by role.
-AGENCY_KIND_OF_ROLE = {
-    Role.KOORDINIERUNG: "ordnungsamt",
-    Role.FAMILIENKASSE: "familienkasse",
-    Role.JOBCENTER: "jobcenter",
-    Role.SCHULAMT: "schulamt",
-    Role.JUGENDAMT: "jugendamt",
-    Role.GESUNDHEITSAMT: "gesundheitsamt",
-    Role.POLIZEI: "polizei",
-    Role.BAUAUFSICHT: "bauaufsicht",
-    Role.SCHULE: "schule",
-    Role.DATENSCHUTZ: "datenschutz",
-    Role.ADMINISTRATION: "it",
-}
 
 
 @dataclass(frozen=True)
@@ -73,8 +59,6 @@ def apply_groups(user, idp_groups: Iterable[str], mapping: Iterable[GroupRole] |
 
     from missimo.accounts.models import Agency
     from missimo.accounts.services import ensure_role_groups
-    from missimo.audit.models import AuditAction
-    from missimo.audit.services import record
 
     entries = matching(settings.MISSIMO_AUTH_GROUP_ROLES if mapping is None else mapping, idp_groups)
     groups = ensure_role_groups()
@@ -83,7 +67,7 @@ def apply_groups(user, idp_groups: Iterable[str], mapping: Iterable[GroupRole] |
     if entries:
         first = entries[0]
         agency, _ = Agency.objects.get_or_create(
-            name=first.agency, defaults={"kind": AGENCY_KIND_OF_ROLE[first.role]}
+            name=first.agency, defaults={"kind": agency_kind_of(first.role)}
         )
     before = (sorted(role.value for role in user.roles), user.agency_id)
     user.agency = agency
@@ -92,13 +76,7 @@ def apply_groups(user, idp_groups: Iterable[str], mapping: Iterable[GroupRole] |
     user._roles_cache = None
     after = (sorted(role.value for role in user.roles), user.agency_id)
     if before != after:
-        record(
-            None,
-            AuditAction.CHANGE,
-            object_type="user",
-            object_id=user.pk,
-            purpose="Rollen aus dem Identitätsanbieter übernommen",
-            details={"roles": after[0], "agency": str(agency) if agency else ""},
-            request=request,
+        signals.roles_changed_by_provider.send(
+            type(user), user=user, roles=after[0], agency=str(agency) if agency else "", request=request
         )
     return user

@@ -4,29 +4,16 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import AgencyKind, Role, agency_kind_choices, role_of_group
 
-
-class AgencyKind(models.TextChoices):
-    ORDNUNGSAMT = "ordnungsamt", "Ordnungsamt (Koordinierungsstelle)"
-    FAMILIENKASSE = "familienkasse", "Familienkasse"
-    JOBCENTER = "jobcenter", "Jobcenter"
-    SCHULAMT = "schulamt", "Schulamt"
-    JUGENDAMT = "jugendamt", "Jugendamt"
-    GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
-    POLIZEI = "polizei", "Polizei"
-    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht/Wohnungsaufsicht"
-    EINWOHNERMELDEAMT = "einwohnermeldeamt", "Einwohnermeldeamt"
-    SCHULE = "schule", "Schule"
-    DATENSCHUTZ = "datenschutz", "Datenschutz"
-    IT = "it", "IT/Administration"
+__all__ = ["Agency", "AgencyKind", "RecoveryCode", "User"]
 
 
 class Agency(models.Model):
     """A Behörde (or a single school) whose staff use MISSIMO."""
 
     name = models.CharField("Name", max_length=200, unique=True)
-    kind = models.CharField("Art", max_length=30, choices=AgencyKind.choices)
+    kind = models.CharField("Art", max_length=30, choices=agency_kind_choices)
     schulnummer = models.CharField(
         "Schulnummer",
         max_length=6,
@@ -64,17 +51,13 @@ class User(AbstractUser):
 
     @property
     def roles(self) -> frozenset[Role]:
-        """The user's roles, from group membership (cached per instance)."""
+        """The user's roles, from group membership by the role's code (cached per instance)."""
         cached = getattr(self, "_roles_cache", None)
         if cached is None:
-            by_label = {str(role.label): role for role in Role}
             names = self.groups.values_list("name", flat=True) if self.pk else []
-            cached = frozenset(by_label[name] for name in names if name in by_label)
+            cached = frozenset(role for role in map(role_of_group, names) if role is not None)
             self._roles_cache = cached
         return cached
-
-    def has_role(self, *roles: Role) -> bool:
-        return bool(self.roles.intersection(roles))
 
     @property
     def display_name(self) -> str:

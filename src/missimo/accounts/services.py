@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from missimo.accounts.models import Agency, User
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Role
 
 
 def ensure_role_groups() -> dict[Role, Group]:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from missimo.accounts.roles import ROLES_WITH_PERSONAL_DATA
+from missimo.accounts import policy
 
 DEVICE_NAME = "Authenticator-App"
 
@@ -23,7 +23,7 @@ def requires_second_factor(user) -> bool:
     return bool(
         getattr(settings, "MISSIMO_REQUIRE_2FA", True)
         and user.is_authenticated
-        and user.has_role(*ROLES_WITH_PERSONAL_DATA)
+        and policy.handles_personal_data(user)
     )
 
 

@@ -13,10 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
-from missimo.accounts import twofactor
+from missimo.accounts import signals, twofactor
 from missimo.accounts.forms import LoginForm, RecoveryCodeForm, TokenForm
-from missimo.audit.models import AuditAction
-from missimo.audit.services import record
+from missimo.accounts.models import User
 
 
 def _next_url(request) -> str:
@@ -47,14 +46,7 @@ def two_factor_enrol(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            record(
-                user,
-                AuditAction.CREATE,
-                object_type="totp_device",
-                object_id=device.pk,
-                purpose="Zweiter Faktor eingerichtet",
-                request=request,
-            )
+            signals.second_factor_enrolled.send(User, user=user, device=device, request=request)
             _show_new_recovery_codes(request, user)
             return redirect(_with_next("two_factor_recovery_codes", request))
         form.add_error("token", "Der Code stimmt nicht. Bitte geben Sie den aktuellen Code Ihrer App ein.")
@@ -93,25 +85,20 @@ def two_factor_verify(request):
             ok = allowed and device.verify_token(form.cleaned_data["token"])
         if ok:
             otp_login(request, device)
-            details = {}
+            remaining = None
             if with_recovery:
                 remaining = twofactor.remaining_recovery_codes(user)
-                details = {"recovery_code": True, "remaining": remaining}
                 messages.warning(
                     request,
                     f"Sie haben sich mit einem Wiederherstellungscode angemeldet. Es bleiben {remaining} Codes. "
                     "Bitte erzeugen Sie neue Codes, wenn Ihre App verloren ist, und lassen Sie den zweiten "
                     "Faktor von der Administration zurücksetzen.",
                 )
-            record(user, AuditAction.LOGIN, object_type="zweiter_faktor", details=details, request=request)
+            signals.second_factor_passed.send(
+                User, user=user, request=request, recovery_code=with_recovery, remaining=remaining
+            )
             return redirect(_next_url(request))
-        record(
-            None,
-            AuditAction.LOGIN_FAILED,
-            object_type="zweiter_faktor",
-            details={"username": user.get_username(), **({"recovery_code": True} if with_recovery else {})},
-            request=request,
-        )
+        signals.second_factor_failed.send(User, user=user, request=request, recovery_code=with_recovery)
         field = "recovery_code" if with_recovery else "token"
         if not allowed:
             active.add_error(
@@ -149,14 +136,8 @@ def two_factor_recovery_codes(request):
             messages.error(request, "Sie haben noch keinen zweiten Faktor eingerichtet.")
             return redirect("two_factor_recovery_codes")
         _show_new_recovery_codes(request, user)
-        record(
-            user,
-            AuditAction.CHANGE,
-            object_type="recovery_codes",
-            object_id=user.pk,
-            purpose="Wiederherstellungscodes des zweiten Faktors neu erzeugt",
-            details={"count": twofactor.RECOVERY_CODE_COUNT},
-            request=request,
+        signals.recovery_codes_renewed.send(
+            User, user=user, count=twofactor.RECOVERY_CODE_COUNT, request=request
         )
         return redirect("two_factor_recovery_codes")
     codes = request.session.pop(_SESSION_CODES, None)

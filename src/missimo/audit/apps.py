@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from missimo.core import extensions
+
 
 class AuditConfig(AppConfig):
     name = "missimo.audit"
@@ -7,4 +9,9 @@ class AuditConfig(AppConfig):
     verbose_name = "Protokollierung"
 
     def ready(self) -> None:
-        from missimo.audit import signals  # noqa: F401  (connects login/logout handlers)
+        from missimo.audit import (
+            nav,
+            signals,  # noqa: F401  (connects the handlers of log-ins and account events)
+        )
+
+        extensions.register_navigation(90, nav.items)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
+from missimo.accounts import policy
 from missimo.audit.models import AuditAction, AuditChainHead, AuditEvent
 from missimo.audit.routers import AUDIT_ALIAS
 
@@ -75,7 +76,7 @@ def record(
         occurred_at=timezone.now(),
         actor_id=actor.pk if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
-        actor_roles=",".join(sorted(str(role.label) for role in actor.roles)) if authenticated else "",
+        actor_roles=",".join(policy.role_labels(actor)) if authenticated else "",
         actor_agency=str(actor.agency) if authenticated and actor.agency_id else "",
         action=str(action),
         object_type=object_type,
@@ -235,13 +236,6 @@ def purge_before(cutoff: datetime) -> AuditPurge:
 
 
 # --- reading the log (data-protection officer only) ----------------------------------------
-
-
-def may_read_audit_log(user) -> bool:
-    """Only the data-protection officer reads the audit log (design: case workers never)."""
-    from missimo.accounts.roles import Role
-
-    return bool(user.is_authenticated and user.has_role(Role.DATENSCHUTZ))
 
 
 def search(

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit import services
 from missimo.audit.forms import AuditFilterForm
 from missimo.audit.models import AuditAction
@@ -22,7 +24,7 @@ PAGE_SIZE = 50
 
 
 def _require_dpo(request) -> None:
-    if not services.may_read_audit_log(request.user):
+    if not policy.can(request.user, Capability.READ_AUDIT_LOG):
         raise Http404
 
 

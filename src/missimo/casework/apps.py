@@ -1,7 +1,14 @@
 from django.apps import AppConfig
 
+from missimo.core import extensions
+
 
 class CaseworkConfig(AppConfig):
     name = "missimo.casework"
     label = "casework"
     verbose_name = "Aktionen und Prüffälle"
+
+    def ready(self) -> None:
+        from missimo.casework import nav
+
+        extensions.register_navigation(40, nav.items)

@@ -124,7 +124,6 @@ class Case(models.Model):
         verbose_name = "Prüffall"
         verbose_name_plural = "Prüffälle"
         ordering = ["-created_at", "-id"]
-        permissions = [("manage_cases", "darf Prüffälle anlegen, zuweisen und fortschreiben")]
 
     def __str__(self) -> str:
         return f"{self.aktenzeichen} {self.title or (self.property.address if self.property else '')}".strip()

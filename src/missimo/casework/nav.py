@@ -1,19 +1,20 @@
-"""Entries this app contributes to the main navigation (see web.context_processors)."""
+"""Entries this app contributes to the main navigation (registered in apps.py, see core.extensions)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
+
 
 def items(user) -> list[tuple[str, str]]:
     """(label, url) pairs of this app's pages that `user` may open."""
-    from missimo.casework import services
-
     entries: list[tuple[str, str]] = []
-    if services.may_work_cases(user):
+    if policy.can(user, Capability.WORK_CASES):
         entries.append(("Aktionen", reverse("casework:campaigns")))
-    if services.may_review_hints(user):
+    if policy.can(user, Capability.REVIEW_HINTS):
         entries.append(("Prüfliste", reverse("casework:hint_queue")))
-    if services.may_work_cases(user):
+    if policy.can(user, Capability.WORK_CASES):
         entries.append(("Meine Fälle", reverse("casework:my_cases")))
     return entries

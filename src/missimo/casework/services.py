@@ -19,8 +19,9 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from missimo.accounts import policy
 from missimo.accounts.models import Agency, User
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework import workflow
@@ -43,35 +44,10 @@ from missimo.properties.services import properties_for
 from missimo.runs.models import Hint, RankedProperty, Run
 from missimo.runs.services import hints_for, latest_run
 
-# --- roles and need-to-know -----------------------------------------------------------------
-
-# Roles that work cases. The coordination office sees every case; the others see the cases of
-# campaigns their agency takes part in, that their agency leads, or that are assigned to them.
-CASE_ROLES = (
-    Role.KOORDINIERUNG,
-    Role.FAMILIENKASSE,
-    Role.JOBCENTER,
-    Role.SCHULAMT,
-    Role.JUGENDAMT,
-    Role.GESUNDHEITSAMT,
-    Role.POLIZEI,
-    Role.BAUAUFSICHT,
-)
-# Roles with hints of their own to review in the Prüfliste.
-REVIEW_ROLES = (
-    Role.KOORDINIERUNG,
-    Role.FAMILIENKASSE,
-    Role.JOBCENTER,
-    Role.SCHULAMT,
-    Role.JUGENDAMT,
-    Role.GESUNDHEITSAMT,
-    Role.BAUAUFSICHT,
-)
-
 AKTENZEICHEN_PREFIX = "MIS"
 
 
-class TransitionRefused(Refused):
+class TransitionRefused(Refused, ValueError):
     """A status change (or another change of a case) that is not allowed; `message` is German."""
 
 
@@ -93,31 +69,18 @@ class ConflictError(TransitionRefused, Conflict):
         return list(self.case.events.filter(case_version__gt=self.version or 0).order_by("occurred_at", "id"))
 
 
-class ReviewRefused(Refused):
+class ReviewRefused(Refused, ValueError):
     """A hint review that is not allowed or incomplete."""
 
 
-def is_coordination(user) -> bool:
-    return user.is_authenticated and user.has_role(Role.KOORDINIERUNG)
-
-
-def may_work_cases(user) -> bool:
-    return user.is_authenticated and user.has_role(*CASE_ROLES)
-
-
-def may_manage_campaigns(user) -> bool:
-    return is_coordination(user)
-
-
-def may_review_hints(user) -> bool:
-    return user.is_authenticated and user.has_role(*REVIEW_ROLES)
+# --- need-to-know (accounts.policy) -------------------------------------------------------
 
 
 def cases_for(user) -> QuerySet[Case]:
     """The cases this user may see (need-to-know)."""
-    if not may_work_cases(user):
+    if not policy.can(user, Capability.WORK_CASES):
         return Case.objects.none()
-    if is_coordination(user):
+    if policy.can(user, Capability.SEE_ALL_AGENCIES):
         return Case.objects.all()
     scope = Q(assigned_to=user)
     if user.agency_id:
@@ -129,9 +92,9 @@ def cases_for(user) -> QuerySet[Case]:
 
 
 def campaigns_for(user) -> QuerySet[Campaign]:
-    if not may_work_cases(user):
+    if not policy.can(user, Capability.WORK_CASES):
         return Campaign.objects.none()
-    if is_coordination(user):
+    if policy.can(user, Capability.SEE_ALL_AGENCIES):
         return Campaign.objects.all()
     if not user.agency_id:
         return Campaign.objects.none()
@@ -175,7 +138,7 @@ def next_aktenzeichen(year: int | None = None) -> str:
 
 @transaction.atomic
 def create_campaign(user, data: dict, *, request=None) -> Campaign:
-    if not may_manage_campaigns(user):
+    if not policy.can(user, Capability.MANAGE_CAMPAIGNS):
         raise PermissionError("Nur die Koordinierungsstelle legt Aktionszeiträume an.")
     agencies = list(data.get("agencies") or [])
     campaign = Campaign.objects.create(
@@ -232,7 +195,7 @@ def _creation_event(user, case: Case, reason: str) -> None:
 def select_properties(user, campaign: Campaign, objekt_ids: Iterable[str], *, request=None) -> list[Case]:
     """One case per selected property of the ranking (origin: campaign), with that property's hints
     from the run attached. Properties already in the campaign are skipped."""
-    if not may_manage_campaigns(user):
+    if not policy.can(user, Capability.MANAGE_CAMPAIGNS):
         raise PermissionError("Nur die Koordinierungsstelle wählt Objekte für Aktionszeiträume aus.")
     run = campaign.run or latest_run()
     if run is None:
@@ -310,7 +273,7 @@ HAND_ORIGINS = [choice for choice in CaseOrigin.choices if choice[0] != CaseOrig
 
 def open_case(user, data: dict, *, request=None) -> Case:
     """Open a case by hand (a Familienkasse suspicion, a complaint, ...) led by the user's agency."""
-    if not may_work_cases(user):
+    if not policy.can(user, Capability.WORK_CASES):
         raise PermissionError("Sie dürfen keine Prüffälle anlegen.")
     prop = data.get("property")
     if prop is not None and not properties_for(user).filter(pk=prop.pk).exists():
@@ -407,10 +370,9 @@ def assignable_users(case: Case | None = None, campaign: Campaign | None = None)
         agency_ids.update(campaign.agencies.values_list("pk", flat=True))
     if case is not None and case.lead_agency_id:
         agency_ids.add(case.lead_agency_id)
-    groups = [str(role.label) for role in CASE_ROLES]
     return (
-        User.objects.filter(is_active=True, groups__name__in=groups)
-        .filter(Q(agency_id__in=agency_ids) | Q(groups__name=str(Role.KOORDINIERUNG.label)))
+        User.objects.filter(policy.users_who_can(Capability.WORK_CASES), is_active=True)
+        .filter(Q(agency_id__in=agency_ids) | policy.users_who_can(Capability.SEE_ALL_AGENCIES))
         .select_related("agency")
         .distinct()
         .order_by("last_name", "first_name", "username")
@@ -495,7 +457,7 @@ def assign_cases(user, cases: Iterable[Case], assignee: User, *, request=None) -
     """Bulk assignment: every selected case to one colleague (who must be assignable for each)."""
     cases = list(cases)
     visible = set(cases_for(user).filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
-    if not is_coordination(user) or len(visible) != len(cases):
+    if not policy.can(user, Capability.ASSIGN_CASES) or len(visible) != len(cases):
         raise TransitionRefused("Sie dürfen diese Prüffälle nicht zuweisen.")
     refused = [c.aktenzeichen for c in cases if not assignable_users(c).filter(pk=assignee.pk).exists()]
     if refused:
@@ -579,7 +541,7 @@ def latest_reviews(run: Run | None = None) -> QuerySet[HintReview]:
 def review_hint(
     user, hint: Hint, decision: str, reason_code: str = "", note: str = "", *, request=None
 ) -> HintReview:
-    if not may_review_hints(user) or not hints_for(user).filter(pk=hint.pk).exists():
+    if not policy.can(user, Capability.REVIEW_HINTS) or not hints_for(user).filter(pk=hint.pk).exists():
         raise ReviewRefused("Sie dürfen diesen Hinweis nicht sichten.")
     note = (note or "").strip()
     if decision not in ReviewDecision.values:
@@ -615,7 +577,7 @@ def review_hint(
 def hint_queue(user, *, rule: str = "", status: str = "") -> QuerySet[Hint]:
     """The hints of the latest run this user may see, in ranking order, with their review status."""
     run = latest_run()
-    if run is None or not may_review_hints(user):
+    if run is None or not policy.can(user, Capability.REVIEW_HINTS):
         return Hint.objects.none()
     ranks = RankedProperty.objects.filter(run=run, objekt_id=OuterRef("objekt_id")).values("rank")[:1]
     hints = with_review_status(hints_for(user).filter(run=run)).annotate(
@@ -737,7 +699,7 @@ def export_cases(user, query: CaseQuery, fmt: str, *, request=None) -> bytes:
 
 def caseload(user) -> list[dict]:
     """Team caseload for the coordination office: cases per assignee and status."""
-    if not is_coordination(user):
+    if not policy.can(user, Capability.ASSIGN_CASES):
         return []
     rows = (
         Case.objects.order_by()
@@ -768,7 +730,7 @@ def caseload(user) -> list[dict]:
 
 def agencies_for_campaigns() -> QuerySet[Agency]:
     """Agencies that can take part in a campaign (not IT, data protection or single schools)."""
-    return Agency.objects.exclude(kind__in=["it", "datenschutz", "schule"]).order_by("name")
+    return Agency.objects.exclude(kind__in=policy.OUTSIDE_CAMPAIGNS).order_by("name")
 
 
 def today() -> dt.date:

@@ -9,18 +9,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from missimo.accounts import policy
 from missimo.accounts.models import User
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework import services, workflow
 from missimo.casework.forms import REASON_CHOICES, CampaignForm, CaseEditForm, CaseForm
 from missimo.casework.models import CaseStatus, ReviewDecision
-from missimo.casework.panels import case_panels
-from missimo.core import tables
+from missimo.core import extensions, tables
 from missimo.core.params import row_id
 from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
-from missimo.reports.services import may_see_reports
 from missimo.runs.services import latest_run
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
@@ -37,7 +37,7 @@ def _require(allowed: bool) -> None:
 
 
 def _listed_campaigns(request):
-    _require(services.may_work_cases(request.user))
+    _require(policy.can(request.user, Capability.WORK_CASES))
     return [
         (campaign, services.status_counts(campaign.cases.all()))
         for campaign in services.campaigns_for(request.user).prefetch_related("agencies")
@@ -71,7 +71,7 @@ def campaign_list(request):
         {
             "campaigns": campaigns,
             "header": header,
-            "may_manage": services.may_manage_campaigns(request.user),
+            "may_manage": policy.can(request.user, Capability.MANAGE_CAMPAIGNS),
             "statuses": CaseStatus.choices,
             "run": latest_run(),
         },
@@ -88,7 +88,7 @@ def campaign_export(request, fmt: str):
 
 @require_http_methods(["GET", "POST"])
 def campaign_create(request):
-    _require(services.may_manage_campaigns(request.user))
+    _require(policy.can(request.user, Capability.MANAGE_CAMPAIGNS))
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         campaign = services.create_campaign(request.user, form.cleaned_data, request=request)
@@ -117,7 +117,7 @@ def _record_case_list(request, object_type: str, purpose: str, cases, details: d
 
 @require_GET
 def campaign_detail(request, pk: int):
-    _require(services.may_work_cases(request.user))
+    _require(policy.can(request.user, Capability.WORK_CASES))
     campaign = get_object_or_404(services.campaigns_for(request.user), pk=pk)
     query = services.CaseQuery(campaign=str(campaign.pk))
     cases = services.listed_cases(request.user, query)
@@ -135,8 +135,8 @@ def campaign_detail(request, pk: int):
             "rows": rows,
             "columns": services.CASE_COLUMNS,
             "counts": services.status_counts(services.cases_for(request.user).filter(campaign=campaign)),
-            "may_manage": services.may_manage_campaigns(request.user),
-            "may_report": may_see_reports(request.user),
+            "may_manage": policy.can(request.user, Capability.MANAGE_CAMPAIGNS),
+            "may_report": policy.can(request.user, Capability.SEE_REPORTS),
             "querystring": urlencode(query.as_params()),
         },
     )
@@ -144,7 +144,7 @@ def campaign_detail(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def campaign_select(request, pk: int):
-    _require(services.may_manage_campaigns(request.user))
+    _require(policy.can(request.user, Capability.MANAGE_CAMPAIGNS))
     campaign = get_object_or_404(services.campaigns_for(request.user), pk=pk)
     ranking = services.ranking_for_campaign(campaign)
     if request.method == "POST":
@@ -239,7 +239,7 @@ def queue_table(hints) -> tuple[list[str], list[list]]:
 
 @require_GET
 def hint_queue(request):
-    _require(services.may_review_hints(request.user))
+    _require(policy.can(request.user, Capability.REVIEW_HINTS))
     rule, status = _queue_filters(request)
     run = latest_run()
     everything = services.hint_queue(request.user)
@@ -286,7 +286,7 @@ def hint_queue(request):
 @require_GET
 def hint_queue_export(request, fmt: str):
     """The Prüfliste (all pages, same filters and order) as CSV or XLSX; audited like reading it."""
-    _require(services.may_review_hints(request.user))
+    _require(policy.can(request.user, Capability.REVIEW_HINTS))
     tables.require_format(fmt)
     rule, status = _queue_filters(request)
     run = latest_run()
@@ -306,7 +306,7 @@ def hint_queue_export(request, fmt: str):
 
 @require_POST
 def hint_review(request, pk: int):
-    _require(services.may_review_hints(request.user))
+    _require(policy.can(request.user, Capability.REVIEW_HINTS))
     hint = get_object_or_404(services.hints_for(request.user), pk=pk)
     decision = request.POST.get("entscheidung", "")
     try:
@@ -335,7 +335,7 @@ def hint_review(request, pk: int):
 
 
 def _case_list(request, *, mine: bool):
-    _require(services.may_work_cases(request.user))
+    _require(policy.can(request.user, Capability.WORK_CASES))
     query = services.CaseQuery.from_params(request.GET, mine=mine)
     cases = services.listed_cases(request.user, query)
     page = _case_page(request, cases)
@@ -351,7 +351,7 @@ def _case_list(request, *, mine: bool):
     if mine:
         params["meine"] = "1"
     assignable = []
-    if services.is_coordination(request.user) and not mine:
+    if policy.can(request.user, Capability.ASSIGN_CASES) and not mine:
         assignable = list(services.assignable_users())
     return render(
         request,
@@ -383,7 +383,7 @@ def my_cases(request):
 
 @require_GET
 def case_export(request, fmt: str):
-    _require(services.may_work_cases(request.user))
+    _require(policy.can(request.user, Capability.WORK_CASES))
     if fmt not in ("csv", "xlsx"):
         raise Http404
     mine = request.GET.get("meine") == "1"
@@ -394,7 +394,7 @@ def case_export(request, fmt: str):
 
 @require_POST
 def case_assign(request):
-    _require(services.is_coordination(request.user))
+    _require(policy.can(request.user, Capability.ASSIGN_CASES))
     ids = [pk for pk in map(row_id, request.POST.getlist("fall")) if pk is not None]
     back = reverse("casework:cases")
     if request.POST.get("zurueck", "").startswith(back):
@@ -420,7 +420,7 @@ def case_assign(request):
 
 @require_GET
 def caseload(request):
-    _require(services.is_coordination(request.user))
+    _require(policy.can(request.user, Capability.ASSIGN_CASES))
     header, _rows = caseload_table([])
     return render(
         request,
@@ -439,7 +439,7 @@ def caseload_table(caseload_rows) -> tuple[list[str], list[list]]:
 @require_GET
 def caseload_export(request, fmt: str):
     """The team caseload as shown (counts per person and status) as CSV or XLSX."""
-    _require(services.is_coordination(request.user))
+    _require(policy.can(request.user, Capability.ASSIGN_CASES))
     tables.require_format(fmt)
     header, rows = caseload_table(services.caseload(request.user))
     return tables.export(header, rows, fmt, "fallbelastung", "Fallbelastung")
@@ -450,7 +450,7 @@ def caseload_export(request, fmt: str):
 
 @require_http_methods(["GET", "POST"])
 def case_create(request):
-    _require(services.may_work_cases(request.user))
+    _require(policy.can(request.user, Capability.WORK_CASES))
     q = (request.POST.get("q") if request.method == "POST" else request.GET.get("q", "")) or ""
     candidates = services.search_properties(request.user, q)
     if request.method == "POST" and request.POST.get("anlegen"):
@@ -483,7 +483,7 @@ def case_create(request):
 
 
 def _scoped_case(request, pk: int):
-    _require(services.may_work_cases(request.user))
+    _require(policy.can(request.user, Capability.WORK_CASES))
     return get_object_or_404(
         services.cases_for(request.user).select_related("property", "campaign", "assigned_to", "lead_agency"),
         pk=pk,
@@ -509,7 +509,7 @@ def _case_context(request, case) -> dict:
         "rule_titles": RULE_TITLES,
         "events": case.events.all(),
         "transitions": transitions,
-        "panels": case_panels(request, case),
+        "panels": extensions.panels("case", request, case),
         "property_link": bool(prop_visible and prop_visible.exists()),
     }
 

@@ -24,13 +24,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from missimo.accounts import policy
 from missimo.accounts.models import Agency, AgencyKind
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.certificates import signing
 from missimo.certificates.models import Certificate, Origin, SigningKey
 from missimo.core.errors import Refused
+from missimo.imports.services import current_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,8 @@ class PupilNotFound(Exception):
 
 
 def school_of(user) -> Agency | None:
-    """The school a user issues for: role Schule, agency of kind school with a six-digit number."""
-    if not user.is_authenticated or not user.has_role(Role.SCHULE):
+    """The school a user issues for: may issue certificates, agency of kind school with a six-digit number."""
+    if not policy.can(user, Capability.ISSUE_CERTIFICATES):
         return None
     agency = user.agency
     if agency is None or agency.kind != AgencyKind.SCHULE or not SCHULNUMMER.match(agency.schulnummer or ""):
@@ -61,14 +63,6 @@ def school_of(user) -> Agency | None:
 
 def may_issue(user) -> bool:
     return school_of(user) is not None
-
-
-def may_verify(user) -> bool:
-    return user.is_authenticated and user.has_role(Role.FAMILIENKASSE)
-
-
-def may_manage_keys(user) -> bool:
-    return user.is_authenticated and user.has_role(Role.ADMINISTRATION)
 
 
 def certificates_for(user) -> QuerySet[Certificate]:
@@ -260,7 +254,6 @@ def _as_date(value) -> date | None:
 
 
 def _snapshot_rows(schulnummer: str) -> list[Pupil]:
-    from missimo.imports.services import current_snapshots
 
     snapshot = current_snapshots().get("schule")
     if snapshot is None or not snapshot.path.exists():

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.certificates import services
@@ -58,9 +60,9 @@ def index(request):
             "certificates/index.html",
             {"certificates": certificates, "header": CERTIFICATE_HEADER, "school": services.school_of(user)},
         )
-    if services.may_verify(user):
+    if policy.can(user, Capability.VERIFY_CERTIFICATES):
         return redirect("certificates:verify")
-    if services.may_manage_keys(user):
+    if policy.can(user, Capability.MANAGE_SIGNING_KEYS):
         return redirect("certificates:keys")
     raise Http404
 
@@ -183,7 +185,7 @@ def revoke(request, certificate_id: str):
 
 @require_http_methods(["GET", "POST"])
 def verify(request):
-    if not services.may_verify(request.user):
+    if not policy.can(request.user, Capability.VERIFY_CERTIFICATES):
         raise Http404
     form = VerifyForm(request.POST or None, request.FILES or None)
     result = None
@@ -198,7 +200,7 @@ def verify(request):
 
 @require_http_methods(["GET", "POST"])
 def keys(request):
-    if not services.may_manage_keys(request.user):
+    if not policy.can(request.user, Capability.MANAGE_SIGNING_KEYS):
         raise Http404
     form = KeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

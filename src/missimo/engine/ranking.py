@@ -20,7 +20,6 @@ Ties are broken by the number of hints, then by Objekt_ID, so the order is deter
 from __future__ import annotations
 
 import csv
-import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -191,9 +190,3 @@ def write_properties_csv(
     finally:
         if close:
             out.close()
-
-
-def hints_csv_text(result: EvaluationResult | Iterable[Hint]) -> str:
-    buf = io.StringIO()
-    write_hints_csv(result, buf)
-    return buf.getvalue()

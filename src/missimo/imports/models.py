@@ -91,7 +91,6 @@ class Import(models.Model):
         verbose_name = "Datenlieferung"
         verbose_name_plural = "Datenlieferungen"
         ordering = ["-created_at", "-id"]
-        permissions = [("deliver_any_source", "darf Lieferungen aller Quellen einspielen")]
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.get_source_display()}, {self.get_status_display()})"

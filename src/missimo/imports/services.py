@@ -20,10 +20,11 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from missimo.accounts.roles import Role
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core.datadir import data_path
@@ -38,19 +39,11 @@ from missimo.imports.models import (
     Source,
     SourceSnapshot,
 )
+from missimo.imports.signals import announce_snapshot
 from missimo.processes import pid_alive
 
 log = logging.getLogger(__name__)
 
-# Which roles may deliver which source. The coordination office collects every delivery.
-ROLES_FOR_SOURCE: dict[str, frozenset[Role]] = {
-    Source.MELDEREGISTER: frozenset({Role.KOORDINIERUNG}),
-    Source.KINDERGELD: frozenset({Role.KOORDINIERUNG, Role.FAMILIENKASSE}),
-    Source.SCHULE: frozenset({Role.KOORDINIERUNG, Role.SCHULAMT}),
-    Source.JOBCENTER: frozenset({Role.KOORDINIERUNG, Role.JOBCENTER}),
-    Source.SEU: frozenset({Role.KOORDINIERUNG, Role.GESUNDHEITSAMT}),
-    Source.OBJEKTE: frozenset({Role.KOORDINIERUNG, Role.BAUAUFSICHT}),
-}
 ROW_ERRORS_KEPT = 10_000  # errors kept in the database for display; the file holds all
 
 
@@ -61,21 +54,18 @@ class DeliveryRefused(Refused):
 # --- scope -------------------------------------------------------------------------------
 
 
-def sources_for(user) -> list[str]:
-    """The sources this user may deliver and see deliveries of."""
-    return [source for source, roles in ROLES_FOR_SOURCE.items() if user.has_role(*roles)]
-
-
 def imports_for(user) -> QuerySet[Import]:
     """Deliveries visible to the user: all of their sources (coordination office: every source)."""
-    return Import.objects.filter(source__in=sources_for(user)).select_related("uploaded_by", "agency")
+    return Import.objects.filter(source__in=policy.delivery_sources(user)).select_related(
+        "uploaded_by", "agency"
+    )
 
 
 def may_download_rejected(user, delivery: Import) -> bool:
     """Rejected rows hold personal data: the delivering agency and the coordination office only."""
-    if delivery.source not in sources_for(user):
+    if delivery.source not in policy.delivery_sources(user):
         return False
-    return user.has_role(Role.KOORDINIERUNG) or (
+    return policy.can(user, Capability.SEE_ALL_REJECTED_ROWS) or (
         delivery.agency_id is not None and delivery.agency_id == user.agency_id
     )
 
@@ -315,16 +305,7 @@ def _process(delivery: Import, echo) -> Import:
             f"{de_int(result.accepted_count)} Zeilen übernommen, {de_int(result.rejected_count)} abgelehnt."
         )
         _finish(delivery, ImportStatus.TAKEN, message)
-    if delivery.source == Source.SCHULE:
-        from missimo.certificates.services import revoke_for_departed_pupils
-
-        revoke_for_departed_pupils()  # revokes certificates of departed pupils; logs its own failures
-    if delivery.source == Source.OBJEKTE:
-        # The objekte snapshot just changed: bring the Immobilienkataster in step (logs its own failures;
-        # the end of the next run syncs again).
-        from missimo.properties.services import sync_after_import
-
-        sync_after_import()
+        transaction.on_commit(lambda: announce_snapshot(delivery))
     return delivery
 
 
@@ -380,10 +361,6 @@ def mapping_for(user, source: str) -> dict[str, str]:
         return {}
     saved = ColumnMapping.objects.filter(agency_id=user.agency_id, source=source).first()
     return dict(saved.mapping) if saved else {}
-
-
-def visible_filter(user) -> Q:
-    return Q(source__in=sources_for(user))
 
 
 # --- retention ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
@@ -19,7 +20,7 @@ ERRORS_SHOWN = 200
 
 
 def _allowed_sources_or_404(request) -> list[str]:
-    allowed = services.sources_for(request.user)
+    allowed = policy.delivery_sources(request.user)
     if not allowed:
         raise Http404
     return allowed

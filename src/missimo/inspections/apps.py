@@ -1,7 +1,15 @@
 from django.apps import AppConfig
 
+from missimo.core import extensions
+
 
 class InspectionsConfig(AppConfig):
     name = "missimo.inspections"
     label = "inspections"
     verbose_name = "Kontrollen"
+
+    def ready(self) -> None:
+        from missimo.inspections import nav, panels
+
+        extensions.register_navigation(50, nav.items)
+        extensions.register_panel("case", 10, panels.case_panel)

@@ -4,8 +4,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from missimo.accounts import policy
 from missimo.accounts.models import Agency
-from missimo.accounts.roles import Role
+from missimo.accounts.policy import Capability
 from missimo.casework.models import Campaign
 from missimo.inspections.models import Finding
 from missimo.inspections.services import cases_to_plan
@@ -116,7 +117,7 @@ class PlanForm(DescribedForm):
             f"{case.aktenzeichen} – {case.property.address if case.property else case.title}"
             f" ({case.get_status_display()})"
         )
-        agencies = Q(agency__in=campaign.agencies.all()) | Q(groups__name=Role.KOORDINIERUNG.group_name)
+        agencies = Q(agency__in=campaign.agencies.all()) | policy.users_who_can(Capability.PLAN_INSPECTIONS)
         self.fields["members"].queryset = (
             get_user_model()
             .objects.filter(agencies, is_active=True)

@@ -8,13 +8,13 @@ from django.utils.safestring import mark_safe
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.runs.services import hints_for
 
 
 def case_panel(request, case) -> str:
     """Safe HTML for the case page, or "" when the case was never on an inspection."""
     from missimo.inspections import services
     from missimo.inspections.models import Visit
-    from missimo.runs.services import hints_for
 
     user = request.user
     visits = list(

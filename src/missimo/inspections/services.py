@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from missimo.accounts.roles import Role
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.casework import services as casework
 from missimo.casework.models import Campaign, Case, CaseEvent, CaseStatus
 from missimo.core import errors
 from missimo.core.datadir import data_path
@@ -35,36 +37,13 @@ from missimo.inspections.models import (
     Visit,
     VisitStatus,
 )
+from missimo.properties.services import reference_date, residents_count
 
 # --- need-to-know ----------------------------------------------------------------------------
 
-# The coordination office plans and completes inspections and sees them all.
-ROLES_PLANNING = (Role.KOORDINIERUNG,)
-# Roles that take part in inspections (with their agency in the team) and write the field protocol.
-ROLES_TAKING_PART = (
-    Role.KOORDINIERUNG,
-    Role.POLIZEI,
-    Role.BAUAUFSICHT,
-    Role.JUGENDAMT,
-    Role.GESUNDHEITSAMT,
-    Role.JOBCENTER,
-    Role.FAMILIENKASSE,
-    Role.SCHULAMT,
-)
-# Names and birth dates of expected persons: only the roles that must identify persons on site.
-ROLES_SEEING_NAMES = (Role.KOORDINIERUNG, Role.POLIZEI)
-
-
-def may_plan(user) -> bool:
-    return user.is_authenticated and user.has_role(*ROLES_PLANNING)
-
 
 def may_use(user) -> bool:
-    return user.is_authenticated and user.has_role(*ROLES_TAKING_PART)
-
-
-def sees_names(user) -> bool:
-    return user.has_role(*ROLES_SEEING_NAMES)
+    return policy.can(user, Capability.TAKE_PART_IN_INSPECTIONS)
 
 
 def inspections_for(user) -> QuerySet[Inspection]:
@@ -73,7 +52,7 @@ def inspections_for(user) -> QuerySet[Inspection]:
     if not may_use(user):
         return Inspection.objects.none()
     queryset = Inspection.objects.select_related("campaign")
-    if may_plan(user):
+    if policy.can(user, Capability.SEE_ALL_AGENCIES):
         return queryset
     scope = Q(members=user)
     if user.agency_id:
@@ -102,10 +81,6 @@ def may_edit_protocol(user, visit: Visit) -> bool:
     return may_use(user) and not visit.is_completed and visit.inspection.status != InspectionStatus.ABGESAGT
 
 
-def may_complete(user) -> bool:
-    return may_plan(user)
-
-
 class Refused(errors.Refused):
     """An operation on an inspection was refused; `message` is German and shown to the user."""
 
@@ -129,7 +104,6 @@ class Conflict(errors.Conflict):
 def transition_case(user, case: Case, to_status: str, reason: str) -> Case:
     """Move a case through casework.services.transition (the only way a case changes status);
     refusals arrive as Refused with casework's German message."""
-    from missimo.casework import services as casework
 
     try:
         return casework.transition(user, case, to_status, reason)
@@ -198,7 +172,6 @@ def _households_of_case(case: Case) -> list[tuple[str, list[str], list[dict]]]:
 def _residents(case: Case) -> int | None:
     if case.property is None:
         return None
-    from missimo.properties.services import reference_date, residents_count
 
     try:
         return residents_count(case.property, reference_date())
@@ -222,7 +195,7 @@ class Plan:
 def plan_inspection(user, plan: Plan, cases: list[Case], *, request=None) -> Inspection:
     """Create the inspection, a visit per case with its planned households and expected persons,
     and move each case to "Kontrolle geplant" (through the case workflow)."""
-    if not may_plan(user):
+    if not policy.can(user, Capability.PLAN_INSPECTIONS):
         raise Refused("Sie dürfen keine Kontrollen planen.")
     if not cases:
         raise Refused("Bitte wählen Sie mindestens ein Objekt (Prüffall) aus.")
@@ -304,7 +277,7 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
     """Change date, time, meeting point, team or interpreting of a planned inspection (no lost
     updates: `version` is the one the form showed). A new date or time is written into the history
     of every case visited, so that the agencies see the rescheduling."""
-    if not may_plan(user):
+    if not policy.can(user, Capability.PLAN_INSPECTIONS):
         raise Refused("Nur die Koordinierungsstelle kann eine Kontrolle ändern.")
     with transaction.atomic():
         current = Inspection.objects.select_for_update().get(pk=inspection.pk)
@@ -359,7 +332,7 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
 def cancel_inspection(user, inspection: Inspection, reason: str, *, request=None) -> Inspection:
     """Call off a planned inspection: its open protocols close for input, and each case that has no
     other planned inspection goes back to "in Prüfung" (through the case workflow) with `reason`."""
-    if not may_plan(user):
+    if not policy.can(user, Capability.PLAN_INSPECTIONS):
         raise Refused("Nur die Koordinierungsstelle kann eine Kontrolle absagen.")
     reason = reason.strip()
     if len(reason) < 5:
@@ -409,7 +382,7 @@ def record_person_read(user, visit: Visit, *, purpose: str, request=None) -> Non
         details={
             "case": visit.case.aktenzeichen,
             "persons": [p.pk for p in persons],
-            "names_shown": sees_names(user),
+            "names_shown": policy.sees_field(user, Field.EXPECTED_PERSONS),
         },
         request=request,
     )
@@ -720,7 +693,7 @@ def photo_file(photo: Photo) -> Path:
 def complete_visit(user, visit: Visit, findings: dict[int, tuple[str, str]], reason: str, *, request=None):
     """Close a property's protocol: one finding per hint of the case, and the case moves to
     "kontrolliert" with `reason` (through the case workflow). All or nothing."""
-    if not may_complete(user):
+    if not policy.can(user, Capability.PLAN_INSPECTIONS):
         raise Refused("Nur die Koordinierungsstelle kann ein Protokoll abschließen.")
     if visit.is_completed:
         raise Refused("Dieses Protokoll ist bereits abgeschlossen.")

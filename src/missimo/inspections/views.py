@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework.services import campaigns_for
@@ -68,7 +70,7 @@ def inspection_list(request):
             "upcoming": upcoming,
             "past": past,
             "header": INSPECTION_HEADER[1:],
-            "may_plan": services.may_plan(request.user),
+            "may_plan": policy.can(request.user, Capability.PLAN_INSPECTIONS),
         },
     )
 
@@ -83,7 +85,7 @@ def inspection_export(request, fmt: str):
 
 @require_http_methods(["GET", "POST"])
 def plan(request):
-    if not services.may_plan(request.user):
+    if not policy.can(request.user, Capability.PLAN_INSPECTIONS):
         raise Http404
     campaigns = campaigns_for(request.user)
     chooser = CampaignChoiceForm(request.GET or None)
@@ -127,7 +129,7 @@ def _plan_from(campaign, data) -> services.Plan:
 @require_http_methods(["GET", "POST"])
 def replan(request, pk: int):
     """Change a planned inspection: new date or time, meeting point, team, interpreting."""
-    if not services.may_plan(request.user):
+    if not policy.can(request.user, Capability.PLAN_INSPECTIONS):
         raise Http404
     inspection = get_object_or_404(services.inspections_for(request.user), pk=pk)
     if inspection.status != "geplant":
@@ -178,7 +180,7 @@ def inspection_detail(request, pk: int):
     _require_use(request.user)
     inspection = get_object_or_404(services.inspections_for(request.user), pk=pk)
     visits = list(inspection.visits.select_related("case", "case__property"))
-    names = services.sees_names(request.user)
+    names = policy.sees_field(request.user, Field.EXPECTED_PERSONS)
     for visit in visits:
         visit.rows = _household_rows(visit, names)
         visit.expected = sum(len(row["persons"]) for row in visit.rows)
@@ -196,14 +198,14 @@ def inspection_detail(request, pk: int):
             "inspection": inspection,
             "visits": visits,
             "names": names,
-            "may_plan": services.may_plan(request.user),
+            "may_plan": policy.can(request.user, Capability.PLAN_INSPECTIONS),
         },
     )
 
 
 @require_POST
 def cancel(request, pk: int):
-    if not services.may_plan(request.user):
+    if not policy.can(request.user, Capability.PLAN_INSPECTIONS):
         raise Http404
     inspection = get_object_or_404(services.inspections_for(request.user), pk=pk)
     try:
@@ -221,7 +223,7 @@ def protocol(request, pk: int):
 
 
 def _protocol_page(request, visit: Visit, *, conflict=None, status: int = 200):
-    names = services.sees_names(request.user)
+    names = policy.sees_field(request.user, Field.EXPECTED_PERSONS)
     rows = _household_rows(visit, names)
     if conflict is not None:
         # Show the user's own input again over the current version: saving again replaces it knowingly.
@@ -253,7 +255,7 @@ def _protocol_page(request, visit: Visit, *, conflict=None, status: int = 200):
             "rows": rows,
             "names": names,
             "editable": services.may_edit_protocol(request.user, visit),
-            "may_complete": services.may_complete(request.user),
+            "may_complete": policy.can(request.user, Capability.PLAN_INSPECTIONS),
             "children_choices": ChildrenPresent.choices,
             "defect_choices": Defect.choices,
             "presence_choices": Presence.choices,
@@ -407,7 +409,7 @@ def photo(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def complete(request, pk: int):
     visit = _scoped_visit(request, pk)
-    if not services.may_complete(request.user):
+    if not policy.can(request.user, Capability.PLAN_INSPECTIONS):
         raise Http404
     if visit.is_completed:
         messages.info(request, "Dieses Protokoll ist bereits abgeschlossen.")

@@ -1,7 +1,16 @@
 from django.apps import AppConfig
 
+from missimo.core import extensions
+
 
 class OutcomesConfig(AppConfig):
     name = "missimo.outcomes"
     label = "outcomes"
     verbose_name = "Ergebnisse, Maßnahmen und Schreiben"
+
+    def ready(self) -> None:
+        from missimo.outcomes import nav, panels
+
+        extensions.register_navigation(60, nav.items)
+        extensions.register_panel("case", 20, panels.case_panel)
+        extensions.register_panel("property", 20, panels.property_panel)

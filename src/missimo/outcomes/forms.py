@@ -3,9 +3,10 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from missimo.accounts.models import AgencyKind
-from missimo.outcomes import letters as placeholders
-from missimo.outcomes import services
+from missimo.accounts import policy
+from missimo.accounts.policy import AgencyKind
+from missimo.outcomes import letters as letter_work
+from missimo.outcomes import placeholders
 from missimo.outcomes.models import LetterTemplate, MeasureKind, OutcomeResult
 
 _INPUT = {"class": "kern-form-input__input"}
@@ -190,7 +191,7 @@ class RejectForm(_Styled):
 class LetterDraftForm(_Styled):
     recipient = forms.ModelChoiceField(
         label="Empfängerin",
-        queryset=services.recipients(),
+        queryset=letter_work.recipients(),
         empty_label="bitte wählen",
         error_messages={
             "required": "Bitte wählen Sie die Empfängerin.",
@@ -232,7 +233,7 @@ class TemplateForm(_Styled):
         label="übliche Empfängerin",
         required=False,
         choices=[("", "keine Vorgabe")]
-        + [(kind, label) for kind, label in AgencyKind.choices if kind in services.RECIPIENT_KINDS],
+        + [(kind, label) for kind, label in AgencyKind.choices if kind in policy.LETTER_RECIPIENT_KINDS],
     )
     subject = forms.CharField(
         label="Betreff",

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.outcomes import letters as letter_work
 from missimo.outcomes import services
 from missimo.outcomes.models import AgencyMeasure, Outcome
 
@@ -15,10 +16,10 @@ from missimo.outcomes.models import AgencyMeasure, Outcome
 def case_panel(request, case) -> str:
     user = request.user
     recording = services.may_record(user)
-    writer = services.may_write_letters(user)
-    if not recording and not services.may_see_letters(user):
+    writer = letter_work.may_write_letters(user)
+    if not recording and not letter_work.may_see_letters(user):
         return ""
-    coordination = services.is_coordination(user)
+    coordination = services.sees_all_agencies(user)
     hints = list(
         case.hints.filter(pk__in=services.recordable_hints(user).values("pk")).order_by("rule", "primary_ref")
     )
@@ -43,7 +44,7 @@ def case_panel(request, case) -> str:
             by_hint[outcome.hint.hint_id]["outcomes"].append(outcome)
     for measure in measures:
         by_hint[measure.hint.hint_id]["measures"].append(measure)
-    letters = list(services.letters_for(user).filter(case=case).select_related("recipient"))
+    letters = list(letter_work.letters_for(user).filter(case=case).select_related("recipient"))
     if not by_hint and not letters and not writer:
         return ""
     if outcomes or letters:
@@ -79,7 +80,7 @@ def property_panel(request, prop) -> str:
     """The outcomes section of a property page (called by properties.views): the recorded outcomes
     and measures on this property's hints the user may see, and the letters of its cases."""
     user = request.user
-    if not services.may_record(user) and not services.may_see_letters(user):
+    if not services.may_record(user) and not letter_work.may_see_letters(user):
         return ""
     visible = services.recordable_hints(user).filter(objekt_id=prop.objekt_id).values("pk")
     outcomes = list(services.outcomes_for(user).filter(hint__in=visible).select_related("hint", "agency"))
@@ -89,7 +90,9 @@ def property_panel(request, prop) -> str:
         .select_related("hint", "agency")
         .order_by("taken_on", "pk")
     )
-    letters = list(services.letters_for(user).filter(case__property=prop).select_related("recipient", "case"))
+    letters = list(
+        letter_work.letters_for(user).filter(case__property=prop).select_related("recipient", "case")
+    )
     if not outcomes and not measures and not letters:
         return ""
     record(
@@ -111,7 +114,7 @@ def property_panel(request, prop) -> str:
             "outcomes": outcomes,
             "measures": measures,
             "letters": letters,
-            "coordination": services.is_coordination(user),
+            "coordination": services.sees_all_agencies(user),
             "rule_titles": services.RULE_TITLES,
         },
         request=request,

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
-from missimo.outcomes import letters as placeholders
-from missimo.outcomes import services
+from missimo.outcomes import letters as letter_work
+from missimo.outcomes import listing, placeholders, services
 from missimo.outcomes.forms import (
     LetterDraftForm,
     LetterEditForm,
@@ -50,13 +50,11 @@ def _require_recording(user) -> None:
 @require_GET
 def outcome_list(request):
     _require_recording(request.user)
-    query = services.ListQuery.from_params(request.GET)
-    page = Paginator(services.listed_hints(request.user, query), PAGE_SIZE).get_page(request.GET.get("seite"))
-    keys = [key for key, _ in services.COLUMNS]
-    measures = services.own_measures_by_hint_id(request.user)
-    rows = [
-        (hint, list(zip(keys, services.row_of(hint, measures), strict=True))) for hint in page.object_list
-    ]
+    query = listing.ListQuery.from_params(request.GET)
+    page = Paginator(listing.listed_hints(request.user, query), PAGE_SIZE).get_page(request.GET.get("seite"))
+    keys = [key for key, _ in listing.COLUMNS]
+    measures = listing.own_measures_by_hint_id(request.user)
+    rows = [(hint, list(zip(keys, listing.row_of(hint, measures), strict=True))) for hint in page.object_list]
     if rows:
         record(
             request.user,
@@ -70,18 +68,18 @@ def outcome_list(request):
             },
             request=request,
         )
-    runs = list(services.runs_for_list()[:20])
+    runs = list(listing.runs_for_list()[:20])
     return render(
         request,
         "outcomes/list.html",
         {
             "page": page,
             "rows": rows,
-            "columns": services.COLUMNS,
-            "money_columns": services.MONEY_COLUMNS,
+            "columns": listing.COLUMNS,
+            "money_columns": listing.MONEY_COLUMNS,
             "query": query,
             "querystring": urlencode(query.as_params()),
-            "statuses": services.STATUS_FILTERS,
+            "statuses": listing.STATUS_FILTERS,
             "rules": sorted(services.RULE_TITLES.items(), key=lambda item: item[1]),
             "runs": runs,
             "current_run": query.run or (runs[0].pk if runs else None),
@@ -92,17 +90,15 @@ def outcome_list(request):
 @require_GET
 def export_csv(request):
     _require_recording(request.user)
-    query = services.ListQuery.from_params(request.GET)
-    return tables.download(services.export(request.user, query, "csv", request=request), "ergebnisse", "csv")
+    query = listing.ListQuery.from_params(request.GET)
+    return tables.download(listing.export(request.user, query, "csv", request=request), "ergebnisse", "csv")
 
 
 @require_GET
 def export_xlsx(request):
     _require_recording(request.user)
-    query = services.ListQuery.from_params(request.GET)
-    return tables.download(
-        services.export(request.user, query, "xlsx", request=request), "ergebnisse", "xlsx"
-    )
+    query = listing.ListQuery.from_params(request.GET)
+    return tables.download(listing.export(request.user, query, "xlsx", request=request), "ergebnisse", "xlsx")
 
 
 # --- one hint: outcome and measures -----------------------------------------------------------
@@ -120,11 +116,11 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
         Outcome.objects.filter(hint__hint_id=hint.hint_id)
         .exclude(agency=user.agency_id)
         .select_related("agency")
-        if services.is_coordination(user)
+        if services.sees_all_agencies(user)
         else Outcome.objects.none()
     )
     measures = services.measures_for(user).filter(hint__hint_id=hint.hint_id).select_related("agency", "hint")
-    if not services.is_coordination(user):
+    if not services.sees_all_agencies(user):
         measures = measures.filter(agency=user.agency_id)
     return {
         "hint": hint,
@@ -138,7 +134,7 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
         "measure_form": measure_form or MeasureForm(hint=hint),
         "withdraw_form": WithdrawForm(),
         "agency": user.agency,
-        "is_coordination": services.is_coordination(user),
+        "is_coordination": services.sees_all_agencies(user),
     }
 
 
@@ -257,12 +253,12 @@ def measure_withdraw(request, pk: int):
 
 
 def _require_letters(user) -> None:
-    if not services.may_see_letters(user):
+    if not letter_work.may_see_letters(user):
         raise Http404
 
 
 def _require_writer(user) -> None:
-    if not services.may_write_letters(user):
+    if not letter_work.may_write_letters(user):
         raise Http404
 
 
@@ -273,7 +269,9 @@ def _listed_letters(request) -> tuple[str, list[Letter]]:
     """The letters of the Schreiben page: the user's scope, the status filter, at most 500."""
     _require_letters(request.user)
     status = request.GET.get("status", "")
-    letters = services.letters_for(request.user).select_related("case", "recipient", "author", "approved_by")
+    letters = letter_work.letters_for(request.user).select_related(
+        "case", "recipient", "author", "approved_by"
+    )
     if status in LetterStatus.values:
         letters = letters.filter(status=status)
     else:
@@ -320,7 +318,7 @@ def letter_list(request):
             "status": status,
             "querystring": urlencode({"status": status} if status else {}),
             "statuses": LetterStatus.choices,
-            "may_write": services.may_write_letters(request.user),
+            "may_write": letter_work.may_write_letters(request.user),
         },
     )
 
@@ -345,7 +343,7 @@ def letter_export(request, fmt: str):
 def _scoped_letter(request, pk: int) -> Letter:
     _require_letters(request.user)
     return get_object_or_404(
-        services.letters_for(request.user).select_related("case", "case__property", "recipient", "author"),
+        letter_work.letters_for(request.user).select_related("case", "case__property", "recipient", "author"),
         pk=pk,
     )
 
@@ -357,7 +355,7 @@ def letter_new(request, case_pk: int):
     form = LetterDraftForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            letter = services.draft_letter(
+            letter = letter_work.draft_letter(
                 request.user,
                 case,
                 form.cleaned_data["recipient"],
@@ -389,7 +387,7 @@ def letter_detail(request, pk: int):
         details={"case": letter.case.aktenzeichen, "status": letter.status},
         request=request,
     )
-    writer = services.may_write_letters(user)
+    writer = letter_work.may_write_letters(user)
     is_author = letter.author_id == user.pk
     return render(
         request,
@@ -427,7 +425,7 @@ def letter_edit(request, pk: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.update_letter(
+                letter_work.update_letter(
                     request.user,
                     letter,
                     subject=data["subject"],
@@ -485,7 +483,7 @@ def letter_submit(request, pk: int):
     return _letter_step(
         request,
         pk,
-        lambda letter, data: services.submit_letter(
+        lambda letter, data: letter_work.submit_letter(
             request.user, letter, version=data["version"], request=request
         ),
         "Das Schreiben liegt jetzt zur Freigabe vor. Eine zweite Person der Koordinierungsstelle gibt es frei.",
@@ -497,7 +495,7 @@ def letter_approve(request, pk: int):
     return _letter_step(
         request,
         pk,
-        lambda letter, data: services.approve_letter(
+        lambda letter, data: letter_work.approve_letter(
             request.user, letter, version=data["version"], request=request
         ),
         "Das Schreiben ist freigegeben. Das PDF steht zum Herunterladen bereit.",
@@ -509,7 +507,7 @@ def letter_reject(request, pk: int):
     return _letter_step(
         request,
         pk,
-        lambda letter, data: services.reject_letter(
+        lambda letter, data: letter_work.reject_letter(
             request.user, letter, reason=data["reason"], version=data["version"], request=request
         ),
         "Das Schreiben wurde zurückgewiesen.",
@@ -522,7 +520,7 @@ def letter_sent(request, pk: int):
     return _letter_step(
         request,
         pk,
-        lambda letter, data: services.mark_sent(
+        lambda letter, data: letter_work.mark_sent(
             request.user, letter, version=data["version"], request=request
         ),
         "Der Versand wurde vermerkt.",
@@ -533,7 +531,7 @@ def letter_sent(request, pk: int):
 def letter_pdf(request, pk: int):
     letter = _scoped_letter(request, pk)
     try:
-        content = services.letter_pdf(request.user, letter, request=request)
+        content = letter_work.letter_pdf(request.user, letter, request=request)
     except services.Refused as refusal:
         return _refused(request, refusal.message, reverse("outcomes:letter", args=[letter.pk]))
     response = HttpResponse(content, content_type="application/pdf")
@@ -547,7 +545,7 @@ def letter_pdf(request, pk: int):
 
 @require_GET
 def template_list(request):
-    if not services.may_edit_templates(request.user):
+    if not letter_work.may_write_letters(request.user):
         raise Http404
     return render(
         request,
@@ -558,7 +556,7 @@ def template_list(request):
 
 @require_http_methods(["GET", "POST"])
 def template_edit(request, pk: int | None = None):
-    if not services.may_edit_templates(request.user):
+    if not letter_work.may_write_letters(request.user):
         raise Http404
     template = get_object_or_404(LetterTemplate, pk=pk) if pk is not None else None
     status = 200
@@ -566,7 +564,7 @@ def template_edit(request, pk: int | None = None):
         form = TemplateForm(request.POST, template=template)
         if form.is_valid():
             try:
-                saved = services.save_template(
+                saved = letter_work.save_template(
                     request.user,
                     template,
                     form.cleaned_data,

@@ -31,6 +31,11 @@ from django.utils import timezone
 from missimo import config
 from missimo.audit.models import AuditAction
 from missimo.audit.services import purge_before, record
+from missimo.casework.models import Case
+from missimo.certificates.models import Certificate
+from missimo.core.datadir import data_path
+from missimo.imports.services import purge_expired
+from missimo.runs.models import Hint, RankedProperty, Run
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +124,6 @@ def _delete_with_files(queryset, files: list[str]) -> dict[str, int]:
 
 
 def _remove_files(files: list[str]) -> int:
-    from missimo.core.datadir import data_path
 
     removed = 0
     for relative in files:
@@ -152,7 +156,6 @@ def _delete_protecting(instance_queryset, files: list[str]) -> int:
 def purge_closed_cases(now: datetime) -> tuple[int, int]:
     """Closed and discarded cases whose closing is older than the period, with their history and
     everything that belongs to them; returns (cases, other rows)."""
-    from missimo.casework.models import Case
 
     cutoff = _months_before(now, _period("MISSIMO_RETENTION_CLOSED_CASES_MONTHS"))
     expired = Case.objects.filter(status__in=CLOSED_STATUSES).filter(
@@ -181,7 +184,6 @@ RESULT_RELATIONS = ("outcomes", "agency_measures")
 def _hints_free_of_cases(queryset, now: datetime):
     """Hints no case (and nothing else that PROTECTs them) refers to, and whose recorded results
     (if any) are past the closed-case period."""
-    from missimo.runs.models import Hint
 
     queryset = queryset.filter(cases__isnull=True)
     names = set()
@@ -204,7 +206,6 @@ def purge_hints(now: datetime) -> tuple[int, int, int]:
     """Hints, ranking and analysis files of runs older than the period; returns (runs, hints,
     directories). The run record itself (dates, counts, hashes of the inputs) stays as proof that
     and how the processing took place (Art. 5 Abs. 2 DSGVO); it holds no personal data."""
-    from missimo.runs.models import Hint, RankedProperty, Run
 
     cutoff = _months_before(now, _period("MISSIMO_RETENTION_HINTS_MONTHS"))
     runs = directories = hints = 0
@@ -232,7 +233,6 @@ def purge_hints(now: datetime) -> tuple[int, int, int]:
 def purge_certificates(today: date) -> int:
     """Schulbescheinigungen whose validity ended more than the period ago (revoked ones too: after
     their validity nobody can use them, so they leave the revocation list as well)."""
-    from missimo.certificates.models import Certificate
 
     months = _period("MISSIMO_RETENTION_CERTIFICATES_MONTHS")
     start = datetime(today.year, today.month, today.day)
@@ -248,7 +248,6 @@ def purge_audit(now: datetime) -> int:
 
 def purge_all(now: datetime | None = None) -> RetentionReport:
     """Apply every retention period. Idempotent: a second call deletes nothing more."""
-    from missimo.imports.services import purge_expired
 
     now = now or timezone.now()
     files = purge_expired(today=timezone.localdate(now))

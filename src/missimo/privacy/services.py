@@ -22,7 +22,14 @@ from django.conf import settings
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
-from missimo.accounts.roles import Role
+from missimo.audit.models import AuditEvent
+from missimo.audit.routers import AUDIT_ALIAS
+from missimo.core.datadir import data_path
+from missimo.engine import rules as engine_rules
+from missimo.imports.models import Import, Source, SourceSnapshot
+from missimo.imports.services import current_snapshots
+from missimo.runs.models import Hint, Run, RunStatus
+from missimo.runs.services import latest_run
 
 SUPPRESS_BELOW = 10  # cells with fewer persons are not shown (re-identification)
 
@@ -77,11 +84,6 @@ EU_MEMBER_STATES = frozenset(
         "SK",
     ]
 )
-
-
-def may_see_privacy_reports(user) -> bool:
-    """Fairness report and Art. 15 report: the data-protection officer only."""
-    return bool(user.is_authenticated and user.has_role(Role.DATENSCHUTZ))
 
 
 def nationality_group(codes: str | None) -> str:
@@ -206,9 +208,6 @@ def _melderegister_key_of_persons(run, person_ids: set[str]) -> dict[str, str]:
 
 def fairness_report(run=None) -> FairnessReport | None:
     """Hint rates per nationality group and rule for a run (default: the latest finished run)."""
-    from missimo.engine import rules as engine_rules
-    from missimo.imports.services import current_snapshots
-    from missimo.runs.services import latest_run
 
     run = run or latest_run()
     snapshot = current_snapshots().get("melderegister")
@@ -342,8 +341,6 @@ def _json_ready(value: Any) -> Any:
 
 def _snapshot_files() -> list[tuple[str, int, Path, bool]]:
     """Every snapshot file still on disk: the current ones and older ones kept for reproducing runs."""
-    from missimo.core.datadir import data_path
-    from missimo.imports.models import Import, SourceSnapshot
 
     current = {snap.path for snap in SourceSnapshot.objects.all()}
     files = []
@@ -397,7 +394,6 @@ def _refs_of(source: str, rows: list[dict[str, Any]]) -> set[str]:
 
 def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
     """Hints whose evidence names one of the records, or whose persons contain one of them."""
-    from missimo.runs.models import Hint, Run, RunStatus
 
     found: dict[int, Any] = {}
     for run in Run.objects.filter(status=RunStatus.FINISHED):
@@ -441,8 +437,6 @@ def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
 
 
 def _audit_events_of(refs: set[str], hint_ids: set[str]) -> list[dict[str, Any]]:
-    from missimo.audit.models import AuditEvent
-    from missimo.audit.routers import AUDIT_ALIAS
 
     needles = sorted(refs | hint_ids)
     if not needles:
@@ -481,8 +475,6 @@ def art15_report(
 ) -> Art15Report:
     """Everything about one person: snapshot records, hints, audit entries that mention them."""
     from django.utils import timezone
-
-    from missimo.imports.models import Source
 
     labels = dict(Source.choices)
     born = birth_date.isoformat() if birth_date else ""

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.privacy import services
@@ -14,7 +16,7 @@ from missimo.privacy.forms import Art15Form
 
 
 def _require_dpo(request) -> None:
-    if not services.may_see_privacy_reports(request.user):
+    if not policy.can(request.user, Capability.SEE_PRIVACY_REPORTS):
         raise Http404
 
 

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from missimo.core import extensions
+
 
 class PropertiesConfig(AppConfig):
     name = "missimo.properties"
@@ -7,4 +9,9 @@ class PropertiesConfig(AppConfig):
     verbose_name = "Immobilienkataster"
 
     def ready(self) -> None:
-        from missimo.properties import signals  # noqa: F401
+        from missimo.properties import (
+            nav,
+            signals,  # noqa: F401  (keeps the register in step with snapshots and runs)
+        )
+
+        extensions.register_navigation(30, nav.items)

@@ -105,7 +105,6 @@ class Property(models.Model):
         verbose_name = "Objekt"
         verbose_name_plural = "Objekte"
         ordering = ["sort_address", "objekt_id"]
-        permissions = [("edit_casework", "darf die Fallbearbeitung eines Objekts ändern")]
 
     def __str__(self) -> str:
         return self.address

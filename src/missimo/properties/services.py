@@ -17,11 +17,13 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from missimo.accounts.roles import Role
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability, Field, PropertyVisibility
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
 from missimo.core.errors import Conflict
+from missimo.engine.normalise import install_sql_macros
 from missimo.imports.services import current_snapshots
 from missimo.properties.models import (
     CATEGORY_FIELDS,
@@ -38,18 +40,6 @@ log = logging.getLogger(__name__)
 
 # --- need-to-know ----------------------------------------------------------------------------
 
-# The coordination office and Bauaufsicht work the register; the police prepare inspections.
-ROLES_SEEING_ALL = (Role.KOORDINIERUNG, Role.BAUAUFSICHT, Role.POLIZEI)
-# Agencies with hints see the properties where they have hints in the latest run.
-ROLES_SEEING_THEIR_HINTS = (
-    Role.FAMILIENKASSE,
-    Role.JOBCENTER,
-    Role.SCHULAMT,
-    Role.JUGENDAMT,
-    Role.GESUNDHEITSAMT,
-)
-ROLES_EDITING = (Role.KOORDINIERUNG, Role.BAUAUFSICHT)
-
 
 class CaseworkConflict(Conflict):
     """Somebody else saved the property since the form was opened."""
@@ -61,16 +51,8 @@ class CaseworkConflict(Conflict):
     )
 
 
-def may_see_register(user) -> bool:
-    return user.is_authenticated and user.has_role(*ROLES_SEEING_ALL, *ROLES_SEEING_THEIR_HINTS)
-
-
 def sees_all_properties(user) -> bool:
-    return user.has_role(*ROLES_SEEING_ALL)
-
-
-def may_edit(user) -> bool:
-    return user.has_role(*ROLES_EDITING)
+    return policy.property_scope(user) is PropertyVisibility.ALL
 
 
 def visible_hints(user, run: Run | None = None) -> QuerySet[Hint]:
@@ -83,7 +65,7 @@ def visible_hints(user, run: Run | None = None) -> QuerySet[Hint]:
 
 def properties_for(user, run: Run | None = None) -> QuerySet[Property]:
     """The properties this user may see, annotated with the number of visible hints and the rank."""
-    if not may_see_register(user):
+    if not policy.can(user, Capability.SEE_REGISTER):
         return Property.objects.none()
     run = run if run is not None else latest_run()
     hints = visible_hints(user, run)
@@ -100,7 +82,7 @@ def properties_for(user, run: Run | None = None) -> QuerySet[Property]:
     queryset = queryset.annotate(
         hint_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
     )
-    if run is not None and sees_all_properties(user):
+    if run is not None and policy.sees_field(user, Field.RANK):
         ranks = RankedProperty.objects.filter(run=run, objekt_id=OuterRef("objekt_id")).values("rank")[:1]
         queryset = queryset.annotate(rank=Subquery(ranks, output_field=IntegerField()))
     else:
@@ -215,8 +197,9 @@ def columns(user) -> list[tuple[str, str]]:
         ("wohneinheiten", "Wohneinheiten"),
         ("hinweise", "Hinweise"),
     ]
-    if sees_all_properties(user):
+    if policy.sees_field(user, Field.OWNER):
         cols.insert(6, ("eigentuemer", "Eigentümer"))
+    if policy.sees_field(user, Field.RANK):
         cols.append(("rang", "Rang"))
     return cols
 
@@ -324,8 +307,6 @@ def _sort_address(strasse: str, hausnummer: str, zusatz: str) -> str:
 def _read_objekte(path: Path) -> list[dict]:
     import duckdb
     from pyproj import Transformer
-
-    from missimo.engine.normalise import install_sql_macros
 
     con = duckdb.connect()
     try:
@@ -528,8 +509,6 @@ def reference_date() -> dt.date:
 def _residents_by_address(path: str, sha256: str, day: dt.date) -> dict[str, int]:
     import duckdb
 
-    from missimo.engine.normalise import install_sql_macros
-
     con = duckdb.connect()
     try:
         install_sql_macros(con)
@@ -586,7 +565,7 @@ def _actor_name(user) -> str:
 
 def update_casework(user, prop: Property, data: dict, version: int, *, request=None) -> Property:
     """Save the case work if nobody saved in between (optimistic locking on `version`)."""
-    if not may_edit(user):
+    if not policy.can(user, Capability.EDIT_REGISTER):
         raise PermissionError("Sie dürfen die Fallbearbeitung nicht ändern.")
     with transaction.atomic():
         current = Property.objects.select_for_update().get(pk=prop.pk)
@@ -634,7 +613,7 @@ def update_casework(user, prop: Property, data: dict, version: int, *, request=N
 
 
 def add_measure(user, prop: Property, data: dict, *, request=None) -> Measure:
-    if not may_edit(user):
+    if not policy.can(user, Capability.EDIT_REGISTER):
         raise PermissionError("Sie dürfen keine Maßnahmen erfassen.")
     with transaction.atomic():
         measure = Measure.objects.create(property=prop, created_by=user, **data)

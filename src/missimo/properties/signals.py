@@ -1,21 +1,23 @@
-"""The end of a run brings the Immobilienkataster in step with the objekte snapshot the run read.
-
-A receiver rather than a call inside `missimo.runs`, so that the runs app does not depend on the
-register; it only acts on the save that finishes a run, after that transaction commits."""
+"""The register follows the data it is built from: it is brought in step with the `objekte` snapshot
+when a new one comes into force (imports.signals) and again at the end of every run (runs.signals),
+both after their transactions commit. Receivers rather than calls, so that neither imports nor runs
+depends on the register."""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from missimo.runs.models import Run, RunStatus
+from missimo.imports.signals import snapshot_in_force
+from missimo.properties.services import sync_after_import
+from missimo.runs.signals import run_finished
 
 
-@receiver(post_save, sender=Run, dispatch_uid="properties_sync_after_run")
-def sync_after_finished_run(sender, instance: Run, **kwargs) -> None:
-    if instance.status != RunStatus.FINISHED:
-        return
-    from missimo.properties.services import sync_after_import
+@receiver(snapshot_in_force, dispatch_uid="properties_sync_after_objekte")
+def sync_after_objekte_snapshot(sender, source: str, **kwargs) -> None:
+    if source == "objekte":
+        sync_after_import()  # logs its own failure; the end of the next run syncs again
 
-    transaction.on_commit(sync_after_import)
+
+@receiver(run_finished, dispatch_uid="properties_sync_after_run")
+def sync_after_finished_run(sender, run, **kwargs) -> None:
+    sync_after_import()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from importlib import import_module
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -13,9 +12,11 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import tables
+from missimo.core import extensions, tables
 from missimo.engine import rules as engine_rules
 from missimo.properties import services
 from missimo.properties.forms import CaseworkForm, MeasureForm
@@ -27,13 +28,13 @@ PAGE_SIZE = 50
 
 
 def _require_register(user) -> None:
-    if not services.may_see_register(user):
+    if not policy.can(user, Capability.SEE_REGISTER):
         raise Http404
 
 
 def _query(request) -> services.ListQuery:
     return services.ListQuery.from_params(
-        request.GET, rank_allowed=services.sees_all_properties(request.user)
+        request.GET, rank_allowed=policy.sees_field(request.user, Field.RANK)
     )
 
 
@@ -94,7 +95,7 @@ def property_list(request):
     sorts = [
         (key, label)
         for key, (label, _) in services.SORTS.items()
-        if key != "rang" or services.sees_all_properties(request.user)
+        if key != "rang" or policy.sees_field(request.user, Field.RANK)
     ]
     plzs = services.plz_choices(request.user)
     return render(
@@ -156,30 +157,6 @@ def _scoped_property(request, pk: int) -> Property:
     return get_object_or_404(services.properties_for(request.user), pk=pk)
 
 
-# Apps that add sections to a property page (cases, inspections, outcomes) through a
-# `property_panel(request, prop) -> str` function returning safe HTML (or "").
-PROPERTY_PANEL_PROVIDERS = (
-    "missimo.casework.panels",
-    "missimo.inspections.panels",
-    "missimo.outcomes.panels",
-)
-
-
-def _panels(request, prop: Property) -> list[str]:
-    panels = []
-    for name in PROPERTY_PANEL_PROVIDERS:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError:
-            continue
-        provider = getattr(module, "property_panel", None)
-        if provider is not None:
-            html = provider(request, prop)
-            if html:
-                panels.append(html)
-    return panels
-
-
 def _detail_context(request, prop: Property) -> dict:
     run = latest_run()
     hints = list(
@@ -201,10 +178,10 @@ def _detail_context(request, prop: Property) -> dict:
         "residents_day": day,
         "measures": prop.measures.select_related("created_by"),
         "events": prop.events.all(),
-        "may_edit": services.may_edit(request.user),
-        "sees_all": services.sees_all_properties(request.user),
+        "may_edit": policy.can(request.user, Capability.EDIT_REGISTER),
+        "sees_owner": policy.sees_field(request.user, Field.OWNER),
         "map": _map_settings(),
-        "panels": _panels(request, prop),
+        "panels": extensions.panels("property", request, prop),
     }
 
 
@@ -239,7 +216,7 @@ def _matrix_rows() -> list[tuple[str, list[str]]]:
 @require_http_methods(["GET", "POST"])
 def property_edit(request, pk: int):
     prop = _scoped_property(request, pk)
-    if not services.may_edit(request.user):
+    if not policy.can(request.user, Capability.EDIT_REGISTER):
         raise Http404
     conflict = False
     if request.method == "POST":
@@ -273,7 +250,7 @@ def property_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def measure_add(request, pk: int):
     prop = _scoped_property(request, pk)
-    if not services.may_edit(request.user):
+    if not policy.can(request.user, Capability.EDIT_REGISTER):
         raise Http404
     form = MeasureForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

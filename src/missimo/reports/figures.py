@@ -21,7 +21,7 @@ Periods are inclusive on both ends and counted by the date of the event:
 - school absence: hints of the rule SCHULABSENTISMUS in the chosen run (or the campaign's cases),
   with their review status, the recorded outcomes and the dismissal reasons as causes.
 
-Every section degrades to "keine Daten" when the app or model it reads is not installed.
+Every section degrades to "keine Daten" when the model it reads is unavailable (`_model` is None).
 """
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
+
+from missimo.casework.models import CaseStatus, ReviewReason
+from missimo.casework.services import with_review_status
+from missimo.engine.rules import RULES
+from missimo.imports.services import current_snapshots
+from missimo.inspections.models import Finding as FindingChoice
+from missimo.outcomes.models import MeasureKind, OutcomeResult
+from missimo.properties.models import CATEGORY_FIELDS, Ampel, Category
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +267,6 @@ def _properties_section(scope: _Scope) -> Section:
     Property = _model("properties", "Property")
     if Property is None:
         return replace(section, available=False)
-    from missimo.properties.models import CATEGORY_FIELDS, Ampel, Category
 
     queryset = Property.objects.filter(in_snapshot=True)
     if scope.campaign is not None:
@@ -304,16 +311,10 @@ def _with_status(hints):
     """Hints annotated with `review_status`, or None when hint reviews do not exist yet."""
     if _model("casework", "HintReview") is None:
         return None
-    try:
-        from missimo.casework.services import with_review_status
-    except ImportError:
-        return None
     return with_review_status(hints)
 
 
 def _rule_titles() -> dict[str, str]:
-    from missimo.engine.rules import RULES
-
     return {rule.code: rule.title for rule in RULES}
 
 
@@ -371,7 +372,6 @@ def _cases_section(scope: _Scope) -> Section:
     section = Section("faelle", "Prüffälle (Verdachtsfälle) nach Bearbeitungsstand")
     if _model("casework", "Case") is None:
         return replace(section, available=False)
-    from missimo.casework.models import CaseStatus
 
     counts = dict(_cases_queryset(scope).order_by().values_list("status").annotate(n=Count("pk")))
     section.tables.append(
@@ -423,8 +423,6 @@ def _inspections_section(scope: _Scope) -> Section:
         Table("kontrollen_kennzahlen", "Kontrollen im Zeitraum", "Kennzahl", ["Anzahl"], rows)
     )
     if Finding is not None:
-        from missimo.inspections.models import Finding as FindingChoice
-
         counts = dict(
             Finding.objects.filter(visit__in=visits).order_by().values_list("finding").annotate(n=Count("pk"))
         )
@@ -472,7 +470,6 @@ def _outcomes_section(scope: _Scope) -> Section:
         section.available = False
         section.note = "Ergebnisse werden noch nicht erfasst."
         return section
-    from missimo.outcomes.models import MeasureKind, OutcomeResult
 
     outcomes = _outcomes_queryset(scope)
     pairs = Counter()
@@ -592,8 +589,6 @@ def _money_section(scope: _Scope) -> Section:
 def school_numbers_delivered() -> set[str] | None:
     """Distinct Schulnummern in the current `schule` snapshot; None when there is none."""
     try:
-        from missimo.imports.services import current_snapshots
-
         snapshot = current_snapshots().get("schule")
     except Exception:
         log.exception("Datenstand der Schulen nicht lesbar")
@@ -686,15 +681,11 @@ def _absence_section(scope: _Scope) -> Section:
         reasons = Counter()
     causes: list[Row] = []
     if _model("outcomes", "Outcome") is not None:
-        from missimo.outcomes.models import OutcomeResult
-
         outcomes = _model("outcomes", "Outcome").objects.filter(hint__in=hints.values("pk"))
         outcomes = outcomes.filter(decided_on__gte=scope.start, decided_on__lte=scope.end)
         counts = dict(outcomes.order_by().values_list("result").annotate(n=Count("pk")))
         causes += [Row(f"Ergebnis: {label}", [counts.get(code, 0)]) for code, label in OutcomeResult.choices]
     if _model("casework", "HintReview") is not None:
-        from missimo.casework.models import ReviewReason
-
         causes += [Row(f"verworfen: {label}", [reasons.get(code, 0)]) for code, label in ReviewReason.choices]
     if causes:
         section.tables.append(

@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import forms
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.reports import services
 
 _INPUT = {"class": "kern-form-input__input", "inputmode": "numeric", "autocomplete": "off"}
@@ -89,7 +91,7 @@ class ReportForm(PeriodForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["aktion"].queryset = services.campaigns()
-        self.internal_allowed = user is not None and services.may_see_internal(user)
+        self.internal_allowed = user is not None and policy.can(user, Capability.SEE_INTERNAL_REPORTS)
         if not self.internal_allowed:
             self.fields["fassung"].choices = [self.fields["fassung"].choices[1]]
 

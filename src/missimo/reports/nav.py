@@ -1,17 +1,18 @@
-"""Entries this app contributes to the main navigation (see web.context_processors)."""
+"""Entries this app contributes to the main navigation (registered in apps.py, see core.extensions)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
+
 
 def items(user) -> list[tuple[str, str]]:
     """(label, url) pairs of this app's pages that `user` may open."""
-    from missimo.reports import services
-
     entries: list[tuple[str, str]] = []
-    if services.may_see_dashboard(user):
+    if policy.can(user, Capability.SEE_DASHBOARD):
         entries.append(("Übersicht", reverse("reports:dashboard")))
-    if services.may_see_reports(user):
+    if policy.can(user, Capability.SEE_REPORTS):
         entries.append(("Berichte", reverse("reports:report")))
     return entries

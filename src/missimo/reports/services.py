@@ -3,10 +3,10 @@
 Every format renders the same `figures.Table`s, so a download contains exactly what the page shows.
 
 Access (documented in docs/handbuch/berichte.md):
-- the coordination office (Role.KOORDINIERUNG) sees the dashboard and every report, internal
-  (exact numbers) and public (small cells suppressed);
-- the data-protection officer (Role.DATENSCHUTZ) sees the public version of the reports only, to
-  check before publication that it contains no personal data;
+- the coordination office (`Capability.SEE_DASHBOARD`, `SEE_INTERNAL_REPORTS`) sees the dashboard
+  and every report, internal (exact numbers) and public (small cells suppressed);
+- the data-protection officer (`Capability.SEE_REPORTS` only) sees the public version of the
+  reports, to check before publication that it contains no personal data;
 - everybody else gets a 404, like every page outside a user's scope.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from missimo.accounts.roles import Role
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.casework.models import Campaign
 from missimo.core import tables
 from missimo.reports import figures as fig
 from missimo.reports.charts import bar_chart
@@ -31,20 +31,7 @@ JAHRESBERICHT = "jahresbericht"
 ABSCHLUSSBERICHT = "abschlussbericht"
 
 
-def may_see_dashboard(user) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.KOORDINIERUNG))
-
-
-def may_see_reports(user) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.KOORDINIERUNG, Role.DATENSCHUTZ))
-
-
-def may_see_internal(user) -> bool:
-    return may_see_dashboard(user)
-
-
 def campaigns():
-    from missimo.casework.models import Campaign
 
     return Campaign.objects.order_by("-start", "-id")
 

@@ -10,6 +10,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.reports import figures as fig
 from missimo.reports import services
 from missimo.reports.forms import PeriodForm, ReportForm
@@ -39,7 +41,7 @@ def _dashboard_request(form: PeriodForm) -> services.ReportRequest:
 
 @require_GET
 def dashboard(request):
-    if not services.may_see_dashboard(request.user):
+    if not policy.can(request.user, Capability.SEE_DASHBOARD):
         raise Http404
     form = PeriodForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -65,7 +67,7 @@ def dashboard(request):
 
 @require_GET
 def dashboard_export(request, fmt: str):
-    if not services.may_see_dashboard(request.user) or fmt not in ("csv", "xlsx"):
+    if not policy.can(request.user, Capability.SEE_DASHBOARD) or fmt not in ("csv", "xlsx"):
         raise Http404
     form = PeriodForm(request.GET)
     if not form.is_valid():
@@ -80,10 +82,10 @@ def dashboard_export(request, fmt: str):
 
 
 def _report_form(request) -> ReportForm:
-    if not services.may_see_reports(request.user):
+    if not policy.can(request.user, Capability.SEE_REPORTS):
         raise Http404
     data = request.GET.copy()
-    if not services.may_see_internal(request.user):
+    if not policy.can(request.user, Capability.SEE_INTERNAL_REPORTS):
         data["fassung"] = services.OEFFENTLICH  # the data-protection officer: public version only
     form = ReportForm(data, user=request.user)
     form.is_valid()

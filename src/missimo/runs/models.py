@@ -49,7 +49,6 @@ class Run(models.Model):
         verbose_name = "Abgleich"
         verbose_name_plural = "Abgleiche"
         ordering = ["-created_at", "-id"]
-        permissions = [("start_run", "darf einen Abgleich starten")]
 
     def __str__(self) -> str:
         return f"Abgleich {self.pk} zum {self.stichtag:%d.%m.%Y}"

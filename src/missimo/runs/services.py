@@ -14,20 +14,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from missimo import __version__
-from missimo.accounts.roles import Role
+from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core.errors import Refused
 from missimo.engine import ranking as engine_ranking
 from missimo.engine import rules as engine_rules
-from missimo.engine.run import run_abgleich
+from missimo.engine.run import explain_link, open_analysis, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
 from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
+from missimo.runs.signals import run_finished
 
 log = logging.getLogger(__name__)
 
@@ -40,38 +41,14 @@ AGENCY_OF_SOURCE = {
     "objekte": "bauaufsicht",
 }
 
-# Need-to-know: which hints each role sees. The coordination office sees the whole picture.
-_HINTS_OF_ROLE: dict[Role, Q] = {
-    Role.FAMILIENKASSE: Q(agency_kind="familienkasse"),
-    Role.JOBCENTER: Q(agency_kind="jobcenter"),
-    Role.SCHULAMT: Q(agency_kind="schulamt"),
-    Role.JUGENDAMT: Q(rule="SCHULABSENTISMUS"),
-    Role.GESUNDHEITSAMT: Q(agency_kind="gesundheitsamt"),
-    Role.BAUAUFSICHT: Q(agency_kind="bauaufsicht"),
-}
-
 
 class RunRefused(Refused):
     """A run cannot be started, or a link not rejected."""
 
 
-def may_start_run(user) -> bool:
-    return user.has_role(Role.KOORDINIERUNG)
-
-
-def may_see_runs(user) -> bool:
-    return user.has_role(Role.KOORDINIERUNG, *_HINTS_OF_ROLE)
-
-
 def hints_for(user) -> QuerySet[Hint]:
-    """The hints this user's role may see (need-to-know), of every run."""
-    if user.has_role(Role.KOORDINIERUNG):
-        return Hint.objects.all()
-    scope = Q(pk__in=[])
-    for role, condition in _HINTS_OF_ROLE.items():
-        if user.has_role(role):
-            scope |= condition
-    return Hint.objects.filter(scope)
+    """The hints this user may see (need-to-know, see accounts.policy), of every run."""
+    return Hint.objects.filter(policy.hint_filter(user))
 
 
 def latest_run() -> Run | None:
@@ -235,6 +212,7 @@ def _execute(run: Run, echo) -> Run:
         run.progress_step = "fertig"
         run.message = f"{len(evaluation.hints)} Hinweise zu {len(output.ranking)} Objekten."
         run.save()
+        transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))
     shutil.rmtree(work_dir / "tmp", ignore_errors=True)
     return run
 
@@ -292,14 +270,8 @@ COMPARISON_LABELS = {
 }
 
 
-def may_judge_links(user, hint: Hint) -> bool:
-    """Who may open and reject the links of a hint: whoever may see the hint."""
-    return hints_for(user).filter(pk=hint.pk).exists()
-
-
 def links_of_hint(hint: Hint) -> list:
     """Every stored pair of records within the persons the hint refers to, explained field by field."""
-    from missimo.engine.run import explain_link, open_analysis
 
     if not hint.person_ids or not hint.run.work_dir:
         return []

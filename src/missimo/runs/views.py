@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
@@ -23,10 +25,10 @@ RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 
 @require_http_methods(["GET", "POST"])
 def run_list(request):
-    if not services.may_see_runs(request.user):
+    if not policy.can(request.user, Capability.SEE_HINTS):
         raise Http404
     services.reconcile_interrupted_runs()
-    form = StartRunForm(request.POST or None) if services.may_start_run(request.user) else None
+    form = StartRunForm(request.POST or None) if policy.can(request.user, Capability.START_RUN) else None
     if request.method == "POST":
         if form is None:
             raise Http404
@@ -59,7 +61,7 @@ def run_table(runs) -> tuple[list[str], list[list]]:
 @require_GET
 def run_export(request, fmt: str):
     """The Abgleich list as shown (the latest 50 runs, counts only) as CSV or XLSX."""
-    if not services.may_see_runs(request.user):
+    if not policy.can(request.user, Capability.SEE_HINTS):
         raise Http404
     tables.require_format(fmt)
     header, rows = run_table(listed_runs())
@@ -68,18 +70,18 @@ def run_export(request, fmt: str):
 
 @require_GET
 def run_detail(request, pk: int):
-    if not services.may_see_runs(request.user):
+    if not policy.can(request.user, Capability.SEE_HINTS):
         raise Http404
     run = get_object_or_404(Run, pk=pk)
     statuses = [{**s, "title": RULE_TITLES.get(s["rule"], s["rule"])} for s in run.rule_statuses]
-    ranking = run.ranking.all()[:50] if services.may_start_run(request.user) else []
+    ranking = run.ranking.all()[:50] if policy.can(request.user, Capability.SEE_RANKING) else []
     template = "runs/_status.html" if request.htmx else "runs/detail.html"
     return render(request, template, {"run": run, "statuses": statuses, "ranking": ranking})
 
 
 def _listed_hints(request):
     """The hints of the Hinweise page (all pages): the user's scope, the latest run, the rule filter."""
-    if not services.may_see_runs(request.user):
+    if not policy.can(request.user, Capability.SEE_HINTS):
         raise Http404
     run = services.latest_run()
     hints = (

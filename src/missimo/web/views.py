@@ -3,17 +3,18 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
 
+from missimo.accounts import policy, twofactor
+
 
 @require_GET
 def start(request):
     """The start page: who is logged in, for which agency, with which roles, and the own second factor."""
-    from missimo.accounts import twofactor
 
     return render(
         request,
         "web/start.html",
         {
-            "roles": sorted(str(r.label) for r in request.user.roles),
+            "roles": policy.role_labels(request.user),
             "second_factor": twofactor.confirmed_device(request.user) is not None,
         },
     )

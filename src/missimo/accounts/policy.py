@@ -1,0 +1,497 @@
+"""The access policy of MISSIMO: which role may do what and see which data. The one place that
+names roles.
+
+A role (a Django group keyed by the role's code) maps to
+
+- **capabilities**: what its members may do (`can(user, Capability.START_RUN)`);
+- **scopes**: which hints, properties and deliveries they see (`hint_filter(user)`,
+  `property_scope(user)`, `delivery_sources(user)`); cases, campaigns, inspections, outcomes and
+  letters are those of the user's own agency unless the role has `Capability.SEE_ALL_AGENCIES`;
+- **fields**: which sensitive fields and which sources' records they see (`sees_field(user,
+  Field.OWNER)`, `record_sources(user)`).
+
+Every view, service and export asks these functions; no other module names a role (a test in
+tests/test_architecture.py says so). The pages each capability opens are in
+`missimo.accounts.access` (the access matrix, tested against every URL of the project); the German
+description for the city is docs/datenschutz/zugriffsmatrix.md, generated from both.
+
+Hints are routed by data: a hint belongs to the agency of its primary record (`Hint.agency_kind`)
+and, through :data:`ACTING_AGENCIES`, to the agencies that act on every hint of its rule. A role
+with `HintVisibility.AGENCY` sees the hints of its agency kind, owned or acted on.
+
+A new role: a member of :class:`Role`, a member of :class:`AgencyKind` if its agency is of a new
+kind, and one :class:`RoleSpec` in :data:`ROLES`; then regenerate docs/datenschutz/zugriffsmatrix.md
+(`missimo.accounts.access.write_documentation()`). Its group is created after the next migrate.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Q
+
+# --- agencies and roles ------------------------------------------------------------------------
+
+
+class AgencyKind(models.TextChoices):
+    ORDNUNGSAMT = "ordnungsamt", "Ordnungsamt (Koordinierungsstelle)"
+    FAMILIENKASSE = "familienkasse", "Familienkasse"
+    JOBCENTER = "jobcenter", "Jobcenter"
+    SCHULAMT = "schulamt", "Schulamt"
+    JUGENDAMT = "jugendamt", "Jugendamt"
+    GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
+    POLIZEI = "polizei", "Polizei"
+    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht/Wohnungsaufsicht"
+    EINWOHNERMELDEAMT = "einwohnermeldeamt", "Einwohnermeldeamt"
+    SCHULE = "schule", "Schule"
+    DATENSCHUTZ = "datenschutz", "Datenschutz"
+    IT = "it", "IT/Administration"
+
+
+def agency_kind_choices() -> list[tuple[str, str]]:
+    """The choices of `Agency.kind` (a callable, so that a new kind needs no migration)."""
+    return AgencyKind.choices
+
+
+class Role(models.TextChoices):
+    KOORDINIERUNG = "koordinierung", "Koordinierungsstelle (Ordnungsamt)"
+    FAMILIENKASSE = "familienkasse", "Familienkasse"
+    JOBCENTER = "jobcenter", "Jobcenter"
+    SCHULAMT = "schulamt", "Schulamt"
+    JUGENDAMT = "jugendamt", "Jugendamt"
+    GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
+    POLIZEI = "polizei", "Polizei"
+    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht/Wohnungsaufsicht"
+    SCHULE = "schule", "Schule"
+    DATENSCHUTZ = "datenschutz", "Datenschutzbeauftragte"
+    ADMINISTRATION = "administration", "Administration"
+
+    @property
+    def group_name(self) -> str:
+        """The name of the role's group: the stable code, never the (editable) German label."""
+        return str(self.value)
+
+
+class Capability(enum.StrEnum):
+    """What a member of a role may do. The German text is the documentation's."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    # deliveries and runs
+    DELIVER = "deliver", "Lieferungen der eigenen Quellen einspielen und ansehen"
+    SEE_ALL_REJECTED_ROWS = "see_all_rejected_rows", "abgelehnte Zeilen aller liefernden Stellen"
+    START_RUN = "start_run", "Abgleich starten"
+    SEE_HINTS = "see_hints", "Hinweise im eigenen Bereich sichten"
+    SEE_RANKING = "see_ranking", "Rangliste eines Abgleichs"
+    # property register
+    SEE_REGISTER = "see_register", "Immobilienkataster ansehen"
+    EDIT_REGISTER = "edit_register", "Objekte bearbeiten, Maßnahmen am Objekt erfassen"
+    # case work
+    SEE_ALL_AGENCIES = "see_all_agencies", "Fallarbeit aller Behörden sehen (Fälle, Kontrollen, Ergebnisse)"
+    MANAGE_CAMPAIGNS = "manage_campaigns", "Aktionszeiträume anlegen und Objekte auswählen"
+    ASSIGN_CASES = "assign_cases", "Prüffälle zuweisen, Arbeitslast sehen"
+    WORK_CASES = "work_cases", "Prüffälle bearbeiten"
+    REVIEW_HINTS = "review_hints", "Hinweise in der Prüfliste sichten"
+    PLAN_INSPECTIONS = "plan_inspections", "Kontrollen planen, ändern, absagen und abschließen"
+    TAKE_PART_IN_INSPECTIONS = "take_part_in_inspections", "an Kontrollen teilnehmen (Protokoll)"
+    RECORD_OUTCOMES = "record_outcomes", "Ergebnisse und Maßnahmen zu Hinweisen erfassen"
+    WRITE_LETTERS = "write_letters", "Schreiben und Vorlagen verfassen, im Vier-Augen-Prinzip freigeben"
+    RECEIVE_LETTERS = "receive_letters", "freigegebene Schreiben an die eigene Behörde lesen"
+    # school certificates
+    ISSUE_CERTIFICATES = "issue_certificates", "Schulbescheinigungen der eigenen Schule ausstellen"
+    VERIFY_CERTIFICATES = "verify_certificates", "Schulbescheinigungen prüfen"
+    MANAGE_SIGNING_KEYS = "manage_signing_keys", "Signaturschlüssel der Schulen verwalten"
+    # oversight and administration
+    SEE_DASHBOARD = "see_dashboard", "Übersicht der Koordinierungsstelle"
+    SEE_REPORTS = "see_reports", "Berichte (nur Summen)"
+    SEE_INTERNAL_REPORTS = "see_internal_reports", "interne Fassung der Berichte (ohne Unterdrückung)"
+    READ_AUDIT_LOG = "read_audit_log", "Protokoll durchsuchen, exportieren und prüfen"
+    SEE_PRIVACY_REPORTS = "see_privacy_reports", "Fairnessbericht, Auskunft nach Art. 15 DSGVO"
+    ADMINISTER_ACCOUNTS = "administer_accounts", "Benutzerkonten und Rollen verwalten"
+
+
+class Field(enum.StrEnum):
+    """Fields shown only to some of the roles that see the record they belong to."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    OWNER = "eigentuemer", "Eigentümer der Objekte"
+    RANK = "rang", "Rang eines Objekts im letzten Abgleich"
+    EXPECTED_PERSONS = "erwartete_personen", "Namen und Geburtsdaten erwarteter Personen im Kontrollprotokoll"
+
+
+class HintVisibility(enum.Enum):
+    ALL = "alle"
+    AGENCY = "der eigenen Stelle"
+    NONE = "keine"
+
+
+class PropertyVisibility(enum.IntEnum):
+    """Ordered: a user with several roles gets the widest."""
+
+    NONE = 0
+    WITH_OWN_HINTS = 1
+    ALL = 2
+
+    @property
+    def text(self) -> str:
+        return {0: "keine", 1: "mit eigenen Hinweisen", 2: "alle"}[self.value]
+
+
+SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
+
+# Agencies that act on every hint of a rule, besides the agency of the hint's primary record.
+ACTING_AGENCIES: dict[str, frozenset[str]] = {
+    "SCHULABSENTISMUS": frozenset({AgencyKind.JUGENDAMT}),
+}
+# Agencies a letter can be addressed to (their staff read released letters to them).
+LETTER_RECIPIENT_KINDS = frozenset(
+    {
+        AgencyKind.FAMILIENKASSE,
+        AgencyKind.JOBCENTER,
+        AgencyKind.SCHULAMT,
+        AgencyKind.JUGENDAMT,
+        AgencyKind.GESUNDHEITSAMT,
+        AgencyKind.BAUAUFSICHT,
+        AgencyKind.POLIZEI,
+    }
+)
+# Agencies that never take part in a campaign.
+OUTSIDE_CAMPAIGNS = frozenset({AgencyKind.IT, AgencyKind.DATENSCHUTZ, AgencyKind.SCHULE})
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """Everything a role may do and see. The texts are German, for the documentation."""
+
+    short: str
+    agency_kind: str  # the kind of agency the role's members work for (and whose hints they see)
+    capabilities: frozenset[Capability]
+    hints: HintVisibility = HintVisibility.NONE
+    hints_text: str = "keine"
+    properties: PropertyVisibility = PropertyVisibility.NONE
+    deliveries: frozenset[str] = frozenset()
+    fields: frozenset[Field] = frozenset()
+    # Sources whose person records the role reads where records are shown ("Warum verknüpft?").
+    record_sources: frozenset[str] = frozenset()
+    personal_data: bool = True  # sees personal data of citizens: second factor required
+    fields_text: str = ""
+    actions_text: str = ""
+
+    @property
+    def all_capabilities(self) -> frozenset[Capability]:
+        """The listed capabilities and those that follow from the scopes."""
+        derived = set()
+        if self.hints is not HintVisibility.NONE:
+            derived.add(Capability.SEE_HINTS)
+        if self.properties is not PropertyVisibility.NONE:
+            derived.add(Capability.SEE_REGISTER)
+        if self.deliveries:
+            derived.add(Capability.DELIVER)
+        return self.capabilities | derived
+
+
+C = Capability
+_ALL_SOURCES = frozenset(SOURCES)
+# Roles that take part in case work for their own agency.
+_AGENCY_CASEWORK = frozenset(
+    {C.WORK_CASES, C.REVIEW_HINTS, C.TAKE_PART_IN_INSPECTIONS, C.RECORD_OUTCOMES, C.RECEIVE_LETTERS}
+)
+
+ROLES: dict[Role, RoleSpec] = {
+    Role.KOORDINIERUNG: RoleSpec(
+        short="KO",
+        agency_kind=AgencyKind.ORDNUNGSAMT,
+        capabilities=frozenset(
+            {
+                C.START_RUN,
+                C.SEE_RANKING,
+                C.SEE_ALL_REJECTED_ROWS,
+                C.EDIT_REGISTER,
+                C.SEE_ALL_AGENCIES,
+                C.MANAGE_CAMPAIGNS,
+                C.ASSIGN_CASES,
+                C.WORK_CASES,
+                C.REVIEW_HINTS,
+                C.PLAN_INSPECTIONS,
+                C.TAKE_PART_IN_INSPECTIONS,
+                C.RECORD_OUTCOMES,
+                C.WRITE_LETTERS,
+                C.SEE_DASHBOARD,
+                C.SEE_REPORTS,
+                C.SEE_INTERNAL_REPORTS,
+            }
+        ),
+        hints=HintVisibility.ALL,
+        hints_text="alle Hinweise aller Stellen (koordiniert die Aktionszeiträume)",
+        properties=PropertyVisibility.ALL,
+        deliveries=_ALL_SOURCES,
+        fields=frozenset({Field.OWNER, Field.RANK, Field.EXPECTED_PERSONS}),
+        record_sources=_ALL_SOURCES,
+        fields_text="alle Felder der Hinweise (Namen, Geburtsdaten, Belege, Beträge), Eigentümer der Objekte",
+        actions_text="Lieferungen aller Quellen, Abgleich starten, Aktionszeiträume und Prüffälle führen und "
+        "zuweisen, Kontrollen planen und abschließen, Schreiben entwerfen und im Vier-Augen-Prinzip "
+        "freigeben, Objekte bearbeiten, Übersicht und Berichte",
+    ),
+    Role.FAMILIENKASSE: RoleSpec(
+        short="FK",
+        agency_kind=AgencyKind.FAMILIENKASSE,
+        capabilities=_AGENCY_CASEWORK | {C.VERIFY_CERTIFICATES},
+        hints=HintVisibility.AGENCY,
+        hints_text="nur Hinweise der Familienkasse (Kindergeld)",
+        properties=PropertyVisibility.WITH_OWN_HINTS,
+        deliveries=frozenset({"kindergeld"}),
+        record_sources=_ALL_SOURCES,
+        fields_text="Felder der eigenen Hinweise (Kind, Geburtsdatum, Kindergeldnummer, Betrag); keine Eigentümer",
+        actions_text="Kindergeld liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle der eigenen "
+        "Behörde, Kontrollen mit eigener Beteiligung, Schulbescheinigungen prüfen",
+    ),
+    Role.JOBCENTER: RoleSpec(
+        short="JC",
+        agency_kind=AgencyKind.JOBCENTER,
+        capabilities=_AGENCY_CASEWORK,
+        hints=HintVisibility.AGENCY,
+        hints_text="nur Hinweise des Jobcenters (SGB II)",
+        properties=PropertyVisibility.WITH_OWN_HINTS,
+        deliveries=frozenset({"jobcenter"}),
+        record_sources=_ALL_SOURCES,
+        fields_text="Felder der eigenen Hinweise (Bedarfsgemeinschaft, Betrag); keine Eigentümer",
+        actions_text="SGB-II-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
+        "Kontrollen der eigenen Behörde",
+    ),
+    Role.SCHULAMT: RoleSpec(
+        short="SA",
+        agency_kind=AgencyKind.SCHULAMT,
+        capabilities=_AGENCY_CASEWORK,
+        hints=HintVisibility.AGENCY,
+        hints_text="nur Hinweise des Schulamts (Schulpflicht)",
+        properties=PropertyVisibility.WITH_OWN_HINTS,
+        deliveries=frozenset({"schule"}),
+        record_sources=_ALL_SOURCES,
+        fields_text="Felder der eigenen Hinweise (Schüler, Schule, Klasse); keine Eigentümer",
+        actions_text="Schuldaten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
+        "Kontrollen der eigenen Behörde",
+    ),
+    Role.JUGENDAMT: RoleSpec(
+        short="JA",
+        agency_kind=AgencyKind.JUGENDAMT,
+        capabilities=_AGENCY_CASEWORK,
+        hints=HintVisibility.AGENCY,
+        hints_text="nur Hinweise auf Schulabsentismus (Kindeswohl)",
+        properties=PropertyVisibility.WITH_OWN_HINTS,
+        record_sources=_ALL_SOURCES,
+        fields_text="Felder der Hinweise auf Schulabsentismus; keine Eigentümer",
+        actions_text="Hinweise auf Schulabsentismus sichten und Ergebnisse erfassen, Prüffälle und Kontrollen "
+        "der eigenen Behörde",
+    ),
+    Role.GESUNDHEITSAMT: RoleSpec(
+        short="GA",
+        agency_kind=AgencyKind.GESUNDHEITSAMT,
+        capabilities=_AGENCY_CASEWORK,
+        hints=HintVisibility.AGENCY,
+        hints_text="nur Hinweise des Gesundheitsamts (Schuleingangsuntersuchung)",
+        properties=PropertyVisibility.WITH_OWN_HINTS,
+        deliveries=frozenset({"seu"}),
+        record_sources=_ALL_SOURCES,
+        fields_text="Felder der eigenen Hinweise (Kind, Untersuchungstermin); keine Eigentümer",
+        actions_text="SEU-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
+        "Kontrollen der eigenen Behörde",
+    ),
+    Role.POLIZEI: RoleSpec(
+        short="PO",
+        agency_kind=AgencyKind.POLIZEI,
+        capabilities=frozenset({C.WORK_CASES, C.TAKE_PART_IN_INSPECTIONS, C.RECEIVE_LETTERS}),
+        properties=PropertyVisibility.ALL,
+        fields=frozenset({Field.OWNER, Field.RANK, Field.EXPECTED_PERSONS}),
+        fields_text="keine Hinweisdaten; Adressen, Bewohnerzahl und Eigentümer der Objekte, Namen erwarteter "
+        "Personen im Kontrollprotokoll (Identifizierung vor Ort)",
+        actions_text="Objekte ansehen, Prüffälle und Kontrollen mit eigener Beteiligung (Namen erwarteter "
+        "Personen vor Ort), an die Polizei freigegebene Schreiben",
+    ),
+    Role.BAUAUFSICHT: RoleSpec(
+        short="BA",
+        agency_kind=AgencyKind.BAUAUFSICHT,
+        capabilities=_AGENCY_CASEWORK | {C.EDIT_REGISTER},
+        hints=HintVisibility.AGENCY,
+        hints_text="nur Hinweise der Bauaufsicht (Überbelegung, Gebäude)",
+        properties=PropertyVisibility.ALL,
+        deliveries=frozenset({"objekte"}),
+        fields=frozenset({Field.OWNER, Field.RANK}),
+        record_sources=_ALL_SOURCES,
+        fields_text="Felder der eigenen Hinweise, Bewohnerzahl und Eigentümer der Objekte",
+        actions_text="Gebäudebestand liefern, Objekte bearbeiten, Maßnahmen erfassen, eigene Hinweise sichten, "
+        "Prüffälle und Kontrollen der eigenen Behörde",
+    ),
+    Role.SCHULE: RoleSpec(
+        short="SCH",
+        agency_kind=AgencyKind.SCHULE,
+        capabilities=frozenset({C.ISSUE_CERTIFICATES}),
+        fields_text="nur die eigenen Schülerinnen und Schüler (für Schulbescheinigungen)",
+        actions_text="Schulbescheinigungen für eigene Schülerinnen und Schüler ausstellen und widerrufen",
+    ),
+    Role.DATENSCHUTZ: RoleSpec(
+        short="DS",
+        agency_kind=AgencyKind.DATENSCHUTZ,
+        capabilities=frozenset({C.READ_AUDIT_LOG, C.SEE_PRIVACY_REPORTS, C.SEE_REPORTS}),
+        personal_data=False,
+        fields_text="keine Falldaten; Protokoll, Fairnessbericht und Berichte (nur Summen), Auskunft nach "
+        "Art. 15 auf Anfrage",
+        actions_text="Protokoll durchsuchen, exportieren und prüfen; Fairnessbericht; Auskunft nach Art. 15; "
+        "Berichte (nur Summen)",
+    ),
+    Role.ADMINISTRATION: RoleSpec(
+        short="ADM",
+        agency_kind=AgencyKind.IT,
+        capabilities=frozenset({C.MANAGE_SIGNING_KEYS, C.ADMINISTER_ACCOUNTS}),
+        personal_data=False,
+        fields_text="keine personenbezogenen Daten von Bürgerinnen und Bürgern; nur Benutzerkonten und Schlüssel",
+        actions_text="Benutzerkonten und Rollen verwalten (Verwaltungsoberfläche), Signaturschlüssel der Schulen",
+    ),
+}
+del C
+
+# --- questions about a role --------------------------------------------------------------------
+
+
+def role_can(role: Role, capability: Capability) -> bool:
+    return capability in ROLES[role].all_capabilities
+
+
+def roles_with(capability: Capability) -> frozenset[Role]:
+    return frozenset(role for role in Role if role_can(role, capability))
+
+
+def role_sees_hint(role: Role, agency_kind: str, rule: str) -> bool:
+    """Whether members of `role` see a hint owned by `agency_kind` of rule `rule`."""
+    spec = ROLES[role]
+    if spec.hints is HintVisibility.ALL:
+        return True
+    if spec.hints is HintVisibility.AGENCY:
+        return agency_kind == spec.agency_kind or spec.agency_kind in ACTING_AGENCIES.get(rule, ())
+    return False
+
+
+def role_of_group(name: str) -> Role | None:
+    """The role a group stands for, by the group's name (the role's code)."""
+    try:
+        return Role(name)
+    except ValueError:
+        return None
+
+
+# --- questions about a user --------------------------------------------------------------------
+
+
+def roles_of(user) -> frozenset[Role]:
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    return user.roles
+
+
+def role_labels(user) -> list[str]:
+    """The German names of the user's roles, sorted (for the start page and the audit log)."""
+    return sorted(str(role.label) for role in roles_of(user))
+
+
+def can(user, capability: Capability) -> bool:
+    """Whether the user (any of their roles) has the capability."""
+    return any(role_can(role, capability) for role in roles_of(user))
+
+
+def sees_field(user, field: Field) -> bool:
+    return any(field in ROLES[role].fields for role in roles_of(user))
+
+
+def record_sources(user) -> frozenset[str]:
+    """The sources whose person records the user may read where records are shown."""
+    return frozenset(source for role in roles_of(user) for source in ROLES[role].record_sources)
+
+
+def handles_personal_data(user) -> bool:
+    """Whether the user sees personal data of citizens (a second factor is then required)."""
+    return any(ROLES[role].personal_data for role in roles_of(user))
+
+
+def delivery_sources(user) -> list[str]:
+    """The sources the user may deliver and see deliveries of, in the order of SOURCES."""
+    allowed = {source for role in roles_of(user) for source in ROLES[role].deliveries}
+    return [source for source in SOURCES if source in allowed]
+
+
+def property_scope(user) -> PropertyVisibility:
+    """Which properties of the register the user sees (the widest of their roles)."""
+    return max((ROLES[role].properties for role in roles_of(user)), default=PropertyVisibility.NONE)
+
+
+@dataclass(frozen=True)
+class HintScope:
+    """Which hints a user sees: all, or those owned or acted on by some agency kinds."""
+
+    all: bool
+    agency_kinds: frozenset[str]
+
+    @property
+    def none(self) -> bool:
+        return not self.all and not self.agency_kinds
+
+    def filter(self, prefix: str = "") -> Q:
+        """The condition on `Hint` (`prefix` e.g. "hints__" for a relation) selecting these hints."""
+        if self.all:
+            return Q()
+        rules = sorted(rule for rule, kinds in ACTING_AGENCIES.items() if kinds & self.agency_kinds)
+        return Q(**{f"{prefix}agency_kind__in": sorted(self.agency_kinds)}) | Q(
+            **{f"{prefix}rule__in": rules}
+        )
+
+
+def hint_scope(user) -> HintScope:
+    specs = [ROLES[role] for role in roles_of(user)]
+    if any(spec.hints is HintVisibility.ALL for spec in specs):
+        return HintScope(True, frozenset())
+    kinds = frozenset(spec.agency_kind for spec in specs if spec.hints is HintVisibility.AGENCY)
+    return HintScope(False, kinds)
+
+
+def hint_filter(user, prefix: str = "") -> Q:
+    """The condition on `Hint` selecting the hints the user may see (need-to-know)."""
+    scope = hint_scope(user)
+    if scope.none:
+        return Q(**{f"{prefix}pk__in": []})
+    return scope.filter(prefix)
+
+
+def agency_hint_filter(agency_kind: str, prefix: str = "") -> Q:
+    """The condition on `Hint` selecting the hints an agency of `agency_kind` works (owned or acted on),
+    e.g. the hints a letter to that agency may mention."""
+    return HintScope(False, frozenset({agency_kind})).filter(prefix)
+
+
+# --- users and agencies ------------------------------------------------------------------------
+
+
+def users_who_can(capability: Capability, prefix: str = "") -> Q:
+    """The condition on `User` selecting the members of every role with the capability."""
+    names = sorted(role.group_name for role in roles_with(capability))
+    return Q(**{f"{prefix}groups__name__in": names})
+
+
+def agency_kind_of(role: Role) -> str:
+    return ROLES[role].agency_kind
+
+
+def receives_letters(agency) -> bool:
+    return agency is not None and agency.kind in LETTER_RECIPIENT_KINDS

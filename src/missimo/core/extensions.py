@@ -1,0 +1,70 @@
+"""How an app adds to pages it does not own, without the owner importing it.
+
+- **Navigation**: each app registers, in its `AppConfig.ready()`, a function `items(user)` returning
+  the (label, url) entries of its pages that the user may open, with a number for its place in the
+  menu. The web shell renders :func:`navigation`; it imports no app.
+- **Panels**: an app registers a function `panel(request, obj) -> str` (safe HTML, or "" when it has
+  nothing to show) for a slot of another app's page, e.g. ``"case"`` (the case page of casework) or
+  ``"property"`` (the property page of the register). The page renders :func:`panels`.
+
+Registration is idempotent: registering the same function again (e.g. a second `ready()`) keeps one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.html import conditional_escape
+
+NavItems = Callable[[object], list[tuple[str, str]]]
+Panel = Callable[[object, object], str]
+
+
+@dataclass(frozen=True)
+class _Registered:
+    order: int
+    function: Callable
+
+
+_navigation: list[_Registered] = []
+_panels: dict[str, list[_Registered]] = {}
+
+
+def _add(entries: list[_Registered], order: int, function: Callable) -> None:
+    if any(entry.function is function for entry in entries):
+        return
+    entries.append(_Registered(order, function))
+    entries.sort(key=lambda entry: entry.order)
+
+
+def register_navigation(order: int, items: NavItems) -> None:
+    """Add an app's menu entries; `order` places them (smaller first)."""
+    _add(_navigation, order, items)
+
+
+def register_panel(slot: str, order: int, panel: Panel) -> None:
+    """Add a panel to the page slot `slot`; `order` places it among the slot's panels."""
+    _add(_panels.setdefault(slot, []), order, panel)
+
+
+def navigation(user, path: str) -> list[tuple[str, str, bool]]:
+    """The main navigation for `user` as (label, url, is current). The current entry is the one whose
+    address is the longest prefix of `path`, so /aktionen/pruefliste/ marks "Prüfliste", not also
+    "Aktionen" at /aktionen/."""
+    if user is None or not user.is_authenticated:
+        return []
+    items = [item for entry in _navigation for item in entry.function(user)]
+    matching = [url for _label, url in items if path == url or (url != "/" and path.startswith(url))]
+    current = max(matching, key=len, default=None)
+    return [(label, url, url == current) for label, url in items]
+
+
+def panels(slot: str, request, obj) -> list[str]:
+    """The non-empty panels registered for `slot`, in order. Plain strings are escaped, safe HTML kept."""
+    found = []
+    for entry in _panels.get(slot, []):
+        html = entry.function(request, obj)
+        if html:
+            found.append(conditional_escape(html))
+    return found

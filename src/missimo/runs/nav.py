@@ -1,0 +1,20 @@
+"""Entries this app contributes to the main navigation (registered in apps.py, see core.extensions)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
+
+
+def items(user) -> list[tuple[str, str]]:
+    if not policy.can(user, Capability.SEE_HINTS):
+        return []
+    return [(_("Hinweise"), reverse("runs:hints")), (_("Abgleich"), reverse("runs:list"))]
+
+
+def rule_catalogue(user) -> list[tuple[str, str]]:
+    """The published rule catalogue: every logged-in user."""
+    return [(_("Regelkatalog"), reverse("runs:rules"))]
