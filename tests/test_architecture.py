@@ -32,3 +32,77 @@ def test_the_engine_and_the_synthetic_city_never_import_django_or_the_applicatio
         if _is_application_import(name)
     ]
     assert offenders == []
+
+
+# --- the layers of the application (see also the import-linter contracts in pyproject.toml) -----
+
+PACKAGES = sorted(p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+ROLE_NAMES = {"Role", "ROLES", "RoleSpec", "role_can", "roles_with", "role_sees_hint", "role_of_group"}
+
+
+def _sources(exclude: tuple[str, ...] = ()):
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if "migrations" in rel.parts or (rel.parts and rel.parts[0] in exclude):
+            continue
+        yield rel, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _package_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "missimo" else ""
+
+
+def test_no_module_outside_accounts_names_a_role():
+    """Who may do what is decided in accounts.policy; everybody else asks it by capability, scope or
+    field (policy.can, policy.hint_filter, policy.sees_field ...), never by role or group name."""
+    offenders = []
+    for rel, tree in _sources(exclude=("accounts",)):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("missimo.accounts"):
+                offenders += [
+                    f"{rel}:{node.lineno} imports {a.name}" for a in node.names if a.name in ROLE_NAMES
+                ]
+            elif isinstance(node, ast.Attribute) and node.attr in ROLE_NAMES:
+                offenders.append(f"{rel}:{node.lineno} uses .{node.attr}")
+            elif isinstance(node, ast.Name) and node.id in ROLE_NAMES:
+                offenders.append(f"{rel}:{node.lineno} uses {node.id}")
+            elif isinstance(node, ast.keyword) and (node.arg or "").startswith("groups__"):
+                offenders.append(f"{rel}:{node.lineno} looks up users by group ({node.arg})")
+            elif isinstance(node, ast.Attribute) and node.attr in ("has_role", "roles"):
+                offenders.append(f"{rel}:{node.lineno} reads a user's roles")
+    assert offenders == []
+
+
+def test_no_package_imports_another_inside_a_function():
+    """Dependencies between apps are visible at the top of each module (and checked as layers)."""
+    offenders = []
+    for rel, tree in _sources():
+        if len(rel.parts) < 2:
+            continue  # the composition roots (cli, demo, settings, urls) set Django up first
+        own = rel.parts[0]
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and not node.level:
+                    modules = [node.module or ""]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    package = _package_of(module)
+                    if package and package != own:
+                        offenders.append(f"{rel}:{node.lineno} imports {module} inside {function.name}()")
+    assert offenders == []
+
+
+def test_the_layer_contract_names_every_app_and_the_core():
+    """A new app must be placed in a layer (pyproject.toml, [tool.importlinter])."""
+    import tomllib
+
+    config = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    layered = {app.strip() for layer in contracts["layers"]["layers"] for app in layer.split("|")}
+    assert layered == set(PACKAGES) - {"engine", "synth", "static", "locale", "formats"}
