@@ -1,4 +1,4 @@
-"""The inspections panel on the case page (casework imports this module): the inspections of the
+"""The inspections panel on the case page (registered in apps.py for the slot "case"): the inspections of the
 case, the state of each protocol and the findings per hint."""
 
 from __future__ import annotations

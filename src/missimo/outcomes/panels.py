@@ -1,4 +1,4 @@
-"""The outcomes section of a case page (called by casework.panels): per hint of the case that the
+"""The outcomes section of a case page (registered in apps.py for the slots "case" and "property"): per hint of the case that the
 user may see, the outcome and measures of the user's agency (the coordination office sees every
 agency's), and the case's letters the user may see."""
 

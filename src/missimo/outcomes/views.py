@@ -134,7 +134,7 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
         "measure_form": measure_form or MeasureForm(hint=hint),
         "withdraw_form": WithdrawForm(),
         "agency": user.agency,
-        "is_coordination": services.sees_all_agencies(user),
+        "sees_all_agencies": services.sees_all_agencies(user),
     }
 
 

@@ -641,8 +641,9 @@ def add_measure(user, prop: Property, data: dict, *, request=None) -> Measure:
 
 
 def sync_after_import() -> SyncReport | None:
-    """Called by the import right after the objekte snapshot changed. A failure here must not turn a
-    taken delivery into a failed one: it is logged, and the end of the next run syncs again."""
+    """Called when a new objekte snapshot is in force and at the end of every run (properties.signals).
+    A failure here must not turn a taken delivery into a failed one: it is logged, and the end of the
+    next run syncs again."""
     try:
         return sync_from_snapshot()
     except Exception:
