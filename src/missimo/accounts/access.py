@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from missimo.accounts.policy import ROLES, Capability, Field, Role, role_can
+from missimo.accounts.policy import ROLES, SOURCES, Capability, Field, Role, role_can
 
 C = Capability
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -458,6 +458,9 @@ def capability_table_markdown() -> str:
     for field in Field:
         cells = " | ".join("✔" if field in ROLES[role].fields else "–" for role in Role)
         lines.append(f"| Feld: {field.label} | {cells} |")
+    for source in SOURCES:
+        cells = " | ".join("✔" if source in ROLES[role].record_sources else "–" for role in Role)
+        lines.append(f"| Datensätze der Quelle {source} („Warum verknüpft?“) | {cells} |")
     return "\n".join(lines) + "\n"
 
 
