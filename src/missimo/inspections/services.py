@@ -37,7 +37,7 @@ from missimo.inspections.models import (
     Visit,
     VisitStatus,
 )
-from missimo.properties.services import reference_date, residents_count
+from missimo.properties import services as properties
 
 # --- need-to-know ----------------------------------------------------------------------------
 
@@ -174,7 +174,7 @@ def _residents(case: Case) -> int | None:
         return None
 
     try:
-        return residents_count(case.property, reference_date())
+        return properties.residents_count(case.property, properties.reference_date())
     except Exception:  # a missing or unreadable snapshot must not stop planning
         return None
 

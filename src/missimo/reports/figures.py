@@ -40,7 +40,7 @@ from django.db.models.functions import TruncMonth
 from missimo.casework.models import CaseStatus, ReviewReason
 from missimo.casework.services import with_review_status
 from missimo.engine.rules import RULES
-from missimo.imports.services import current_snapshots
+from missimo.imports import services as imports
 from missimo.inspections.models import Finding as FindingChoice
 from missimo.outcomes.models import MeasureKind, OutcomeResult
 from missimo.properties.models import CATEGORY_FIELDS, Ampel, Category
@@ -589,7 +589,7 @@ def _money_section(scope: _Scope) -> Section:
 def school_numbers_delivered() -> set[str] | None:
     """Distinct Schulnummern in the current `schule` snapshot; None when there is none."""
     try:
-        snapshot = current_snapshots().get("schule")
+        snapshot = imports.current_snapshots().get("schule")
     except Exception:
         log.exception("Datenstand der Schulen nicht lesbar")
         return None
