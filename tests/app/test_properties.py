@@ -108,16 +108,15 @@ def test_an_owner_change_in_a_new_delivery_appears_in_the_history(
     assert PropertyEvent.objects.count() == 1
 
 
-def test_the_end_of_a_run_brings_the_register_in_step(imported_city, django_capture_on_commit_callbacks):
-    from missimo.runs.models import Run, RunStatus
+def test_the_end_of_a_run_brings_the_register_in_step(imported_city, kim, django_capture_on_commit_callbacks):
+    from missimo.runs import services as runs
 
     total = Property.objects.count()
     Property.objects.all().delete()
+    run = runs.start_run(STICHTAG, user=kim, channel="cli")
+    assert Property.objects.count() == 0  # a run that has not finished changes nothing
     with django_capture_on_commit_callbacks(execute=True):
-        Run.objects.create(stichtag=STICHTAG, status=RunStatus.RUNNING)
-    assert Property.objects.count() == 0
-    with django_capture_on_commit_callbacks(execute=True):
-        Run.objects.create(stichtag=STICHTAG, status=RunStatus.FINISHED)
+        assert runs.execute_run(run.pk).status == "finished"
     assert Property.objects.count() == total
 
 
