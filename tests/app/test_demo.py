@@ -26,7 +26,9 @@ from missimo.properties.models import Ampel
 from missimo.reports import figures
 from missimo.reports.services import default_period
 
-pytestmark = pytest.mark.django_db(databases="__all__")
+# Transactional, as `missimo demo` runs: each import and run commits, so what listens to a new snapshot
+# or a finished run (the register) follows at once.
+pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
 MODELS = (
     Campaign,
