@@ -320,9 +320,53 @@ def links_of_hint(hint: Hint) -> list:
     return explanations
 
 
+# The source (as in policy.SOURCES) of each entity of the linkage.
+ENTITY_SOURCES = {"kindergeld_berechtigter": "kindergeld", "kindergeld_kind": "kindergeld"}
+
+
+def source_of_uid(uid: str) -> str:
+    """The source of a linkage record id ("entity:record_key")."""
+    entity = uid.split(":", 1)[0]
+    return ENTITY_SOURCES.get(entity, entity)
+
+
+def links_seen_by(user, hint: Hint) -> tuple[list, int]:
+    """The link explanations of a hint the user may read (need-to-know): only pairs whose two records
+    both come from sources the user may read (`policy.record_sources`), each marked whether the user
+    may judge it; and the number of other linked records (from other agencies' sources), which the
+    page mentions only as a count, without name, key or address."""
+    readable = policy.record_sources(user)
+    shown, hidden = [], set()
+    for link in links_of_hint(hint):
+        sources = {source_of_uid(link["uid_left"]), source_of_uid(link["uid_right"])}
+        if sources <= readable:
+            shown.append({**link, "may_judge": policy.may_judge_link(user, sources)})
+        else:
+            hidden.update(
+                uid for uid in (link["uid_left"], link["uid_right"]) if source_of_uid(uid) not in readable
+            )
+    return shown, len(hidden)
+
+
+def may_judge_links_of(user, hint: Hint) -> bool:
+    """Whether the user may judge any link of the hint (shows the form, allows the POST)."""
+    return any(link["may_judge"] for link in links_seen_by(user, hint)[0])
+
+
+class LinkJudgementDenied(Refused):
+    """The user may not judge this link (another agency's records): the view answers 403."""
+
+
 @transaction.atomic
 def reject_link(user, hint: Hint, uid_left: str, uid_right: str, reason: str) -> RejectedLink:
-    """Record "nicht dieselbe Person"; every later run keeps the two records apart."""
+    """Record "nicht dieselbe Person"; every later run keeps the two records apart. Only the
+    coordination office or the agency owning both records may do so (`policy.may_judge_link`)."""
+    sources = {source_of_uid(uid_left), source_of_uid(uid_right)}
+    if not policy.may_judge_link(user, sources):
+        raise LinkJudgementDenied(
+            "Über diese Verknüpfung entscheiden nur die Koordinierungsstelle oder die Stelle, der beide "
+            "Datensätze gehören."
+        )
     reason = reason.strip()
     if len(reason) < 10:
         raise RunRefused("Bitte begründen Sie die Ablehnung in wenigen Worten (mindestens 10 Zeichen).")
