@@ -325,6 +325,22 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    ensure_database()
+    from django.conf import settings
+
+    from missimo.audit.services import export_head_checkpoint
+
+    checkpoint = export_head_checkpoint()
+    if checkpoint is None:
+        print("Das Protokoll ist leer; kein Prüfpunkt geschrieben.")
+    else:
+        print(
+            f"Prüfpunkt bis Eintrag {checkpoint['sequence']} in {settings.AUDIT_CHECKPOINT_FILE} geschrieben."
+        )
+    return 0
+
+
 def _cmd_certificate_keys(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.certificates import services
@@ -459,6 +475,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
     verify = audit_sub.add_parser("verify", help="Hash-Kette des Protokolls prüfen (Exit 1 bei Manipulation)")
     verify.set_defaults(handler=_cmd_audit_verify)
+    checkpoint = audit_sub.add_parser(
+        "checkpoint", help="signierten Prüfpunkt des Kettenendes in die Prüfpunktdatei schreiben"
+    )
+    checkpoint.set_defaults(handler=_cmd_audit_checkpoint)
 
     cert = sub.add_parser(
         "certificate", help="Schulbescheinigungen: Schlüssel verwalten, Bescheinigungen prüfen"

@@ -252,6 +252,26 @@ SETTINGS: tuple[Setting, ...] = (
         512,
         "Largest accepted upload of an agency export, in MiB.",
     ),
+    Setting(
+        "MISSIMO_AUDIT_KEY",
+        parse_str,
+        "",
+        "Secret key (at least 32 characters) of the keyed audit chain (HMAC-SHA256 of every audit entry "
+        "and of the exported checkpoints); never stored in a database. Empty: a random key is created "
+        "once in the data directory as `audit_key` (file mode 0600). Keep a copy outside the server: "
+        "without it `missimo audit verify` cannot check the log.",
+        secret=True,
+    ),
+    Setting(
+        "MISSIMO_AUDIT_CHECKPOINT_FILE",
+        parse_str,
+        "",
+        "File to which every audit entry's signed checkpoint (number, hash, MAC) is appended, so that "
+        "deleting the newest entries and moving the chain head is detected. Point it at a place the "
+        "application's database users cannot rewrite (an append-only file, `chattr +a`, or a mounted "
+        "log store). Empty: `audit_checkpoints.jsonl` in the data directory. Checkpoints also go to "
+        "the Python logger `missimo.audit.checkpoint` (route it to syslog in the logging settings).",
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -214,6 +214,13 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UPLOAD_MAX_BYTES = config.get("MISSIMO_UPLOAD_MAX_MB") * 1024 * 1024
+# The keyed audit chain (issue #21): the key is read from MISSIMO_AUDIT_KEY(_FILE) or the data
+# directory (see missimo.audit.keys); the checkpoints are appended to this file.
+AUDIT_KEY = config.get("MISSIMO_AUDIT_KEY")
+AUDIT_KEY_FILE = DATA_DIR / "audit_key"
+AUDIT_CHECKPOINT_FILE = Path(
+    config.get("MISSIMO_AUDIT_CHECKPOINT_FILE") or DATA_DIR / "audit_checkpoints.jsonl"
+)
 RETENTION_SOURCE_FILES_DAYS = config.get("MISSIMO_RETENTION_SOURCE_FILES_DAYS")
 RETENTION_SNAPSHOTS_DAYS = config.get("MISSIMO_RETENTION_SNAPSHOTS_DAYS")
 
