@@ -253,6 +253,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest accepted upload of an agency export, in MiB.",
     ),
     Setting(
+        "MISSIMO_IMPORT_MAX_LINE_KB",
+        parse_int,
+        64,
+        "Longest accepted line of a delivered CSV file, in KiB; a longer line (a file without line "
+        "breaks) refuses the delivery before it is read into memory.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB",
+        parse_int,
+        256,
+        "Largest accepted unpacked size of a delivered XLSX file, in MiB (zip bombs are refused before "
+        "they are read).",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_XLSX_MAX_RATIO",
+        parse_int,
+        100,
+        "Largest accepted ratio of unpacked to packed size of a delivered XLSX file.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_REJECTED_ROWS_KEPT",
+        parse_int,
+        10000,
+        "Rows kept in the downloadable file of rejected rows of a delivery; the file states how many "
+        "further rejected rows it leaves out (the counts of the delivery are always complete).",
+    ),
+    Setting(
         "MISSIMO_AUDIT_KEY",
         parse_str,
         "",

@@ -214,6 +214,11 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UPLOAD_MAX_BYTES = config.get("MISSIMO_UPLOAD_MAX_MB") * 1024 * 1024
+# Bounds of an import (issue #21, missimo.imports.bounds)
+IMPORT_MAX_LINE_BYTES = config.get("MISSIMO_IMPORT_MAX_LINE_KB") * 1024
+IMPORT_XLSX_MAX_UNPACKED_BYTES = config.get("MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB") * 1024 * 1024
+IMPORT_XLSX_MAX_RATIO = config.get("MISSIMO_IMPORT_XLSX_MAX_RATIO")
+IMPORT_REJECTED_ROWS_KEPT = config.get("MISSIMO_IMPORT_REJECTED_ROWS_KEPT")
 # The keyed audit chain (issue #21): the key is read from MISSIMO_AUDIT_KEY(_FILE) or the data
 # directory (see missimo.audit.keys); the checkpoints are appended to this file.
 AUDIT_KEY = config.get("MISSIMO_AUDIT_KEY")
