@@ -5,6 +5,8 @@ All variables are declared in :mod:`missimo.config` and documented in docs/confi
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
@@ -16,8 +18,13 @@ from missimo.accounts.auth_settings import authentication_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# Files and directories the application creates are readable by its own user only (issue #21):
+# data directory 0700, databases, deliveries, snapshots and keys 0600.
+os.umask(0o077)
 DATA_DIR = Path(config.get("MISSIMO_DATA_DIR")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+with contextlib.suppress(OSError):  # not the owner (e.g. a read-only mount): the operator sets the mode
+    DATA_DIR.chmod(0o700)
 
 
 def _secret_key() -> str:
@@ -76,6 +83,7 @@ MIDDLEWARE = [
     "missimo.web.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "missimo.web.middleware.NoStoreForSignedInUsersMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "missimo.accounts.middleware.TwoFactorMiddleware",
@@ -152,6 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "missimo.accounts.passwords.GermanCommonPasswordValidator"},
+    {"NAME": "missimo.accounts.passwords.PersonalPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import BadRequest
+from django.utils.cache import patch_cache_control
 
 
 class RejectNulCharactersMiddleware:
@@ -38,3 +39,18 @@ class GermanUnlessChosenMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class NoStoreForSignedInUsersMiddleware:
+    """`Cache-Control: no-store, private` on every response to a signed-in user (issue #21): hint
+    lists, exports and letters must not stay in a browser's or proxy's cache after log-out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
