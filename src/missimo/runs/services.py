@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -21,6 +22,7 @@ from missimo import __version__
 from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
 from missimo.core.errors import Refused
 from missimo.engine import ranking as engine_ranking
 from missimo.engine import rules as engine_rules
@@ -236,8 +238,22 @@ def _engine_hint(hint: Hint) -> engine_rules.Hint:
     )
 
 
+def _formula_safe(hint: engine_rules.Hint) -> engine_rules.Hint:
+    """The hint with every text a spreadsheet could run as a formula (an imported street
+    `=HYPERLINK(...)`) prefixed by an apostrophe and bidirectional controls neutralised."""
+    return dataclasses.replace(
+        hint,
+        objekt_id=tables.escape_cell(hint.objekt_id),
+        address=tables.escape_cell(hint.address),
+        evidence=tuple(tables.escape_cell(item) for item in hint.evidence),
+        explanation=tables.escape_cell(hint.explanation),
+    )
+
+
 def export_hints(run: Run, target) -> int:
-    return engine_ranking.write_hints_csv((_engine_hint(h) for h in run.hints.all()), target)
+    """The contract's hints export of `missimo export hints`, formula-safe: a cell beginning with
+    = + - @ gets a leading apostrophe (see docs/sicherheit.md)."""
+    return engine_ranking.write_hints_csv((_formula_safe(_engine_hint(h)) for h in run.hints.all()), target)
 
 
 def export_properties(run: Run, target) -> int:
