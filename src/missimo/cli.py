@@ -446,7 +446,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
-    export = sub.add_parser("export", help="Ergebnisse des letzten Abgleichs als CSV schreiben")
+    export = sub.add_parser(
+        "export",
+        help="Ergebnisse des letzten Abgleichs als CSV schreiben",
+        description="Schreibt die Hinweise oder die Objekt-Rangliste des letzten Abgleichs als CSV. "
+        "Formelsicher: Zellen, die mit = + - @ beginnen, erhalten einen Apostroph, damit eine "
+        "Tabellenkalkulation sie nicht als Formel ausführt.",
+    )
     export.add_argument("what", choices=("hints", "properties"), metavar="ART", help="hints oder properties")
     export.add_argument("file", metavar="DATEI")
     export.set_defaults(handler=_cmd_export)
