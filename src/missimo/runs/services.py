@@ -260,8 +260,8 @@ def export_properties(run: Run, target) -> int:
     ranked = [
         engine_ranking.RankedProperty(
             rank=p.rank,
-            objekt_id=p.objekt_id,
-            address=p.address,
+            objekt_id=tables.escape_cell(p.objekt_id),
+            address=tables.escape_cell(p.address),  # formula-safe like the hints export
             score=p.score,
             hint_count=p.hint_count,
             rules=tuple(p.rules),
