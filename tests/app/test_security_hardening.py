@@ -150,3 +150,52 @@ def test_right_to_left_overrides_are_neutralised_on_pages_and_in_exports(client,
     export = client.get("/hinweise/export.csv")
     assert export.status_code == 200 and "\u202e".encode() not in export.content
     assert run.hints.get().explanation.count("\u202e") == 1  # the stored data stay as delivered
+
+
+def _interrupted_run(status: str, pid: int):
+    import datetime as dt
+    import socket
+
+    from django.utils import timezone
+
+    from missimo.runs.models import Run
+
+    run = Run.objects.create(
+        stichtag=dt.date(2026, 9, 15),
+        status=status,
+        started_at=timezone.now(),
+        channel="cli",
+        worker_host=socket.gethostname(),
+        worker_pid=pid,
+    )
+    work_dir = django_settings.DATA_DIR / "runs" / str(run.pk)
+    (work_dir / "tmp").mkdir(parents=True)
+    (work_dir / "analysis.duckdb").write_bytes(b"every Melderegister row")
+    Run.objects.filter(pk=run.pk).update(work_dir=f"runs/{run.pk}")
+    return run, work_dir
+
+
+def test_a_run_killed_with_sigkill_leaves_no_analysis_store_once_noticed(client, kim):
+    import signal
+    import subprocess
+
+    from missimo.runs.models import RunStatus
+
+    worker = subprocess.Popen(["sleep", "60"])  # stands in for `missimo run`
+    run, work_dir = _interrupted_run(RunStatus.RUNNING, worker.pid)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    client.force_login(kim)
+    client.get("/abgleich/")  # the runs page notices the dead worker
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.work_dir == ""
+    assert not work_dir.exists()
+
+
+def test_the_retention_purge_removes_the_store_of_a_failed_run(kim):
+    from missimo.privacy import retention
+    from missimo.runs.models import RunStatus
+
+    _run, work_dir = _interrupted_run(RunStatus.FAILED, 0)
+    report = retention.purge_all()
+    assert not work_dir.exists() and report.run_directories >= 1

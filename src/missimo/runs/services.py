@@ -76,6 +76,7 @@ def start_run(stichtag: dt.date, *, user=None, channel: str = "web") -> Run:
 
 
 def reconcile_interrupted_runs() -> None:
+    """Mark runs whose worker died (kill -9, power loss) as failed and remove their analysis stores."""
     host = socket.gethostname()
     for run in Run.objects.filter(status=RunStatus.RUNNING, worker_host=host):
         if run.worker_pid and not pid_alive(run.worker_pid):
@@ -84,6 +85,23 @@ def reconcile_interrupted_runs() -> None:
                 finished_at=timezone.now(),
                 message="Der Abgleich wurde abgebrochen (Prozess beendet). Das Ergebnis des letzten Abgleichs gilt weiter.",
             )
+    remove_failed_run_stores()
+
+
+def remove_failed_run_stores() -> int:
+    """Delete the analysis store of every failed or interrupted run (issue #21): a run stopped before
+    its minimisation step leaves full copies of every register in `runs/<id>/`, and a failed run's
+    result is never used. Called when an interruption is noticed: the runs page, the next run, a
+    failing run itself and `missimo purge`. Returns the number of directories removed."""
+    base = Path(settings.DATA_DIR).resolve()
+    removed = 0
+    for run in Run.objects.filter(status=RunStatus.FAILED).exclude(work_dir=""):
+        path = (base / run.work_dir).resolve()
+        Run.objects.filter(pk=run.pk).update(work_dir="")
+        if base in path.parents and path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _sha256(path: Path) -> str:
@@ -101,6 +119,7 @@ def _json_ready(values: dict) -> dict:
 def execute_run(run_id: int, *, echo: Callable[[str, int], None] | None = None) -> Run:
     """Run linkage and every rule over the current snapshots; store hints and ranking."""
     reconcile_interrupted_imports()
+    reconcile_interrupted_runs()
     claimed = Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
         status=RunStatus.RUNNING,
         started_at=timezone.now(),
@@ -121,6 +140,8 @@ def execute_run(run_id: int, *, echo: Callable[[str, int], None] | None = None) 
             "bitte wenden Sie sich an die Administration."
         )
         run.save()
+        remove_failed_run_stores()
+        run.refresh_from_db()
         return run
 
 
