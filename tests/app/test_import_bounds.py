@@ -107,3 +107,17 @@ def test_the_rejected_rows_file_is_capped_with_a_count_and_no_good_row_is_lost(t
     assert any(
         f"die ersten 2 von {delivery.rejected_count} abgelehnten Zeilen" in w for w in delivery.warnings
     )
+
+
+def test_two_identical_deliveries_at_the_same_time_are_taken_once(tiny_city, kim):
+    payload = (tiny_city / "kindergeld.csv").read_bytes()
+    first = services.store_delivery("kindergeld", io.BytesIO(payload), "kg.csv", user=kim)
+    second = services.store_delivery("kindergeld", io.BytesIO(payload), "kg_nochmal.csv", user=kim)
+    # the first is being processed (claimed by another worker) when the second one is read
+    type(first).objects.filter(pk=first.pk).update(status=ImportStatus.RUNNING)
+    second = services.process_delivery(second.pk)
+    assert second.status == ImportStatus.UNCHANGED
+    assert f"Lieferung Nr. {first.pk}, die gerade verarbeitet wird" in second.message
+    assert not second.snapshot_file
+    type(first).objects.filter(pk=first.pk).update(status=ImportStatus.PENDING)
+    assert services.process_delivery(first.pk).status == ImportStatus.TAKEN

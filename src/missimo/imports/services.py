@@ -221,6 +221,26 @@ def _process(delivery: Import, echo) -> Import:
             f"{timezone.localtime(current.source_import.created_at):%d.%m.%Y}, die bereits den aktuellen "
             "Datenstand bildet. Es wurde nichts geändert.",
         )
+    in_progress = (
+        Import.objects.filter(
+            source=delivery.source,
+            sha256=delivery.sha256,
+            pk__lt=delivery.pk,
+            status__in=(ImportStatus.PENDING, ImportStatus.RUNNING),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if in_progress is not None:
+        # Two identical deliveries at once (a double click, two colleagues): the earlier one is
+        # taken, this one not (issue #21); deciding by the lower number needs no lock.
+        delivery.duplicate_of = in_progress
+        return _finish(
+            delivery,
+            ImportStatus.UNCHANGED,
+            f"Diese Datei ist identisch mit der Lieferung Nr. {in_progress.pk}, die gerade verarbeitet wird. "
+            "Sie wird nur einmal übernommen; hier wurde nichts geändert.",
+        )
     earlier = (
         Import.objects.filter(source=delivery.source, sha256=delivery.sha256, status=ImportStatus.TAKEN)
         .exclude(pk=delivery.pk)
