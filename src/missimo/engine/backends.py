@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
 import shutil
 import uuid
@@ -126,9 +127,11 @@ def spark_session(master: str = "local[*]", conf: Mapping[str, str] | None = Non
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
+    builder = SparkSession.builder
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit, whose --master counts
+        builder = builder.master(master)
     builder = (
-        SparkSession.builder.master(master)
-        .appName("missimo")
+        builder.appName("missimo")
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4" if master.startswith("local") else "200")

@@ -382,13 +382,16 @@ def run_land(
     em_max_pairs: int = linkage.EM_MAX_PAIRS,
     u_max_pairs: int = linkage.U_MAX_PAIRS,
     truth_links: Sequence[tuple[str, str, str, str | None]] | None = None,
+    on_linked: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> LandOutput:
     """Link the persons of all ``cities`` and write one hint file per city to ``out_dir``.
 
     ``work_dir`` must not exist yet (it is the temporary analysis store and is deleted
     completely when the run ends, successfully or not). ``truth_links`` (``(city code,
     entity, record_key, person_id)``, e.g. a synthetic state's truth) replaces the linkage:
-    the hints of perfect linkage, against which the real linkage is measured.
+    the hints of perfect linkage, against which the real linkage is measured. ``on_linked``
+    is called with the analysis store once ``person_link`` exists (the benchmark measures the
+    links there, before the store is deleted).
     """
     codes = [c.code for c in cities]
     if len(cities) < 2:
@@ -438,6 +441,8 @@ def run_land(
                 )
             timings["person_linkage"] = time.perf_counter() - started
 
+            if on_linked is not None:
+                on_linked(con)
             started = time.perf_counter()
             report("Regeln der Landesebene werden ausgewertet", 75)
             _facts_at_s(con, stichtag)
