@@ -95,3 +95,23 @@ def test_the_model_is_translated_to_spark_sql_function_by_function() -> None:
 def test_an_unknown_backend_is_refused_with_a_german_message() -> None:
     with pytest.raises(ValueError, match="Unbekanntes Rechen-Backend"):
         EngineBackend(name="hadoop")
+
+
+def test_the_backend_is_read_strictly_from_the_configuration() -> None:
+    from missimo.config import ConfigError
+    from missimo.engine.backends import configured
+
+    assert configured({}).name == "duckdb"
+    chosen = configured(
+        {
+            "MISSIMO_ENGINE_BACKEND": " Spark ",
+            "MISSIMO_SPARK_MASTER": "spark://land:7077",
+            "MISSIMO_SPARK_CONF": "spark.executor.memory=8g; spark.sql.shuffle.partitions=400",
+        }
+    )
+    assert (chosen.name, chosen.spark_master) == ("spark", "spark://land:7077")
+    assert chosen.spark_conf == {"spark.executor.memory": "8g", "spark.sql.shuffle.partitions": "400"}
+    with pytest.raises(ConfigError, match="MISSIMO_ENGINE_BACKEND"):
+        configured({"MISSIMO_ENGINE_BACKEND": "yes"})
+    with pytest.raises(ConfigError, match="MISSIMO_SPARK_CONF"):
+        configured({"MISSIMO_SPARK_CONF": "spark.executor.memory"})
