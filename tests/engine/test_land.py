@@ -148,3 +148,40 @@ def test_the_command_refuses_a_city_without_a_directory_in_german(tmp_path: Path
     code = main(["land", "run", "--stadt", f"herne={tmp_path / 'fehlt'}", "--out", str(tmp_path / "o")])
     assert code == 2
     assert "erwartet KÜRZEL=VERZEICHNIS" in capsys.readouterr().err
+
+
+def test_synth_with_cities_writes_one_directory_per_city_and_the_state_truth(tmp_path: Path, capsys) -> None:
+    from missimo.synth import cli_main
+
+    argv = [
+        "--cities",
+        "2",
+        "--residents",
+        "1000",
+        "--seed",
+        "3",
+        "--stichtag",
+        "2026-03-16",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli_main(argv) == 0
+    for code in ("herne", "gelsenkirchen"):
+        assert (tmp_path / code / "melderegister.csv").exists()
+    gelsenkirchen = pl.read_csv(
+        tmp_path / "gelsenkirchen" / "melderegister.csv", separator=";", infer_schema_length=0
+    )
+    assert "Herne" not in set(gelsenkirchen["Ort"].to_list()), "the generator's city is renamed"
+    assert gelsenkirchen.filter(pl.col("Ort") == "Gelsenkirchen")["PLZ"].str.starts_with("458").all()
+    assert (tmp_path / "truth" / "land_links.csv").exists()
+    scenarios = pl.read_csv(tmp_path / "truth" / "land_scenarios.csv", separator=";")
+    assert set(scenarios["szenario"]) == {"umzug", *SCENARIO_RULE}
+    assert "truth/land_scenarios" in capsys.readouterr().out
+
+
+def test_synth_refuses_more_cities_than_it_knows(tmp_path: Path, capsys) -> None:
+    from missimo.synth import cli_main
+
+    argv = ["--cities", "11", "--residents", "1000", "--stichtag", "2026-03-16", "--out", str(tmp_path)]
+    assert cli_main(argv) == 2
+    assert "cities muss zwischen 2 und 10" in capsys.readouterr().out
