@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -163,6 +164,7 @@ def main() -> int:
     from missimo.synth.land import LAND_CITIES, generate_land
 
     codes = [c for c, _, _ in LAND_CITIES[: args.cities]]
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="land-state-") as tmp:
         state = Path(args.state) if args.state else Path(tmp) / "state"
         if not args.state:
@@ -203,7 +205,8 @@ def main() -> int:
     lines = [
         f"Synthetic state of {args.cities} cities x {args.residents:,} residents (seed {args.seed}, Stichtag "
         f"{STICHTAG:%d.%m.%Y}): {records:,} person records; Spark master `{args.spark_master}`. Each backend in "
-        "its own process; peak memory = resident memory of that process and its children (Spark's JVM), sampled every 0.2 s; time = the whole `run_land` call, Spark's start included.",
+        "its own process; peak memory = resident memory of that process and its children (Spark's JVM), sampled every 0.2 s; time = the whole `run_land` call, Spark's start included. "
+        f"Load average of the shared 2-core machine at the start: {load:.1f}.",
         "",
         "| backend | time | peak memory | link precision | link recall | link F1 | hints |",
         "| --- | --- | --- | --- | --- | --- | --- |",
