@@ -57,7 +57,7 @@ def test_the_familienkasse_verifies_an_uploaded_pdf_on_an_accessible_page(
     login(fabian)
     page.get_by_role("link", name="Schulbescheinigung prüfen").click()
     assert axe_violations(page) == []
-    page.get_by_label("Schulbescheinigung (PDF)").set_input_files(str(pdf))
+    page.get_by_label("Schulbescheinigung (PDF, Scan oder Foto)").set_input_files(str(pdf))
     page.get_by_role("button", name="Prüfen").click()
     page.get_by_text("Die Schulbescheinigung ist gültig.").wait_for()
     assert "Yılmaz" in page.locator("main").inner_text()
