@@ -451,7 +451,15 @@ def _cmd_certificate_verify(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"Fehler in der Schlüsselliste {args.keys}: {exc}", file=sys.stderr)
         return 2
-    token = signing.find_token(data) or data.decode("utf-8", "replace")
+    token = signing.find_token(data)
+    if token is None:  # a scan or photo of the paper certificate: read the QR code from the image
+        from missimo.certificates.scan import ScanError, token_from_image
+
+        try:
+            token = token_from_image(data)
+        except ScanError:
+            token = None
+    token = token or data.decode("utf-8", "replace")
     result = signing.verify(token, keylist, args.stichtag or dt.date.today())
     print(("GÜLTIG: " if result.valid else "UNGÜLTIG: ") + result.message)
     for label, value in result.data():

@@ -44,6 +44,24 @@ def parse_str(raw: str) -> str:
     return raw
 
 
+BASEMAP_DE_TILES = (
+    "https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/"
+    "GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png"
+)
+BASEMAP_DE_ATTRIBUTION = "© basemap.de / BKG, Datenquellen: © GeoBasis-DE"
+NO_TILES = ("aus", "off", "none", "keine")
+
+
+def parse_tile_url(raw: str) -> str:
+    """A tile URL template (XYZ, or WMTS in REST form with {z}/{y}/{x}); `aus` switches the
+    background off (closed city networks without a tile server)."""
+    if raw.strip().lower() in NO_TILES:
+        return ""
+    if not raw.startswith(("https://", "http://", "/")) or not all(f"{{{c}}}" in raw for c in "xyz"):
+        raise ValueError("expected a URL template with {z}, {x} and {y} (or `aus`)")
+    return raw
+
+
 def parse_engine_backend(raw: str) -> str:
     value = raw.strip().lower()
     if value not in ("duckdb", "spark"):
@@ -207,12 +225,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MISSIMO_TIME_ZONE", parse_str, "Europe/Berlin", "Time zone for dates shown to users."),
     Setting(
         "MISSIMO_MAP_TILE_URL",
-        parse_str,
-        "",
-        "Tile server for maps, e.g. `https://tiles.stadt.de/{z}/{x}/{y}.png`. Empty: maps show markers "
-        "without a background (city networks are often closed).",
+        parse_tile_url,
+        BASEMAP_DE_TILES,
+        "Background map tiles (XYZ or WMTS REST template with `{z}`, `{x}`, `{y}`). Default: the federal "
+        "web map basemap.de (BKG, web raster, Web Mercator). A city tile server or a local mirror, e.g. "
+        "`https://karten.stadt.de/{z}/{x}/{y}.png`; `aus`: markers without a background "
+        "(see docs/adr/0004-basemap-and-on-premises-tiles.md).",
     ),
-    Setting("MISSIMO_MAP_TILE_ATTRIBUTION", parse_str, "", "Attribution text shown with the map tiles."),
+    Setting(
+        "MISSIMO_MAP_TILE_ATTRIBUTION",
+        parse_str,
+        BASEMAP_DE_ATTRIBUTION,
+        "Attribution shown on every map (required by the tile provider's licence).",
+    ),
     Setting("MISSIMO_CITY_NAME", parse_str, "Musterstadt", "Name of the city shown in the header."),
     Setting(
         "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
