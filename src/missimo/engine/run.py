@@ -141,7 +141,11 @@ def run_abgleich(
             report("Personen werden registerübergreifend verknüpft", 30)
             model_path = work / MODEL_FILE
             linkage_result = linkage.link_persons(
-                con, person_sources, model_path=model_path, rejected=list(rejected_links)
+                con,
+                person_sources,
+                model_path=model_path,
+                rejected=list(rejected_links),
+                reference_date=stichtag,
             )
             counts["person_records"] = linkage_result.n_records
             counts["persons"] = linkage_result.n_persons
