@@ -249,7 +249,7 @@ HAND_KG = [
     # a second Kindergeldnummer at the same address claims children who do not exist
     _kg("214FK100002", 1, MARKUS, ("Klein", "Emma Charlotte"), "2022-01-11", ADDR_KLEIN),
     _kg("214FK100002", 2, MARKUS, ("Klein", "Lea"), "2018-03-08", ADDR_KLEIN),
-    _kg("214FK100002", 3, MARKUS, ("Klein", "Jana"), "2017-10-05", ADDR_KLEIN),  # Jan's date, Jana's name
+    _kg("214FK100002", 3, MARKUS, ("Klein", "Jana"), "2016-11-28", ADDR_KLEIN),  # Jana, another date
     _kg("214FK100003", 1, ANJA, ("Jung", "Mia Emma"), "2015-12-02", ADDR_JUNG),
     _kg("214FK100003", 2, ANJA, ("Jung", "Tim"), "2019-03-30", ADDR_JUNG),
     _kg("214FK100003", 3, ANJA, ("Jung", "Tom"), "2019-03-30", ADDR_JUNG),
@@ -258,6 +258,8 @@ HAND_KG = [
     # transliterated namesakes of Жеков with other dates
     _kg("214FK100006", 1, PETAR, ("Schekow", "Julijan"), "2011-01-04", ADDR_JEKOV),
     _kg("214FK100007", 1, PETAR, ("Zhekov", "Yuliyan"), "2013-07-19", ADDR_JEKOV),
+    # a real double claim: the father claims Mia Emma too, with her name and date
+    _kg("214FK100008", 1, ("Jung", "Stefan", "1987-07-07"), ("Jung", "Mia Emma"), "2015-12-02", ADDR_JUNG),
 ]
 
 
@@ -283,7 +285,7 @@ def linked():
     [
         ("kindergeld_kind:214FK100002/1", "melderegister:K-EMMA"),  # Emma Charlotte 2022 / Emma 2026
         ("kindergeld_kind:214FK100002/2", "melderegister:K-LENA"),  # Lea 2018 / Lena Frieda 2021
-        ("kindergeld_kind:214FK100002/3", "melderegister:K-JANA"),  # Jana 2017 / Jana 2019
+        ("kindergeld_kind:214FK100002/3", "melderegister:K-JANA"),  # Jana 2016 / Jana 2019
         ("kindergeld_kind:214FK100004/1", "melderegister:J-MIA"),  # Mia 2025 / Mia Emma 2015
         ("kindergeld_kind:214FK100006/1", "melderegister:Z-YULIYAN"),  # Julijan Schekow 2011 / Жеков 2020
         ("kindergeld_kind:214FK100007/1", "melderegister:Z-YULIYAN"),  # Yuliyan Zhekov 2013 / Жеков 2020
@@ -349,3 +351,40 @@ def test_warum_verknuepft_names_the_birth_date_rule_for_a_pair_alike_in_all_but_
     assert exp is not None
     assert exp.birth_date_veto and not exp.linked
     assert exp.match_probability > 0.5  # the score alone would have joined them
+
+
+INVENTED = [
+    "214FK100002/1",
+    "214FK100002/2",
+    "214FK100002/3",
+    "214FK100004/1",
+    "214FK100006/1",
+    "214FK100007/1",
+]
+
+
+def test_the_invented_children_have_no_melderegister_entry_so_kg_kind_nicht_gemeldet_applies(linked):
+    # KG_KIND_NICHT_GEMELDET fires for a Kindergeld child whose person has no Melderegister record
+    con, _, _ = linked
+    registered = con.execute(
+        """
+        SELECT k.record_key FROM person_link k JOIN person_link m
+          ON m.person_id = k.person_id AND m.entity = 'melderegister'
+        WHERE k.entity = 'kindergeld_kind' AND k.record_key IN (SELECT unnest(?))
+        """,
+        [INVENTED],
+    ).fetchall()
+    assert registered == []
+
+
+def test_only_the_real_double_claim_joins_kindergeld_children_of_two_kindergeldnummern(linked):
+    # KG_DOPPELBEZUG fires for a person with Kindergeld child records under two Kindergeldnummern
+    con, _, ids = linked
+    doubles = con.execute(
+        """
+        SELECT person_id, list(record_key ORDER BY record_key) FROM person_link
+        WHERE entity = 'kindergeld_kind' AND record_key LIKE '214FK1%'
+        GROUP BY person_id HAVING count(DISTINCT split_part(record_key, '/', 1)) > 1
+        """
+    ).fetchall()
+    assert doubles == [(ids["melderegister:J-MIA"], ["214FK100003/1", "214FK100008/1"])]

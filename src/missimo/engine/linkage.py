@@ -481,6 +481,21 @@ BLOCKING_RULES = [
     "l.street_key = r.street_key AND l.forename_key = r.forename_key",
     "l.street_hnr = r.street_hnr AND left(l.surname_key, 1) = left(r.surname_key, 1)",
     "l.surname_key = r.forename_key AND l.forename_key = r.surname_key",  # first and family name swapped
+    # complementary rules for records with errors in several fields at once (issue #15; each
+    # finds true pairs of FEBRL3/FEBRL4 without the id that none of the rules above finds,
+    # chosen greedily, docs/benchmarks.md): postcode + name prefixes, the building without
+    # the postcode, postcode + house number + an initial, phonetic name + name prefix, the
+    # family name in the street, and first and family name swapped within a postcode
+    "l.plz_n = r.plz_n AND left(l.surname_key, 2) = left(r.surname_key, 2) "
+    "AND left(l.forename_key, 2) = left(r.forename_key, 2)",
+    "l.street_name = r.street_name AND l.hnr = r.hnr",
+    "l.plz_n = r.plz_n AND l.hnr = r.hnr AND left(l.surname_key, 1) = left(r.surname_key, 1)",
+    "l.plz_n = r.plz_n AND l.hnr = r.hnr AND left(l.forename_key, 1) = left(r.forename_key, 1)",
+    "l.forename_key = r.forename_key AND left(l.surname_key, 3) = left(r.surname_key, 3)",
+    "l.surname_key = r.surname_key AND left(l.forename_key, 2) = left(r.forename_key, 2)",
+    "l.surname_key = r.surname_key AND l.street_name = r.street_name",
+    "l.surname_key = r.forename_key AND l.plz_n = r.plz_n",
+    "l.forename_key = r.surname_key AND l.plz_n = r.plz_n",
 ]
 
 
