@@ -38,6 +38,7 @@ def d(s: str) -> birthdates.BirthDate:
         ("14.05.2016", "14.05.2021"),  # siblings born on the same day of the year, five years apart
         ("02.06.2015", "03.07.2015"),  # day and month both off: two errors
         ("00.06.2015", "01.06.2021"),  # unknown day, but six years apart
+        ("01.01.2015", "17.11.2021"),  # a fictitious 01.01. still has its year
     ],
 )
 def test_dates_no_typing_error_explains_are_incompatible(a, b):
@@ -60,6 +61,7 @@ def test_dates_no_typing_error_explains_are_incompatible(a, b):
         ("00.06.2015", "17.06.2015"),  # unknown day
         ("00.00.2015", "17.11.2015"),  # unknown day and month
         ("00.06.2015", "17.06.2016"),  # unknown day and the year off by one
+        ("01.01.2015", "17.11.2015"),  # 01.01., the fictitious date written for an unknown one
     ],
 )
 def test_a_typing_error_keeps_dates_compatible(a, b):

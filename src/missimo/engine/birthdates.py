@@ -8,7 +8,8 @@ is one of:
 - day and month swapped (``04.07.`` for ``07.04.``),
 - the day, the month or the year off by one (``31.01.`` for ``01.02.`` counts: one day apart),
 - ``00`` (unknown) for the day or the month: the known parts must then agree (or differ by
-  one of the errors above).
+  one of the errors above); ``01.01.``, the fictitious date authorities write for an unknown
+  day and month, counts as unknown too.
 
 Exactly one such error per pair; two errors at once (another day *and* another year) are two
 different dates. A record without a birth year is compared with nobody by this rule.
@@ -49,10 +50,16 @@ def _one_typo(a: int, b: int, width: int) -> bool:
     return len(sa) == len(sb) and sum(x != y for x, y in zip(sa, sb, strict=True)) == 1
 
 
+def _placeholder(b: BirthDate) -> BirthDate:
+    """``01.01.`` is the fictitious date authorities write for an unknown day and month."""
+    return (b[0], None, None) if b[1] == 1 and b[2] == 1 else b
+
+
 def compatible(a: BirthDate, b: BirthDate) -> bool:
     """Whether a typing error explains the difference between birth dates ``a`` and ``b``."""
     if a[0] is None or b[0] is None:
         return True
+    a, b = _placeholder(a), _placeholder(b)
     diff = [i for i in range(3) if a[i] is not None and b[i] is not None and a[i] != b[i]]
     if not diff:
         return True
@@ -88,32 +95,39 @@ def veto(a: BirthDate, b: BirthDate, reference: dt.date) -> bool:
 # the same in SQL; ``l``/``r`` are table aliases with columns dob_y, dob_m, dob_d
 
 
-def _part_typo_sql(col: str, width: int, l: str, r: str) -> str:  # noqa: E741
-    a, b = f"{l}.{col}", f"{r}.{col}"
-    return (
-        f"(abs({a} - {b}) = 1 OR hamming(lpad(CAST({a} AS VARCHAR), {width}, '0'), "
-        f"lpad(CAST({b} AS VARCHAR), {width}, '0')) = 1)"
-    )
-
-
 def compatible_sql(l: str = "l", r: str = "r") -> str:  # noqa: E741
     """SQL for :func:`compatible` on the ``dob_y/dob_m/dob_d`` columns of aliases ``l``, ``r``."""
-    dy = f"({l}.dob_y <> {r}.dob_y)"
-    dm = f"coalesce({l}.dob_m <> {r}.dob_m, FALSE)"
-    dd = f"coalesce({l}.dob_d <> {r}.dob_d, FALSE)"
+
+    def parts(a: str) -> tuple[str, str, str]:  # a 01.01. placeholder read as unknown day and month
+        placeholder = f"coalesce({a}.dob_m = 1 AND {a}.dob_d = 1, FALSE)"
+        return (
+            f"{a}.dob_y",
+            f"(CASE WHEN NOT {placeholder} THEN {a}.dob_m END)",
+            f"(CASE WHEN NOT {placeholder} THEN {a}.dob_d END)",
+        )
+
+    (ly, lm, ld), (ry, rm, rd) = parts(l), parts(r)
+    dy = f"({ly} <> {ry})"
+    dm = f"coalesce({lm} <> {rm}, FALSE)"
+    dd = f"coalesce({ld} <> {rd}, FALSE)"
     n = f"(CAST({dy} AS INTEGER) + CAST({dm} AS INTEGER) + CAST({dd} AS INTEGER))"
 
-    def date(a: str) -> str:
-        return f"try_strptime(printf('%04d-%02d-%02d', {a}.dob_y, {a}.dob_m, {a}.dob_d), '%Y-%m-%d')"
+    def typo(a: str, b: str, width: int) -> str:
+        return (
+            f"(abs({a} - {b}) = 1 OR hamming(lpad(CAST({a} AS VARCHAR), {width}, '0'), "
+            f"lpad(CAST({b} AS VARCHAR), {width}, '0')) = 1)"
+        )
+
+    def date(y: str, m: str, d: str) -> str:
+        return f"try_strptime(printf('%04d-%02d-%02d', {y}, {m}, {d}), '%Y-%m-%d')"
 
     # an unknown part makes some conditions NULL; NULL means none of them held
     return (
-        f"coalesce({l}.dob_y IS NULL OR {r}.dob_y IS NULL OR {n} = 0"
-        f" OR ({l}.dob_y = {r}.dob_y AND {l}.dob_m = {r}.dob_d AND {l}.dob_d = {r}.dob_m)"
-        f" OR coalesce(abs(date_diff('day', {date(l)}, {date(r)})) <= 1, FALSE)"
-        f" OR ({n} = 1 AND (({dy} AND {_part_typo_sql('dob_y', 4, l, r)})"
-        f" OR ({dm} AND {_part_typo_sql('dob_m', 2, l, r)})"
-        f" OR ({dd} AND {_part_typo_sql('dob_d', 2, l, r)}))), FALSE)"
+        f"coalesce({ly} IS NULL OR {ry} IS NULL OR {n} = 0"
+        f" OR ({ly} = {ry} AND {lm} = {rd} AND {ld} = {rm})"
+        f" OR coalesce(abs(date_diff('day', {date(ly, lm, ld)}, {date(ry, rm, rd)})) <= 1, FALSE)"
+        f" OR ({n} = 1 AND (({dy} AND {typo(ly, ry, 4)}) OR ({dm} AND {typo(lm, rm, 2)})"
+        f" OR ({dd} AND {typo(ld, rd, 2)}))), FALSE)"
     )
 
 
