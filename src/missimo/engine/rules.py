@@ -455,17 +455,19 @@ FROM hits k LEFT JOIN ev ON ev.person_id = k.ber_pid
         sources=("kindergeld", "person_link"),
         queries=(
             Query("""
-WITH multi AS (
+WITH sure AS (
+  SELECT k.* FROM _r_kg k JOIN _r_sure_kg s ON s._key = k._key WHERE s.sure),
+multi AS (
   SELECT kind_pid, list_sort(list(DISTINCT Kindergeldnummer)) AS nummern
-  FROM _r_kg GROUP BY kind_pid HAVING count(DISTINCT Kindergeldnummer) >= 2)
+  FROM sure GROUP BY kind_pid HAVING count(DISTINCT Kindergeldnummer) >= 2)
 SELECT k.ref AS primary_ref,
-  list_concat([k.ref], (SELECT list_sort(list(o.ref)) FROM _r_kg o
+  list_concat([k.ref], (SELECT list_sort(list(o.ref)) FROM sure o
                         WHERE o.kind_pid = k.kind_pid AND o.ref <> k.ref)) AS evidence,
   k.objekt_id, k.adresse, k.Monatsbetrag AS amount, [k.kind_pid, k.ber_pid] AS person_ids,
   struct_pack(kind_name := k.kind_name, kind_geburtsdatum := k.Kind_Geburtsdatum,
     kindergeldnummer := k.Kindergeldnummer, kindergeldnummern := m.nummern,
     zahlung_ab := k.Zahlung_ab, monatsbetrag := k.Monatsbetrag) AS facts
-FROM _r_kg k JOIN multi m ON m.kind_pid = k.kind_pid
+FROM sure k JOIN multi m ON m.kind_pid = k.kind_pid
 """),
         ),
     ),
@@ -734,6 +736,61 @@ def _dedup(con: duckdb.DuckDBPyConnection, source: str) -> str:
     return f"(SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _row) = 1)"
 
 
+#: A Kindergeld child record is *surely* the person it is linked to (``KG_DOPPELBEZUG``) when
+#: its best linked pair reaches this match probability, clearly above the linkage threshold ...
+SURE_PROBABILITY = 0.95
+#: ... and its best pair inside its person beats its best pair with any other candidate (a
+#: Melderegister entry or a Kindergeld child of another claim, in another person) by at least
+#: this many bits of match weight (odds ratio 2^bits).
+SURE_MARGIN_BITS = 5.0
+
+
+def _sure_kg_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """`_r_sure_kg(_key, p_in, w_in, w_out, sure)`: whether each Kindergeld child record is surely
+    joined to its person (see ``SURE_PROBABILITY``, ``SURE_MARGIN_BITS``, docs/rules.md).
+
+    Without scored pairs (``person_pair``: a link table given as it is) every link counts as sure.
+    Vetoed (``geburtsdatum_sperre``) and rejected pairs are no candidates; nor is another child of
+    the same Kindergeldnummer (a claim lists each child once)."""
+    names = {
+        row[0].lower() for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if "person_pair" not in names or "person_link" not in names:
+        return (
+            "SELECT _key, NULL::DOUBLE AS p_in, NULL::DOUBLE AS w_in, NULL::DOUBLE AS w_out, TRUE AS sure "
+            "FROM _r_kg"
+        )
+    cols = {c[0] for c in con.execute("DESCRIBE person_pair").fetchall()}
+    usable = " AND ".join(
+        ["TRUE"]
+        + (["NOT coalesce(rejected, FALSE)"] if "rejected" in cols else [])
+        + (["NOT coalesce(geburtsdatum_sperre, FALSE)"] if "geburtsdatum_sperre" in cols else [])
+    )
+    linked = "linked" if "linked" in cols else "match_probability >= 0.5"
+    return f"""
+WITH pp AS (
+  SELECT unique_id_l AS a, unique_id_r AS b, match_probability AS p, match_weight AS w, {linked} AS linked
+  FROM person_pair WHERE {usable}
+  UNION ALL
+  SELECT unique_id_r, unique_id_l, match_probability, match_weight, {linked} FROM person_pair WHERE {usable}),
+rec AS (SELECT entity, record_key, entity || ':' || record_key AS uid, person_id FROM person_link),
+scored AS (
+  SELECT k._key, o.person_id = k.kind_pid AS inside, pp.p, pp.w, pp.linked, o.entity,
+    coalesce(ko.Kindergeldnummer = k.Kindergeldnummer, FALSE) AS same_claim
+  FROM _r_kg k JOIN pp ON pp.a = 'kindergeld_kind:' || k._key JOIN rec o ON o.uid = pp.b
+  LEFT JOIN (SELECT DISTINCT _key, Kindergeldnummer FROM kindergeld) ko
+    ON o.entity = 'kindergeld_kind' AND ko._key = o.record_key),
+agg AS (
+  SELECT _key, max(p) FILTER (WHERE inside AND linked) AS p_in, max(w) FILTER (WHERE inside AND linked) AS w_in,
+    max(w) FILTER (WHERE NOT inside AND entity IN ('melderegister', 'kindergeld_kind') AND NOT same_claim)
+      AS w_out
+  FROM scored GROUP BY _key)
+SELECT k._key, a.p_in, a.w_in, a.w_out,
+  coalesce(a.p_in >= {SURE_PROBABILITY!r} AND (a.w_out IS NULL OR a.w_in - a.w_out >= {SURE_MARGIN_BITS!r}),
+           FALSE) AS sure
+FROM _r_kg k LEFT JOIN agg a USING (_key)"""
+
+
 def _prepare(
     con: duckdb.DuckDBPyConnection, available: set[str], params: dict[str, Any]
 ) -> list[tuple[str, str]]:
@@ -858,6 +915,7 @@ WHERE Auszugsdatum < $s AND lower(Abmeldegrund) IN ('wegzug ausland', 'von amts 
             "WHERE k.Zahlung_ab <= $s AND (k.Zahlung_bis IS NULL OR k.Zahlung_bis >= $s)",
         )
         con.execute("ALTER TABLE _r_kg RENAME COLUMN person_id TO kind_pid")
+        table("_r_sure_kg", _sure_kg_sql(con))
     if sex_parts and "kindergeld" in available:  # only the explanations of KG_OHNE_SCHULE use it
         table(
             "_r_sex",
