@@ -230,3 +230,30 @@ def test_on_the_linkage_the_issues_invented_children_get_no_double_claim_hint(li
         [invented],
     ).fetchall()
     assert registered == [(0,)]
+
+
+def test_the_hint_states_how_sure_the_join_is_and_its_margin_over_the_next_candidate() -> None:
+    c = _double_claim(family())
+    c.melde("M-K2", person="P-K2", born="2014-03-05", sex="m")
+    con = c.build()
+    _pairs(
+        con,
+        [
+            ("kindergeld_kind:214FK123456/1", "melderegister:M-K", 20.0, True),
+            ("kindergeld_kind:301FK654321/1", "melderegister:M-K", 12.0, True),
+            ("kindergeld_kind:301FK654321/1", "melderegister:M-K2", 5.0, False),
+        ],
+    )
+    hint = evaluate(con, dt.date.fromisoformat(S)).hints_for("KG_DOPPELBEZUG")[0]
+    assert hint.facts["verknuepfung_wahrscheinlichkeit"] == pytest.approx(2**12 / (1 + 2**12), abs=1e-6)
+    assert hint.facts["verknuepfung_abstand_bits"] == 7
+    assert hint.explanation.endswith(
+        "Die Datensätze gehören mit mindestens 99,9 % Wahrscheinlichkeit zu demselben Kind; "
+        "jedes andere in Frage kommende Kind ist mindestens 128-mal weniger wahrscheinlich."
+    )
+
+
+def test_a_given_link_table_adds_no_sentence_about_sureness() -> None:
+    hint = run(_double_claim(family())).hints_for("KG_DOPPELBEZUG")[0]
+    assert hint.facts["verknuepfung_wahrscheinlichkeit"] is None
+    assert "Wahrscheinlichkeit" not in hint.explanation

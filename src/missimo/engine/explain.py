@@ -9,6 +9,7 @@ not known, the phrasing is gender-neutral ("das Kind", "die Person").
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -115,7 +116,27 @@ def kg_doppelbezug(f: Facts) -> str:
         f"Für {_person(f['kind_name'], f['kind_geburtsdatum'])} wird zum Stichtag unter "
         f"{len(f['kindergeldnummern'])} Kindergeldnummern ({numbers}) Kindergeld gezahlt; unter "
         f"{f['kindergeldnummer']} seit {format_month(f['zahlung_ab'])} mit "
-        f"{format_money(f['monatsbetrag'])} €/Monat."
+        f"{format_money(f['monatsbetrag'])} €/Monat.{_sure_join(f)}"
+    )
+
+
+def _sure_join(f: Facts) -> str:
+    """How sure the join of the claims is (issue #15): the weakest claim's probability and its
+    margin over the best other candidate; empty for a link table without scored pairs."""
+    p = f.get("verknuepfung_wahrscheinlichkeit")
+    if p is None:
+        return ""
+    percent = format_number(math.floor(float(p) * 1000) / 10)
+    bits = f.get("verknuepfung_abstand_bits")
+    if bits is None:
+        rival = "ein anderes Kind kommt dafür nicht in Frage"
+    elif float(bits) >= 20:
+        rival = "jedes andere in Frage kommende Kind ist über eine Million Mal weniger wahrscheinlich"
+    else:
+        factor = f"{int(2 ** float(bits)):,}".replace(",", ".")
+        rival = f"jedes andere in Frage kommende Kind ist mindestens {factor}-mal weniger wahrscheinlich"
+    return (
+        f" Die Datensätze gehören mit mindestens {percent} % Wahrscheinlichkeit zu demselben Kind; {rival}."
     )
 
 

@@ -456,9 +456,11 @@ FROM hits k LEFT JOIN ev ON ev.person_id = k.ber_pid
         queries=(
             Query("""
 WITH sure AS (
-  SELECT k.* FROM _r_kg k JOIN _r_sure_kg s ON s._key = k._key WHERE s.sure),
+  SELECT k.*, s.p_in, s.w_in - s.w_out AS abstand
+  FROM _r_kg k JOIN _r_sure_kg s ON s._key = k._key WHERE s.sure),
 multi AS (
-  SELECT kind_pid, list_sort(list(DISTINCT Kindergeldnummer)) AS nummern
+  SELECT kind_pid, list_sort(list(DISTINCT Kindergeldnummer)) AS nummern,
+    min(p_in) AS p_min, min(abstand) AS abstand_min
   FROM sure GROUP BY kind_pid HAVING count(DISTINCT Kindergeldnummer) >= 2)
 SELECT k.ref AS primary_ref,
   list_concat([k.ref], (SELECT list_sort(list(o.ref)) FROM sure o
@@ -466,7 +468,9 @@ SELECT k.ref AS primary_ref,
   k.objekt_id, k.adresse, k.Monatsbetrag AS amount, [k.kind_pid, k.ber_pid] AS person_ids,
   struct_pack(kind_name := k.kind_name, kind_geburtsdatum := k.Kind_Geburtsdatum,
     kindergeldnummer := k.Kindergeldnummer, kindergeldnummern := m.nummern,
-    zahlung_ab := k.Zahlung_ab, monatsbetrag := k.Monatsbetrag) AS facts
+    zahlung_ab := k.Zahlung_ab, monatsbetrag := k.Monatsbetrag,
+    verknuepfung_wahrscheinlichkeit := round(m.p_min, 6), verknuepfung_abstand_bits := round(m.abstand_min, 2))
+    AS facts
 FROM sure k JOIN multi m ON m.kind_pid = k.kind_pid
 """),
         ),
