@@ -9,6 +9,6 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Aktionen und Prüffälle"
 
     def ready(self) -> None:
-        from missimo.casework import nav
+        from missimo.casework import nav, signals  # noqa: F401  (connects the run_finished receiver)
 
         extensions.register_navigation(40, nav.items)

@@ -175,6 +175,13 @@ class AktenzeichenCounter(models.Model):
 class ReviewDecision(models.TextChoices):
     BESTAETIGT = "bestaetigt", "zur Kontrolle vorgeschlagen"
     VERWORFEN = "verworfen", "verworfen"
+    # Recorded by the system, never chosen by a person: a later run found changed evidence for a
+    # dismissed hint, so it is open again (ADR 0005).
+    WIEDER_OFFEN = "offen", "wieder geöffnet (Belege geändert)"
+
+
+# The decisions a person may record.
+PERSON_DECISIONS = (ReviewDecision.BESTAETIGT.value, ReviewDecision.VERWORFEN.value)
 
 
 class ReviewReason(models.TextChoices):

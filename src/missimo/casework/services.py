@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework import workflow
 from missimo.casework.models import (
+    PERSON_DECISIONS,
     AktenzeichenCounter,
     Campaign,
     Case,
@@ -544,8 +545,21 @@ def review_hint(
     if not policy.can(user, Capability.REVIEW_HINTS) or not hints_for(user).filter(pk=hint.pk).exists():
         raise ReviewRefused("Sie dürfen diesen Hinweis nicht sichten.")
     note = (note or "").strip()
-    if decision not in ReviewDecision.values:
+    if decision not in PERSON_DECISIONS:
         raise ReviewRefused("Bitte wählen Sie eine Entscheidung.")
+    closed = closed_case_of(hint)
+    if closed is not None:
+        raise ReviewRefused(
+            f"Dieser Hinweis gehört zum Prüffall {closed.aktenzeichen}, der „{closed.get_status_display()}“ ist. "
+            "Er kann erst wieder gesichtet werden, wenn der Prüffall mit Begründung wieder aufgenommen wurde."
+        )
+    current = hint_status(hint)
+    if decision == current == ReviewDecision.BESTAETIGT:
+        raise ReviewRefused("Dieser Hinweis ist bereits zur Kontrolle vorgeschlagen.")
+    if decision == current == ReviewDecision.VERWORFEN:
+        raise ReviewRefused(
+            "Dieser Hinweis ist bereits verworfen. Er wird von selbst wieder geöffnet, wenn sich seine Belege ändern."
+        )
     if decision == ReviewDecision.VERWORFEN:
         if reason_code not in ReviewReason.values:
             raise ReviewRefused("Bitte wählen Sie einen Grund für das Verwerfen.")
@@ -574,14 +588,56 @@ def review_hint(
     return review
 
 
+def closed_case_of(hint: Hint) -> Case | None:
+    """The closed case a hint rests in, if it is in no open case: its review is settled until the case
+    is reopened (with a reason)."""
+    if hint.cases.exclude(status__in=workflow.CLOSED).exists():
+        return None
+    return hint.cases.filter(status__in=workflow.CLOSED).order_by("-closed_at", "-id").first()
+
+
+def reopen_changed_hints(run: Run) -> int:
+    """After a run: every dismissed hint whose evidence changed in that run is open again, with a
+    review by the system that says why (ADR 0005). Returns how many were reopened."""
+    changed = Hint.objects.filter(run=run, change="geaendert")
+    dismissed = [
+        review.hint_id
+        for review in latest_reviews().filter(hint__in=changed, decision=ReviewDecision.VERWORFEN)
+    ]
+    HintReview.objects.bulk_create(
+        HintReview(
+            hint_id=pk,
+            decision=ReviewDecision.WIEDER_OFFEN,
+            note=f"Im Abgleich Nr. {run.pk} zum {run.stichtag:%d.%m.%Y} haben sich die Belege geändert.",
+            reviewed_by=None,
+            reviewed_by_name="System (Abgleich)",
+        )
+        for pk in dismissed
+    )
+    if dismissed:
+        record(
+            None,
+            AuditAction.CHANGE,
+            object_type="hint_review",
+            object_id=run.pk,
+            purpose="Verworfene Hinweise mit geänderten Belegen wieder geöffnet",
+            details={"run": run.pk, "hints": len(dismissed)},
+        )
+    return len(dismissed)
+
+
 def hint_queue(user, *, rule: str = "", status: str = "") -> QuerySet[Hint]:
     """The hints of the latest run this user may see, in ranking order, with their review status."""
     run = latest_run()
     if run is None or not policy.can(user, Capability.REVIEW_HINTS):
         return Hint.objects.none()
     ranks = RankedProperty.objects.filter(run=run, objekt_id=OuterRef("objekt_id")).values("rank")[:1]
+    closed = Case.objects.filter(hints=OuterRef("pk"), status__in=workflow.CLOSED)
+    still_open = Case.objects.filter(hints=OuterRef("pk")).exclude(status__in=workflow.CLOSED)
     hints = with_review_status(hints_for(user).filter(run=run)).annotate(
-        rank=Subquery(ranks, output_field=IntegerField())
+        rank=Subquery(ranks, output_field=IntegerField()),
+        in_closed_case=Exists(closed),
+        in_open_case=Exists(still_open),
     )
     if rule:
         hints = hints.filter(rule=rule)
