@@ -175,6 +175,10 @@ class _ProgressBar:
             sys.stderr.write("\n")
 
 
+# Exit status of `missimo import` for a delivery held for confirmation (contract: non-zero).
+EXIT_HELD = 3
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -199,8 +203,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"Datei abgelehnt: {refused.message}", file=sys.stderr)
         return 1
     bar = _ProgressBar(args.source)
-    delivery = services.process_delivery(delivery.pk, echo=bar)
+    delivery = services.process_delivery(delivery.pk, echo=bar, force=args.force)
     bar.close()
+    if delivery.status == ImportStatus.HELD:
+        print(f"{args.source}: Lieferung Nr. {delivery.pk} {delivery.message}", file=sys.stderr)
+        print(
+            "Der bisherige Datenstand gilt weiter. Bestätigen Sie die Lieferung in der Weboberfläche "
+            f"(Lieferungen → Nr. {delivery.pk}) oder liefern Sie sie mit --force erneut, um sie trotzdem zu übernehmen.",
+            file=sys.stderr,
+        )
+        return EXIT_HELD
     if delivery.status in (ImportStatus.REFUSED, ImportStatus.FAILED):
         print(
             f"{args.source}: Datei abgelehnt (Lieferung Nr. {delivery.pk}): {delivery.message}",
@@ -409,7 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
         "import",
         help="Export einer Behörde einlesen (ersetzt den Datenstand der Quelle)",
         description="Liest einen Export ein. Exit 0, wenn die Datei übernommen wurde (auch mit abgelehnten "
-        "Zeilen), sonst nicht 0.",
+        "Zeilen); 1, wenn sie abgelehnt wurde; 3, wenn sie gegenüber der geltenden Lieferung auffällig ist "
+        "(viel weniger Zeilen, fehlende Spalten) und zurückgehalten wurde.",
+    )
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="eine auffällige Lieferung trotzdem übernehmen (statt sie zurückzuhalten)",
     )
     imp.add_argument("source", choices=SOURCES, metavar="QUELLE", help="eine von: " + ", ".join(SOURCES))
     imp.add_argument("file", metavar="DATEI", help="CSV- oder XLSX-Datei")

@@ -198,6 +198,13 @@ SETTINGS: tuple[Setting, ...] = (
         "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
     ),
     Setting(
+        "MISSIMO_IMPORT_HOLD_SHRINK_PERCENT",
+        parse_int,
+        20,
+        "A delivery with this many percent fewer accepted rows than the delivery in force (or missing "
+        "columns the delivery in force had) is held for confirmation instead of replacing it.",
+    ),
+    Setting(
         "MISSIMO_RETENTION_SOURCE_FILES_DAYS",
         parse_int,
         90,
