@@ -328,6 +328,20 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_notify(args: argparse.Namespace) -> int:
+    ensure_database()
+    from django.conf import settings
+
+    from missimo.casework.services import send_deadline_notifications
+
+    if not settings.EMAIL_NOTIFICATIONS:
+        print("Benachrichtigungen sind ausgeschaltet (MISSIMO_EMAIL_NOTIFICATIONS).")
+        return 0
+    sent = send_deadline_notifications()
+    print(f"{sent} Benachrichtigungen über fällige Fristen versandt.")
+    return 0
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.audit.services import verify_chain
@@ -472,6 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="nicht einmal, sondern täglich zur Stunde MISSIMO_PURGE_HOUR (so startet `missimo serve` es)",
     )
     purge.set_defaults(handler=_cmd_purge)
+
+    notify = sub.add_parser(
+        "notify",
+        help="E-Mails über fällige Fristen und Wiedervorlagen versenden (täglich auch durch `missimo serve`)",
+    )
+    notify.set_defaults(handler=_cmd_notify)
 
     audit = sub.add_parser("audit", help="Protokoll (Audit-Log) prüfen")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)

@@ -117,6 +117,9 @@ class Case(models.Model):
     created_at = models.DateTimeField("angelegt", auto_now_add=True)
     updated_at = models.DateTimeField("zuletzt geändert", auto_now=True)
     closed_at = models.DateTimeField("abgeschlossen am", null=True, blank=True)
+    due_date = models.DateField("Frist", null=True, blank=True, db_index=True)
+    follow_up_date = models.DateField("Wiedervorlage", null=True, blank=True, db_index=True)
+    follow_up_note = models.CharField("Notiz zur Wiedervorlage", max_length=500, blank=True)
     # Optimistic locking: every write compares and increments (no silent overwrite).
     version = models.PositiveIntegerField("Version", default=1)
 

@@ -14,9 +14,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts import policy
@@ -40,6 +43,7 @@ from missimo.casework.models import (
 from missimo.core import tables
 from missimo.core.errors import Conflict, Refused
 from missimo.core.params import row_id
+from missimo.imports.services import held_deliveries
 from missimo.properties.models import Property
 from missimo.properties.services import properties_for
 from missimo.runs.models import Hint, RankedProperty, Run
@@ -385,6 +389,9 @@ EDITABLE = {
     "description": "Sachverhalt",
     "assigned_to": "zuständig",
     "property": "Objekt",
+    "due_date": "Frist",
+    "follow_up_date": "Wiedervorlage",
+    "follow_up_note": "Notiz zur Wiedervorlage",
 }
 
 
@@ -394,6 +401,8 @@ def _shown(case: Case, field: str) -> str:
         return value.display_name if value is not None else "niemand"
     if field == "property":
         return f"{value.address} (Objekt-ID {value.objekt_id})" if value is not None else "ohne Objekt"
+    if isinstance(value, dt.date):
+        return f"{value:%d.%m.%Y}"
     return value or ""
 
 
@@ -791,3 +800,151 @@ def agencies_for_campaigns() -> QuerySet[Agency]:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+# --- deadlines, follow-ups and the personal to-do list -------------------------------------------
+
+UPCOMING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One date a person must act on: a case's Frist or Wiedervorlage."""
+
+    case: Case
+    kind: str  # "Frist" or "Wiedervorlage"
+    date: dt.date
+    note: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.date < today()
+
+    @property
+    def due_today(self) -> bool:
+        return self.date == today()
+
+
+def deadlines_for(user, *, until: dt.date | None = None, mine: bool = True) -> list[Deadline]:
+    """The Fristen and Wiedervorlagen of open cases this user may see (own cases when `mine`),
+    overdue first, then by date; up to `until` if given."""
+    cases = cases_for(user).exclude(status__in=workflow.CLOSED)
+    if mine:
+        cases = cases.filter(assigned_to=user)
+    cases = cases.filter(Q(due_date__isnull=False) | Q(follow_up_date__isnull=False)).select_related(
+        "property"
+    )
+    found = []
+    for case in cases:
+        if case.due_date:
+            found.append(Deadline(case, "Frist", case.due_date, ""))
+        if case.follow_up_date:
+            found.append(Deadline(case, "Wiedervorlage", case.follow_up_date, case.follow_up_note))
+    if until is not None:
+        found = [d for d in found if d.date <= until]
+    return sorted(found, key=lambda d: (d.date, d.case.aktenzeichen, d.kind))
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    label: str
+    url: str
+    count: int
+    urgent: bool = False
+
+
+def todo_list(user) -> list[TodoItem]:
+    """What this person has to do (start page), urgent first: overdue deadlines and follow-ups,
+    those due in the next 14 days, hints to review, held deliveries."""
+    items: list[TodoItem] = []
+    if policy.can(user, Capability.WORK_CASES):
+        soon = deadlines_for(user, until=today() + dt.timedelta(days=UPCOMING_DAYS))
+        overdue = [d for d in soon if d.date <= today()]
+        if overdue:
+            items.append(
+                TodoItem(
+                    "überfällige oder heute fällige Fristen und Wiedervorlagen",
+                    reverse("casework:deadlines"),
+                    len(overdue),
+                    True,
+                )
+            )
+        upcoming = len(soon) - len(overdue)
+        if upcoming:
+            items.append(
+                TodoItem(
+                    f"Fristen und Wiedervorlagen in den nächsten {UPCOMING_DAYS} Tagen",
+                    reverse("casework:deadlines"),
+                    upcoming,
+                )
+            )
+    if policy.can(user, Capability.REVIEW_HINTS):
+        open_hints = hint_queue(user, status=HintStatus.OFFEN).count()
+        if open_hints:
+            items.append(
+                TodoItem(
+                    "offene Hinweise zu sichten", reverse("casework:hint_queue") + "?status=offen", open_hints
+                )
+            )
+    held = held_deliveries(user).count()
+    if held:
+        items.append(TodoItem("zurückgehaltene Lieferungen zu prüfen", reverse("imports:list"), held, True))
+    return sorted(items, key=lambda item: not item.urgent)
+
+
+def deadlines_ics(user) -> str:
+    """The user's Fristen and Wiedervorlagen as an iCalendar file (RFC 5545): one all-day event
+    each, naming only the Aktenzeichen and the kind (no personal data)."""
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//MISSIMO//Fristen//DE", "CALSCALE:GREGORIAN"]
+    for deadline in deadlines_for(user):
+        day = deadline.date
+        kind = "frist" if deadline.kind == "Frist" else "wiedervorlage"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{kind}-{deadline.case.pk}-{day:%Y%m%d}@missimo",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{_ics_text(deadline.kind + ' ' + deadline.case.aktenzeichen)}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def send_deadline_notifications(*, day: dt.date | None = None) -> int:
+    """One e-mail per person with deadlines or follow-ups due on `day` (default today) or overdue:
+    what is due and a link, no personal data. Only when MISSIMO_EMAIL_NOTIFICATIONS is on; returns the
+    number of mails sent."""
+    if not getattr(settings, "EMAIL_NOTIFICATIONS", False):
+        return 0
+    day = day or today()
+    base_url = getattr(settings, "BASE_URL", "")
+    sent = 0
+    for user in User.objects.filter(is_active=True).exclude(email=""):
+        due = deadlines_for(user, until=day)
+        if not due:
+            continue
+        overdue = sum(1 for d in due if d.date < day)
+        body = (
+            f"Guten Tag,\n\nin MISSIMO sind für Sie {len(due)} Fristen oder Wiedervorlagen fällig"
+            + (f", davon {overdue} überfällig" if overdue else "")
+            + f".\n\nBitte sehen Sie in MISSIMO nach: {base_url}/aktionen/fristen/\n\n"
+            "Diese Nachricht enthält absichtlich keine Angaben zu Personen oder Fällen.\n"
+        )
+        send_mail("MISSIMO: fällige Fristen und Wiedervorlagen", body, None, [user.email])
+        sent += 1
+    if sent:
+        record(
+            None,
+            AuditAction.CREATE,
+            object_type="notification",
+            purpose="Benachrichtigung über fällige Fristen",
+            details={"mails": sent, "day": day.isoformat()},
+        )
+    return sent

@@ -32,6 +32,7 @@ from missimo import config
 from missimo.audit.models import AuditAction
 from missimo.audit.services import purge_before, record
 from missimo.casework.models import Case
+from missimo.casework.services import send_deadline_notifications
 from missimo.certificates.models import Certificate
 from missimo.core.datadir import data_path
 from missimo.imports.services import purge_expired
@@ -306,6 +307,11 @@ def run_daily(*, stop=lambda: False, sleep=time.sleep, now=timezone.now) -> None
             log.info("Aufbewahrungsfristen angewendet: %s", "; ".join(report.lines()))
         except Exception:  # the schedule must survive a failed night (logged, retried tomorrow)
             log.exception("Löschung nach Aufbewahrungsfristen fehlgeschlagen")
+        try:
+            # The same daily tick mails the deadlines due (only if MISSIMO_EMAIL_NOTIFICATIONS is on).
+            send_deadline_notifications()
+        except Exception:
+            log.exception("Benachrichtigung über fällige Fristen fehlgeschlagen")
         finally:
             from django.db import connections
 
