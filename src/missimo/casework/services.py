@@ -47,7 +47,7 @@ from missimo.imports.services import held_deliveries
 from missimo.properties.models import Property
 from missimo.properties.services import properties_for
 from missimo.runs.models import Hint, RankedProperty, Run
-from missimo.runs.services import hints_for, latest_run
+from missimo.runs.services import hints_for, hints_of_run, latest_run
 
 AKTENZEICHEN_PREFIX = "MIS"
 
@@ -227,7 +227,8 @@ def select_properties(user, campaign: Campaign, objekt_ids: Iterable[str], *, re
                 title=prop.address if prop else entry.address,
                 lead_agency=user.agency,
             )
-            case.hints.set(Hint.objects.filter(run=run, objekt_id=objekt_id))
+            # The hints the campaign's run found at the property (also those found again later, ADR 0005).
+            case.hints.set(hints_of_run(run).filter(objekt_id=objekt_id))
             _creation_event(user, case, f"Aus dem Abgleich Nr. {run.pk} übernommen (Rang {entry.rank}).")
             created.append(case)
     if created:
