@@ -36,7 +36,7 @@ def ensure_demo_city(echo=print) -> None:
         _deliver(source, city_dir / f"{source}.csv", coordination, echo)
     # Two monthly runs, so that the demo shows hints across runs (ADR 0005): last month's Abgleich,
     # then this month's after a new Kindergeld delivery in which some payments stopped (entfallen),
-    # some amounts changed (geändert) and one child is paid twice (neu).
+    # some amounts changed (geändert) and a new claim came in (neu).
     previous_month = stichtag - dt.timedelta(days=30)
     echo("Abgleich des Vormonats läuft …")
     first = _run(previous_month, coordination, echo)
@@ -82,8 +82,8 @@ DEMO_CHANGED = 3
 
 def _next_month_kindergeld(source_file, target_file, run) -> None:
     """This month's Kindergeld export: last month's, with the payments of a few hints stopped (their
-    rows are gone), the amount of a few others raised by 5 €, and one child paid a second time under a
-    new Kindergeldnummer (a double payment)."""
+    rows are gone), the amount of a few others raised by 5 €, and one new claim for a child the
+    Melderegister does not know."""
     import csv
     from decimal import Decimal
 
@@ -109,12 +109,24 @@ def _next_month_kindergeld(source_file, target_file, run) -> None:
             amount = Decimal(row["Monatsbetrag"].replace(".", "").replace(",", ".")) + 5
             row["Monatsbetrag"] = f"{amount:.2f}".replace(".", ",")
         kept.append(row)
-    twice = next((dict(row) for row in kept if key(row) in changed), None)
-    if twice is not None:
+    template = next((dict(row) for row in kept if key(row) in changed), None)
+    if template is not None:
+        # A new claim at the same address for a child the Melderegister does not know.
         used = {row["Kindergeldnummer"].strip().upper() for row in rows}
         number = next(f"999FK{n:06d}" for n in range(1, 10**6) if f"999FK{n:06d}" not in used)
-        twice.update({"Kindergeldnummer": number, "Kind_Nr": "1"})
-        kept.append(twice)
+        year = template["Kind_Geburtsdatum"].strip()[-4:]
+        template.update(
+            {
+                "Kindergeldnummer": number,
+                "Kind_Nr": "1",
+                "Berechtigter_Familienname": "Neumann",
+                "Berechtigter_Vornamen": "Clara",
+                "Kind_Familienname": "Neumann",
+                "Kind_Vornamen": "Zoe Amalia",
+                "Kind_Geburtsdatum": f"02.01.{year}",
+            }
+        )
+        kept.append(template)
     with open(target_file, "w", encoding="utf-8", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=fields, delimiter=";")
         writer.writeheader()
