@@ -88,8 +88,12 @@ def _next_month_kindergeld(source_file, target_file, run) -> None:
     from decimal import Decimal
 
     keys = sorted(
-        ref.partition(":")[2]
-        for ref in run.hints.filter(rule="KG_OHNE_SCHULE").values_list("primary_ref", flat=True)
+        {
+            ref.partition(":")[2]
+            for ref in run.hints.filter(primary_ref__startswith="kindergeld:").values_list(
+                "primary_ref", flat=True
+            )
+        }
     )
     stopped = set(keys[:DEMO_STOPPED])
     changed = set(keys[DEMO_STOPPED : DEMO_STOPPED + DEMO_CHANGED])
