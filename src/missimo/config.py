@@ -44,6 +44,26 @@ def parse_str(raw: str) -> str:
     return raw
 
 
+def parse_engine_backend(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("duckdb", "spark"):
+        raise ValueError("expected duckdb or spark")
+    return value
+
+
+def parse_pairs(raw: str) -> dict[str, str]:
+    """``key=value`` entries separated by ``;`` (Spark settings)."""
+    pairs: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"expected key=value, got {item.strip()!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -278,6 +298,35 @@ SETTINGS: tuple[Setting, ...] = (
         512,
         "Largest accepted upload of an agency export, in MiB.",
     ),
+    Setting(
+        "MISSIMO_ENGINE_BACKEND",
+        parse_engine_backend,
+        "duckdb",
+        "Where the person linkage scores its pairs: `duckdb` (on this machine) or `spark` (Splink's Spark "
+        "backend, same trained model; docs/land.md). Used by `missimo run` and `missimo land run`.",
+    ),
+    Setting(
+        "MISSIMO_SPARK_MASTER",
+        parse_str,
+        "local[*]",
+        "Spark master for the backend `spark`: `local[N]`, `spark://host:7077` (standalone) or "
+        "`k8s://https://host:443` (Kubernetes). Under spark-submit the session it made is used.",
+    ),
+    Setting(
+        "MISSIMO_SPARK_STAGING_DIR",
+        parse_str,
+        "",
+        "Directory through which records go to Spark and scored pairs come back (Parquet), visible to "
+        "the driver and every executor (shared volume on a cluster). Empty: the run's work directory. "
+        "Its files are deleted when the step ends.",
+    ),
+    Setting(
+        "MISSIMO_SPARK_CONF",
+        parse_pairs,
+        {},
+        "Further Spark settings as `key=value` separated by `;`, e.g. `spark.executor.memory=8g;"
+        "spark.sql.shuffle.partitions=400`.",
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -316,6 +365,8 @@ def as_markdown() -> str:
             default = ",".join(default)
         elif isinstance(default, bool):
             default = "true" if default else "false"
+        elif isinstance(default, dict):
+            default = ";".join(f"{k}={v}" for k, v in default.items())
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         extra = " Also readable from `NAME_FILE`." if setting.secret else ""
         lines.append(f"| `{setting.name}` | {shown} | {setting.description}{extra} |")
