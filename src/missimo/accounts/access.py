@@ -144,6 +144,30 @@ URL_ACCESS: dict[str, Page] = {
         scope="rejected",
         forms=True,
     ),
+    "imports:confirm": _page(
+        C.DELIVER,
+        "Zurückgehaltene Lieferung bestätigen (nur POST): liefernde Behörde und Koordinierung",
+        scope="rejected",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "imports:discard": _page(
+        C.DELIVER,
+        "Zurückgehaltene Lieferung verwerfen (nur POST): liefernde Behörde und Koordinierung",
+        scope="rejected",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "imports:restore": _page(
+        C.DELIVER,
+        "Vorherige Lieferung einer eigenen Quelle wiederherstellen (nur POST)",
+        scope="source",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     # runs and hints
     "runs:list": _page(C.SEE_HINTS, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
     "runs:export": _page(C.SEE_HINTS, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
@@ -262,6 +286,10 @@ URL_ACCESS: dict[str, Page] = {
         C.ASSIGN_CASES, "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"
     ),
     "casework:case_create": _page(C.WORK_CASES, "Prüffall von Hand anlegen", forms=True),
+    "casework:deadlines": _page(C.WORK_CASES, "Fristen und Wiedervorlagen der eigenen Prüffälle"),
+    "casework:deadlines_ics": _page(
+        C.WORK_CASES, "Fristen und Wiedervorlagen als iCalendar-Datei (nur Aktenzeichen, keine Personen)"
+    ),
     "casework:case_detail": _page(
         C.WORK_CASES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"
     ),

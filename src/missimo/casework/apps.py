@@ -9,6 +9,7 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Aktionen und Prüffälle"
 
     def ready(self) -> None:
-        from missimo.casework import nav
+        from missimo.casework import nav, panels, signals  # noqa: F401  (signals: the run_finished receiver)
 
         extensions.register_navigation(40, nav.items)
+        extensions.register_panel("start", 10, panels.todo_panel)

@@ -23,4 +23,6 @@ urlpatterns = [
     path("faelle/<int:pk>/", views.case_detail, name="case_detail"),
     path("faelle/<int:pk>/status/", views.case_transition, name="case_transition"),
     path("faelle/<int:pk>/bearbeiten/", views.case_edit, name="case_edit"),
+    path("fristen/", views.deadlines, name="deadlines"),
+    path("fristen.ics", views.deadlines_ics, name="deadlines_ics"),
 ]

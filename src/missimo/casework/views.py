@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -575,7 +575,17 @@ def case_edit(request, pk: int):
     if request.method == "POST":
         form = CaseEditForm.for_case(case, request.POST, candidates)
         if form.is_valid():
-            data = {key: form.cleaned_data[key] for key in ("title", "description", "assigned_to")}
+            data = {
+                key: form.cleaned_data[key]
+                for key in (
+                    "title",
+                    "description",
+                    "assigned_to",
+                    "due_date",
+                    "follow_up_date",
+                    "follow_up_note",
+                )
+            }
             if form.cleaned_data.get("property") is not None:
                 data["property"] = form.cleaned_data["property"]
             try:
@@ -607,3 +617,29 @@ def case_edit(request, pk: int):
         },
         status=409 if conflict else 200,
     )
+
+
+# --- deadlines (Fristen) --------------------------------------------------------------------
+
+
+@require_GET
+def deadlines(request):
+    """The Fristen page: the user's own deadlines and follow-ups of open cases, overdue first."""
+    _require(policy.can(request.user, Capability.WORK_CASES))
+    mine = request.GET.get("alle") != "1"
+    found = services.deadlines_for(request.user, mine=mine)
+    overdue = [d for d in found if d.overdue]
+    return render(
+        request,
+        "casework/deadlines.html",
+        {"overdue": overdue, "later": [d for d in found if not d.overdue], "mine": mine},
+    )
+
+
+@require_GET
+def deadlines_ics(request):
+    """The user's own Fristen and Wiedervorlagen as an iCalendar file (for the team's calendar)."""
+    _require(policy.can(request.user, Capability.WORK_CASES))
+    response = HttpResponse(services.deadlines_ics(request.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="missimo-fristen.ics"'
+    return response

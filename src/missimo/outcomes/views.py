@@ -131,7 +131,7 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
         "measures": measures,
         "case": case,
         "outcome_form": outcome_form or OutcomeForm(outcome=outcome),
-        "measure_form": measure_form or MeasureForm(hint=hint),
+        "measure_form": measure_form or MeasureForm(hint=hint, agency_kind=_agency_kind(request.user)),
         "withdraw_form": WithdrawForm(),
         "agency": user.agency,
         "sees_all_agencies": services.sees_all_agencies(user),
@@ -202,7 +202,7 @@ def hint_outcome(request, pk: int):
 def measure_add(request, pk: int):
     hint = _scoped_hint(request, pk)
     case = services.case_of(request.user, hint, request.POST.get("fall"))
-    form = MeasureForm(request.POST, hint=hint)
+    form = MeasureForm(request.POST, hint=hint, agency_kind=_agency_kind(request.user))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -600,3 +600,8 @@ def template_edit(request, pk: int | None = None):
         {"tpl": template, "form": form, "placeholders": placeholders.PLACEHOLDERS, "conflict": status == 409},
         status=status,
     )
+
+
+def _agency_kind(user) -> str:
+    """The kind of the user's agency (its measure types), "" without an agency."""
+    return user.agency.kind if user.agency_id else ""

@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import set_language
 
 from missimo.accounts import policy, twofactor
+from missimo.core import extensions
 
 
 @require_GET
@@ -16,6 +17,7 @@ def start(request):
         {
             "roles": policy.role_labels(request.user),
             "second_factor": twofactor.confirmed_device(request.user) is not None,
+            "panels": extensions.panels("start", request, None),
         },
     )
 
