@@ -165,6 +165,9 @@ URL_ACCESS: dict[str, Page] = {
     "properties:export_xlsx": _page(C.SEE_REGISTER, "Export der sichtbaren Objekte (XLSX, formelsicher)"),
     "properties:map_data": _page(C.SEE_REGISTER, "Kartenpunkte der sichtbaren Objekte"),
     "properties:detail": _page(C.SEE_REGISTER, "Objektakte mit den sichtbaren Hinweisen", scope="property"),
+    "properties:by_objekt": _page(
+        C.SEE_REGISTER, "Weiterleitung zur Objektakte über die Objekt-ID", scope="property", ok=REDIRECT
+    ),
     "properties:edit": _page(
         C.EDIT_REGISTER, "Fallbearbeitung eines Objekts ändern", scope="property", forms=True
     ),

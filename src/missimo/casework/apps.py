@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from missimo.core import extensions
+from missimo.core import extensions, lists
 
 
 class CaseworkConfig(AppConfig):
@@ -9,6 +9,8 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Aktionen und Prüffälle"
 
     def ready(self) -> None:
-        from missimo.casework import nav
+        from missimo.casework import nav, panels
 
         extensions.register_navigation(40, nav.items)
+        extensions.register_panel("property", 10, panels.property_panel)
+        lists.register_filter("hints", panels.hint_status_filter)

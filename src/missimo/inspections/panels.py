@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.runs.services import hints_for
@@ -43,4 +45,21 @@ def case_panel(request, case) -> str:
         {"visits": visits, "visible": visible, "findings": findings},
         request=request,
     )
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping
+
+
+def property_panel(request, prop) -> str:
+    """Safe HTML for the property page: the inspections at the property the user may see, with links to
+    the inspection and its protocol; "" when there is none."""
+    from missimo.inspections import services
+
+    visits = list(
+        services.visits_for(request.user)
+        .filter(case__property=prop)
+        .order_by("-inspection__scheduled_at", "-pk")
+    )
+    if not visits:
+        return ""
+    context = {"visits": visits, "links_to_cases": policy.can(request.user, Capability.WORK_CASES)}
+    html = render_to_string("inspections/_property_panel.html", context, request=request)
     return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping

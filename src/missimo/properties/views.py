@@ -204,6 +204,15 @@ def property_detail(request, pk: int):
     return render(request, "properties/detail.html", context)
 
 
+@require_GET
+def property_by_objekt(request, objekt_id: str):
+    """The property page by its Objekt-ID: the address lists that know only the Objekt-ID link to
+    (hints, Prüfliste). 404 for a property the user may not see, as on the page itself."""
+    _require_register(request.user)
+    prop = get_object_or_404(services.properties_for(request.user), objekt_id=objekt_id)
+    return redirect("properties:detail", pk=prop.pk)
+
+
 def _matrix_rows() -> list[tuple[str, list[str]]]:
     """The Ampel matrix as table rows, highest Problemdruck first (the same data the model uses)."""
     short = {Ampel.ROT: "rot", Ampel.GELB: "gelb", Ampel.GRUEN: "grün", Ampel.OFFEN: "nicht bewertet"}

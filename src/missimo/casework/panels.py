@@ -1,0 +1,48 @@
+"""What case work adds to pages of other apps (registered in apps.py, see core.extensions and
+core.lists): the cases panel on the property page and the review-status filter of the Hinweise page."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
+from missimo.core import lists
+
+
+def property_panel(request, prop) -> str:
+    """Safe HTML for the property page: the cases of the property the user may see, with links; "" when
+    there is none or the user does not work cases."""
+    from missimo.casework import services
+
+    if not policy.can(request.user, Capability.WORK_CASES):
+        return ""
+    cases = list(
+        services.cases_for(request.user)
+        .filter(property=prop)
+        .select_related("campaign", "assigned_to")
+        .order_by("-created_at", "-pk")
+    )
+    if not cases:
+        return ""
+    html = render_to_string("casework/_property_panel.html", {"cases": cases}, request=request)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping
+
+
+def _apply_status(queryset, value: str):
+    from missimo.casework import services
+
+    return services.with_review_status(queryset).filter(review_status=value)
+
+
+def hint_status_filter(user) -> lists.ListFilter | None:
+    """The review status (offen, zur Kontrolle vorgeschlagen, verworfen) as a filter of the Hinweise page."""
+    from missimo.casework import services
+
+    return lists.ChoiceFilter(
+        "status",
+        "Status der Sichtung",
+        _apply_status,
+        choices=list(services.HintStatus.LABELS.items()),
+    )
