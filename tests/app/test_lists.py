@@ -19,9 +19,13 @@ from missimo.casework.models import ReviewDecision
 from missimo.core import lists
 from missimo.properties.models import Property
 from missimo.runs.models import Hint, Run, RunStatus
+from tests.app import test_inspections
 from tests.app.test_casework import build_city
 
 pytestmark = pytest.mark.django_db(databases="__all__")
+
+# The inspection tests' world: a property with a case of a campaign (fixtures reused by name).
+world, paul, bea = test_inspections.world, test_inspections.paul, test_inspections.bea
 
 
 def _rows(response) -> list[list[str]]:
@@ -173,3 +177,62 @@ def test_the_property_of_a_hint_is_a_link_to_the_property_page(client, kim, fabi
     response = client.get("/objekte/objekt-id/OBJ-0003/")
     assert response.status_code == 302 and response["Location"] == f"/objekte/{prop.pk}/"
     assert client.get("/objekte/objekt-id/OBJ-9999/").status_code == 404
+
+
+# --- the Prüfliste: sort, filter by property, several hints proposed at once ----------------------
+
+
+def test_the_pruefliste_sorts_by_amount_and_filters_by_property(client, fabian):
+    build_city()
+    Hint.objects.filter(hint_id="H-KG-4").update(amount_monthly=Decimal("800.00"))
+    client.force_login(fabian)
+    page = client.get("/aktionen/pruefliste/", {"sortierung": "-betrag"})
+    assert next(h.hint_id for h, _history, _cases in page.context["items"]) == "H-KG-4"
+    assert '<option value="-betrag" selected>' in page.text
+    found = client.get("/aktionen/pruefliste/", {"objekt": "Bergstraße"}).context["items"]
+    assert [h.hint_id for h, _history, _cases in found] == ["H-KG-4"]
+
+
+def test_the_objekt_in_the_pruefliste_links_to_the_property_page(client, kim):
+    build_city()
+    client.force_login(kim)
+    assert 'href="/objekte/objekt-id/OBJ-0004/"' in client.get("/aktionen/pruefliste/").text
+
+
+def test_several_hints_are_proposed_for_inspection_at_once_each_reviewed_and_audited(client, fabian):
+    from missimo.audit.models import AuditEvent
+
+    build_city()
+    client.force_login(fabian)
+    chosen = list(Hint.objects.filter(hint_id__in=["H-KG-1", "H-KG-3"]).values_list("pk", flat=True))
+    foreign = Hint.objects.get(hint_id="H-SCH-1").pk  # the Schulamt's, not the Familienkasse's
+    response = client.post(
+        "/aktionen/pruefliste/vorschlagen/",
+        {"hinweis": [*chosen, foreign], "next": "/aktionen/pruefliste/?status=offen"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/aktionen/pruefliste/?status=offen"
+    assert "2 Hinweise sind zur Kontrolle vorgeschlagen" in response.text
+    assert "Einige ausgewählte Hinweise gibt es nicht" in response.text
+    statuses = {h.hint_id: casework.hint_status(h) for h in Hint.objects.filter(agency_kind="familienkasse")}
+    assert {k for k, v in statuses.items() if v == "bestaetigt"} == {"H-KG-1", "H-KG-3"}
+    assert casework.hint_status(Hint.objects.get(pk=foreign)) == "offen"
+    audited = AuditEvent.objects.filter(object_type="hint_review").values_list("object_id", flat=True)
+    assert sorted(audited) == ["H-KG-1", "H-KG-3"]
+    nothing = client.post("/aktionen/pruefliste/vorschlagen/", {}, follow=True)
+    assert "Bitte wählen Sie mindestens einen Hinweis aus." in nothing.text
+
+
+# --- the property page: its cases and inspections ------------------------------------------------
+
+
+def test_the_property_page_lists_its_cases_and_inspections_with_links(client, kim, world):
+    inspection = test_inspections._plan(kim, world)
+    visit = inspection.visits.get()
+    client.force_login(kim)
+    page = client.get(f"/objekte/{world['prop'].pk}/")
+    assert "Prüffälle zu diesem Objekt" in page.text
+    assert f'href="/aktionen/faelle/{world["case"].pk}/">MIS-2026-0001</a>' in page.text
+    assert "Kontrollen an diesem Objekt" in page.text
+    assert f'href="/kontrollen/{inspection.pk}/"' in page.text
+    assert f'href="/kontrollen/objekt/{visit.pk}/protokoll/"' in page.text

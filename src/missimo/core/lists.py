@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 SORT = "sortierung"
 PAGE = "seite"
@@ -48,6 +48,7 @@ __all__ = [
     "parse_date",
     "register_filter",
     "registered_filters",
+    "token_search",
 ]
 
 
@@ -109,6 +110,21 @@ class ChoiceFilter(ListFilter):
         if raw in {code for code, _label in self.choices}:
             return raw, ""
         return None, f"„{self.label}“: Diese Auswahl gibt es nicht; der Filter ist nicht angewendet."
+
+
+def token_search(*lookups: str) -> Callable[[QuerySet, str], QuerySet]:
+    """A text filter's `apply`: every word of the value must match one of `lookups`
+    (e.g. ``"address__icontains"``, ``"objekt_id__iexact"``)."""
+
+    def apply(queryset: QuerySet, value: str) -> QuerySet:
+        for token in value.replace(",", " ").split():
+            condition = Q()
+            for lookup in lookups:
+                condition |= Q(**{lookup: token})
+            queryset = queryset.filter(condition)
+        return queryset
+
+    return apply
 
 
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
@@ -186,6 +202,8 @@ class Listing:
     page_sizes: Sequence[int] = PAGE_SIZES
     default_size: int = 50
     tie_breaker: str = "pk"
+    # Parameters of a filter form the page keeps itself (not ListFilters): carried into every link.
+    carry: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         params = self.request.GET
@@ -308,7 +326,8 @@ class Listing:
 
     def params(self, **overrides: str | None) -> dict[str, str]:
         """Filter, sort and page size as query parameters (only those that differ from the default)."""
-        params: dict[str, str] = {f.filter.name: f.value for f in self.fields if f.value and not f.error}
+        params: dict[str, str] = {key: value for key, value in (self.carry or {}).items() if value}
+        params.update({f.filter.name: f.value for f in self.fields if f.value and not f.error})
         if self.sort != self.default_sort:
             params[SORT] = self.sort
         if self.size != self.default_size:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -87,14 +86,6 @@ HINT_COLUMNS = (
 )
 
 
-def _text_filter(queryset, value: str):
-    for token in value.replace(",", " ").split():
-        queryset = queryset.filter(
-            Q(address__icontains=token) | Q(objekt_id__iexact=token) | Q(hint_id__iexact=token)
-        )
-    return queryset
-
-
 def hint_filters(user, visible_rules, visible_agencies) -> list[lists.ListFilter]:
     """The filters of the Hinweise page: rule, agency, property, Stichtag range, and those other apps add
     (the review status, by the case work)."""
@@ -117,7 +108,7 @@ def hint_filters(user, visible_rules, visible_agencies) -> list[lists.ListFilter
         lists.TextFilter(
             "objekt",
             "Objekt",
-            _text_filter,
+            lists.token_search("address__icontains", "objekt_id__iexact", "hint_id__iexact"),
             hint="Straße, Hausnummer, PLZ, Objekt-ID oder Hinweis-ID",
         ),
         lists.DateFilter("von", "Stichtag von", lambda qs, v: qs.filter(run__stichtag__gte=v)),
