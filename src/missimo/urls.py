@@ -29,5 +29,6 @@ urlpatterns = [
     path("ergebnisse/", include("missimo.outcomes.urls")),
     path("berichte/", include("missimo.reports.urls")),
     path("", include("missimo.runs.urls")),
+    path("verwaltung/benutzer/", include("missimo.administration.urls")),
     path("verwaltung/", admin.site.urls),
 ]

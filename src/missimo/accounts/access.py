@@ -254,6 +254,13 @@ URL_ACCESS: dict[str, Page] = {
         ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
+    "casework:hint_review_bulk": _page(
+        C.REVIEW_HINTS,
+        "mehrere sichtbare Hinweise auf einmal zur Kontrolle vorschlagen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "casework:cases": _page(C.WORK_CASES, "Prüffälle der eigenen Behörde (Koordinierung: alle)"),
     "casework:my_cases": _page(C.WORK_CASES, "Eigene zugewiesene Prüffälle"),
     "casework:case_export": _page(C.WORK_CASES, "Export der sichtbaren Prüffälle (CSV/XLSX, formelsicher)"),
@@ -397,6 +404,35 @@ URL_ACCESS: dict[str, Page] = {
     "reports:dashboard_export": _page(C.SEE_DASHBOARD, "Export der Übersicht (CSV/XLSX)"),
     "reports:report": _page(C.SEE_REPORTS, "Berichte für Ausschuss und Jahresbericht (nur Summen)"),
     "reports:report_export": _page(C.SEE_REPORTS, "Export eines Berichts (nur Summen)"),
+    # the administration of accounts in the application (missimo.administration)
+    "administration:users": _page(C.ADMINISTER_ACCOUNTS, "Benutzerkonten mit Behörde, Rollen und Status"),
+    "administration:user_create": _page(
+        C.ADMINISTER_ACCOUNTS, "Benutzerkonto anlegen (Behörde, Rolle, Erstpasswort)", forms=True
+    ),
+    "administration:user_detail": _page(
+        C.ADMINISTER_ACCOUNTS, "ein Benutzerkonto mit Sperre und zweitem Faktor"
+    ),
+    "administration:user_unlock": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "Kontosperre aufheben (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "administration:user_reset_second_factor": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "zweiten Faktor zurücksetzen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "administration:user_set_active": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "Benutzerkonto deaktivieren oder reaktivieren (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     # Django's administration ("verwaltung/"): its log-in page is public; every other page is
     # for staff accounts only (see ADMIN_PAGE).
     "admin:login": _everybody(
