@@ -236,3 +236,15 @@ def test_the_property_page_lists_its_cases_and_inspections_with_links(client, ki
     assert "Kontrollen an diesem Objekt" in page.text
     assert f'href="/kontrollen/{inspection.pk}/"' in page.text
     assert f'href="/kontrollen/objekt/{visit.pk}/protokoll/"' in page.text
+
+
+def test_the_case_list_sorts_by_a_column_header_and_the_export_keeps_the_order(client, kim, world):
+    from missimo.casework.models import Case
+
+    Case.objects.create(aktenzeichen="MIS-2026-0002", property=world["prop"], title="zweiter Fall")
+    client.force_login(kim)
+    page = client.get("/aktionen/faelle/", {"sortierung": "aktenzeichen"})
+    assert [case.aktenzeichen for case, _row in page.context["rows"]] == ["MIS-2026-0001", "MIS-2026-0002"]
+    assert 'aria-sort="ascending"' in page.text and 'href="?sortierung=-aktenzeichen"' in page.text
+    rows = _rows(client.get("/aktionen/faelle/export.csv", {"sortierung": "-aktenzeichen"}))
+    assert [row[0] for row in rows[1:]] == ["MIS-2026-0002", "MIS-2026-0001"]

@@ -409,20 +409,45 @@ def hint_review(request, pk: int):
 # --- case lists -----------------------------------------------------------------------------
 
 
+CASE_SORT = {
+    "aktenzeichen": ("aktenzeichen",),
+    "objekt": ("property__sort_address", "aktenzeichen"),
+    "aktion": ("campaign__name", "aktenzeichen"),
+    "anlass": ("origin", "aktenzeichen"),
+    "status": ("status", "aktenzeichen"),
+    "zustaendig": ("assigned_to__last_name", "assigned_to__username", "aktenzeichen"),
+    "federfuehrend": ("lead_agency__name", "aktenzeichen"),
+    "hinweise": ("visible_hints", "aktenzeichen"),
+    "angelegt": ("created_at",),
+}
+
+
+def _case_listing(request, query) -> lists.Listing:
+    """The case list (all pages) with the query's filters, sorted by a column (newest first by default)."""
+    columns = [lists.Column(key, label, CASE_SORT.get(key, ())) for key, label in services.CASE_COLUMNS]
+    return lists.Listing(
+        request,
+        services.listed_cases(request.user, query),
+        columns=columns,
+        default_sort="-angelegt",
+        carry=query.as_params(),
+    )
+
+
 def _case_list(request, *, mine: bool):
     _require(policy.can(request.user, Capability.WORK_CASES))
     query = services.CaseQuery.from_params(request.GET, mine=mine)
-    cases = services.listed_cases(request.user, query)
-    page = _case_page(request, cases)
+    listing = _case_listing(request, query)
+    page = listing.page
     rows = [(case, services.case_row(case)) for case in page.object_list]
     _record_case_list(
         request,
         "case_list",
         "Meine Prüffälle" if mine else "Sichtung der Prüffälle",
         page.object_list,
-        {"filters": query.as_params(), "page": page.number},
+        {"filters": query.as_params(), "page": page.number, "sort": listing.sort},
     )
-    params = query.as_params()
+    params = listing.params()
     if mine:
         params["meine"] = "1"
     assignable = []
@@ -434,6 +459,7 @@ def _case_list(request, *, mine: bool):
         {
             "mine": mine,
             "query": query,
+            "listing": listing,
             "page": page,
             "rows": rows,
             "columns": services.CASE_COLUMNS,
@@ -463,7 +489,8 @@ def case_export(request, fmt: str):
         raise Http404
     mine = request.GET.get("meine") == "1"
     query = services.CaseQuery.from_params(request.GET, mine=mine)
-    content = services.export_cases(request.user, query, fmt, request=request)
+    cases = _case_listing(request, query).queryset
+    content = services.export_cases(request.user, query, fmt, request=request, cases=cases)
     return tables.download(content, "meine-pruffaelle" if mine else "pruffaelle", fmt)
 
 
