@@ -248,3 +248,15 @@ def test_the_case_list_sorts_by_a_column_header_and_the_export_keeps_the_order(c
     assert 'aria-sort="ascending"' in page.text and 'href="?sortierung=-aktenzeichen"' in page.text
     rows = _rows(client.get("/aktionen/faelle/export.csv", {"sortierung": "-aktenzeichen"}))
     assert [row[0] for row in rows[1:]] == ["MIS-2026-0002", "MIS-2026-0001"]
+
+
+def test_the_register_sorts_by_its_column_headers(client, kim):
+    build_city()
+    client.force_login(kim)
+    page = client.get("/objekte/", {"sortierung": "hinweise"})
+    assert re.search(
+        r'aria-sort="descending"><a class="kern-link sort-link" href="\?[^"]*sortierung=hinweise', page.text
+    )
+    assert 'sortierung=adresse">Adresse' in page.text
+    counts = [prop.hint_count for prop, _cells in page.context["rows"]]
+    assert counts == sorted(counts, reverse=True)
