@@ -260,3 +260,40 @@ def test_the_register_sorts_by_its_column_headers(client, kim):
     assert 'sortierung=adresse">Adresse' in page.text
     counts = [prop.hint_count for prop, _cells in page.context["rows"]]
     assert counts == sorted(counts, reverse=True)
+
+
+# --- saved filters per user ---------------------------------------------------------------------
+
+
+def test_a_filter_is_saved_under_a_name_for_its_user_only_and_deleted(client, kim, fabian):
+    from missimo.web.models import SavedFilter
+
+    build_city()
+    client.force_login(kim)
+    page = client.get("/hinweise/", {"stelle": "schulamt", "sortierung": "-betrag"})
+    assert "Diesen Filter speichern" in page.text
+    saved = client.post(
+        "/filter/speichern/",
+        {
+            "liste": "/hinweise/",
+            "filter": page.context["listing"].querystring,
+            "name": "Schulamt nach Betrag",
+        },
+    )
+    assert saved.status_code == 302 and saved["Location"] == "/hinweise/?stelle=schulamt&sortierung=-betrag"
+    listed = client.get("/hinweise/")
+    assert 'href="/hinweise/?stelle=schulamt&amp;sortierung=-betrag">Schulamt nach Betrag</a>' in listed.text
+    assert "Gespeicherte Filter" not in client.get("/aktionen/pruefliste/").text  # per list
+    assert (
+        client.post(
+            "/filter/speichern/", {"liste": "https://example.invalid/", "filter": "a=b", "name": "x"}
+        ).status_code
+        == 404
+    )
+    client.force_login(fabian)
+    assert "Schulamt nach Betrag" not in client.get("/hinweise/").text  # per user
+    own = SavedFilter.objects.get()
+    assert client.post(f"/filter/{own.pk}/loeschen/").status_code == 404
+    client.force_login(kim)
+    client.post(f"/filter/{own.pk}/loeschen/")
+    assert not SavedFilter.objects.exists()

@@ -101,6 +101,18 @@ LETTERS = (C.WRITE_LETTERS, C.RECEIVE_LETTERS)
 URL_ACCESS: dict[str, Page] = {
     # web, log-in, second factor
     "start": _everybody("Startseite: eigene Behörde und Rollen"),
+    "save_filter": _everybody(
+        "den Filter einer Liste unter einem Namen speichern (nur POST, nur für sich)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "delete_filter": _everybody(
+        "einen eigenen gespeicherten Filter löschen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "accessibility": _everybody("Erklärung zur Barrierefreiheit", public=True),
     "set_language": _everybody(
         "Sprache der Oberfläche wählen (Cookie; nur POST ändert etwas)",
