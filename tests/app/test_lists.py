@@ -297,3 +297,27 @@ def test_a_filter_is_saved_under_a_name_for_its_user_only_and_deleted(client, ki
     client.force_login(kim)
     client.post(f"/filter/{own.pk}/loeschen/")
     assert not SavedFilter.objects.exists()
+
+
+# --- the start page: what is to do ----------------------------------------------------------------
+
+
+def test_the_start_page_lists_open_hints_own_cases_and_inspections_ahead_with_links(
+    client, kim, fabian, world
+):
+    import datetime as dt
+
+    from missimo.inspections.models import Inspection
+
+    world["case"].assigned_to = kim
+    world["case"].save(update_fields=["assigned_to"])
+    inspection = test_inspections._plan(kim, world)
+    Inspection.objects.filter(pk=inspection.pk).update(scheduled_at=timezone.now() + dt.timedelta(days=2))
+    client.force_login(kim)
+    start = client.get("/").text
+    assert "Zu tun" in start
+    assert 'href="/aktionen/pruefliste/?status=offen">2 offene Hinweise in der Prüfliste</a>' in start
+    assert 'href="/aktionen/faelle/meine/">1 offene Prüffälle, die Ihnen zugewiesen sind</a>' in start
+    assert 'href="/kontrollen/">1 anstehende Kontrollen</a>' in start
+    client.force_login(fabian)
+    assert "anstehende Kontrollen" not in client.get("/").text

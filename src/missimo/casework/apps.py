@@ -13,4 +13,5 @@ class CaseworkConfig(AppConfig):
 
         extensions.register_navigation(40, nav.items)
         extensions.register_panel("property", 10, panels.property_panel)
+        extensions.register_panel("start", 10, panels.start_todo)
         lists.register_filter("hints", panels.hint_status_filter)

@@ -4,11 +4,16 @@ core.lists): the cases panel on the property page and the review-status filter o
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
+from missimo.casework.models import CaseStatus
 from missimo.core import lists
+
+CLOSED = (CaseStatus.ABGESCHLOSSEN, CaseStatus.VERWORFEN)
 
 
 def property_panel(request, prop) -> str:
@@ -46,3 +51,31 @@ def hint_status_filter(user) -> lists.ListFilter | None:
         _apply_status,
         choices=list(services.HintStatus.LABELS.items()),
     )
+
+
+def start_todo(request, user) -> str:
+    """The start page's to-do entries of case work: open hints of the Prüfliste, own open cases."""
+    from missimo.casework import services
+
+    items = []
+    if policy.can(user, Capability.REVIEW_HINTS):
+        open_hints = services.hint_queue(user, status=services.HintStatus.OFFEN).count()
+        if open_hints:
+            items.append(
+                format_html(
+                    '<li><a class="kern-link" href="{}?status=offen">{} offene Hinweise in der Prüfliste</a></li>',
+                    reverse("casework:hint_queue"),
+                    open_hints,
+                )
+            )
+    if policy.can(user, Capability.WORK_CASES):
+        mine = services.cases_for(user).filter(assigned_to=user).exclude(status__in=CLOSED).count()
+        if mine:
+            items.append(
+                format_html(
+                    '<li><a class="kern-link" href="{}">{} offene Prüffälle, die Ihnen zugewiesen sind</a></li>',
+                    reverse("casework:my_cases"),
+                    mine,
+                )
+            )
+    return mark_safe("".join(items))  # noqa: S308 - every item built by format_html

@@ -3,7 +3,12 @@ case, the state of each protocol and the findings per hint."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from missimo.accounts import policy
@@ -63,3 +68,25 @@ def property_panel(request, prop) -> str:
     context = {"visits": visits, "links_to_cases": policy.can(request.user, Capability.WORK_CASES)}
     html = render_to_string("inspections/_property_panel.html", context, request=request)
     return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping
+
+
+def start_todo(request, user) -> str:
+    """The start page's to-do entry of inspections: the planned inspections ahead the user takes part in."""
+    from missimo.inspections import services
+    from missimo.inspections.models import InspectionStatus
+
+    if not services.may_use(user):
+        return ""
+    since = timezone.now() - dt.timedelta(hours=12)
+    ahead = (
+        services.inspections_for(user)
+        .filter(status=InspectionStatus.GEPLANT, scheduled_at__gte=since)
+        .count()
+    )
+    if not ahead:
+        return ""
+    return format_html(
+        '<li><a class="kern-link" href="{}">{} anstehende Kontrollen</a></li>',
+        reverse("inspections:list"),
+        ahead,
+    )

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from missimo.accounts import policy, twofactor
+from missimo.core import extensions
 from missimo.web.models import SavedFilter
 
 
@@ -19,6 +20,7 @@ def start(request):
         {
             "roles": policy.role_labels(request.user),
             "second_factor": twofactor.confirmed_device(request.user) is not None,
+            "todo": extensions.panels("start", request, request.user),
         },
     )
 
