@@ -321,3 +321,16 @@ def test_the_start_page_lists_open_hints_own_cases_and_inspections_ahead_with_li
     assert 'href="/kontrollen/">1 anstehende Kontrollen</a>' in start
     client.force_login(fabian)
     assert "anstehende Kontrollen" not in client.get("/").text
+
+
+def test_the_inspection_links_its_case_and_the_case_links_the_outcome_of_its_hints(
+    client, kim, fabian, world
+):
+    inspection = test_inspections._plan(kim, world)
+    client.force_login(kim)
+    detail = client.get(f"/kontrollen/{inspection.pk}/").text
+    assert f'href="/aktionen/faelle/{world["case"].pk}/">MIS-2026-0001</a>' in detail
+    world["campaign"].agencies.add(fabian.agency)
+    client.force_login(fabian)
+    case = client.get(f"/aktionen/faelle/{world['case'].pk}/").text
+    assert f'href="/ergebnisse/hinweis/{world["hints"][0].pk}/">Ergebnis und Maßnahmen' in case

@@ -609,6 +609,9 @@ def _case_context(request, case) -> dict:
         "hints": hints,
         "status_labels": services.HintStatus.LABELS,
         "rule_titles": RULE_TITLES,
+        # hints of the case link to their outcome page (same scope: the user's hints, own agency records)
+        "links_to_outcomes": policy.can(request.user, Capability.RECORD_OUTCOMES)
+        and request.user.agency_id is not None,
         "events": case.events.all(),
         "transitions": transitions,
         "panels": extensions.panels("case", request, case),
