@@ -334,3 +334,10 @@ def test_the_inspection_links_its_case_and_the_case_links_the_outcome_of_its_hin
     client.force_login(fabian)
     case = client.get(f"/aktionen/faelle/{world['case'].pk}/").text
     assert f'href="/ergebnisse/hinweis/{world["hints"][0].pk}/">Ergebnis und Maßnahmen' in case
+
+
+def test_a_list_without_any_run_is_empty_with_its_filters_and_sort_instead_of_failing(client, kim):
+    client.force_login(kim)
+    page = client.get("/aktionen/pruefliste/", {"status": "offen", "sortierung": "-betrag"})
+    assert page.status_code == 200 and "Es gibt noch keinen abgeschlossenen Abgleich." in page.text
+    assert client.get("/aktionen/pruefliste/export.csv", {"status": "offen"}).status_code == 200

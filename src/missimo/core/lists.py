@@ -211,6 +211,7 @@ class Listing:
         self.fields: list[FilterField] = []
         self.errors: list[str] = []
         queryset = self.queryset
+        empty = queryset.query.is_empty()
         for list_filter in self.filters:
             raw = params.get(list_filter.name, "")
             value, error = list_filter.clean(raw)
@@ -219,9 +220,11 @@ class Listing:
                 self.errors.append(error)
             elif value is not None:
                 self.values[list_filter.name] = value
-                queryset = list_filter.apply(queryset, value)
+                if not empty:
+                    queryset = list_filter.apply(queryset, value)
         self.sort_key, self.descending = self._sort(params.get(SORT, ""))
-        self.queryset = queryset.order_by(*self._ordering())
+        # An empty list (e.g. no run yet: `.none()` without the annotations the sort names) is not sorted.
+        self.queryset = queryset if empty else queryset.order_by(*self._ordering())
         self.size = self._size(params.get(SIZE, ""))
         self.page: Page = Paginator(self.queryset, self.size).get_page(params.get(PAGE))
 
