@@ -5,6 +5,7 @@ All variables are declared in :mod:`missimo.config` and documented in docs/confi
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -38,6 +39,10 @@ CSRF_TRUSTED_ORIGINS = config.get("MISSIMO_CSRF_TRUSTED_ORIGINS")
 CITY_NAME = config.get("MISSIMO_CITY_NAME")
 MAP_TILE_URL = config.get("MISSIMO_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = config.get("MISSIMO_MAP_TILE_ATTRIBUTION")
+if MAP_TILE_URL != config.BASEMAP_DE_TILES and not (
+    os.environ.get("MISSIMO_MAP_TILE_ATTRIBUTION") or os.environ.get("MISSIMO_MAP_TILE_ATTRIBUTION_FILE")
+):
+    MAP_TILE_ATTRIBUTION = ""  # another tile server: its own attribution, never basemap.de's
 
 INSTALLED_APPS = [
     "missimo.accounts",

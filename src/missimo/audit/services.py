@@ -20,6 +20,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from missimo.accounts import policy
+from missimo.audit.labels import details_text, object_type_label
 from missimo.audit.models import AuditAction, AuditChainHead, AuditEvent
 from missimo.audit.routers import AUDIT_ALIAS
 
@@ -297,11 +298,14 @@ CSV_HEADER = (
     "Einzelheiten",
     "IP-Adresse",
     "Hash",
+    "Objektart (Kennung)",
+    "Einzelheiten (technisch, JSON)",
 )
 
 
 def export_rows(events) -> list[list[Any]]:
-    """The rows of the audit export (header: CSV_HEADER), one per event, in the events' order."""
+    """The rows of the audit export (header: CSV_HEADER), one per event, in the events' order:
+    object type and details in German for people, the stored codes and JSON at the end for tools."""
     labels = dict(AuditAction.choices)
     return [
         [
@@ -311,12 +315,14 @@ def export_rows(events) -> list[list[Any]]:
             event.actor_roles,
             event.actor_agency,
             labels.get(event.action, event.action),
-            event.object_type,
+            object_type_label(event.object_type) if event.object_type else "",
             event.object_id,
             event.purpose,
-            json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
+            details_text(event.details),
             event.ip_address or "",
             event.entry_hash,
+            event.object_type,
+            json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
         ]
         for event in events.iterator(chunk_size=2000)
     ]

@@ -22,6 +22,7 @@ from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core.errors import Refused
+from missimo.engine import backends
 from missimo.engine import ranking as engine_ranking
 from missimo.engine import rules as engine_rules
 from missimo.engine.run import explain_link, open_analysis, run_abgleich
@@ -145,6 +146,7 @@ def _execute(run: Run, echo) -> Run:
         work_dir,
         progress=progress,
         rejected_links=rejected,
+        backend=backends.configured(),
     )
     evaluation = output.evaluation
     run.settings_used = _json_ready(dict(evaluation.settings))
