@@ -32,7 +32,7 @@ def admin_client(client, alex):
 
 
 def _events(purpose_start: str):
-    return AuditEvent.objects.filter(object_type="user_account", purpose__startswith=purpose_start)
+    return AuditEvent.objects.filter(object_type="user", purpose__startswith=purpose_start)
 
 
 def test_the_administration_lists_accounts_sorted_and_filtered_by_role(admin_client, kim, fabian):

@@ -21,7 +21,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import lists
 
-OBJECT_TYPE = "user_account"
+OBJECT_TYPE = "user"  # labelled "Benutzerkonto" in the audit log (audit.labels)
 
 
 def _require(request) -> None:
