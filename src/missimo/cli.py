@@ -390,6 +390,22 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    ensure_database()
+    from django.conf import settings
+
+    from missimo.audit.services import export_head_checkpoint
+
+    checkpoint = export_head_checkpoint()
+    if checkpoint is None:
+        print("Das Protokoll ist leer; kein Prüfpunkt geschrieben.")
+    else:
+        print(
+            f"Prüfpunkt bis Eintrag {checkpoint['sequence']} in {settings.AUDIT_CHECKPOINT_FILE} geschrieben."
+        )
+    return 0
+
+
 def _cmd_certificate_keys(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.certificates import services
@@ -503,7 +519,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
-    export = sub.add_parser("export", help="Ergebnisse des letzten Abgleichs als CSV schreiben")
+    export = sub.add_parser(
+        "export",
+        help="Ergebnisse des letzten Abgleichs als CSV schreiben",
+        description="Schreibt die Hinweise oder die Objekt-Rangliste des letzten Abgleichs als CSV. "
+        "Formelsicher: Zellen, die mit = + - @ beginnen, erhalten einen Apostroph, damit eine "
+        "Tabellenkalkulation sie nicht als Formel ausführt.",
+    )
     export.add_argument("what", choices=("hints", "properties"), metavar="ART", help="hints oder properties")
     export.add_argument("file", metavar="DATEI")
     export.set_defaults(handler=_cmd_export)
@@ -556,6 +578,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
     verify = audit_sub.add_parser("verify", help="Hash-Kette des Protokolls prüfen (Exit 1 bei Manipulation)")
     verify.set_defaults(handler=_cmd_audit_verify)
+    checkpoint = audit_sub.add_parser(
+        "checkpoint", help="signierten Prüfpunkt des Kettenendes in die Prüfpunktdatei schreiben"
+    )
+    checkpoint.set_defaults(handler=_cmd_audit_checkpoint)
 
     cert = sub.add_parser(
         "certificate", help="Schulbescheinigungen: Schlüssel verwalten, Bescheinigungen prüfen"

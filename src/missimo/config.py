@@ -298,6 +298,53 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest accepted upload of an agency export, in MiB.",
     ),
     Setting(
+        "MISSIMO_IMPORT_MAX_LINE_KB",
+        parse_int,
+        64,
+        "Longest accepted line of a delivered CSV file, in KiB; a longer line (a file without line "
+        "breaks) refuses the delivery before it is read into memory.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB",
+        parse_int,
+        256,
+        "Largest accepted unpacked size of a delivered XLSX file, in MiB (zip bombs are refused before "
+        "they are read).",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_XLSX_MAX_RATIO",
+        parse_int,
+        100,
+        "Largest accepted ratio of unpacked to packed size of a delivered XLSX file.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_REJECTED_ROWS_KEPT",
+        parse_int,
+        10000,
+        "Rows kept in the downloadable file of rejected rows of a delivery; the file states how many "
+        "further rejected rows it leaves out (the counts of the delivery are always complete).",
+    ),
+    Setting(
+        "MISSIMO_AUDIT_KEY",
+        parse_str,
+        "",
+        "Secret key (at least 32 characters) of the keyed audit chain (HMAC-SHA256 of every audit entry "
+        "and of the exported checkpoints); never stored in a database. Empty: a random key is created "
+        "once in the data directory as `audit_key` (file mode 0600). Keep a copy outside the server: "
+        "without it `missimo audit verify` cannot check the log.",
+        secret=True,
+    ),
+    Setting(
+        "MISSIMO_AUDIT_CHECKPOINT_FILE",
+        parse_str,
+        "",
+        "File to which every audit entry's signed checkpoint (number, hash, MAC) is appended, so that "
+        "deleting the newest entries and moving the chain head is detected. Point it at a place the "
+        "application's database users cannot rewrite (an append-only file, `chattr +a`, or a mounted "
+        "log store). Empty: `audit_checkpoints.jsonl` in the data directory. Checkpoints also go to "
+        "the Python logger `missimo.audit.checkpoint` (route it to syslog in the logging settings).",
+    ),
+    Setting(
         "MISSIMO_ENGINE_BACKEND",
         parse_engine_backend,
         "duckdb",
