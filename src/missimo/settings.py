@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "missimo.inspections",
     "missimo.outcomes",
     "missimo.reports",
+    "missimo.administration",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from missimo.core import extensions
+from missimo.core import extensions, lists
 
 
 class CaseworkConfig(AppConfig):
@@ -12,4 +12,6 @@ class CaseworkConfig(AppConfig):
         from missimo.casework import nav, panels, signals  # noqa: F401  (signals: the run_finished receiver)
 
         extensions.register_navigation(40, nav.items)
-        extensions.register_panel("start", 10, panels.todo_panel)
+        extensions.register_panel("property", 10, panels.property_panel)
+        extensions.register_panel("start", 10, panels.start_todo)
+        lists.register_filter("hints", panels.hint_status_filter)

@@ -742,9 +742,10 @@ def case_row(case: Case) -> list:
     return [values[key] for key, _ in CASE_COLUMNS]
 
 
-def export_cases(user, query: CaseQuery, fmt: str, *, request=None) -> bytes:
-    """The listed cases (all pages, same filters and order, same columns) as CSV or XLSX."""
-    cases = list(listed_cases(user, query))
+def export_cases(user, query: CaseQuery, fmt: str, *, request=None, cases=None) -> bytes:
+    """The listed cases (`cases`: the page's rows in its sort order, all pages; by default the filter's
+    in the usual order) with the page's columns as CSV or XLSX."""
+    cases = list(listed_cases(user, query) if cases is None else cases)
     rows = [case_row(case) for case in cases]
     content = tables.table_bytes([label for _, label in CASE_COLUMNS], rows, fmt, "Prüffälle")
     record(
