@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from missimo.accounts.policy import ROLES, SOURCES, Capability, Field, Role, role_can
+from missimo.accounts.policy import (
+    HINT_ROUTING,
+    ROLES,
+    SOURCES,
+    AgencyKind,
+    Capability,
+    Field,
+    Role,
+    role_can,
+)
 
 C = Capability
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -154,8 +163,9 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "runs:links": _page(
         C.SEE_HINTS,
-        "„Warum verknüpft?“: Datensätze der Personen eines sichtbaren Hinweises",
-        scope="hint",
+        "„Warum verknüpft?“: Datensätze der Personen eines Hinweises, den die Rolle ganz sieht (nicht für "
+        "handelnde Stellen)",
+        scope="whole_hint",
         forms=True,
     ),
     "runs:rules": _everybody("Regelkatalog (öffentlich bekannt, keine Personendaten)"),
@@ -480,7 +490,27 @@ def role_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def routing_table_markdown() -> str:
+    """Per rule: the agency that owns the data, the agencies that must act and the facts each of them
+    sees (policy.HINT_ROUTING), for the documentation."""
+    lines = [
+        "| Regel | Daten von (sieht den ganzen Hinweis) | Handelnde Stellen und ihre Felder | Warum |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rule, routing in HINT_ROUTING.items():
+        owners = ", ".join(str(AgencyKind(kind).label) for kind in routing.owners)
+        acting = [
+            f"{AgencyKind(kind).label}: {', '.join(sorted(facts))}"
+            for kind, facts in sorted(routing.acting.items())
+        ]
+        if routing.school:
+            acting.append("Schulleitung der eigenen Schule: ganzer Hinweis")
+        lines.append(f"| `{rule}` | {owners} | {'; '.join(acting) or '–'} | {routing.text} |")
+    return "\n".join(lines) + "\n"
+
+
 TABLES = {
+    "weiterleitung": routing_table_markdown,
     "rollen": role_table_markdown,
     "faehigkeiten": capability_table_markdown,
     "seiten": url_table_markdown,

@@ -21,7 +21,7 @@ from missimo.core import extensions, tables
 from missimo.core.params import row_id
 from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
-from missimo.runs.services import latest_run
+from missimo.runs.services import latest_run, shown_to
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 PAGE_SIZE = 50
@@ -245,6 +245,7 @@ def hint_queue(request):
     everything = services.hint_queue(request.user)
     hints = services.hint_queue(request.user, rule=rule, status=status)
     page = Paginator(hints, PAGE_SIZE).get_page(request.GET.get("seite"))
+    page.object_list = shown_to(request.user, page.object_list)
     histories = {}
     for review in services.HintReview.objects.filter(hint__in=[h.pk for h in page.object_list]).order_by(
         "reviewed_at", "id"
@@ -290,7 +291,7 @@ def hint_queue_export(request, fmt: str):
     tables.require_format(fmt)
     rule, status = _queue_filters(request)
     run = latest_run()
-    hints = list(services.hint_queue(request.user, rule=rule, status=status))
+    hints = shown_to(request.user, services.hint_queue(request.user, rule=rule, status=status))
     header, rows = queue_table(hints)
     record(
         request.user,
@@ -491,7 +492,7 @@ def _scoped_case(request, pk: int):
 
 
 def _case_context(request, case) -> dict:
-    hints = list(services.with_review_status(services.case_hints_for(request.user, case)))
+    hints = shown_to(request.user, services.with_review_status(services.case_hints_for(request.user, case)))
     transitions = [
         {
             "to": target,

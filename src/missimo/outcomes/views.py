@@ -27,6 +27,7 @@ from missimo.outcomes.forms import (
 )
 from missimo.outcomes.models import Letter, LetterStatus, LetterTemplate, Outcome
 from missimo.runs.models import Hint
+from missimo.runs.services import shown_to
 
 PAGE_SIZE = 50
 
@@ -54,6 +55,7 @@ def outcome_list(request):
     page = Paginator(listing.listed_hints(request.user, query), PAGE_SIZE).get_page(request.GET.get("seite"))
     keys = [key for key, _ in listing.COLUMNS]
     measures = listing.own_measures_by_hint_id(request.user)
+    page.object_list = shown_to(request.user, page.object_list)
     rows = [(hint, list(zip(keys, listing.row_of(hint, measures), strict=True))) for hint in page.object_list]
     if rows:
         record(
@@ -123,7 +125,7 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
     if not services.sees_all_agencies(user):
         measures = measures.filter(agency=user.agency_id)
     return {
-        "hint": hint,
+        "hint": shown_to(user, [hint])[0],
         "rule_title": services.RULE_TITLES.get(hint.rule, hint.rule),
         "outcome": outcome,
         "revisions": outcome.revisions.all() if outcome is not None else [],

@@ -21,7 +21,7 @@ from missimo.engine import rules as engine_rules
 from missimo.properties import services
 from missimo.properties.forms import CaseworkForm, MeasureForm
 from missimo.properties.models import AMPEL_MATRIX, Ampel, Category, Level, Property
-from missimo.runs.services import latest_run
+from missimo.runs.services import latest_run, shown_to
 
 RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
 PAGE_SIZE = 50
@@ -159,10 +159,11 @@ def _scoped_property(request, pk: int) -> Property:
 
 def _detail_context(request, prop: Property) -> dict:
     run = latest_run()
-    hints = list(
+    hints = shown_to(
+        request.user,
         services.visible_hints(request.user, run)
         .filter(objekt_id=prop.objekt_id)
-        .order_by("rule", "primary_ref")
+        .order_by("rule", "primary_ref"),
     )
     groups = [
         {"rule": rule, "title": RULE_TITLES.get(rule, rule), "hints": list(items)}

@@ -120,6 +120,7 @@ def hint_table(hints) -> tuple[list[str], list[list]]:
 def hint_list(request):
     run, rule, visible_rules, hints = _listed_hints(request)
     page = Paginator(hints, 50).get_page(request.GET.get("seite"))
+    page.object_list = services.shown_to(request.user, page.object_list)
     if page.object_list:
         record(
             request.user,
@@ -149,7 +150,7 @@ def hint_export(request, fmt: str):
     """The Hinweise list (all pages, same filter and order) as CSV or XLSX; audited like reading it."""
     tables.require_format(fmt)
     run, rule, _visible, hints = _listed_hints(request)
-    hints = list(hints)
+    hints = services.shown_to(request.user, hints)
     header, rows = hint_table(hints)
     record(
         request.user,
@@ -178,6 +179,8 @@ def rule_catalogue(request):
 def hint_links(request, pk: int):
     """ "Warum verknüpft?": both records side by side, field by field, and the way to reject a link."""
     hint = get_object_or_404(services.hints_for(request.user), pk=pk)
+    if services.shown_to(request.user, [hint])[0].withheld:
+        raise Http404  # an acting agency sees the facts it needs, not the owner's person records
     if request.method == "POST":
         try:
             services.reject_link(
