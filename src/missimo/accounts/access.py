@@ -284,6 +284,29 @@ URL_ACCESS: dict[str, Page] = {
         others_get=POST_ONLY,
     ),
     "casework:case_edit": _page(C.WORK_CASES, "Prüffall bearbeiten", scope="case", forms=True),
+    "casework:handover_request": _page(
+        C.WORK_CASES,
+        "Abgabe eines Prüffalls beantragen (Staatsanwaltschaft: nur Koordinierung; Mitteilung nach § 8a "
+        "SGB VIII an das Jugendamt; nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "casework:handover_decide": _page(
+        C.HAND_OVER_CASES,
+        "Abgabe freigeben oder ablehnen (zweite Person, Vier-Augen-Prinzip; nur POST)",
+        scope="handover",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "casework:handed_over": _page(C.SEE_HANDED_OVER_CASES, "An die eigene Behörde abgegebene Prüffälle"),
+    "casework:handed_over_detail": _page(
+        C.SEE_HANDED_OVER_CASES,
+        "Ein abgegebener Prüffall (Sachverhalt, Objekt, Verlauf; keine Hinweisdaten)",
+        scope="handed_over",
+    ),
     # inspections (/kontrollen/)
     "inspections:list": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Kontrollen, an denen die eigene Behörde teilnimmt"

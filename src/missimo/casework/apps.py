@@ -9,6 +9,7 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Aktionen und Prüffälle"
 
     def ready(self) -> None:
-        from missimo.casework import nav
+        from missimo.casework import handover_views, nav
 
         extensions.register_navigation(40, nav.items)
+        extensions.register_panel("case", 5, handover_views.case_panel)
