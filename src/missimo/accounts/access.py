@@ -367,6 +367,22 @@ URL_ACCESS: dict[str, Page] = {
     "inspections:complete": _page(
         C.PLAN_INSPECTIONS, "Kontrolle eines Objekts abschließen", scope="visit", forms=True
     ),
+    "inspections:referral_add": _page(
+        C.WORK_CASES,
+        "Vermittlung an ein Hilfsangebot erfassen (mit Einwilligung; nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "inspections:referral_move": _page(
+        C.WORK_CASES,
+        "Stand einer Vermittlung ändern (nur POST)",
+        scope="referral",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "inspections:photo": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Foto einer Kontrolle der eigenen Behörde", scope="photo"
     ),

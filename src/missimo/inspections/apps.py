@@ -9,7 +9,8 @@ class InspectionsConfig(AppConfig):
     verbose_name = "Kontrollen"
 
     def ready(self) -> None:
-        from missimo.inspections import nav, panels
+        from missimo.inspections import nav, panels, referral_views
 
         extensions.register_navigation(50, nav.items)
         extensions.register_panel("case", 10, panels.case_panel)
+        extensions.register_panel("case", 15, referral_views.case_panel)

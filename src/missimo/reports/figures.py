@@ -42,6 +42,7 @@ from missimo.casework.services import with_review_status
 from missimo.engine.rules import RULES
 from missimo.imports import services as imports
 from missimo.inspections.models import Finding as FindingChoice
+from missimo.inspections.models import HelpNeed, ReferralStatus
 from missimo.outcomes.models import MeasureKind, OutcomeResult
 from missimo.properties.models import CATEGORY_FIELDS, Ampel, Category
 
@@ -702,11 +703,85 @@ def _absence_section(scope: _Scope) -> Section:
     return section
 
 
+def _help_section(scope: _Scope) -> Section:
+    """Help beside enforcement (integration, prevention): help needs found at the door, referrals to
+    the city's support services, and child-welfare notices and handovers released in the period."""
+    section = Section("hilfe", "Hilfe neben der Kontrolle: Hilfebedarf, Vermittlungen, Kinderschutz")
+    Household = _model("inspections", "Household")
+    Referral = _model("inspections", "Referral")
+    Handover = _model("casework", "CaseHandover")
+    households = Household.objects.filter(
+        visit__status="abgeschlossen",
+        visit__completed_at__date__gte=scope.start,
+        visit__completed_at__date__lte=scope.end,
+    )
+    referrals = Referral.objects.filter(created_at__date__gte=scope.start, created_at__date__lte=scope.end)
+    handovers = Handover.objects.filter(
+        status="freigegeben", decided_at__date__gte=scope.start, decided_at__date__lte=scope.end
+    )
+    if scope.campaign is not None:
+        households = households.filter(visit__inspection__campaign=scope.campaign)
+        referrals = referrals.filter(case__campaign=scope.campaign)
+        handovers = handovers.filter(case__campaign=scope.campaign)
+    needs: Counter = Counter()
+    for codes in households.values_list("help_needs", flat=True):
+        needs.update(codes or [])
+    section.tables.append(
+        _count_table(
+            "hilfe_bedarf",
+            "Festgestellter Hilfebedarf (Wohnungen/Haushalte je Kategorie)",
+            "Hilfebedarf",
+            dict(needs),
+            {code: str(label) for code, label in HelpNeed.choices},
+        )
+    )
+    by_status = dict(referrals.order_by().values_list("status").annotate(n=Count("pk")))
+    section.tables.append(
+        _count_table(
+            "hilfe_vermittlungen",
+            "Vermittlungen an Hilfsangebote nach Stand",
+            "Stand",
+            by_status,
+            {code: str(label) for code, label in ReferralStatus.choices},
+        )
+    )
+    by_service = dict(referrals.order_by().values_list("service__name").annotate(n=Count("pk")))
+    if by_service:
+        section.tables.append(
+            _count_table(
+                "hilfe_angebote",
+                "Vermittlungen je Hilfsangebot",
+                "Hilfsangebot",
+                by_service,
+                {name: name for name in sorted(by_service)},
+            )
+        )
+    by_kind = dict(handovers.order_by().values_list("kind").annotate(n=Count("pk")))
+    section.tables.append(
+        _count_table(
+            "hilfe_abgaben",
+            "Freigegebene Mitteilungen und Abgaben (Vier-Augen-Prinzip)",
+            "Art",
+            by_kind,
+            {
+                "kindeswohl": "Mitteilungen an das Jugendamt (§ 8a SGB VIII)",
+                "staatsanwaltschaft": "Abgaben an die Staatsanwaltschaft",
+            },
+        )
+    )
+    section.note = (
+        "Hilfebedarf aus den im Zeitraum abgeschlossenen Vor-Ort-Protokollen (Kategorien, keine Diagnosen); "
+        "Vermittlungen nach Datum der Erfassung; Mitteilungen und Abgaben nach Datum der Freigabe."
+    )
+    return section
+
+
 SECTIONS = (
     _properties_section,
     _hints_section,
     _cases_section,
     _inspections_section,
+    _help_section,
     _outcomes_section,
     _money_section,
     _schools_section,
