@@ -181,6 +181,28 @@ URL_ACCESS: dict[str, Page] = {
     "properties:measure_add": _page(
         C.EDIT_REGISTER, "Maßnahme an einem Objekt erfassen", scope="property", forms=True
     ),
+    "properties:owner_assign": _page(
+        C.EDIT_REGISTER,
+        "Eigentümer (Datensatz mit Anschrift) einem Objekt zuordnen (nur mit Sicht auf Eigentümer; nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:complaint_add": _page(
+        C.EDIT_REGISTER,
+        "Beschwerde zu einem Objekt erfassen (Datum, Quelle, Gegenstand; nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:owner_detail": _page(
+        C.SEE_REGISTER,
+        "Ein Eigentümer mit seinen sichtbaren Objekten, Verfahren und Beschwerden (nur Rollen mit Sicht auf "
+        "Eigentümer)",
+        scope="owner",
+    ),
     # certificates
     "certificates:index": _page(
         C.ISSUE_CERTIFICATES,

@@ -12,4 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.property_detail, name="detail"),
     path("<int:pk>/bearbeiten/", views.property_edit, name="edit"),
     path("<int:pk>/massnahmen/", views.measure_add, name="measure_add"),
+    path("<int:pk>/eigentuemer/", views.owner_assign, name="owner_assign"),
+    path("<int:pk>/beschwerden/", views.complaint_add, name="complaint_add"),
+    path("eigentuemer/<int:pk>/", views.owner_detail, name="owner_detail"),
 ]
