@@ -107,16 +107,9 @@ DEMO_USERS: tuple[tuple[str, str, str, Role, str, AgencyKind, str], ...] = (
         AgencyKind.STAATSANWALTSCHAFT,
         "",
     ),
-    # the head of the demo school: sees the absence hints of the school's own pupils
-    (
-        "schulleitung",
-        "Sina",
-        "Schulleitung",
-        Role.SCHULLEITUNG,
-        "Grundschule Am Markt (Demo)",
-        AgencyKind.SCHULE,
-        "199001",
-    ),
+    # the head of a school of the synthetic city: sees the absence hints of the school's own pupils
+    # (missimo.demo sets the Schulnummer of a school with such hints once the demo city has run)
+    ("schulleitung", "Sina", "Schulleitung", Role.SCHULLEITUNG, "Schulleitung (Demo)", AgencyKind.SCHULE, ""),
 )
 
 
