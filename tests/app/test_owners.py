@@ -106,3 +106,28 @@ def test_roles_without_sight_of_owners_get_no_owner_page(make_user, bea, props):
     assert _client(fabian).get(reverse("properties:owner_detail", args=[owner.pk])).status_code == 404
     wanda = make_user("wanda", Role.WOHNUNGSAUFSICHT, "Wohnungsaufsicht", AgencyKind.WOHNUNGSAUFSICHT)
     assert "Weg 1" in _client(wanda).get(reverse("properties:owner_detail", args=[owner.pk])).text
+
+
+def test_the_lenkungskreis_decides_on_a_measure_and_the_report_counts_it_per_quarter(kim, bea, props):
+    from missimo.reports import figures
+
+    measure = Measure.objects.create(
+        property=props[0],
+        date=dt.date(2026, 2, 3),
+        agency="Bauaufsicht",
+        kind=Measure.Kind.ANORDNUNG,
+        text="Anordnung zur Mängelbeseitigung",
+        created_by=bea,
+    )
+    with pytest.raises(owners.OwnerRefused):
+        owners.record_steering_decision(bea, measure, decision="beschlossen", day="10.02.2026")
+    response = _client(kim).post(
+        reverse("properties:measure_decide", args=[props[0].pk, measure.pk]),
+        {"beschluss": "beschlossen", "sitzung": "10.04.2026"},
+    )
+    assert response.status_code == 302
+    measure.refresh_from_db()
+    assert measure.steering_decision == "beschlossen" and measure.steering_date == dt.date(2026, 4, 10)
+    table = figures.figures_for(dt.date(2026, 1, 1), dt.date(2026, 12, 31)).table("lenkungskreis_quartale")
+    assert table.value("1. Quartal 2026", "Maßnahmen erfasst") == 1
+    assert table.value("2. Quartal 2026", "beschlossen") == 1

@@ -197,6 +197,14 @@ URL_ACCESS: dict[str, Page] = {
         ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
+    "properties:measure_decide": _page(
+        C.RECORD_STEERING_DECISIONS,
+        "Beschluss des Lenkungskreises zu einer Maßnahme erfassen (nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "properties:owner_detail": _page(
         C.SEE_REGISTER,
         "Ein Eigentümer mit seinen sichtbaren Objekten, Verfahren und Beschwerden (nur Rollen mit Sicht auf "

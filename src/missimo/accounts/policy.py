@@ -131,6 +131,10 @@ class Capability(enum.StrEnum):
     # the network (issue 17): cases handed over to a prosecutor
     HAND_OVER_CASES = "hand_over_cases", "Prüffälle an die Staatsanwaltschaft abgeben (Vier-Augen-Prinzip)"
     SEE_HANDED_OVER_CASES = "see_handed_over_cases", "an die eigene Behörde abgegebene Prüffälle lesen"
+    RECORD_STEERING_DECISIONS = (
+        "record_steering_decisions",
+        "Beschlüsse des Lenkungskreises zu Maßnahmen erfassen",
+    )
 
 
 class Field(enum.StrEnum):
@@ -375,6 +379,7 @@ ROLES: dict[Role, RoleSpec] = {
                 C.RECORD_OUTCOMES,
                 C.WRITE_LETTERS,
                 C.HAND_OVER_CASES,
+                C.RECORD_STEERING_DECISIONS,
                 C.SEE_DASHBOARD,
                 C.SEE_REPORTS,
                 C.SEE_INTERNAL_REPORTS,

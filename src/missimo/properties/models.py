@@ -189,6 +189,14 @@ class Measure(models.Model):
     kind = models.CharField("Art", max_length=20, choices=Kind.choices)
     text = models.TextField("Beschreibung")
     deadline = models.DateField("Frist bis", null=True, blank=True)
+    # The Lenkungskreis (steering group) decides on measures; the quarter report counts its decisions.
+    steering_decision = models.CharField(
+        "Beschluss des Lenkungskreises",
+        max_length=12,
+        choices=[("", "nicht vorgelegt"), ("beschlossen", "beschlossen"), ("abgelehnt", "abgelehnt")],
+        blank=True,
+    )
+    steering_date = models.DateField("Sitzung des Lenkungskreises", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("erfasst am", auto_now_add=True)
 

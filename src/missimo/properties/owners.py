@@ -118,3 +118,39 @@ def add_complaint(
         request=request,
     )
     return complaint
+
+
+STEERING_DECISIONS = ("beschlossen", "abgelehnt")
+
+
+@transaction.atomic
+def record_steering_decision(user, measure, *, decision: str, day: str, request=None):
+    """The Lenkungskreis's decision on a measure (approved or rejected, with the meeting's date)."""
+    if not policy.can(user, Capability.RECORD_STEERING_DECISIONS):
+        raise OwnerRefused("Sie dürfen keine Beschlüsse des Lenkungskreises erfassen.")
+    if decision not in STEERING_DECISIONS:
+        raise OwnerRefused("Bitte wählen Sie „beschlossen“ oder „abgelehnt“.")
+    meeting = _date(day or "")
+    if meeting > dt.date.today():
+        raise OwnerRefused("Die Sitzung des Lenkungskreises liegt in der Zukunft.")
+    old = measure.get_steering_decision_display()
+    measure.steering_decision = decision
+    measure.steering_date = meeting
+    measure.save(update_fields=["steering_decision", "steering_date"])
+    PropertyEvent.objects.create(
+        property=measure.property,
+        actor=user,
+        actor_name=_actor(user),
+        summary=f"Lenkungskreis: {measure.get_kind_display()} {decision}",
+        changes=[{"field": "Beschluss", "old": old, "new": f"{decision} am {meeting:%d.%m.%Y}"}],
+    )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="property_measure",
+        object_id=measure.pk,
+        purpose="Beschluss des Lenkungskreises erfasst",
+        details={"decision": decision, "date": meeting.isoformat()},
+        request=request,
+    )
+    return measure

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/eigentuemer/", views.owner_assign, name="owner_assign"),
     path("<int:pk>/beschwerden/", views.complaint_add, name="complaint_add"),
     path("eigentuemer/<int:pk>/", views.owner_detail, name="owner_detail"),
+    path("<int:pk>/massnahmen/<int:measure_pk>/lenkungskreis/", views.measure_decide, name="measure_decide"),
 ]

@@ -179,6 +179,7 @@ def _detail_context(request, prop: Property) -> dict:
         "residents_day": day,
         "measures": prop.measures.select_related("created_by"),
         "complaints": prop.complaints.all(),
+        "may_decide": policy.can(request.user, Capability.RECORD_STEERING_DECISIONS),
         "owner_kinds": owners.Owner.Kind.choices,
         "events": prop.events.all(),
         "may_edit": policy.can(request.user, Capability.EDIT_REGISTER),
@@ -331,3 +332,24 @@ def owner_detail(request, pk: int):
         request=request,
     )
     return render(request, "properties/owner.html", {"owner": owner, "props": props})
+
+
+@require_POST
+def measure_decide(request, pk: int, measure_pk: int):
+    prop = _scoped_property(request, pk)
+    if not policy.can(request.user, Capability.RECORD_STEERING_DECISIONS):
+        raise Http404
+    measure = get_object_or_404(prop.measures.all(), pk=measure_pk)
+    try:
+        owners.record_steering_decision(
+            request.user,
+            measure,
+            decision=request.POST.get("beschluss", ""),
+            day=request.POST.get("sitzung", ""),
+            request=request,
+        )
+    except owners.OwnerRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Der Beschluss des Lenkungskreises ist erfasst.")
+    return redirect("properties:detail", pk=prop.pk)

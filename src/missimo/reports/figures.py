@@ -776,8 +776,42 @@ def _help_section(scope: _Scope) -> Section:
     return section
 
 
+def _quarter(day: dt.date) -> str:
+    return f"{(day.month - 1) // 3 + 1}. Quartal {day.year}"
+
+
+def _steering_section(scope: _Scope) -> Section:
+    """Progress per quarter for the Lenkungskreis: measures and procedure steps recorded at
+    properties, and the steering group's decisions on them (by the date of its meeting)."""
+    section = Section("lenkungskreis", "Maßnahmen an Objekten und Beschlüsse des Lenkungskreises je Quartal")
+    Measure = _model("properties", "Measure")
+    pairs: Counter = Counter()
+    for day in Measure.objects.filter(date__gte=scope.start, date__lte=scope.end).values_list(
+        "date", flat=True
+    ):
+        pairs[(_quarter(day), "erfasst")] += 1
+    for day, decision in Measure.objects.filter(
+        steering_date__gte=scope.start, steering_date__lte=scope.end
+    ).values_list("steering_date", "steering_decision"):
+        pairs[(_quarter(day), decision)] += 1
+    quarters = sorted({q for q, _ in pairs}, key=lambda q: (q[-4:], q[0]))
+    section.tables.append(
+        _matrix_table(
+            "lenkungskreis_quartale",
+            "Maßnahmen und Beschlüsse je Quartal",
+            "Quartal",
+            pairs,
+            {q: q for q in quarters},
+            {"erfasst": "Maßnahmen erfasst", "beschlossen": "beschlossen", "abgelehnt": "abgelehnt"},
+        )
+    )
+    section.note = "Maßnahmen nach ihrem Datum, Beschlüsse nach dem Datum der Sitzung des Lenkungskreises."
+    return section
+
+
 SECTIONS = (
     _properties_section,
+    _steering_section,
     _hints_section,
     _cases_section,
     _inspections_section,
