@@ -33,6 +33,7 @@ from missimo.inspections import services as inspections
 from missimo.inspections.models import Household, Inspection
 from missimo.outcomes import letters as outcome_letters
 from missimo.outcomes import services as outcomes
+from missimo.outcomes.defaults import ensure_default_templates
 from missimo.outcomes.models import LetterTemplate
 from missimo.runs.models import RankedProperty
 from missimo.runs.services import latest_run
@@ -610,6 +611,7 @@ def ensure_demo_casework(echo=print) -> None:
     current_n = max(0, min(CURRENT_CASES, max(3, len(ranking) // 3), len(ranking) - 3))
     past_n = min(PAST_CASES, len(ranking) - current_n)
     with transaction.atomic():
+        ensure_default_templates(LetterTemplate)
         demo = _Demo()
         _past_campaign(demo, ranking[:past_n])
         _current_campaign(demo, ranking[past_n : past_n + current_n])

@@ -21,7 +21,15 @@ from missimo.inspections.models import (
     ProtocolChange,
     Visit,
 )
-from missimo.outcomes.models import AgencyMeasure, Letter, LetterEvent, LetterStatus, Outcome, OutcomeResult
+from missimo.outcomes.models import (
+    AgencyMeasure,
+    Letter,
+    LetterEvent,
+    LetterStatus,
+    LetterTemplate,
+    Outcome,
+    OutcomeResult,
+)
 from missimo.properties.models import Ampel
 from missimo.reports import figures
 from missimo.reports.services import default_period
@@ -57,6 +65,9 @@ def _counts() -> dict[str, int]:
 def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_path, monkeypatch, client):
     settings.DATA_DIR = tmp_path
     monkeypatch.setattr(demo, "DEMO_RESIDENTS", 1500)
+    # A transactional test before this one flushes the rows the migrations seeded, and an
+    # administrator may have deleted the default letter templates: the demo puts them back.
+    LetterTemplate.objects.all().delete()
     accounts = demo.prepare_demo(echo=lambda *_: None)
     assert {"koordination", "koordination2"} <= {a.username for a in accounts}
     assert {"zoll", "wohnungsaufsicht", "staatsanwaltschaft", "schulleitung"} <= {a.username for a in accounts}
