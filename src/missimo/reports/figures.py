@@ -710,6 +710,10 @@ def _help_section(scope: _Scope) -> Section:
     Household = _model("inspections", "Household")
     Referral = _model("inspections", "Referral")
     Handover = _model("casework", "CaseHandover")
+    if Household is None or Referral is None or Handover is None:
+        section.available = False
+        section.note = "Hilfebedarf und Vermittlungen werden noch nicht erfasst."
+        return section
     households = Household.objects.filter(
         visit__status="abgeschlossen",
         visit__completed_at__date__gte=scope.start,
@@ -785,6 +789,10 @@ def _steering_section(scope: _Scope) -> Section:
     properties, and the steering group's decisions on them (by the date of its meeting)."""
     section = Section("lenkungskreis", "Maßnahmen an Objekten und Beschlüsse des Lenkungskreises je Quartal")
     Measure = _model("properties", "Measure")
+    if Measure is None:
+        section.available = False
+        section.note = "Maßnahmen an Objekten werden noch nicht erfasst."
+        return section
     pairs: Counter = Counter()
     for day in Measure.objects.filter(date__gte=scope.start, date__lte=scope.end).values_list(
         "date", flat=True
