@@ -70,7 +70,9 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     LetterTemplate.objects.all().delete()
     accounts = demo.prepare_demo(echo=lambda *_: None)
     assert {"koordination", "koordination2"} <= {a.username for a in accounts}
-    assert {"zoll", "wohnungsaufsicht", "staatsanwaltschaft", "schulleitung"} <= {a.username for a in accounts}
+    assert {"zoll", "wohnungsaufsicht", "staatsanwaltschaft", "schulleitung"} <= {
+        a.username for a in accounts
+    }
     # The Schulleitung heads a school of the synthetic city and sees its pupils' absence hints.
     head = User.objects.get(username="schulleitung")
     assert head.agency.schulnummer
@@ -144,6 +146,16 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     assert Case.objects.filter(assigned_to=fabian).exists()
     client.force_login(fabian)
     assert client.get(reverse("outcomes:list")).status_code == 200
+
+    # The demo school is a school of the city, with pupils to find and a key to sign with.
+    from missimo.certificates import services as certificates
+
+    school = User.objects.get(username="schule")
+    pupils = certificates._snapshot_rows(school.agency.schulnummer)
+    assert pupils and certificates.active_key(school.agency.schulnummer) is not None
+    client.force_login(school)
+    found = client.get(reverse("certificates:issue"), {"q": pupils[0].nachname}).content.decode()
+    assert pupils[0].vorname in found and "kein Signaturschlüssel" not in found
 
     # A second start of the demo changes nothing.
     before = _counts()
