@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from missimo.accounts.policy import ROLES, SOURCES, Capability, Field, Role, role_can
+from missimo.accounts.policy import (
+    HINT_ROUTING,
+    ROLES,
+    SOURCES,
+    AgencyKind,
+    Capability,
+    Field,
+    Role,
+    role_can,
+)
 
 C = Capability
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -101,6 +110,18 @@ LETTERS = (C.WRITE_LETTERS, C.RECEIVE_LETTERS)
 URL_ACCESS: dict[str, Page] = {
     # web, log-in, second factor
     "start": _everybody("Startseite: eigene Behörde und Rollen"),
+    "save_filter": _everybody(
+        "den Filter einer Liste unter einem Namen speichern (nur POST, nur für sich)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "delete_filter": _everybody(
+        "einen eigenen gespeicherten Filter löschen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "accessibility": _everybody("Erklärung zur Barrierefreiheit", public=True),
     "set_language": _everybody(
         "Sprache der Oberfläche wählen (Cookie; nur POST ändert etwas)",
@@ -144,6 +165,30 @@ URL_ACCESS: dict[str, Page] = {
         scope="rejected",
         forms=True,
     ),
+    "imports:confirm": _page(
+        C.DELIVER,
+        "Zurückgehaltene Lieferung bestätigen (nur POST): liefernde Behörde und Koordinierung",
+        scope="rejected",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "imports:discard": _page(
+        C.DELIVER,
+        "Zurückgehaltene Lieferung verwerfen (nur POST): liefernde Behörde und Koordinierung",
+        scope="rejected",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "imports:restore": _page(
+        C.DELIVER,
+        "Vorherige Lieferung einer eigenen Quelle wiederherstellen (nur POST)",
+        scope="source",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     # runs and hints
     "runs:list": _page(C.SEE_HINTS, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
     "runs:export": _page(C.SEE_HINTS, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
@@ -154,8 +199,9 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "runs:links": _page(
         C.SEE_HINTS,
-        "„Warum verknüpft?“: Datensätze der Personen eines sichtbaren Hinweises",
-        scope="hint",
+        "„Warum verknüpft?“: Datensätze der Personen eines Hinweises, den die Rolle ganz sieht (nicht für "
+        "handelnde Stellen)",
+        scope="whole_hint",
         forms=True,
     ),
     "runs:rules": _everybody("Regelkatalog (öffentlich bekannt, keine Personendaten)"),
@@ -165,11 +211,44 @@ URL_ACCESS: dict[str, Page] = {
     "properties:export_xlsx": _page(C.SEE_REGISTER, "Export der sichtbaren Objekte (XLSX, formelsicher)"),
     "properties:map_data": _page(C.SEE_REGISTER, "Kartenpunkte der sichtbaren Objekte"),
     "properties:detail": _page(C.SEE_REGISTER, "Objektakte mit den sichtbaren Hinweisen", scope="property"),
+    "properties:by_objekt": _page(
+        C.SEE_REGISTER, "Weiterleitung zur Objektakte über die Objekt-ID", scope="property", ok=REDIRECT
+    ),
     "properties:edit": _page(
         C.EDIT_REGISTER, "Fallbearbeitung eines Objekts ändern", scope="property", forms=True
     ),
     "properties:measure_add": _page(
         C.EDIT_REGISTER, "Maßnahme an einem Objekt erfassen", scope="property", forms=True
+    ),
+    "properties:owner_assign": _page(
+        C.EDIT_REGISTER,
+        "Eigentümer (Datensatz mit Anschrift) einem Objekt zuordnen (nur mit Sicht auf Eigentümer; nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:complaint_add": _page(
+        C.EDIT_REGISTER,
+        "Beschwerde zu einem Objekt erfassen (Datum, Quelle, Gegenstand; nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:measure_decide": _page(
+        C.RECORD_STEERING_DECISIONS,
+        "Beschluss des Lenkungskreises zu einer Maßnahme erfassen (nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:owner_detail": _page(
+        C.SEE_REGISTER,
+        "Ein Eigentümer mit seinen sichtbaren Objekten, Verfahren und Beschwerden (nur Rollen mit Sicht auf "
+        "Eigentümer)",
+        scope="owner",
     ),
     # certificates
     "certificates:index": _page(
@@ -251,6 +330,13 @@ URL_ACCESS: dict[str, Page] = {
         ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
+    "casework:hint_review_bulk": _page(
+        C.REVIEW_HINTS,
+        "mehrere sichtbare Hinweise auf einmal zur Kontrolle vorschlagen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "casework:cases": _page(C.WORK_CASES, "Prüffälle der eigenen Behörde (Koordinierung: alle)"),
     "casework:my_cases": _page(C.WORK_CASES, "Eigene zugewiesene Prüffälle"),
     "casework:case_export": _page(C.WORK_CASES, "Export der sichtbaren Prüffälle (CSV/XLSX, formelsicher)"),
@@ -262,6 +348,10 @@ URL_ACCESS: dict[str, Page] = {
         C.ASSIGN_CASES, "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"
     ),
     "casework:case_create": _page(C.WORK_CASES, "Prüffall von Hand anlegen", forms=True),
+    "casework:deadlines": _page(C.WORK_CASES, "Fristen und Wiedervorlagen der eigenen Prüffälle"),
+    "casework:deadlines_ics": _page(
+        C.WORK_CASES, "Fristen und Wiedervorlagen als iCalendar-Datei (nur Aktenzeichen, keine Personen)"
+    ),
     "casework:case_detail": _page(
         C.WORK_CASES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"
     ),
@@ -274,6 +364,29 @@ URL_ACCESS: dict[str, Page] = {
         others_get=POST_ONLY,
     ),
     "casework:case_edit": _page(C.WORK_CASES, "Prüffall bearbeiten", scope="case", forms=True),
+    "casework:handover_request": _page(
+        C.WORK_CASES,
+        "Abgabe eines Prüffalls beantragen (Staatsanwaltschaft: nur Koordinierung; Mitteilung nach § 8a "
+        "SGB VIII an das Jugendamt; nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "casework:handover_decide": _page(
+        C.HAND_OVER_CASES,
+        "Abgabe freigeben oder ablehnen (zweite Person, Vier-Augen-Prinzip; nur POST)",
+        scope="handover",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "casework:handed_over": _page(C.SEE_HANDED_OVER_CASES, "An die eigene Behörde abgegebene Prüffälle"),
+    "casework:handed_over_detail": _page(
+        C.SEE_HANDED_OVER_CASES,
+        "Ein abgegebener Prüffall (Sachverhalt, Objekt, Verlauf; keine Hinweisdaten)",
+        scope="handed_over",
+    ),
     # inspections (/kontrollen/)
     "inspections:list": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Kontrollen, an denen die eigene Behörde teilnimmt"
@@ -333,6 +446,22 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "inspections:complete": _page(
         C.PLAN_INSPECTIONS, "Kontrolle eines Objekts abschließen", scope="visit", forms=True
+    ),
+    "inspections:referral_add": _page(
+        C.WORK_CASES,
+        "Vermittlung an ein Hilfsangebot erfassen (mit Einwilligung; nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "inspections:referral_move": _page(
+        C.WORK_CASES,
+        "Stand einer Vermittlung ändern (nur POST)",
+        scope="referral",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
     ),
     "inspections:photo": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Foto einer Kontrolle der eigenen Behörde", scope="photo"
@@ -394,6 +523,35 @@ URL_ACCESS: dict[str, Page] = {
     "reports:dashboard_export": _page(C.SEE_DASHBOARD, "Export der Übersicht (CSV/XLSX)"),
     "reports:report": _page(C.SEE_REPORTS, "Berichte für Ausschuss und Jahresbericht (nur Summen)"),
     "reports:report_export": _page(C.SEE_REPORTS, "Export eines Berichts (nur Summen)"),
+    # the administration of accounts in the application (missimo.administration)
+    "administration:users": _page(C.ADMINISTER_ACCOUNTS, "Benutzerkonten mit Behörde, Rollen und Status"),
+    "administration:user_create": _page(
+        C.ADMINISTER_ACCOUNTS, "Benutzerkonto anlegen (Behörde, Rolle, Erstpasswort)", forms=True
+    ),
+    "administration:user_detail": _page(
+        C.ADMINISTER_ACCOUNTS, "ein Benutzerkonto mit Sperre und zweitem Faktor"
+    ),
+    "administration:user_unlock": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "Kontosperre aufheben (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "administration:user_reset_second_factor": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "zweiten Faktor zurücksetzen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "administration:user_set_active": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "Benutzerkonto deaktivieren oder reaktivieren (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     # Django's administration ("verwaltung/"): its log-in page is public; every other page is
     # for staff accounts only (see ADMIN_PAGE).
     "admin:login": _everybody(
@@ -480,7 +638,27 @@ def role_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def routing_table_markdown() -> str:
+    """Per rule: the agency that owns the data, the agencies that must act and the facts each of them
+    sees (policy.HINT_ROUTING), for the documentation."""
+    lines = [
+        "| Regel | Daten von (sieht den ganzen Hinweis) | Handelnde Stellen und ihre Felder | Warum |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rule, routing in HINT_ROUTING.items():
+        owners = ", ".join(str(AgencyKind(kind).label) for kind in routing.owners)
+        acting = [
+            f"{AgencyKind(kind).label}: {', '.join(sorted(facts))}"
+            for kind, facts in sorted(routing.acting.items())
+        ]
+        if routing.school:
+            acting.append("Schulleitung der eigenen Schule: ganzer Hinweis")
+        lines.append(f"| `{rule}` | {owners} | {'; '.join(acting) or '–'} | {routing.text} |")
+    return "\n".join(lines) + "\n"
+
+
 TABLES = {
+    "weiterleitung": routing_table_markdown,
     "rollen": role_table_markdown,
     "faehigkeiten": capability_table_markdown,
     "seiten": url_table_markdown,

@@ -117,6 +117,9 @@ class Case(models.Model):
     created_at = models.DateTimeField("angelegt", auto_now_add=True)
     updated_at = models.DateTimeField("zuletzt geändert", auto_now=True)
     closed_at = models.DateTimeField("abgeschlossen am", null=True, blank=True)
+    due_date = models.DateField("Frist", null=True, blank=True, db_index=True)
+    follow_up_date = models.DateField("Wiedervorlage", null=True, blank=True, db_index=True)
+    follow_up_note = models.CharField("Notiz zur Wiedervorlage", max_length=500, blank=True)
     # Optimistic locking: every write compares and increments (no silent overwrite).
     version = models.PositiveIntegerField("Version", default=1)
 
@@ -175,6 +178,13 @@ class AktenzeichenCounter(models.Model):
 class ReviewDecision(models.TextChoices):
     BESTAETIGT = "bestaetigt", "zur Kontrolle vorgeschlagen"
     VERWORFEN = "verworfen", "verworfen"
+    # Recorded by the system, never chosen by a person: a later run found changed evidence for a
+    # dismissed hint, so it is open again (ADR 0005).
+    WIEDER_OFFEN = "offen", "wieder geöffnet (Belege geändert)"
+
+
+# The decisions a person may record.
+PERSON_DECISIONS = (ReviewDecision.BESTAETIGT.value, ReviewDecision.VERWORFEN.value)
 
 
 class ReviewReason(models.TextChoices):
@@ -211,3 +221,46 @@ class HintReview(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.hint_id}: {self.decision}"
+
+
+class HandoverKind(models.TextChoices):
+    STAATSANWALTSCHAFT = "staatsanwaltschaft", "Abgabe an die Staatsanwaltschaft"
+    KINDESWOHL = "kindeswohl", "Mitteilung an das Jugendamt nach § 8a SGB VIII (Kindeswohl)"
+
+
+class HandoverStatus(models.TextChoices):
+    BEANTRAGT = "beantragt", "beantragt (wartet auf Freigabe)"
+    FREIGEGEBEN = "freigegeben", "freigegeben"
+    ABGELEHNT = "abgelehnt", "abgelehnt"
+
+
+class CaseHandover(models.Model):
+    """A case passed to an agency outside the campaign in the four-eyes principle: handed over to the
+    Staatsanwaltschaft, or a child-welfare concern (§ 8a SGB VIII) passed to the Jugendamt. One
+    person requests it with a reason, a second person releases or rejects it; the receiving agency
+    reads the case only after the release. Every step is in the audit log and the case's history."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handovers")
+    kind = models.CharField("Art", max_length=20, choices=HandoverKind.choices)
+    to_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name="an", on_delete=models.PROTECT, related_name="received_handovers"
+    )
+    reason = models.TextField("Begründung")
+    status = models.CharField(
+        "Stand", max_length=20, choices=HandoverStatus.choices, default=HandoverStatus.BEANTRAGT
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("beantragt am", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("entschieden am", null=True, blank=True)
+    decision_note = models.TextField("Vermerk zur Entscheidung", blank=True)
+
+    class Meta:
+        verbose_name = "Abgabe eines Prüffalls"
+        verbose_name_plural = "Abgaben von Prüffällen"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.aktenzeichen}: {self.get_kind_display()} ({self.get_status_display()})"

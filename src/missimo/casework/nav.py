@@ -17,4 +17,7 @@ def items(user) -> list[tuple[str, str]]:
         entries.append(("Prüfliste", reverse("casework:hint_queue")))
     if policy.can(user, Capability.WORK_CASES):
         entries.append(("Meine Fälle", reverse("casework:my_cases")))
+        entries.append(("Fristen", reverse("casework:deadlines")))
+    if policy.can(user, Capability.SEE_HANDED_OVER_CASES):
+        entries.append(("Abgegebene Prüffälle", reverse("casework:handed_over")))
     return entries

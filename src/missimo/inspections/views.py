@@ -13,11 +13,11 @@ from missimo.accounts import policy
 from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.casework.services import campaigns_for
+from missimo.casework.services import campaigns_for, cases_for
 from missimo.core import tables
 from missimo.inspections import services
 from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm, ReplanForm
-from missimo.inspections.models import ChildrenPresent, Defect, Household, Photo, Presence, Visit
+from missimo.inspections.models import ChildrenPresent, Defect, HelpNeed, Household, Photo, Presence, Visit
 
 
 def _require_use(user) -> None:
@@ -191,12 +191,16 @@ def inspection_detail(request, pk: int):
                 purpose="Vorbereitung einer Kontrolle (erwartete Personen)",
                 request=request,
             )
+    visible_cases = set(
+        cases_for(request.user).filter(pk__in=[v.case_id for v in visits]).values_list("pk", flat=True)
+    )
     return render(
         request,
         "inspections/detail.html",
         {
             "inspection": inspection,
             "visits": visits,
+            "visible_cases": visible_cases,
             "names": names,
             # the benefit behind a person ("kindergeldberechtigte Person") only for roles that see
             # hints; the police identify persons by name only (issue #21)
@@ -264,6 +268,7 @@ def _protocol_page(request, visit: Visit, *, conflict=None, status: int = 200):
             "may_complete": policy.can(request.user, Capability.PLAN_INSPECTIONS),
             "children_choices": ChildrenPresent.choices,
             "defect_choices": Defect.choices,
+            "help_need_choices": HelpNeed.choices,
             "presence_choices": Presence.choices,
             "photos": visit.photos.all(),
             "photo_form": PhotoForm(),

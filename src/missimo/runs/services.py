@@ -30,18 +30,45 @@ from missimo.engine import rules as engine_rules
 from missimo.engine.run import explain_link, open_analysis, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
-from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
+from missimo.runs.models import Hint, HintChange, HintSighting, RankedProperty, RejectedLink, Run, RunStatus
 from missimo.runs.signals import run_finished
 
 log = logging.getLogger(__name__)
 
-# The agency that owns a hint, from its primary record's source.
-AGENCY_OF_SOURCE = {
-    "kindergeld": "familienkasse",
-    "schule": "schulamt",
-    "seu": "gesundheitsamt",
-    "jobcenter": "jobcenter",
-    "objekte": "bauaufsicht",
+# The agency that owns a hint, from its primary record's source (routing is the policy's data).
+AGENCY_OF_SOURCE = policy.DATA_OWNER_OF_SOURCE
+
+# German labels of the facts an acting agency may be shown (see policy.HINT_ROUTING).
+FACT_LABELS = {
+    "kind_name": "Kind",
+    "kind_geburtsdatum": "Geburtsdatum des Kindes",
+    "geschlecht": "Geschlecht",
+    "schulpflicht_ab": "schulpflichtig ab",
+    "schulpflicht_bis": "schulpflichtig bis",
+    "name": "Name",
+    "geburtsdatum": "Geburtsdatum",
+    "schulname": "Schule",
+    "klasse": "Klasse",
+    "letzter_anwesenheitstag": "letzter Anwesenheitstag",
+    "stand": "Stand",
+    "schultage": "Schultage ohne Anwesenheit",
+    "einschulungsjahr": "Einschulungsjahr",
+    "einladungsdatum": "Einladung zur Untersuchung",
+    "stichtag": "Stichtag",
+    "adresse": "Adresse",
+    "personen": "gemeldete Personen",
+    "wohnflaeche_m2": "Wohnfläche (m²)",
+    "m2_je_person": "m² je Person",
+    "mindestflaeche_m2": "Mindestfläche je Person (m²)",
+    "wohneinheiten": "Wohneinheiten",
+    "bewegungen": "Meldebewegungen",
+    "einzuege": "Einzüge",
+    "auszuege": "Auszüge",
+    "bewegungen_je_wohnung": "Bewegungen je Wohnung",
+    "arbeitgeber": "Arbeitgeber",
+    "erwerbseinkommen": "Erwerbseinkommen (€)",
+    "beschaeftigte": "Beschäftigte mit Minijob beim Arbeitgeber",
+    "minijob_grenze": "Minijob-Grenze (€)",
 }
 
 
@@ -52,6 +79,52 @@ class RunRefused(Refused):
 def hints_for(user) -> QuerySet[Hint]:
     """The hints this user may see (need-to-know, see accounts.policy), of every run."""
     return Hint.objects.filter(policy.hint_filter(user))
+
+
+def _fact_text(value) -> str:
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    if isinstance(value, float | Decimal):
+        return f"{value}".replace(".", ",")
+    return "–" if value is None else str(value)
+
+
+def shown_to(user, hints):
+    """The hints as the user may see them (need-to-know per field, see policy.HINT_ROUTING).
+
+    A hint the user sees only because their agency acts on its rule is withheld in memory (never
+    saved): its explanation is replaced by the facts the agency needs, and its amount, the owner's
+    record numbers (primary record, evidence) and all other facts are removed. `hint.withheld` says
+    whether this happened; `hint.owner_label` names the agency that owns the data. Returns a list.
+    """
+    scope = policy.hint_scope(user)
+    titles = {rule.code: rule.title for rule in engine_rules.RULES}
+    out = []
+    for hint in hints:
+        shown = scope.facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
+        hint.withheld = shown is not None
+        hint.owner_label = (
+            policy.AgencyKind(hint.agency_kind).label
+            if hint.agency_kind in policy.AgencyKind.values
+            else hint.agency_kind
+        )
+        if shown is not None:
+            facts = {key: value for key, value in (hint.facts or {}).items() if key in shown}
+            parts = [f"{FACT_LABELS.get(key, key)}: {_fact_text(value)}" for key, value in facts.items()]
+            hint.explanation = (
+                f"{titles.get(hint.rule, hint.rule)}. Weitergeleitet von: {hint.owner_label}. "
+                + ("; ".join(parts) + "." if parts else "Keine weiteren Angaben für Ihre Stelle.")
+            )
+            hint.facts = facts
+            hint.amount_monthly = None
+            hint.primary_ref = hint.hint_id
+            hint.evidence = []
+            hint.person_ids = []  # no "Warum verknüpft?": the records belong to the owning agency
+        out.append(hint)
+    return out
 
 
 def latest_run() -> Run | None:
@@ -192,27 +265,8 @@ def _execute(run: Run, echo) -> Run:
         for s in evaluation.statuses
     ]
     with transaction.atomic():
-        Hint.objects.bulk_create(
-            (
-                Hint(
-                    run=run,
-                    hint_id=h.hint_id,
-                    rule=h.rule,
-                    rule_version=h.rule_version,
-                    agency_kind=AGENCY_OF_SOURCE.get(h.primary_ref.partition(":")[0], "koordinierung"),
-                    primary_ref=h.primary_ref,
-                    evidence=list(h.evidence),
-                    objekt_id=h.objekt_id or "",
-                    address=h.address or "",
-                    amount_monthly=h.amount,
-                    person_ids=list(h.person_ids),
-                    facts=h.facts,
-                    explanation=h.explanation,
-                )
-                for h in evaluation.hints
-            ),
-            batch_size=2000,
-        )
+        summary = carry_forward(run, evaluation.hints)
+        run.counts = {**run.counts, **{f"hints_{key}": value for key, value in summary.items()}}
         RankedProperty.objects.bulk_create(
             (
                 RankedProperty(
@@ -240,6 +294,144 @@ def _execute(run: Run, echo) -> Run:
         transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))
     shutil.rmtree(work_dir / "tmp", ignore_errors=True)
     return run
+
+
+# --- one hint across runs (ADR 0005) ------------------------------------------------------
+
+
+def _euro(value) -> str:
+    if value is None:
+        return "kein Betrag"
+    return f"{Decimal(value):.2f} €".replace(".", ",")
+
+
+def hint_changes(hint: Hint, found: engine_rules.Hint) -> list[dict]:
+    """What essentially changed between the stored hint and the one a run found: the monthly amount,
+    the address (building) and the evidence records. Wording of the explanation or facts that move
+    with the Stichtag (e.g. days absent) are not a change."""
+    changes: list[dict] = []
+    old_amount = hint.amount_monthly
+    new_amount = found.amount
+    if (old_amount is None) != (new_amount is None) or (
+        old_amount is not None and Decimal(old_amount) != Decimal(new_amount)
+    ):
+        changes.append({"field": "amount", "old": _euro(old_amount), "new": _euro(new_amount)})
+    if (hint.objekt_id or "") != (found.objekt_id or "") or (hint.address or "") != (found.address or ""):
+        changes.append(
+            {
+                "field": "address",
+                "old": hint.address or "keinem Gebäude zugeordnet",
+                "new": found.address or "keinem Gebäude zugeordnet",
+            }
+        )
+    old_refs, new_refs = set(hint.evidence), set(found.evidence)
+    if old_refs != new_refs:
+        changes.append(
+            {
+                "field": "evidence",
+                "added": sorted(new_refs - old_refs),
+                "removed": sorted(old_refs - new_refs),
+            }
+        )
+    return changes
+
+
+CARRIED_FIELDS = (
+    "run",
+    "rule_version",
+    "agency_kind",
+    "evidence",
+    "objekt_id",
+    "address",
+    "amount_monthly",
+    "person_ids",
+    "facts",
+    "explanation",
+    "change",
+    "changes",
+)
+
+
+def carry_forward(run: Run, found_hints) -> dict[str, int]:
+    """Store a run's hints as the continuation of earlier runs: a hint with the same rule and primary
+    record (the same Hinweis-ID) is the same row, updated and marked "unverändert" or "geändert";
+    others are "neu"; earlier hints the run did not find again are marked "entfallen" and keep their
+    last run (so they leave every list of the latest run). Every mark is also a HintSighting."""
+    existing: dict[str, Hint] = {}
+    for hint in Hint.objects.order_by("run_id", "pk").iterator(chunk_size=2000):
+        existing[hint.hint_id] = hint  # the latest row of a Hinweis-ID (older duplicates predate ADR 0005)
+    created: list[Hint] = []
+    updated: list[Hint] = []
+    sightings: list[HintSighting] = []
+    seen: set[str] = set()
+    for found in found_hints:
+        seen.add(found.hint_id)
+        values = {
+            "rule_version": found.rule_version,
+            "agency_kind": AGENCY_OF_SOURCE.get(found.primary_ref.partition(":")[0], "koordinierung"),
+            "evidence": list(found.evidence),
+            "objekt_id": found.objekt_id or "",
+            "address": found.address or "",
+            "amount_monthly": found.amount,
+            "person_ids": list(found.person_ids),
+            "facts": found.facts,
+            "explanation": found.explanation,
+        }
+        hint = existing.get(found.hint_id)
+        if hint is None:
+            created.append(
+                Hint(
+                    run=run,
+                    first_run=run,
+                    hint_id=found.hint_id,
+                    rule=found.rule,
+                    primary_ref=found.primary_ref,
+                    change=HintChange.NEU,
+                    changes=[],
+                    **values,
+                )
+            )
+            continue
+        changes = hint_changes(hint, found)
+        if hint.change == HintChange.ENTFALLEN and not changes:
+            changes = [{"field": "found_again", "old": "entfallen", "new": "wieder gefunden"}]
+        for name, value in values.items():
+            setattr(hint, name, value)
+        hint.run = run
+        hint.change = HintChange.GEAENDERT if changes else HintChange.UNVERAENDERT
+        hint.changes = changes
+        updated.append(hint)
+    gone = [h for key, h in existing.items() if key not in seen and h.change != HintChange.ENTFALLEN]
+    for hint in gone:
+        hint.change = HintChange.ENTFALLEN
+        hint.changes = []
+    Hint.objects.bulk_create(created, batch_size=2000)
+    Hint.objects.bulk_update(updated, CARRIED_FIELDS, batch_size=1000)
+    Hint.objects.bulk_update(gone, ["change", "changes"], batch_size=1000)
+    stored = {h.hint_id: h.pk for h in Hint.objects.filter(run=run).only("pk", "hint_id")}
+    for hint in created:
+        hint.pk = hint.pk or stored.get(hint.hint_id)
+    sightings = [
+        HintSighting(run=run, hint_id=h.pk, change=h.change, changes=h.changes)
+        for h in (*created, *updated, *gone)
+    ]
+    HintSighting.objects.bulk_create(sightings, batch_size=2000)
+    summary = {change.value: 0 for change in HintChange}
+    for sighting in sightings:
+        summary[sighting.change] += 1
+    return summary
+
+
+def hints_of_run(run: Run) -> QuerySet[Hint]:
+    """The hints a run found (its HintSightings other than "entfallen"), with their current values.
+    For the latest run the same as ``run.hints``; for an earlier run it includes hints found again later."""
+    found = HintSighting.objects.filter(run=run).exclude(change=HintChange.ENTFALLEN).values("hint")
+    return Hint.objects.filter(pk__in=found)
+
+
+def sightings_of(hint: Hint) -> QuerySet[HintSighting]:
+    """A hint's history across runs, latest run first."""
+    return hint.sightings.select_related("run").order_by("-run__created_at", "-run_id")
 
 
 # --- exports (contract formats) ------------------------------------------------------------
