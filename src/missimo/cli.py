@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
-from missimo import __version__
+from missimo import __version__, engine
 from missimo.formatting import de_int
 
 Handler = Callable[[argparse.Namespace], int]
@@ -122,9 +122,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print()
     sys.stdout.flush()
     return _serve(args.host, args.port, workers=2, threads=4)
-
-
-SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
 
 
 def load_mapping_file(path: str) -> dict[str, str]:
@@ -411,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Liest einen Export ein. Exit 0, wenn die Datei übernommen wurde (auch mit abgelehnten "
         "Zeilen), sonst nicht 0.",
     )
-    imp.add_argument("source", choices=SOURCES, metavar="QUELLE", help="eine von: " + ", ".join(SOURCES))
+    sources = tuple(engine.SOURCES)  # asked when the parser is built: a registered source is offered
+    imp.add_argument("source", choices=sources, metavar="QUELLE", help="eine von: " + ", ".join(sources))
     imp.add_argument("file", metavar="DATEI", help="CSV- oder XLSX-Datei")
     imp.add_argument(
         "--mapping",

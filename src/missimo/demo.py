@@ -21,6 +21,7 @@ def ensure_demo_city(echo=print) -> None:
 
     from django.utils import timezone
 
+    from missimo.engine import SOURCES
     from missimo.imports import services as imports
     from missimo.imports.models import ImportStatus
     from missimo.runs import services as runs
@@ -35,7 +36,8 @@ def ensure_demo_city(echo=print) -> None:
         echo(f"Synthetische Stadt mit {DEMO_RESIDENTS} Einwohnerinnen und Einwohnern wird erzeugt …")
         generate(residents=DEMO_RESIDENTS, seed=DEMO_SEED, stichtag=stichtag, out_dir=city_dir)
     coordination = User.objects.get(username="koordination")
-    for source in ("objekte", "melderegister", "kindergeld", "schule", "jobcenter", "seu"):
+    # The property register first: the other deliveries' addresses are linked onto its buildings.
+    for source in sorted(SOURCES, key=lambda name: name != "objekte"):
         with open(city_dir / f"{source}.csv", "rb") as stream:
             delivery = imports.store_delivery(
                 source, stream, f"{source}.csv", user=coordination, channel="demo"

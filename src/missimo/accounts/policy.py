@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Q
 
+from missimo import engine
+
 # --- agencies and roles ------------------------------------------------------------------------
 
 
@@ -152,7 +154,7 @@ class PropertyVisibility(enum.IntEnum):
         return {0: "keine", 1: "mit eigenen Hinweisen", 2: "alle"}[self.value]
 
 
-SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
+SOURCES: tuple[str, ...] = tuple(engine.SOURCES)
 
 # Agencies that act on every hint of a rule, besides the agency of the hint's primary record.
 ACTING_AGENCIES: dict[str, frozenset[str]] = {

@@ -23,20 +23,20 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
-from missimo.engine import reader
+from missimo.engine import SOURCES
 from missimo.formatting import de_int
 from missimo.imports.models import (
     ColumnMapping,
     Import,
     ImportRowError,
     ImportStatus,
-    Source,
     SourceSnapshot,
 )
 from missimo.imports.signals import announce_snapshot
@@ -109,8 +109,8 @@ def store_delivery(
     mapping: dict[str, str] | None = None,
 ) -> Import:
     """Keep the delivered file in the data directory and create its import record (pending)."""
-    if source not in Source.values:
-        raise DeliveryRefused(f"Unbekannte Quelle „{source}“. Erlaubt: {', '.join(Source.values)}.")
+    if source not in SOURCES:
+        raise DeliveryRefused(f"Unbekannte Quelle „{source}“. Erlaubt: {', '.join(SOURCES)}.")
     name = Path(original_filename).name[:255] or "lieferung"
     delivery = Import.objects.create(
         source=source,
@@ -233,13 +233,13 @@ def _process(delivery: Import, echo) -> Import:
             f"(Lieferung Nr. {earlier.pk}); sie wird erneut übernommen."
         )
     try:
-        result = reader.read_source(
+        result = engine.read_source(
             delivery.source,
             data_path(delivery.stored_file),
             mapping=delivery.mapping_used or None,
             progress=_throttled_progress(delivery.pk, echo),
         )
-    except reader.ImportRefused as refused:
+    except engine.ImportRefused as refused:
         return _finish(delivery, ImportStatus.REFUSED, refused.message)
 
     delivery.file_format = result.file_format
@@ -259,7 +259,7 @@ def _process(delivery: Import, echo) -> Import:
     delivery.warnings = [*notes, *getattr(result, "warnings", ())]
     if result.rejected:
         relative = f"{_import_dir(delivery.pk)}/abgelehnte_zeilen.csv"
-        reader.write_rejected_csv(result, data_path(relative))
+        engine.write_rejected_csv(result, data_path(relative))
         delivery.rejected_file = relative
         ImportRowError.objects.bulk_create(
             (
@@ -284,9 +284,9 @@ def _process(delivery: Import, echo) -> Import:
     snapshot_relative = f"snapshots/{delivery.source}/{delivery.pk}.parquet"
     snapshot_path = data_path(snapshot_relative)
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
-    reader.write_snapshot(result.table, snapshot_path)
+    engine.write_snapshot(result.table, snapshot_path)
     delivery.snapshot_file = snapshot_relative
-    delivery.snapshot_sha256 = reader.sha256_of(snapshot_path)
+    delivery.snapshot_sha256 = engine.sha256_of(snapshot_path)
     delivery.progress_done = delivery.progress_total = result.data_rows
     with transaction.atomic():
         # The only moment the current snapshot changes: one row, one transaction.

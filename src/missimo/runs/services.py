@@ -17,29 +17,18 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from missimo import __version__
+from missimo import __version__, engine
 from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core.errors import Refused
-from missimo.engine import ranking as engine_ranking
-from missimo.engine import rules as engine_rules
-from missimo.engine.run import explain_link, open_analysis, run_abgleich
+from missimo.engine import explain_link, open_analysis, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
 from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
 from missimo.runs.signals import run_finished
 
 log = logging.getLogger(__name__)
-
-# The agency that owns a hint, from its primary record's source.
-AGENCY_OF_SOURCE = {
-    "kindergeld": "familienkasse",
-    "schule": "schulamt",
-    "seu": "gesundheitsamt",
-    "jobcenter": "jobcenter",
-    "objekte": "bauaufsicht",
-}
 
 
 class RunRefused(Refused):
@@ -154,6 +143,7 @@ def _execute(run: Run, echo) -> Run:
         _sha256(output.model_path) if output.model_path and output.model_path.exists() else ""
     )
     run.timings = {key: round(value, 3) for key, value in output.timings.items()}
+    run.residents = dict(evaluation.residents)
     run.counts = {**output.counts, **{f"addresses_{k}": v for k, v in output.address_counts.items()}}
     run.rule_statuses = [
         {
@@ -174,7 +164,7 @@ def _execute(run: Run, echo) -> Run:
                     hint_id=h.hint_id,
                     rule=h.rule,
                     rule_version=h.rule_version,
-                    agency_kind=AGENCY_OF_SOURCE.get(h.primary_ref.partition(":")[0], "koordinierung"),
+                    agency_kind=owner_of(h.primary_ref.partition(":")[0]) or "koordinierung",
                     primary_ref=h.primary_ref,
                     evidence=list(h.evidence),
                     objekt_id=h.objekt_id or "",
@@ -220,8 +210,8 @@ def _execute(run: Run, echo) -> Run:
 # --- exports (contract formats) ------------------------------------------------------------
 
 
-def _engine_hint(hint: Hint) -> engine_rules.Hint:
-    return engine_rules.Hint(
+def _engine_hint(hint: Hint) -> engine.Hint:
+    return engine.Hint(
         hint_id=hint.hint_id,
         rule=hint.rule,
         rule_version=hint.rule_version,
@@ -237,12 +227,12 @@ def _engine_hint(hint: Hint) -> engine_rules.Hint:
 
 
 def export_hints(run: Run, target) -> int:
-    return engine_ranking.write_hints_csv((_engine_hint(h) for h in run.hints.all()), target)
+    return engine.write_hints_csv((_engine_hint(h) for h in run.hints.all()), target)
 
 
 def export_properties(run: Run, target) -> int:
     ranked = [
-        engine_ranking.RankedProperty(
+        engine.RankedProperty(
             rank=p.rank,
             objekt_id=p.objekt_id,
             address=p.address,
@@ -255,7 +245,7 @@ def export_properties(run: Run, target) -> int:
         )
         for p in run.ranking.all()
     ]
-    return engine_ranking.write_properties_csv(ranked, target)
+    return engine.write_properties_csv(ranked, target)
 
 
 # --- person links: "Warum verknüpft?" ------------------------------------------------------
