@@ -150,3 +150,10 @@ def imported_city(tiny_city, kim, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             services.process_delivery(delivery.pk)
     return tiny_city
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path):
+    """Each test exports the audit chain's checkpoints to its own file (a test database starts empty;
+    a checkpoint of an earlier test's entry would read as deleted entries)."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit_checkpoints.jsonl"

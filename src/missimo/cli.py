@@ -292,6 +292,77 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return cli_main(args.rest)
 
 
+def _cmd_land_run(args: argparse.Namespace) -> int:
+    """The state-level run over several cities' exports (docs/land.md); no database needed."""
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from missimo.engine import (
+        CITY_SOURCES,
+        LAND_RULES,
+        City,
+        EngineBackend,
+        ImportRefused,
+        configured_backend,
+        read_source,
+        run_land,
+        write_snapshot,
+    )
+
+    backend = configured_backend()
+    if args.backend:
+        backend = EngineBackend(args.backend, backend.spark_master, backend.staging_dir, backend.spark_conf)
+    with tempfile.TemporaryDirectory(prefix="missimo-land-") as tmp:
+        cities = []
+        for item in args.stadt:
+            code, sep, folder = item.partition("=")
+            directory = Path(folder)
+            if not sep or not directory.is_dir():
+                print(
+                    f"Fehler: --stadt {item!r}: erwartet KÜRZEL=VERZEICHNIS mit den Exporten.",
+                    file=sys.stderr,
+                )
+                return 2
+            snapshots: dict[str, Path] = {}
+            for source in CITY_SOURCES:
+                files = [directory / f"{source}.{ext}" for ext in ("csv", "xlsx")]
+                found = next((f for f in files if f.is_file()), None)
+                if found is None:
+                    continue
+                try:
+                    result = read_source(source, found)
+                except ImportRefused as exc:
+                    print(f"Fehler: {code}/{found.name}: {exc}", file=sys.stderr)
+                    return 2
+                snapshots[source] = Path(tmp) / f"{code}-{source}.parquet"
+                write_snapshot(result.table, snapshots[source])
+                print(
+                    f"{code}: {source}: {result.accepted_count} angenommen, {result.rejected_count} abgelehnt"
+                )
+            try:
+                cities.append(City(code, code.replace("-", " ").title().replace(" ", "-"), snapshots))
+            except ValueError as exc:
+                print(f"Fehler: {exc}", file=sys.stderr)
+                return 2
+        try:
+            output = run_land(
+                cities, args.stichtag or dt.date.today(), Path(tmp) / "work", args.out, backend=backend
+            )
+        except ValueError as exc:
+            print(f"Fehler: {exc}", file=sys.stderr)
+            return 2
+    print(f"Abgleich auf Landesebene zum Stichtag {output.stichtag:%d.%m.%Y} ({backend.name}):")
+    for rule in LAND_RULES:
+        if rule.code in output.not_evaluated:
+            print(f"  {rule.code}: {output.not_evaluated[rule.code]}")
+        else:
+            print(f"  {rule.code}: {output.per_rule.get(rule.code, 0)}")
+    for code, path in output.files.items():
+        print(f"{code}: {output.counts[f'hints_{code}']} Hinweise nach {path}")
+    return 0
+
+
 def _cmd_purge(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.privacy import retention
@@ -320,6 +391,22 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     report = verify_chain()
     print(report.message)
     return 0 if report.intact else 1
+
+
+def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    ensure_database()
+    from django.conf import settings
+
+    from missimo.audit.services import export_head_checkpoint
+
+    checkpoint = export_head_checkpoint()
+    if checkpoint is None:
+        print("Das Protokoll ist leer; kein Prüfpunkt geschrieben.")
+    else:
+        print(
+            f"Prüfpunkt bis Eintrag {checkpoint['sequence']} in {settings.AUDIT_CHECKPOINT_FILE} geschrieben."
+        )
+    return 0
 
 
 def _cmd_certificate_keys(args: argparse.Namespace) -> int:
@@ -367,7 +454,15 @@ def _cmd_certificate_verify(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"Fehler in der Schlüsselliste {args.keys}: {exc}", file=sys.stderr)
         return 2
-    token = signing.find_token(data) or data.decode("utf-8", "replace")
+    token = signing.find_token(data)
+    if token is None:  # a scan or photo of the paper certificate: read the QR code from the image
+        from missimo.certificates.scan import ScanError, token_from_image
+
+        try:
+            token = token_from_image(data)
+        except ScanError:
+            token = None
+    token = token or data.decode("utf-8", "replace")
     result = signing.verify(token, keylist, args.stichtag or dt.date.today())
     print(("GÜLTIG: " if result.valid else "UNGÜLTIG: ") + result.message)
     for label, value in result.data():
@@ -428,7 +523,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
-    export = sub.add_parser("export", help="Ergebnisse des letzten Abgleichs als CSV schreiben")
+    export = sub.add_parser(
+        "export",
+        help="Ergebnisse des letzten Abgleichs als CSV schreiben",
+        description="Schreibt die Hinweise oder die Objekt-Rangliste des letzten Abgleichs als CSV. "
+        "Formelsicher: Zellen, die mit = + - @ beginnen, erhalten einen Apostroph, damit eine "
+        "Tabellenkalkulation sie nicht als Formel ausführt.",
+    )
     export.add_argument("what", choices=("hints", "properties"), metavar="ART", help="hints oder properties")
     export.add_argument("file", metavar="DATEI")
     export.set_defaults(handler=_cmd_export)
@@ -440,6 +541,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("rest", nargs=argparse.REMAINDER)
     synth.set_defaults(handler=_cmd_synth)
+
+    land = sub.add_parser("land", help="Abgleich auf Landesebene über mehrere Städte (docs/land.md)")
+    land_sub = land.add_subparsers(dest="land_command", metavar="BEFEHL", required=True)
+    land_run = land_sub.add_parser(
+        "run",
+        help="Melderegister, Kindergeld, Jobcenter und Schule mehrerer Städte abgleichen; "
+        "je Stadt eine Hinweisdatei nur mit ihren Hinweisen",
+    )
+    land_run.add_argument(
+        "--stadt",
+        action="append",
+        required=True,
+        metavar="KÜRZEL=VERZEICHNIS",
+        help="eine Stadt: Kürzel (z. B. herne) und Verzeichnis mit melderegister.csv, kindergeld.csv, "
+        "jobcenter.csv, schule.csv (oder .xlsx); mindestens zweimal",
+    )
+    land_run.add_argument("--stichtag", type=_parse_stichtag, default=None, metavar="JJJJ-MM-TT")
+    land_run.add_argument(
+        "--out", required=True, metavar="VERZEICHNIS", help="Zielverzeichnis: KÜRZEL.csv je Stadt"
+    )
+    land_run.add_argument(
+        "--backend", choices=("duckdb", "spark"), default=None, help="Standard: MISSIMO_ENGINE_BACKEND"
+    )
+    land_run.set_defaults(handler=_cmd_land_run)
 
     purge = sub.add_parser(
         "purge",
@@ -457,6 +582,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
     verify = audit_sub.add_parser("verify", help="Hash-Kette des Protokolls prüfen (Exit 1 bei Manipulation)")
     verify.set_defaults(handler=_cmd_audit_verify)
+    checkpoint = audit_sub.add_parser(
+        "checkpoint", help="signierten Prüfpunkt des Kettenendes in die Prüfpunktdatei schreiben"
+    )
+    checkpoint.set_defaults(handler=_cmd_audit_checkpoint)
 
     cert = sub.add_parser(
         "certificate", help="Schulbescheinigungen: Schlüssel verwalten, Bescheinigungen prüfen"

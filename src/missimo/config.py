@@ -44,6 +44,44 @@ def parse_str(raw: str) -> str:
     return raw
 
 
+BASEMAP_DE_TILES = (
+    "https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/"
+    "GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png"
+)
+BASEMAP_DE_ATTRIBUTION = "© basemap.de / BKG, Datenquellen: © GeoBasis-DE"
+NO_TILES = ("aus", "off", "none", "keine")
+
+
+def parse_tile_url(raw: str) -> str:
+    """A tile URL template (XYZ, or WMTS in REST form with {z}/{y}/{x}); `aus` switches the
+    background off (closed city networks without a tile server)."""
+    if raw.strip().lower() in NO_TILES:
+        return ""
+    if not raw.startswith(("https://", "http://", "/")) or not all(f"{{{c}}}" in raw for c in "xyz"):
+        raise ValueError("expected a URL template with {z}, {x} and {y} (or `aus`)")
+    return raw
+
+
+def parse_engine_backend(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("duckdb", "spark"):
+        raise ValueError("expected duckdb or spark")
+    return value
+
+
+def parse_pairs(raw: str) -> dict[str, str]:
+    """``key=value`` entries separated by ``;`` (Spark settings)."""
+    pairs: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"expected key=value, got {item.strip()!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -187,12 +225,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MISSIMO_TIME_ZONE", parse_str, "Europe/Berlin", "Time zone for dates shown to users."),
     Setting(
         "MISSIMO_MAP_TILE_URL",
-        parse_str,
-        "",
-        "Tile server for maps, e.g. `https://tiles.stadt.de/{z}/{x}/{y}.png`. Empty: maps show markers "
-        "without a background (city networks are often closed).",
+        parse_tile_url,
+        BASEMAP_DE_TILES,
+        "Background map tiles (XYZ or WMTS REST template with `{z}`, `{x}`, `{y}`). Default: the federal "
+        "web map basemap.de (BKG, web raster, Web Mercator). A city tile server or a local mirror, e.g. "
+        "`https://karten.stadt.de/{z}/{x}/{y}.png`; `aus`: markers without a background "
+        "(see docs/adr/0004-basemap-and-on-premises-tiles.md).",
     ),
-    Setting("MISSIMO_MAP_TILE_ATTRIBUTION", parse_str, "", "Attribution text shown with the map tiles."),
+    Setting(
+        "MISSIMO_MAP_TILE_ATTRIBUTION",
+        parse_str,
+        BASEMAP_DE_ATTRIBUTION,
+        "Attribution shown on every map (required by the tile provider's licence).",
+    ),
     Setting("MISSIMO_CITY_NAME", parse_str, "Musterstadt", "Name of the city shown in the header."),
     Setting(
         "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
@@ -252,6 +297,82 @@ SETTINGS: tuple[Setting, ...] = (
         512,
         "Largest accepted upload of an agency export, in MiB.",
     ),
+    Setting(
+        "MISSIMO_IMPORT_MAX_LINE_KB",
+        parse_int,
+        64,
+        "Longest accepted line of a delivered CSV file, in KiB; a longer line (a file without line "
+        "breaks) refuses the delivery before it is read into memory.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB",
+        parse_int,
+        256,
+        "Largest accepted unpacked size of a delivered XLSX file, in MiB (zip bombs are refused before "
+        "they are read).",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_XLSX_MAX_RATIO",
+        parse_int,
+        100,
+        "Largest accepted ratio of unpacked to packed size of a delivered XLSX file.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_REJECTED_ROWS_KEPT",
+        parse_int,
+        10000,
+        "Rows kept in the downloadable file of rejected rows of a delivery; the file states how many "
+        "further rejected rows it leaves out (the counts of the delivery are always complete).",
+    ),
+    Setting(
+        "MISSIMO_AUDIT_KEY",
+        parse_str,
+        "",
+        "Secret key (at least 32 characters) of the keyed audit chain (HMAC-SHA256 of every audit entry "
+        "and of the exported checkpoints); never stored in a database. Empty: a random key is created "
+        "once in the data directory as `audit_key` (file mode 0600). Keep a copy outside the server: "
+        "without it `missimo audit verify` cannot check the log.",
+        secret=True,
+    ),
+    Setting(
+        "MISSIMO_AUDIT_CHECKPOINT_FILE",
+        parse_str,
+        "",
+        "File to which every audit entry's signed checkpoint (number, hash, MAC) is appended, so that "
+        "deleting the newest entries and moving the chain head is detected. Point it at a place the "
+        "application's database users cannot rewrite (an append-only file, `chattr +a`, or a mounted "
+        "log store). Empty: `audit_checkpoints.jsonl` in the data directory. Checkpoints also go to "
+        "the Python logger `missimo.audit.checkpoint` (route it to syslog in the logging settings).",
+    ),
+    Setting(
+        "MISSIMO_ENGINE_BACKEND",
+        parse_engine_backend,
+        "duckdb",
+        "Where the person linkage scores its pairs: `duckdb` (on this machine) or `spark` (Splink's Spark "
+        "backend, same trained model; docs/land.md). Used by `missimo run` and `missimo land run`.",
+    ),
+    Setting(
+        "MISSIMO_SPARK_MASTER",
+        parse_str,
+        "local[*]",
+        "Spark master for the backend `spark`: `local[N]`, `spark://host:7077` (standalone) or "
+        "`k8s://https://host:443` (Kubernetes). Under spark-submit the session it made is used.",
+    ),
+    Setting(
+        "MISSIMO_SPARK_STAGING_DIR",
+        parse_str,
+        "",
+        "Directory through which records go to Spark and scored pairs come back (Parquet), visible to "
+        "the driver and every executor (shared volume on a cluster). Empty: the run's work directory. "
+        "Its files are deleted when the step ends.",
+    ),
+    Setting(
+        "MISSIMO_SPARK_CONF",
+        parse_pairs,
+        {},
+        "Further Spark settings as `key=value` separated by `;`, e.g. `spark.executor.memory=8g;"
+        "spark.sql.shuffle.partitions=400`.",
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -290,6 +411,8 @@ def as_markdown() -> str:
             default = ",".join(default)
         elif isinstance(default, bool):
             default = "true" if default else "false"
+        elif isinstance(default, dict):
+            default = ";".join(f"{k}={v}" for k, v in default.items())
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         extra = " Also readable from `NAME_FILE`." if setting.secret else ""
         lines.append(f"| `{setting.name}` | {shown} | {setting.description}{extra} |")

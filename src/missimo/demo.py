@@ -8,7 +8,7 @@ from django.conf import settings
 from missimo.accounts.demo import DemoAccount, ensure_demo_accounts
 from missimo.accounts.models import User
 
-__all__ = ["DemoAccount", "ensure_demo_accounts", "ensure_demo_city", "prepare_demo"]
+__all__ = ["DemoAccount", "ensure_demo_accounts", "ensure_demo_city", "ensure_demo_school", "prepare_demo"]
 
 
 DEMO_RESIDENTS = 4000
@@ -54,10 +54,41 @@ def ensure_demo_city(echo=print) -> None:
     echo(f"  {run.message}")
 
 
+DEMO_SCHOOL_USER = "schule"
+
+
+def ensure_demo_school(echo=print) -> None:
+    """The demo school is a school of the synthetic city: its Schulnummer is the one of the primary
+    school with the most pupils in the current `schule` delivery (so that searching finds pupils),
+    and it has a signing key from the start (so that it can issue Schulbescheinigungen)."""
+    from missimo import engine
+    from missimo.certificates import services as certificates
+    from missimo.imports import services as imports
+
+    user = User.objects.filter(username=DEMO_SCHOOL_USER).select_related("agency").first()
+    snapshot = imports.current_snapshots().get("schule")
+    if user is None or user.agency is None or snapshot is None or not snapshot.path.exists():
+        return
+    schools = engine.schools_with_pupils(snapshot.path)
+    if not schools:
+        return
+    agency = user.agency
+    if agency.schulnummer not in {number for number, _, _ in schools}:
+        number, name, pupils = schools[0]
+        agency.schulnummer = number
+        agency.save(update_fields=["schulnummer"])
+        echo(f"  Demo-Schule: {name} (Schulnummer {number}, {pupils} Schülerinnen und Schüler)")
+    if certificates.active_key(agency.schulnummer) is None:
+        name = next(name for number, name, _ in schools if number == agency.schulnummer)
+        key = certificates.create_key(agency.schulnummer, school_name=name)
+        echo(f"  Signaturschlüssel {key.kid} für {name} angelegt")
+
+
 def prepare_demo(echo=print) -> list[DemoAccount]:
     from missimo.demo_casework import ensure_demo_casework
 
     accounts = ensure_demo_accounts()
     ensure_demo_city(echo)
+    ensure_demo_school(echo)
     ensure_demo_casework(echo)
     return accounts

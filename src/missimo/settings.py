@@ -5,6 +5,8 @@ All variables are declared in :mod:`missimo.config` and documented in docs/confi
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
@@ -16,8 +18,13 @@ from missimo.accounts.auth_settings import authentication_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 
+# Files and directories the application creates are readable by its own user only (issue #21):
+# data directory 0700, databases, deliveries, snapshots and keys 0600.
+os.umask(0o077)
 DATA_DIR = Path(config.get("MISSIMO_DATA_DIR")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+with contextlib.suppress(OSError):  # not the owner (e.g. a read-only mount): the operator sets the mode
+    DATA_DIR.chmod(0o700)
 
 
 def _secret_key() -> str:
@@ -38,6 +45,10 @@ CSRF_TRUSTED_ORIGINS = config.get("MISSIMO_CSRF_TRUSTED_ORIGINS")
 CITY_NAME = config.get("MISSIMO_CITY_NAME")
 MAP_TILE_URL = config.get("MISSIMO_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = config.get("MISSIMO_MAP_TILE_ATTRIBUTION")
+if MAP_TILE_URL != config.BASEMAP_DE_TILES and not (
+    os.environ.get("MISSIMO_MAP_TILE_ATTRIBUTION") or os.environ.get("MISSIMO_MAP_TILE_ATTRIBUTION_FILE")
+):
+    MAP_TILE_ATTRIBUTION = ""  # another tile server: its own attribution, never basemap.de's
 
 INSTALLED_APPS = [
     "missimo.accounts",
@@ -76,6 +87,8 @@ MIDDLEWARE = [
     "missimo.web.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "missimo.web.middleware.NoStoreForSignedInUsersMiddleware",
+    "missimo.web.middleware.NeutraliseBidiControlsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "missimo.accounts.middleware.TwoFactorMiddleware",
@@ -152,6 +165,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "missimo.accounts.passwords.GermanCommonPasswordValidator"},
+    {"NAME": "missimo.accounts.passwords.PersonalPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"
@@ -214,6 +228,18 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UPLOAD_MAX_BYTES = config.get("MISSIMO_UPLOAD_MAX_MB") * 1024 * 1024
+# Bounds of an import (issue #21, missimo.imports.bounds)
+IMPORT_MAX_LINE_BYTES = config.get("MISSIMO_IMPORT_MAX_LINE_KB") * 1024
+IMPORT_XLSX_MAX_UNPACKED_BYTES = config.get("MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB") * 1024 * 1024
+IMPORT_XLSX_MAX_RATIO = config.get("MISSIMO_IMPORT_XLSX_MAX_RATIO")
+IMPORT_REJECTED_ROWS_KEPT = config.get("MISSIMO_IMPORT_REJECTED_ROWS_KEPT")
+# The keyed audit chain (issue #21): the key is read from MISSIMO_AUDIT_KEY(_FILE) or the data
+# directory (see missimo.audit.keys); the checkpoints are appended to this file.
+AUDIT_KEY = config.get("MISSIMO_AUDIT_KEY")
+AUDIT_KEY_FILE = DATA_DIR / "audit_key"
+AUDIT_CHECKPOINT_FILE = Path(
+    config.get("MISSIMO_AUDIT_CHECKPOINT_FILE") or DATA_DIR / "audit_checkpoints.jsonl"
+)
 RETENTION_SOURCE_FILES_DAYS = config.get("MISSIMO_RETENTION_SOURCE_FILES_DAYS")
 RETENTION_SNAPSHOTS_DAYS = config.get("MISSIMO_RETENTION_SNAPSHOTS_DAYS")
 

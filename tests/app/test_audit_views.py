@@ -161,3 +161,73 @@ def test_no_page_lets_anybody_alter_entries(client, dana, entries):
     assert AuditEvent not in admin.site._registry
     before = list(AuditEvent.objects.filter(object_id="H-1").values_list("purpose", flat=True))
     assert before == ["Fallprüfung"]
+
+
+# --- readable for the data-protection officer: German object types, details as text ------------
+
+
+def test_the_log_shows_object_types_in_german_and_details_as_readable_text(client, dana, kim):
+    record(kim, AuditAction.READ, object_type="hint_list", details={"names_shown": False, "page": 2})
+    record(kim, AuditAction.CHANGE, object_type="inspection_visit", object_id="3", details={"note": None})
+    record(kim, AuditAction.LOGIN, object_type="session", details={"from": "2026-03-01", "mine": True})
+    client.force_login(dana)
+    page = client.get("/datenschutz/protokoll/").text
+    assert "Liste der Hinweise" in page and "Kontrollprotokoll 3" in page and "Sitzung" in page
+    assert "Namen angezeigt: nein; Seite: 2" in page
+    assert "Bemerkung: –" in page
+    assert "von: 01.03.2026; nur eigene: ja" in page
+    for raw in ("{&#x27;names_shown", "names_shown:", "None", ">inspection_visit", ">session<"):
+        assert raw not in page, raw
+    options = client.get("/datenschutz/protokoll/").text
+    assert '<option value="hint_list">Liste der Hinweise</option>' in options
+
+
+def test_the_csv_export_has_german_object_types_and_details_and_keeps_the_codes_at_the_end(client, dana, kim):
+    record(kim, AuditAction.READ, object_type="hint", object_id="H-9", details={"names_shown": False})
+    client.force_login(dana)
+    response = client.get("/datenschutz/protokoll/export.csv", {"objektart": "hint"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, row = rows[0], rows[1]
+    assert row[header.index("Objektart")] == "Hinweis"
+    assert row[header.index("Einzelheiten")] == "Namen angezeigt: nein"
+    assert row[header.index("Objektart (Kennung)")] == "hint"
+    assert row[header.index("Einzelheiten (technisch, JSON)")] == '{"names_shown": false}'
+
+
+def test_every_object_type_the_application_records_has_a_german_label():
+    import ast
+    from pathlib import Path
+
+    from missimo.audit import labels
+
+    root = Path(labels.__file__).parent.parent
+    recorded = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "object_type"
+                and isinstance(node.value, ast.Constant)
+            ):
+                recorded.add(node.value.value)
+    recorded.discard("")
+    assert recorded, "no object types found"
+    assert recorded <= set(labels.OBJECT_TYPES), sorted(recorded - set(labels.OBJECT_TYPES))
+
+
+@pytest.mark.parametrize(
+    ("details", "text"),
+    [
+        ({"names_shown": False}, "Namen angezeigt: nein"),
+        ({"intact": True, "checked": 12}, "unverändert: ja; geprüfte Einträge: 12"),
+        ({"filter": {"actor": "kim", "action": "export"}}, "Filter: (Wer: kim; Vorgang: export)"),
+        ({"hints": ["H-1", "H-2"], "reason": None}, "Hinweise: H-1, H-2; Grund: –"),
+        ({"von": "2026-01-01", "fassung": "oeffentlich"}, "von: 01.01.2026; Fassung: öffentliche Fassung"),
+        ({"unbekannt_feld": 1.5}, "unbekannt feld: 1,50"),
+        ({}, ""),
+    ],
+)
+def test_details_are_written_as_german_text(details, text):
+    from missimo.audit.labels import details_text
+
+    assert details_text(details) == text

@@ -51,7 +51,8 @@ def test_the_lockout_threshold_and_cool_off_come_from_the_declared_settings():
     )
     assert result["AXES_FAILURE_LIMIT"] == 7
     assert result["AXES_COOLOFF_TIME"] == timedelta(minutes=45)
-    assert result["AXES_LOCKOUT_PARAMETERS"] == ["username"]
+    assert result["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]  # issue #21
+    assert result["AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT"] is False
     assert result["AXES_RESET_ON_SUCCESS"] is True
 
 

@@ -297,6 +297,12 @@ def test_the_coordination_office_creates_a_campaign_and_takes_the_top_properties
     assert "Bergstraße 1" in detail and "MIS-" in detail
     counts = client.get(reverse("casework:campaign_detail", args=[campaign.pk])).context["counts"]
     assert ("neu", "neu", 3) in counts and sum(n for _, _, n in counts) == 3
+    from missimo.audit.models import AuditEvent
+
+    reads = AuditEvent.objects.filter(object_type="campaign", action="read")
+    assert reads.exists() and set(reads.values_list("object_id", flat=True)) == {
+        str(campaign.pk)
+    }  # issue #21
     report_link = f"/berichte/bericht/?art=abschlussbericht&amp;aktion={campaign.pk}"
     assert report_link in detail
     report = client.get(report_link.replace("&amp;", "&"))

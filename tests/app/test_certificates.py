@@ -547,3 +547,108 @@ def test_the_certificate_export_is_audited_escapes_formulas_and_has_no_other_sch
     assert other.certificate_id not in str(event.details)
     client.force_login(fabian)
     assert client.get("/bescheinigungen/export.csv").status_code == 404
+
+
+# --- certificates from paper: scans and photos, the camera, the missing key --------------------
+
+
+def _paper(certificate, *, dpi: int = 150):
+    """The certificate as the Familienkasse gets it on paper: printed and scanned (an image, without
+    the PDF's metadata and attachment)."""
+    import pypdfium2 as pdfium
+
+    from missimo.certificates.pdf import render_pdf
+
+    page = pdfium.PdfDocument(render_pdf(certificate))[0]
+    return page.render(scale=dpi / 72).to_pil().convert("L")
+
+
+def _upload(name: str, image, fmt: str, content_type: str, **save):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **save)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
+
+
+def test_an_image_only_pdf_scan_is_verified_by_reading_its_qr_code(certificate, fabian, client):
+    scan = _upload("scan.pdf", _paper(certificate), "PDF", "application/pdf", resolution=150)
+    assert signing.find_token(scan.read()) is None  # no token in the file: only the picture
+    scan.seek(0)
+    client.force_login(fabian)
+    page = client.post("/bescheinigungen/pruefen/", {"file": scan})
+    assert page.status_code == 200
+    assert "Die Schulbescheinigung ist gültig." in page.text and "Yılmaz" in page.text
+    assert "Ungültig" not in page.text
+    event = AuditEvent.objects.filter(action="read", object_id=certificate.certificate_id).latest("sequence")
+    assert event.details == {"result": "valid", "channel": "scan"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "name"), [("JPEG", "image/jpeg", "foto.jpg"), ("PNG", "image/png", "scan.png")]
+)
+def test_a_photo_or_png_scan_is_verified(certificate, fabian, client, fmt, content_type, name):
+    image = _paper(certificate, dpi=110).rotate(2, expand=True, fillcolor=255)  # held a little askew
+    client.force_login(fabian)
+    page = client.post("/bescheinigungen/pruefen/", {"file": _upload(name, image, fmt, content_type)})
+    assert "Die Schulbescheinigung ist gültig." in page.text
+
+
+def test_a_scan_of_a_revoked_certificate_is_invalid(certificate, school_ready, fabian, client):
+    services.revoke(school_ready, certificate, "Schulwechsel")
+    client.force_login(fabian)
+    scan = _upload("scan.png", _paper(certificate), "PNG", "image/png")
+    page = client.post("/bescheinigungen/pruefen/", {"file": scan})
+    assert "Ungültig" in page.text and "widerrufen" in page.text
+
+
+def test_a_picture_without_a_qr_code_is_not_readable_rather_than_invalid(fabian, client):
+    from PIL import Image
+
+    client.force_login(fabian)
+    blank = _upload("leer.png", Image.new("L", (800, 1100), 255), "PNG", "image/png")
+    page = client.post("/bescheinigungen/pruefen/", {"file": blank})
+    assert "Nicht lesbar" in page.text and "kein lesbarer QR-Code" in page.text
+    assert "Ungültig" not in page.text
+
+
+def test_a_file_that_is_neither_pdf_nor_image_is_refused_in_german(fabian, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(fabian)
+    junk = SimpleUploadedFile("brief.docx", b"PK\x03\x04 kein Bild", content_type="application/zip")
+    page = client.post("/bescheinigungen/pruefen/", {"file": junk})
+    assert page.status_code == 400
+    assert "weder eine PDF-Datei noch ein lesbares Bild" in page.text
+
+
+def test_the_verification_page_offers_the_camera_with_local_scripts_only(fabian, client):
+    client.force_login(fabian)
+    page = client.get("/bescheinigungen/pruefen/").text
+    assert 'id="kamera-start"' in page and "QR-Code mit der Kamera scannen" in page
+    assert "/static/vendor/jsqr/jsQR.js" in page and "/static/certificates/camera.js" in page
+    assert "cdn" not in page.lower() and "unpkg" not in page.lower()
+
+
+def test_a_school_without_a_key_is_told_before_any_form(school_user, client):
+    deliver_schools(PUPILS)
+    client.force_login(school_user)
+    for url in (
+        "/bescheinigungen/",
+        "/bescheinigungen/ausstellen/?q=Yılmaz",
+        "/bescheinigungen/ausstellen/eingabe/",
+    ):
+        page = client.get(url).text
+        assert "Für Ihre Schule ist noch kein Signaturschlüssel eingerichtet" in page, url
+    issue = client.get("/bescheinigungen/ausstellen/?q=Yılmaz").text
+    assert "Yılmaz" in issue and 'name="schueler_id"' not in issue  # found, but no button that must fail
+    manual = client.get("/bescheinigungen/ausstellen/eingabe/").text
+    assert 'name="nachname"' not in manual
+
+
+def test_a_school_with_a_key_sees_no_warning(school_ready, client):
+    client.force_login(school_ready)
+    page = client.get("/bescheinigungen/ausstellen/?q=Yılmaz").text
+    assert "kein Signaturschlüssel" not in page and 'name="schueler_id"' in page

@@ -136,6 +136,13 @@ def test_the_pdf_of_the_web_application_is_verified_offline_without_the_database
     with django_db_blocker.block():
         assert main(["certificate", "verify", str(pdf), "--keys", str(keys)]) == 0
     assert "GÜLTIG" in capsys.readouterr().out
+    from tests.app.test_certificates import _paper
+
+    scan = tmp_path / "scan.jpg"  # the paper, scanned: only the picture of the QR code is left
+    _paper(certificate).save(scan, quality=80)
+    with django_db_blocker.block():
+        assert main(["certificate", "verify", str(scan), "--keys", str(keys)]) == 0
+    assert "GÜLTIG" in capsys.readouterr().out
     services.revoke(school, certificate, "Schulwechsel")
     keys.write_text(json.dumps(services.published_key_list()), encoding="utf-8")
     with django_db_blocker.block():

@@ -138,6 +138,16 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     client.force_login(fabian)
     assert client.get(reverse("outcomes:list")).status_code == 200
 
+    # The demo school is a school of the city, with pupils to find and a key to sign with.
+    from missimo.certificates import services as certificates
+
+    school = User.objects.get(username="schule")
+    pupils = certificates._snapshot_rows(school.agency.schulnummer)
+    assert pupils and certificates.active_key(school.agency.schulnummer) is not None
+    client.force_login(school)
+    found = client.get(reverse("certificates:issue"), {"q": pupils[0].nachname}).content.decode()
+    assert pupils[0].vorname in found and "kein Signaturschlüssel" not in found
+
     # A second start of the demo changes nothing.
     before = _counts()
     demo.prepare_demo(echo=lambda *_: None)

@@ -262,6 +262,24 @@ def test_the_police_see_the_names_of_expected_persons_and_the_read_is_audited(cl
     assert event.details["names_shown"] is True and len(event.details["persons"]) == 2
 
 
+def test_the_police_see_names_but_not_which_benefit_a_person_draws(client, kim, paul, world):
+    inspection = _plan(kim, world)
+    visit = inspection.visits.get()
+    client.force_login(paul)
+    for url in (
+        reverse("inspections:detail", args=[inspection.pk]),
+        reverse("inspections:protocol", args=[visit.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert "Maria Muster" in page
+        assert "kindergeldberechtigte Person" not in page, url  # issue #21
+    client.force_login(kim)
+    assert (
+        "kindergeldberechtigte Person"
+        in client.get(reverse("inspections:detail", args=[inspection.pk])).content.decode()
+    )
+
+
 def test_other_agencies_on_the_team_see_a_count_but_no_names(client, kim, bea, world):
     inspection = _plan(
         kim, world, agencies=list(Agency.objects.filter(name__in=["Ordnungsamt", "Bauaufsicht"]))

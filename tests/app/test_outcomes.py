@@ -810,3 +810,13 @@ def test_a_letter_to_the_wohnungsaufsicht_names_only_its_own_hints(kim, bea, cas
         and "KG-4711" not in letter.body
     )
     assert letter.subject == "Mitteilung zum Objekt Hauptstraße 1, 45127 Musterstadt (MIS-2026-00001)"
+
+
+def test_the_list_and_its_export_name_only_cases_the_agency_may_see(fabian, case, kg_hint, client):
+    _client(client, fabian)
+    assert kg_hint.hint_id in client.get("/ergebnisse/").content.decode()
+    assert case.aktenzeichen not in client.get("/ergebnisse/").content.decode()  # issue #21
+    assert case.aktenzeichen not in client.get("/ergebnisse/export.csv").content.decode("utf-8-sig")
+    case.lead_agency = fabian.agency
+    case.save(update_fields=["lead_agency"])
+    assert case.aktenzeichen in client.get("/ergebnisse/").content.decode()

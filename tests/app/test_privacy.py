@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from missimo.audit.models import AuditAction, AuditEvent
+from missimo.engine.rules import RULES
 from missimo.privacy import services
 from missimo.privacy.services import Cell, nationality_group
 
@@ -322,3 +323,37 @@ def test_the_linkage_compares_no_nationality():
     source = Path(linkage.__file__).read_text(encoding="utf-8")
     code = "\n".join(n.value for n in _strings_outside_docstrings(ast.parse(source)))
     assert "staatsangeh" not in code.lower()
+
+
+def test_the_art15_report_is_downloadable_as_a_tagged_pdf_and_as_csv_in_german(finished_run, client, dana):
+    import csv
+    import io
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    hint, key = _hint_person_with_melderegister(finished_run)
+    client.force_login(dana)
+    data = {"zweck": "Auskunft Az. DS-3", "ordnungsmerkmal": key}
+    pdf = client.post("/datenschutz/auskunft/", {**data, "datei": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf["Content-Disposition"].endswith('.pdf"')
+    document = pdfium.PdfDocument(pdf.content)
+    assert pdfium_c.FPDFCatalog_IsTagged(document.raw)
+    text = " ".join("".join(p.get_textpage().get_text_range() for p in document).split())
+    assert "Auskunft nach Art. 15 DSGVO" in text and f"Ordnungsmerkmal: {key}" in text
+    assert hint.hint_id in text.replace(" ", "")  # a long identifier may wrap inside its cell
+
+    response = client.post("/datenschutz/auskunft/", {**data, "datei": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0] == ["Auskunft nach Art. 15 DSGVO"]
+    assert [f"Suchkriterien: Ordnungsmerkmal: {key}"] in lines
+    header = lines.index(services.ART15_HINT_HEADER)
+    rows = [line for line in lines[header + 1 :] if line and line[0] == hint.hint_id]
+    assert rows and rows[0][1] == next(r.title for r in RULES if r.code == hint.rule)
+    formats = [
+        e.details.get("format")
+        for e in AuditEvent.objects.filter(object_type="art15_report", action=AuditAction.EXPORT)
+    ]
+    assert sorted(formats) == ["csv", "pdf"]

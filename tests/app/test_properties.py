@@ -392,3 +392,66 @@ def test_the_plz_filter_offers_the_postcodes_of_the_visible_properties(client, k
     client.force_login(kim)
     page = client.get("/objekte/").content.decode()
     assert '<option value="44625"' in page
+
+
+# --- the map: a real background by default, addresses instead of UTM numbers -------------------
+
+
+def test_the_default_background_is_the_federal_web_map_with_its_attribution():
+    from missimo import config
+
+    url = config.get("MISSIMO_MAP_TILE_URL", {})
+    assert url.startswith("https://sgx.geodatenzentrum.de/wmts_basemapde/") and "{z}/{y}/{x}" in url
+    assert "basemap.de / BKG" in config.get("MISSIMO_MAP_TILE_ATTRIBUTION", {})
+    own = "https://karten.stadt.de/{z}/{x}/{y}.png"
+    assert config.get("MISSIMO_MAP_TILE_URL", {"MISSIMO_MAP_TILE_URL": own}) == own
+    assert config.get("MISSIMO_MAP_TILE_URL", {"MISSIMO_MAP_TILE_URL": "aus"}) == ""
+    with pytest.raises(config.ConfigError, match="URL template"):
+        config.get("MISSIMO_MAP_TILE_URL", {"MISSIMO_MAP_TILE_URL": "karten.stadt.de"})
+
+
+def test_the_map_carries_the_tile_url_its_attribution_and_a_place_for_the_offline_message(
+    imported_city, kim, client, settings
+):
+    from missimo import config
+
+    settings.MAP_TILE_URL = config.BASEMAP_DE_TILES
+    settings.MAP_TILE_ATTRIBUTION = config.BASEMAP_DE_ATTRIBUTION
+    prop = Property.objects.exclude(lat=None).first()
+    text = _client(client, kim).get(f"/objekte/{prop.pk}/").content.decode()
+    assert 'data-tiles="https://sgx.geodatenzentrum.de/wmts_basemapde/' in text
+    assert "© basemap.de / BKG" in text and 'data-tile-message="objekt-karte-offline"' in text
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "attribution"),
+    [
+        (None, "https://sgx.geodatenzentrum.de", "© basemap.de / BKG"),
+        ("https://karten.stadt.de/{z}/{x}/{y}.png", "https://karten.stadt.de", ""),
+    ],
+)
+def test_the_content_security_policy_allows_exactly_the_tile_host(url, host, attribution):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_CSP['img-src']); print(repr(s.MAP_TILE_ATTRIBUTION))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIMO_MAP_TILE")}
+    env["DJANGO_SETTINGS_MODULE"] = "missimo.settings"
+    if url:
+        env["MISSIMO_MAP_TILE_URL"] = url
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    csp, shown = out.stdout.splitlines()
+    assert host in csp and "geodatenzentrum" not in csp.replace(host, "") if url else host in csp
+    assert (attribution in shown) if attribution else shown == "''"
+
+
+def test_a_property_page_shows_the_address_and_wgs84_never_utm_numbers(imported_city, kim, client):
+    prop = Property.objects.exclude(lat=None).exclude(utm_ost=None).first()
+    text = _client(client, kim).get(f"/objekte/{prop.pk}/").content.decode()
+    assert f"<strong>Adresse:</strong> {prop.address}" in text
+    assert f"{prop.lat:.5f}".replace(".", ",") + "° N" in text
+    assert "UTM" not in text and f"{prop.utm_ost:.1f}" not in text

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from missimo.accounts.models import Agency, AgencyKind
 from missimo.audit.models import AuditAction, AuditEvent
+from missimo.engine.rules import RULES
 from missimo.reports import figures as fig
 from missimo.reports import services
 
@@ -214,11 +215,12 @@ def test_the_hints_are_those_of_the_latest_run_in_the_period_by_rule_and_review_
     hints = Hint.objects.filter(run=world.run)
     assert table.value("Summe", "Summe") == hints.count() == 18
     labels = {"offen": "offen", "bestaetigt": "zur Kontrolle vorgeschlagen", "verworfen": "verworfen"}
+    titles = {rule.code: rule.title for rule in RULES}  # rows are labelled with the rule's title
     for rule in ("KG_OHNE_SCHULE", "SCHULABSENTISMUS", "UEBERBELEGUNG"):
         statuses = [hint_status(h) for h in hints.filter(rule=rule)]
         for code, label in labels.items():
-            assert table.value(rule, label) == statuses.count(code)
-    assert table.value("KG_OHNE_SCHULE", "zur Kontrolle vorgeschlagen") == 4
+            assert table.value(titles[rule], label) == statuses.count(code)
+    assert table.value(titles["KG_OHNE_SCHULE"], "zur Kontrolle vorgeschlagen") == 4
 
 
 def test_cases_opened_in_the_period_are_counted_by_status(world, year):

@@ -277,20 +277,34 @@ def _age_entries(through_sequence: int, when) -> None:
     """Make entries old (behind the application's back, as time would) and re-seal their chain."""
     from missimo.audit.db import install_append_only_triggers, remove_append_only_triggers
     from missimo.audit.models import AuditChainHead
-    from missimo.audit.services import GENESIS_HASH, _hash, _hashed_fields
+    from missimo.audit.services import (
+        GENESIS_HASH,
+        _hash,
+        _hashed_fields,
+        entry_mac,
+        export_head_checkpoint,
+        head_mac,
+    )
 
     connection = connections["audit"]
     remove_append_only_triggers(connection)
     AuditEvent.objects.using("audit").filter(sequence__lte=through_sequence).update(occurred_at=when)
-    previous = GENESIS_HASH
+    previous = previous_mac = GENESIS_HASH
     for event in AuditEvent.objects.using("audit").order_by("sequence"):
         new_hash = _hash(previous, _hashed_fields(event))
+        previous_mac = entry_mac(previous_mac, new_hash)
         AuditEvent.objects.using("audit").filter(sequence=event.sequence).update(
-            previous_hash=previous, entry_hash=new_hash
+            previous_hash=previous, entry_hash=new_hash, entry_mac=previous_mac
         )
         previous = new_hash
-    AuditChainHead.objects.using("audit").filter(id=1).update(last_hash=previous)
+    head = AuditChainHead.objects.using("audit").get(id=1)
+    AuditChainHead.objects.using("audit").filter(id=1).update(
+        last_hash=previous,
+        last_mac=previous_mac,
+        head_mac=head_mac(head.last_sequence, previous, previous_mac),
+    )
     install_append_only_triggers(connection)
+    export_head_checkpoint()
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)

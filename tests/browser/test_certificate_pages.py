@@ -57,7 +57,7 @@ def test_the_familienkasse_verifies_an_uploaded_pdf_on_an_accessible_page(
     login(fabian)
     page.get_by_role("link", name="Schulbescheinigung prüfen").click()
     assert axe_violations(page) == []
-    page.get_by_label("Schulbescheinigung (PDF)").set_input_files(str(pdf))
+    page.get_by_label("Schulbescheinigung (PDF, Scan oder Foto)").set_input_files(str(pdf))
     page.get_by_role("button", name="Prüfen").click()
     page.get_by_text("Die Schulbescheinigung ist gültig.").wait_for()
     assert "Yılmaz" in page.locator("main").inner_text()
@@ -78,4 +78,24 @@ def test_the_key_page_of_the_administration_is_accessible(page, login, make_user
     page.get_by_label("Schulnummer").fill("123456")
     page.get_by_role("button", name="Schlüssel anlegen").click()
     page.get_by_text("SB-123456-1").first.wait_for()
+    assert axe_violations(page) == []
+
+
+def test_a_scanned_paper_certificate_is_verified_and_the_camera_is_offered(
+    page, login, school, fabian, tmp_path, axe_violations
+):
+    from missimo.certificates import services
+    from tests.app.test_certificates import _paper
+
+    certificate = services.issue_from_snapshot(school, "S-1")
+    scan = tmp_path / "scan.png"
+    _paper(certificate).save(scan)
+    login(fabian)
+    page.get_by_role("link", name="Schulbescheinigung prüfen").click()
+    page.get_by_role("button", name="QR-Code mit der Kamera scannen").wait_for()  # shown by the script
+    assert axe_violations(page) == []
+    page.get_by_label("Schulbescheinigung (PDF, Scan oder Foto)").set_input_files(str(scan))
+    page.get_by_role("button", name="Prüfen").click()
+    page.get_by_text("Die Schulbescheinigung ist gültig.").wait_for()
+    assert "Yılmaz" in page.locator("main").inner_text()
     assert axe_violations(page) == []

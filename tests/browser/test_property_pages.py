@@ -77,3 +77,22 @@ def test_the_register_list_its_map_and_a_property_page_are_accessible(
     page.get_by_text("Die Fallbearbeitung wurde gespeichert.").wait_for()
     assert "63-1/2026" in page.locator("main").inner_text()
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_the_map_says_so_when_its_background_cannot_be_loaded(
+    page, login, kim, imported_city, settings, axe_violations
+):
+    from missimo.properties.models import Property
+
+    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # nothing listens there
+    settings.MAP_TILE_ATTRIBUTION = "Kartendienst der Stadt"
+    prop = Property.objects.exclude(lat=None).first()
+    login(kim)
+    page.goto(f"{page.base_url}/objekte/{prop.pk}/")
+    message = page.locator("#objekt-karte-offline")
+    message.wait_for(state="visible", timeout=15000)
+    assert "Die Hintergrundkarte kann nicht geladen werden" in message.inner_text()
+    assert "Kartendienst der Stadt" in page.locator("#objekt-karte").inner_text()
+    main = page.locator("main").inner_text()
+    assert prop.address in main and "° N" in main and "UTM" not in main
+    assert axe_violations(page) == []

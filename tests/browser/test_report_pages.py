@@ -44,7 +44,9 @@ def test_kim_picks_a_period_on_the_dashboard_and_downloads_the_annual_report(
     page.get_by_role("link", name="Bericht für diesen Zeitraum erstellen").click()
     page.get_by_role("heading", name="Jahresbericht 2026").wait_for()
     assert axe_violations(page) == []
-    with page.expect_download() as download_info:
+    with page.expect_download(
+        timeout=90_000
+    ) as download_info:  # the tagged PDF takes a while on a busy machine
         page.get_by_role("link", name="Bericht als PDF herunterladen").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".pdf")

@@ -44,11 +44,14 @@ def authentication_settings(environ: Mapping[str, str] | None = None) -> dict[st
     out: dict[str, Any] = {
         "MISSIMO_REQUIRE_2FA": get("MISSIMO_REQUIRE_2FA"),
         "MISSIMO_AUTH_GROUP_ROLES": parse_group_roles(get("MISSIMO_AUTH_GROUP_ROLES")),
-        # django-axes: lock an account (by user name, not by address: a city's staff often share
-        # one proxy address) after `limit` failures, for `cooloff` minutes.
+        # django-axes: lock a user name from one source address after `limit` failures, for
+        # `cooloff` minutes counted from the lockout (issue #21): failures from elsewhere do not lock
+        # the user out, and failed attempts during the lockout do not extend it, so nobody can keep
+        # a known user locked out.
         "AXES_FAILURE_LIMIT": limit,
         "AXES_COOLOFF_TIME": timedelta(minutes=cooloff),
-        "AXES_LOCKOUT_PARAMETERS": ["username"],
+        "AXES_LOCKOUT_PARAMETERS": [["username", "ip_address"]],
+        "AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT": False,
         "AXES_RESET_ON_SUCCESS": True,
         "AXES_LOCKOUT_CALLABLE": "missimo.accounts.views.locked_out",
         "AXES_DISABLE_ACCESS_LOG": True,  # successful log-ins are in the audit log already

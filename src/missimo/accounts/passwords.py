@@ -58,3 +58,53 @@ class GermanCommonPasswordValidator:
             "Ihr Kennwort darf kein häufig verwendetes Wort sein, auch nicht mit angehängter Jahreszahl "
             "(z. B. „Sommer2026!“)."
         )
+
+
+_RUN = re.compile(r"(.)\1{3,}")
+
+
+@cache
+def _english_common() -> frozenset[str]:
+    from django.contrib.auth.password_validation import CommonPasswordValidator
+
+    return frozenset(CommonPasswordValidator().passwords)
+
+
+class PersonalPasswordValidator:
+    """Refuse passwords built on the user's own names (`alexadmin123` for `alexadmin`), made of a few
+    repeated characters (`aaaaaaaaaaaa`, `abababababab`), or a common password with digits or
+    punctuation appended (`iloveyou1234`), issue #21."""
+
+    def validate(self, password: str, user=None) -> None:
+        folded = _fold(password)
+        letters = re.sub(r"[\W\d_]+", "", folded)
+        stripped = _EDGES.sub("", folded)
+        names = {
+            _fold(str(getattr(user, attribute, "") or ""))
+            for attribute in ("username", "first_name", "last_name")
+        }
+        names |= {part for name in names for part in re.split(r"[\W_]+", name)}
+        if any(len(name) >= 3 and (name in folded or name in letters) for name in names):
+            raise ValidationError(
+                "Das Kennwort enthält Ihren Benutzer- oder Personennamen. Bitte wählen Sie eine Passphrase "
+                "ohne Ihren Namen.",
+                code="password_contains_name",
+            )
+        if len(set(folded)) <= 3 or _RUN.search(folded):
+            raise ValidationError(
+                "Das Kennwort besteht aus zu wenigen verschiedenen Zeichen oder aus Wiederholungen. Bitte "
+                "wählen Sie eine Passphrase aus mehreren Wörtern.",
+                code="password_repetitive",
+            )
+        if stripped in _english_common() or letters in _english_common():
+            raise ValidationError(
+                "Dieses Kennwort ist zu leicht zu erraten: Es ist ein häufig verwendetes Kennwort mit "
+                "angehängten Ziffern oder Zeichen. Bitte wählen Sie eine Passphrase aus mehreren Wörtern.",
+                code="password_common_with_digits",
+            )
+
+    def get_help_text(self) -> str:
+        return (
+            "Ihr Kennwort darf Ihren Namen nicht enthalten und nicht aus wenigen wiederholten Zeichen "
+            "bestehen."
+        )

@@ -118,6 +118,8 @@ class Capability(enum.StrEnum):
     READ_AUDIT_LOG = "read_audit_log", "Protokoll durchsuchen, exportieren und prüfen"
     SEE_PRIVACY_REPORTS = "see_privacy_reports", "Fairnessbericht, Auskunft nach Art. 15 DSGVO"
     ADMINISTER_ACCOUNTS = "administer_accounts", "Benutzerkonten und Rollen verwalten"
+    # person linkage (issue #21): a judgement changes the linkage of every agency in later runs
+    JUDGE_LINKS = "judge_links", "Personenverknüpfungen aller Quellen als „nicht dieselbe Person“ ablehnen"
 
 
 class Field(enum.StrEnum):
@@ -236,6 +238,7 @@ ROLES: dict[Role, RoleSpec] = {
                 C.SEE_DASHBOARD,
                 C.SEE_REPORTS,
                 C.SEE_INTERNAL_REPORTS,
+                C.JUDGE_LINKS,
             }
         ),
         hints=HintVisibility.ALL,
@@ -257,7 +260,7 @@ ROLES: dict[Role, RoleSpec] = {
         hints_text="nur Hinweise der Familienkasse (Kindergeld)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
         deliveries=frozenset({"kindergeld"}),
-        record_sources=_ALL_SOURCES,
+        record_sources=frozenset({"kindergeld", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Kind, Geburtsdatum, Kindergeldnummer, Betrag); keine Eigentümer",
         actions_text="Kindergeld liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle der eigenen "
         "Behörde, Kontrollen mit eigener Beteiligung, Schulbescheinigungen prüfen",
@@ -270,7 +273,7 @@ ROLES: dict[Role, RoleSpec] = {
         hints_text="nur Hinweise des Jobcenters (SGB II)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
         deliveries=frozenset({"jobcenter"}),
-        record_sources=_ALL_SOURCES,
+        record_sources=frozenset({"jobcenter", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Bedarfsgemeinschaft, Betrag); keine Eigentümer",
         actions_text="SGB-II-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
         "Kontrollen der eigenen Behörde",
@@ -283,7 +286,7 @@ ROLES: dict[Role, RoleSpec] = {
         hints_text="nur Hinweise des Schulamts (Schulpflicht)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
         deliveries=frozenset({"schule"}),
-        record_sources=_ALL_SOURCES,
+        record_sources=frozenset({"schule", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Schüler, Schule, Klasse); keine Eigentümer",
         actions_text="Schuldaten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
         "Kontrollen der eigenen Behörde",
@@ -295,7 +298,7 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.AGENCY,
         hints_text="nur Hinweise auf Schulabsentismus (Kindeswohl)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
-        record_sources=_ALL_SOURCES,
+        record_sources=frozenset({"schule", "melderegister"}),
         fields_text="Felder der Hinweise auf Schulabsentismus; keine Eigentümer",
         actions_text="Hinweise auf Schulabsentismus sichten und Ergebnisse erfassen, Prüffälle und Kontrollen "
         "der eigenen Behörde",
@@ -308,7 +311,7 @@ ROLES: dict[Role, RoleSpec] = {
         hints_text="nur Hinweise des Gesundheitsamts (Schuleingangsuntersuchung)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
         deliveries=frozenset({"seu"}),
-        record_sources=_ALL_SOURCES,
+        record_sources=frozenset({"seu", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Kind, Untersuchungstermin); keine Eigentümer",
         actions_text="SEU-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
         "Kontrollen der eigenen Behörde",
@@ -333,7 +336,7 @@ ROLES: dict[Role, RoleSpec] = {
         properties=PropertyVisibility.ALL,
         deliveries=frozenset({"objekte"}),
         fields=frozenset({Field.OWNER, Field.RANK}),
-        record_sources=_ALL_SOURCES,
+        record_sources=frozenset({"melderegister"}),
         fields_text="Felder der eigenen Hinweise, Bewohnerzahl und Eigentümer der Objekte",
         actions_text="Gebäudebestand liefern, Objekte bearbeiten, Maßnahmen erfassen, eigene Hinweise sichten, "
         "Prüffälle und Kontrollen der eigenen Behörde",
@@ -421,6 +424,17 @@ def sees_field(user, field: Field) -> bool:
 def record_sources(user) -> frozenset[str]:
     """The sources whose person records the user may read where records are shown."""
     return frozenset(source for role in roles_of(user) for source in ROLES[role].record_sources)
+
+
+def may_judge_link(user, sources) -> bool:
+    """Whether the user may judge a person link between records of `sources` ("nicht dieselbe
+    Person"): the coordination office (Capability.JUDGE_LINKS), or an agency delivering every one of
+    the sources (the owner of both records). Such a judgement changes the linkage for every agency."""
+    if can(user, Capability.JUDGE_LINKS):
+        return True
+    owned = set(delivery_sources(user))
+    sources = set(sources)
+    return bool(sources) and sources <= owned and sources <= record_sources(user)
 
 
 def handles_personal_data(user) -> bool:

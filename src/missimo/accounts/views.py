@@ -46,6 +46,7 @@ def two_factor_enrol(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            request.session.cycle_key()  # a new session id once the second factor is passed
             signals.second_factor_enrolled.send(User, user=user, device=device, request=request)
             _show_new_recovery_codes(request, user)
             return redirect(_with_next("two_factor_recovery_codes", request))
@@ -85,6 +86,7 @@ def two_factor_verify(request):
             ok = allowed and device.verify_token(form.cleaned_data["token"])
         if ok:
             otp_login(request, device)
+            request.session.cycle_key()  # a new session id once the second factor is passed
             remaining = None
             if with_recovery:
                 remaining = twofactor.remaining_recovery_codes(user)

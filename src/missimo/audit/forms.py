@@ -1,5 +1,6 @@
 from django import forms
 
+from missimo.audit.labels import object_type_label
 from missimo.audit.models import AuditAction
 
 
@@ -50,7 +51,8 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, object_types: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["objektart"].choices = [("", "alle Objektarten"), *((t, t) for t in object_types)]
+        choices = sorted(((t, object_type_label(t)) for t in object_types), key=lambda c: c[1].lower())
+        self.fields["objektart"].choices = [("", "alle Objektarten"), *choices]
 
     def clean(self):
         data = super().clean()

@@ -2,7 +2,9 @@
 
 Events live in their own database alias (see routers.py). Each event carries the SHA-256 of
 its canonical content chained to the previous event's hash, so that any change or deletion
-of an entry is detected by `missimo audit verify`. Database triggers refuse UPDATE and DELETE.
+of an entry is detected by `missimo audit verify`, and a MAC under a secret key that is not in the
+database (missimo.audit.keys), so that recomputing the hashes is detected as well. Database
+triggers refuse UPDATE and DELETE of entries and any move of the chain head but one step forward.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ class AuditEvent(AppendOnly):
     ip_address = models.GenericIPAddressField("IP-Adresse", null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 under the audit key (not in the database) of the previous entry's MAC and this
+    # entry's hash: rewriting entries and recomputing the SHA-256 chain does not produce these.
+    entry_mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "Protokolleintrag"
@@ -61,6 +66,9 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_sequence = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+    last_mac = models.CharField(max_length=64, blank=True, default="")
+    # HMAC of (last_sequence, last_hash, last_mac): the head cannot be moved without the key
+    head_mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Kettenende {self.last_sequence}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +22,13 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from missimo.accounts import policy
+from missimo.audit.keys import audit_key
+from missimo.audit.labels import details_text, object_type_label
 from missimo.audit.models import AuditAction, AuditChainHead, AuditEvent
 from missimo.audit.routers import AUDIT_ALIAS
 
 GENESIS_HASH = "0" * 64
+checkpoint_log = logging.getLogger("missimo.audit.checkpoint")
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
@@ -32,6 +37,20 @@ def _canonical(fields: dict[str, Any]) -> bytes:
 
 def _hash(previous_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(previous_hash.encode("ascii") + _canonical(fields)).hexdigest()
+
+
+def _keyed(context: bytes, payload: bytes) -> str:
+    return hmac.new(audit_key(), context + b"\x00" + payload, hashlib.sha256).hexdigest()
+
+
+def entry_mac(previous_mac: str, entry_hash: str) -> str:
+    """The keyed link of an entry: HMAC-SHA256 of the previous entry's MAC and this entry's hash
+    (which covers its number, content and the previous hash)."""
+    return _keyed(b"missimo/audit/entry", f"{previous_mac}:{entry_hash}".encode("ascii"))
+
+
+def head_mac(last_sequence: int, last_hash: str, last_mac: str) -> str:
+    return _keyed(b"missimo/audit/head", f"{last_sequence}:{last_hash}:{last_mac}".encode("ascii"))
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
@@ -94,11 +113,96 @@ def record(
         event.sequence = head.last_sequence + 1
         event.previous_hash = head.last_hash
         event.entry_hash = _hash(event.previous_hash, _hashed_fields(event))
+        event.entry_mac = entry_mac(head.last_mac or GENESIS_HASH, event.entry_hash)
         event.save(using=AUDIT_ALIAS, force_insert=True)
         head.last_sequence = event.sequence
         head.last_hash = event.entry_hash
-        head.save(using=AUDIT_ALIAS, update_fields=["last_sequence", "last_hash"])
+        head.last_mac = event.entry_mac
+        head.head_mac = head_mac(head.last_sequence, head.last_hash, head.last_mac)
+        head.save(using=AUDIT_ALIAS, update_fields=["last_sequence", "last_hash", "last_mac", "head_mac"])
+        sequence, entry_hash, mac = event.sequence, event.entry_hash, event.entry_mac
+        transaction.on_commit(lambda: _export_checkpoint_safely(sequence, entry_hash, mac), using=AUDIT_ALIAS)
     return event
+
+
+# --- exported checkpoints: the head, signed, outside the database ------------------------------
+
+_EXPORT_CONTEXT = b"missimo/audit/exported-checkpoint"
+
+
+def _export_signature(data: dict[str, Any]) -> str:
+    return _keyed(_EXPORT_CONTEXT, _canonical({k: v for k, v in data.items() if k != "signature"}))
+
+
+def export_checkpoint(sequence: int, entry_hash: str, mac: str) -> dict[str, Any]:
+    """Append a signed checkpoint of the chain (entry number, hash, MAC) to the checkpoint file
+    (MISSIMO_AUDIT_CHECKPOINT_FILE, created with mode 0600) and to the logger
+    `missimo.audit.checkpoint`. Whoever can rewrite the database but not this file cannot delete the
+    newest entries unnoticed: `verify_chain` requires the entry of the newest checkpoint."""
+    line: dict[str, Any] = {
+        "sequence": sequence,
+        "hash": entry_hash,
+        "mac": mac,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    line["signature"] = _export_signature(line)
+    text = json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n"
+    path = settings.AUDIT_CHECKPOINT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(descriptor, text.encode("ascii"))
+    finally:
+        os.close(descriptor)
+    checkpoint_log.info("audit checkpoint %s", text.strip())
+    return line
+
+
+def _export_checkpoint_safely(sequence: int, entry_hash: str, mac: str) -> None:
+    try:
+        export_checkpoint(sequence, entry_hash, mac)
+    except OSError:  # the entry is committed; a missing checkpoint shows in the next verification
+        checkpoint_log.exception("audit checkpoint %s could not be written", sequence)
+
+
+def export_head_checkpoint() -> dict[str, Any] | None:
+    """A checkpoint of the current chain head (`missimo audit checkpoint`, e.g. from cron)."""
+    head = AuditChainHead.objects.using(AUDIT_ALIAS).filter(id=1).first()
+    if head is None or head.last_sequence == 0:
+        return None
+    return export_checkpoint(head.last_sequence, head.last_hash, head.last_mac)
+
+
+@dataclass(frozen=True)
+class _Exported:
+    sequence: int
+    hash: str
+    mac: str
+
+
+def _newest_exported_checkpoint() -> tuple[_Exported | None, str]:
+    """The newest validly signed checkpoint of the checkpoint file, or an error message."""
+    path = settings.AUDIT_CHECKPOINT_FILE
+    newest = None
+    try:
+        stream = path.open(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return None, ""
+    with stream:
+        for number, text in enumerate(stream, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+                valid = hmac.compare_digest(str(data.get("signature", "")), _export_signature(data))
+                checkpoint = _Exported(int(data["sequence"]), str(data["hash"]), str(data["mac"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                valid = False
+            if not valid:
+                return None, f"Prüfpunktdatei {path.name}, Zeile {number}: Signatur ungültig (verändert)."
+            if newest is None or checkpoint.sequence >= newest.sequence:  # the later line wins
+                newest = checkpoint
+    return newest, ""
 
 
 @dataclass(frozen=True)
@@ -113,15 +217,21 @@ class ChainReport:
 
 
 def verify_chain() -> ChainReport:
-    """Recompute every hash; report the first entry whose content or order was altered.
+    """Recompute every hash and every keyed MAC; report the first entry whose content or order was
+    altered, a chain head that does not match the last entry or is not signed with the key, and
+    newest entries missing behind the newest exported checkpoint.
 
     After a retention purge the log starts later than entry 1: the chain then starts from the
     signed checkpoint that the purge appended (see :func:`purge_before`); without a valid one,
     the missing beginning is reported as a deletion."""
     previous_hash = GENESIS_HASH
+    previous_mac = GENESIS_HASH
     expected_sequence = None
     checked = 0
     note = ""
+    exported, exported_error = _newest_exported_checkpoint()
+    if exported_error:
+        return ChainReport(0, 0, exported_error)
     first = AuditEvent.objects.using(AUDIT_ALIAS).order_by("sequence").only("sequence").first()
     if first is not None and first.sequence != 1:
         checkpoint = _checkpoint_for(first.sequence)
@@ -130,6 +240,7 @@ def verify_chain() -> ChainReport:
                 0, 1, f"Die Einträge 1 bis {first.sequence - 1} fehlen (gelöscht ohne gültigen Prüfpunkt)."
             )
         previous_hash = checkpoint.details["last_deleted_hash"]
+        previous_mac = checkpoint.details.get("last_deleted_mac") or GENESIS_HASH
         expected_sequence = first.sequence
         note = (
             f" Ältere Einträge bis Nr. {first.sequence - 1} wurden nach Ablauf der Aufbewahrungsfrist "
@@ -143,14 +254,50 @@ def verify_chain() -> ChainReport:
             return ChainReport(checked, event.sequence, f"Eintrag {event.sequence}: Verkettung unterbrochen.")
         if _hash(previous_hash, _hashed_fields(event)) != event.entry_hash:
             return ChainReport(checked, event.sequence, f"Eintrag {event.sequence}: Inhalt wurde verändert.")
+        if not hmac.compare_digest(event.entry_mac, entry_mac(previous_mac, event.entry_hash)):
+            return ChainReport(
+                checked,
+                event.sequence,
+                f"Eintrag {event.sequence}: Schlüssel-Prüfsumme (MAC) ungültig – der Eintrag oder ein "
+                "früherer wurde verändert, gelöscht oder neu berechnet.",
+            )
+        if (
+            exported is not None
+            and event.sequence == exported.sequence
+            and (event.entry_hash, event.entry_mac) != (exported.hash, exported.mac)
+        ):
+            return ChainReport(
+                checked, event.sequence, f"Eintrag {event.sequence} weicht vom exportierten Prüfpunkt ab."
+            )
         previous_hash = event.entry_hash
+        previous_mac = event.entry_mac
         expected_sequence = event.sequence + 1
         checked += 1
+    last_sequence = (expected_sequence or 1) - 1
     head = AuditChainHead.objects.using(AUDIT_ALIAS).filter(id=1).first()
-    if head is not None and (
-        head.last_sequence != (expected_sequence or 1) - 1 or head.last_hash != previous_hash
-    ):
+    if head is not None and (head.last_sequence != last_sequence or head.last_hash != previous_hash):
         return ChainReport(checked, head.last_sequence, "Die jüngsten Einträge fehlen (gelöscht).")
+    if (
+        head is not None
+        and head.last_sequence
+        and not hmac.compare_digest(
+            head.head_mac, head_mac(head.last_sequence, head.last_hash, head.last_mac or GENESIS_HASH)
+        )
+    ):
+        return ChainReport(checked, head.last_sequence, "Das Kettenende wurde ohne Schlüssel verändert.")
+    if head is None and checked:
+        return ChainReport(checked, last_sequence, "Das Kettenende fehlt (gelöscht).")
+    if exported is not None and exported.sequence > last_sequence:
+        return ChainReport(
+            checked,
+            last_sequence + 1,
+            f"Die jüngsten Einträge fehlen: der exportierte Prüfpunkt nennt Eintrag {exported.sequence}, "
+            f"das Protokoll endet mit Eintrag {last_sequence}.",
+        )
+    if exported is not None:
+        note += f" Exportierter Prüfpunkt bis Eintrag {exported.sequence} bestätigt."
+    elif checked:
+        note += " Keine exportierten Prüfpunkte gefunden: das Fehlen der jüngsten Einträge ist nur am Kettenende prüfbar."
     return ChainReport(checked, None, f"Protokoll unverändert: {checked} Einträge geprüft.{note}")
 
 
@@ -217,6 +364,7 @@ def purge_before(cutoff: datetime) -> AuditPurge:
             "deleted_through": last_old.sequence,
             "deleted_count": count,
             "last_deleted_hash": last_old.entry_hash,
+            "last_deleted_mac": last_old.entry_mac,
             "cutoff": cutoff.astimezone(UTC).isoformat(timespec="seconds"),
         }
         details["signature"] = _checkpoint_signature(details)
@@ -297,11 +445,14 @@ CSV_HEADER = (
     "Einzelheiten",
     "IP-Adresse",
     "Hash",
+    "Objektart (Kennung)",
+    "Einzelheiten (technisch, JSON)",
 )
 
 
 def export_rows(events) -> list[list[Any]]:
-    """The rows of the audit export (header: CSV_HEADER), one per event, in the events' order."""
+    """The rows of the audit export (header: CSV_HEADER), one per event, in the events' order:
+    object type and details in German for people, the stored codes and JSON at the end for tools."""
     labels = dict(AuditAction.choices)
     return [
         [
@@ -311,12 +462,14 @@ def export_rows(events) -> list[list[Any]]:
             event.actor_roles,
             event.actor_agency,
             labels.get(event.action, event.action),
-            event.object_type,
+            object_type_label(event.object_type) if event.object_type else "",
             event.object_id,
             event.purpose,
-            json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
+            details_text(event.details),
             event.ip_address or "",
             event.entry_hash,
+            event.object_type,
+            json.dumps(event.details, ensure_ascii=False, sort_keys=True) if event.details else "",
         ]
         for event in events.iterator(chunk_size=2000)
     ]

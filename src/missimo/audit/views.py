@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
-from missimo.audit import services
+from missimo.audit import labels, services
 from missimo.audit.forms import AuditFilterForm
 from missimo.audit.models import AuditAction
 from missimo.core import tables
@@ -71,6 +71,9 @@ def audit_log(request):
     events = services.search(**criteria)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("seite"))
     page.object_list = list(page.object_list)  # as it was before this very read is recorded
+    for event in page.object_list:
+        event.object_type_text = labels.object_type_label(event.object_type)
+        event.details_text = labels.details_text(event.details)
     services.record(
         request.user,
         AuditAction.READ,

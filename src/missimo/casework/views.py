@@ -103,12 +103,18 @@ def _case_page(request, cases, per_page=PAGE_SIZE):
     return Paginator(cases, per_page).get_page(request.GET.get("seite"))
 
 
-def _record_case_list(request, object_type: str, purpose: str, cases, details: dict | None = None) -> None:
+def _record_case_list(
+    request, object_type: str, purpose: str, cases, details: dict | None = None, object_id: str | int = ""
+) -> None:
+    """Audit reading a list of cases; `object_id` names what the list belongs to (the campaign), else
+    the case numbers shown (searchable, at most 200 characters), so that every entry can be found by
+    an object id (issue #21)."""
     if cases:
         record(
             request.user,
             AuditAction.READ,
             object_type=object_type,
+            object_id=object_id or ",".join(c.aktenzeichen for c in cases)[:200],
             purpose=purpose,
             details={**(details or {}), "cases": [c.aktenzeichen for c in cases]},
             request=request,
@@ -124,7 +130,12 @@ def campaign_detail(request, pk: int):
     page = _case_page(request, cases)
     rows = [(case, services.case_row(case)) for case in page.object_list]
     _record_case_list(
-        request, "campaign", "Einsicht in einen Aktionszeitraum", page.object_list, {"campaign": campaign.pk}
+        request,
+        "campaign",
+        "Einsicht in einen Aktionszeitraum",
+        page.object_list,
+        {"campaign": campaign.pk},
+        object_id=campaign.pk,
     )
     return render(
         request,

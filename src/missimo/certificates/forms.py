@@ -64,10 +64,13 @@ class RevokeForm(_KernForm):
 
 class VerifyForm(_KernForm):
     file = forms.FileField(
-        label="Schulbescheinigung (PDF)",
+        label="Schulbescheinigung (PDF, Scan oder Foto)",
         required=False,
-        help_text="Die PDF-Datei, die die Schule ausgestellt hat.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.txt,application/pdf"}),
+        help_text="Die PDF-Datei der Schule oder ein Scan bzw. Foto der Papierbescheinigung "
+        "(PDF, JPEG, PNG); der QR-Code wird aus dem Bild gelesen.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.txt,.jpg,.jpeg,.png,.tif,.tiff,.webp,application/pdf,image/*"}
+        ),
     )
     text = forms.CharField(
         label="oder: Inhalt des QR-Codes",
@@ -81,7 +84,8 @@ class VerifyForm(_KernForm):
         cleaned = super().clean()
         if not cleaned.get("file") and not (cleaned.get("text") or "").strip():
             raise forms.ValidationError(
-                "Bitte laden Sie die PDF-Datei hoch oder fügen Sie den QR-Inhalt ein."
+                "Bitte laden Sie die PDF-Datei, einen Scan oder ein Foto hoch oder fügen Sie den "
+                "QR-Inhalt ein."
             )
         upload = cleaned.get("file")
         if upload is not None and upload.size > 10 * 1024 * 1024:

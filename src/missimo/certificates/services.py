@@ -29,7 +29,7 @@ from missimo.accounts.models import Agency, AgencyKind
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.certificates import signing
+from missimo.certificates import scan, signing
 from missimo.certificates.models import Certificate, Origin, SigningKey
 from missimo.core.errors import Refused
 from missimo.imports.services import current_snapshots
@@ -603,16 +603,27 @@ def _revoke_departed(today: date) -> int:
 
 
 def verify_online(user, *, text: str = "", pdf: bytes | None = None, request=None) -> signing.Verification:
-    """Check a certificate (QR content or the PDF) against the current keys and revocations."""
-    token = signing.find_token(pdf) if pdf is not None else signing.find_token(text.encode("utf-8"))
-    result = signing.verify(token or text, published_key_list(), timezone.localdate())
+    """Check a certificate against the current keys and revocations: the QR content as text, the
+    issued PDF (token in its metadata), or a scan or photo of the paper (`pdf` holds any uploaded
+    file; the QR code is then read from the image). Raises scan.ScanError for an unreadable file."""
+    channel = "text"
+    if pdf is None:
+        token = signing.find_token(text.encode("utf-8"))
+    else:
+        channel, token = "pdf", signing.find_token(pdf)
+        if token is None:  # a scan or photo of the paper: read the QR code from the image
+            channel, token = "scan", scan.token_from_image(pdf)
+    if token is None and pdf is not None:
+        result = signing.unreadable_scan()
+    else:
+        result = signing.verify(token or text, published_key_list(), timezone.localdate())
     record(
         user,
         AuditAction.READ,
         object_type="schulbescheinigung",
         object_id=result.certificate_id,
         purpose="Prüfung einer Schulbescheinigung",
-        details={"result": result.code, "channel": "pdf" if pdf is not None else "text"},
+        details={"result": result.code, "channel": channel},
         request=request,
     )
     return result

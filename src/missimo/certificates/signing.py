@@ -51,6 +51,9 @@ MESSAGES = {
     "valid": "Die Schulbescheinigung ist gültig.",
     "unreadable": "Der Inhalt ist keine Schulbescheinigung von MISSIMO oder ist unvollständig "
     "(kein lesbarer QR-Inhalt).",
+    "no_qr": "Auf der Datei wurde kein lesbarer QR-Code gefunden. Scannen Sie die Bescheinigung mit "
+    "mindestens 150 dpi oder fotografieren Sie den QR-Code gerade, scharf und formatfüllend; oder "
+    "fügen Sie den mit einem Scanner gelesenen Inhalt unten ein.",
     "altered": "Die Daten der Bescheinigung sind beschädigt oder wurden verändert "
     "(sie entsprechen nicht dem signierten Format).",
     "unknown_key": "Die Bescheinigung ist mit einem unbekannten Schlüssel signiert; sie stammt nicht "
@@ -169,6 +172,10 @@ class Verification:
     revoked_from: str | None = None
 
     @property
+    def readable(self) -> bool:
+        return self.code not in UNREADABLE
+
+    @property
     def certificate_id(self) -> str:
         return str(self.payload.get("id", ""))
 
@@ -194,8 +201,15 @@ def german_date(iso: str) -> str:
         return iso
 
 
+UNREADABLE = ("unreadable", "no_qr")  # nothing to judge: "nicht lesbar", not "ungültig"
+
+
 def _result(code: str, payload=None, key=None, revoked_from=None) -> Verification:
     return Verification(code == "valid", code, MESSAGES[code], payload or {}, key or {}, revoked_from)
+
+
+def unreadable_scan() -> Verification:
+    return _result("no_qr")
 
 
 def _date_or_none(value: Any) -> date | None:

@@ -14,6 +14,7 @@ from missimo.audit.services import record
 from missimo.certificates import services
 from missimo.certificates.forms import KeyForm, ManualCertificateForm, PupilSearchForm, RevokeForm, VerifyForm
 from missimo.certificates.models import SigningKey
+from missimo.certificates.scan import ScanError
 from missimo.core import tables
 
 
@@ -58,7 +59,12 @@ def index(request):
         return render(
             request,
             "certificates/index.html",
-            {"certificates": certificates, "header": CERTIFICATE_HEADER, "school": services.school_of(user)},
+            {
+                "certificates": certificates,
+                "header": CERTIFICATE_HEADER,
+                "school": (school := services.school_of(user)),
+                "signing_key": services.active_key(school.schulnummer) if school else None,
+            },
         )
     if policy.can(user, Capability.VERIFY_CERTIFICATES):
         return redirect("certificates:verify")
@@ -113,6 +119,7 @@ def issue(request):
             "searched": form.is_bound,
             "error": error,
             "school": school,
+            "signing_key": services.active_key(school.schulnummer),
             "today": timezone.localdate(),
         },
         status=422 if error else 200,
@@ -135,7 +142,12 @@ def issue_manual(request):
     return render(
         request,
         "certificates/manual.html",
-        {"form": form, "error": error, "school": school},
+        {
+            "form": form,
+            "error": error,
+            "school": school,
+            "signing_key": services.active_key(school.schulnummer),
+        },
         status=422 if error else 200,
     )
 
@@ -191,11 +203,19 @@ def verify(request):
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
-        if upload is not None:
-            result = services.verify_online(request.user, pdf=upload.read(), request=request)
-        else:
-            result = services.verify_online(request.user, text=form.cleaned_data["text"], request=request)
-    return render(request, "certificates/verify.html", {"form": form, "result": result})
+        try:
+            if upload is not None:
+                result = services.verify_online(request.user, pdf=upload.read(), request=request)
+            else:
+                result = services.verify_online(request.user, text=form.cleaned_data["text"], request=request)
+        except ScanError as error:
+            form.add_error("file", str(error))
+    return render(
+        request,
+        "certificates/verify.html",
+        {"form": form, "result": result},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -37,15 +37,31 @@ __all__ = [
     "download",
     "escape_cell",
     "export",
+    "neutralise_bidi",
     "require_format",
     "xlsx_bytes",
 ]
 
 
+# Bidirectional control characters (issue #21): a name with U+202E shows reversed text and can hide
+# what a cell or a page really says. They have no use in the city's data and are replaced by U+FFFD
+# on display (missimo.web.middleware) and in every export.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_NEUTRAL = str.maketrans(dict.fromkeys(BIDI_CONTROLS, "\ufffd"))
+
+
+def neutralise_bidi(text: str) -> str:
+    """The text with every bidirectional control character replaced by U+FFFD."""
+    return text.translate(_NEUTRAL)
+
+
 def escape_cell(value: Any) -> Any:
-    """Text beginning with a formula character gets a leading apostrophe; other values are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """Text beginning with a formula character gets a leading apostrophe, bidirectional control
+    characters are neutralised; other values are unchanged."""
+    if isinstance(value, str):
+        value = neutralise_bidi(value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value
 
 

@@ -16,8 +16,10 @@ snapshot read needs DuckDB, polars or Splink.
   ``write_hints_csv``, ``write_properties_csv``.
 - Reading snapshots and a run's store for the application: ``objekte_rows``,
   ``distinct_values``, ``latest_value_per_key``, ``find_person_rows``, ``record_refs``,
-  ``persons_of_records``, ``melderegister_keys_of_persons``.
+  ``persons_of_records``, ``melderegister_keys_of_persons``, ``linked_pairs_of_persons``.
 - The school calendar: ``school_day_counter``.
+- The engine backend (DuckDB, or Spark for the pair scoring): ``configured_backend``,
+  ``EngineBackend``; the state-level run: ``run_land``, ``City``, ``CITY_SOURCES``, ``LAND_RULES``.
 """
 
 from __future__ import annotations
@@ -53,25 +55,32 @@ _EXPORTS: dict[str, str] = {
         (
             "objekte_rows",
             "distinct_values",
+            "schools_with_pupils",
             "latest_value_per_key",
             "find_person_rows",
             "record_refs",
             "persons_of_records",
             "melderegister_keys_of_persons",
+            "linked_pairs_of_persons",
         ),
         "snapshots",
     ),
     "school_day_counter": "calendar_nrw",
+    # The backend of the pair scoring (DuckDB or Spark) and the state-level run.
+    "configured_backend": "backends.configured",
+    "EngineBackend": "backends",
+    **dict.fromkeys(("run_land", "City", "CITY_SOURCES", "LAND_RULES"), "land"),
 }
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    module, _, attribute = target.partition(".")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute or name)
     globals()[name] = value
     return value
 

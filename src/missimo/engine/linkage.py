@@ -617,6 +617,7 @@ def link_records(
     seed: int = 42,
     pair_table: str = "person_pair",
     link_table: str = "person_link",
+    predict_on: Any = None,
 ) -> LinkageResult:
     """Link the records of ``records_table`` (built by ``build_person_records``).
 
@@ -629,6 +630,11 @@ def link_records(
     ``person_link.person_id`` is the smallest ``entity:record_key`` of the cluster (stable
     and readable); ``probability`` is the highest match probability among the links that
     joined the record to its cluster, NULL for a record linked to nobody.
+
+    ``predict_on`` (the backend seam, ``missimo.engine.backends``): a callable
+    ``(con, records_table, model, store_threshold) -> table`` that scores the blocked pairs
+    with the trained model elsewhere (Spark) and returns a table in ``con`` shaped like
+    Splink's predictions; None scores them here on DuckDB.
     """
     from splink import DuckDBAPI, Linker
 
@@ -654,14 +660,21 @@ def link_records(
     model = linker.misc.save_model_to_json(str(model_path) if model_path else None, overwrite=True)
     timings["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pred = linker.inference.predict(threshold_match_probability=store_threshold, warning_mode="never")
+    if predict_on is None:
+        pred = linker.inference.predict(threshold_match_probability=store_threshold, warning_mode="never")
+        pred_name = pred.physical_name
+    else:
+        pred, pred_name = None, predict_on(con, records_table, model, store_threshold)
     timings["predict"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _store_pairs(con, pred.physical_name, pair_table, model, records_table)
+    _store_pairs(con, pred_name, pair_table, model, records_table)
     timings["store"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     n_applied = write_links(con, records_table, pair_table, link_table, threshold, rejected)
-    pred.drop_table_from_database_and_remove_from_cache()
+    if pred is not None:
+        pred.drop_table_from_database_and_remove_from_cache()
+    else:
+        con.execute(f"DROP TABLE IF EXISTS {pred_name}")
     n_records, n_persons = con.execute(
         f"SELECT count(*), count(DISTINCT person_id) FROM {link_table}"
     ).fetchall()[0]

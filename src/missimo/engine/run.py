@@ -25,6 +25,7 @@ import duckdb
 from missimo.engine import linkage, rules
 from missimo.engine import sources as source_layouts
 from missimo.engine.addresses import link_addresses
+from missimo.engine.backends import EngineBackend
 from missimo.engine.normalise import install_sql_macros
 from missimo.engine.ranking import RankedProperty, rank_properties
 
@@ -91,11 +92,13 @@ def run_abgleich(
     progress: Progress | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
+    backend: EngineBackend | None = None,
 ) -> RunOutput:
     """Run linkage and every rule over the given snapshots (Parquet files) as of ``stichtag``.
 
     Sources that are not given are simply absent: rules that need them are reported as not
-    evaluated by :func:`missimo.engine.rules.evaluate`.
+    evaluated by :func:`missimo.engine.rules.evaluate`. ``backend`` chooses where the
+    person linkage scores its pairs (:mod:`missimo.engine.backends`; default DuckDB).
     """
     unknown = set(snapshots) - set(source_layouts.SOURCES)
     if unknown:
@@ -140,7 +143,11 @@ def run_abgleich(
             report("Personen werden registerübergreifend verknüpft", 30)
             model_path = work / MODEL_FILE
             linkage_result = linkage.link_persons(
-                con, person_sources, model_path=model_path, rejected=list(rejected_links)
+                con,
+                person_sources,
+                model_path=model_path,
+                rejected=list(rejected_links),
+                predict_on=backend.predictor(work) if backend else None,
             )
             counts["person_records"] = linkage_result.n_records
             counts["persons"] = linkage_result.n_persons

@@ -4,9 +4,9 @@ The Django apps never run SQL on a snapshot or on the analysis store themselves:
 functions, so that what a snapshot holds is interpreted in one place (the engine) and the same
 way as the rules interpret it. Every function opens its own short-lived DuckDB connection.
 
-Public names: :func:`objekte_rows`, :func:`distinct_values`, :func:`latest_value_per_key`,
+Public names: :func:`objekte_rows`, :func:`distinct_values`, :func:`schools_with_pupils`, :func:`latest_value_per_key`,
 :func:`find_person_rows`, :func:`record_refs`, :func:`persons_of_records`,
-:func:`melderegister_keys_of_persons`.
+:func:`melderegister_keys_of_persons`, :func:`linked_pairs_of_persons`.
 """
 
 from __future__ import annotations
@@ -76,6 +76,18 @@ def distinct_values(path: str | Path, column: str) -> set[str]:
     sql = f"SELECT DISTINCT CAST({_column(column)} AS VARCHAR) FROM read_parquet(?)"  # noqa: S608
     rows = _query(sql, [str(path)])
     return {str(row[0]).strip() for row in rows if row[0] is not None and str(row[0]).strip()}
+
+
+def schools_with_pupils(path: str | Path) -> list[tuple[str, str, int]]:
+    """(Schulnummer, Schulname, pupils) of a `schule` snapshot: primary schools first, then by size."""
+    return [
+        (str(number), str(name or ""), int(n))
+        for number, name, n in _query(
+            "SELECT CAST(Schulnummer AS VARCHAR), any_value(Schulname), count(*) AS n FROM read_parquet(?) "
+            "GROUP BY 1 ORDER BY (any_value(Schulname) ILIKE 'Grundschule%') DESC, n DESC, 1",
+            [str(path)],
+        )
+    ]
 
 
 def latest_value_per_key(path: str | Path, key: str, value: str, order: str) -> dict[str, Any]:
@@ -189,3 +201,32 @@ def melderegister_keys_of_persons(work_dir: str | Path) -> dict[str, str]:
     finally:
         con.close()
     return {str(person_id): str(key) for person_id, key in rows}
+
+
+def linked_pairs_of_persons(work_dir: str | Path, person_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """The linked pairs of records (unique ids ``entity:key``, left < right) within these persons,
+    from a finished run's store: what "Warum verknüpft?" explains."""
+    wanted = sorted(set(person_ids))
+    con = _open_store(work_dir) if wanted else None
+    if con is None:
+        return []
+    try:
+        marks = ", ".join("?" for _ in wanted)
+        uids = [
+            row[0]
+            for row in con.execute(
+                f"SELECT entity || ':' || record_key FROM person_link WHERE person_id IN ({marks})",  # noqa: S608
+                wanted,
+            ).fetchall()
+        ]
+        if len(uids) < 2:
+            return []
+        marks = ", ".join("?" for _ in uids)
+        rows = con.execute(
+            f"SELECT unique_id_l, unique_id_r FROM person_pair WHERE linked "  # noqa: S608
+            f"AND unique_id_l IN ({marks}) AND unique_id_r IN ({marks}) ORDER BY unique_id_l, unique_id_r",
+            [*uids, *uids],
+        ).fetchall()
+    finally:
+        con.close()
+    return [(str(left), str(right)) for left, right in rows]

@@ -6,15 +6,19 @@ import csv
 import io
 from pathlib import Path
 
+from missimo.imports.bounds import check_xlsx
+
 
 def preview(path: Path, rows: int = 5) -> tuple[list[str], list[list[str]]]:
     """Header and the first data rows. Never raises for bad content; returns ([], []) instead."""
-    raw = path.read_bytes()
+    with path.open("rb") as stream:
+        raw = stream.read(200_000)  # enough for the header and the first rows; never the whole file
     if raw[:2] == b"PK":
         try:
             from python_calamine import CalamineWorkbook
 
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(raw)).get_sheet_by_index(0)
+            check_xlsx(path)  # a zip bomb is not unpacked for a preview either
+            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
             data = sheet.to_python(nrows=rows + 1)
         except Exception:
             return [], []
@@ -23,7 +27,7 @@ def preview(path: Path, rows: int = 5) -> tuple[list[str], list[list[str]]]:
         text = None
         for encoding in ("utf-8-sig", "cp1252"):
             try:
-                text = raw[:200_000].decode(encoding)
+                text = raw.decode(encoding)
                 break
             except UnicodeDecodeError:
                 continue

@@ -6,6 +6,7 @@ in the data directory and the pointer to each source's current snapshot.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -32,6 +33,7 @@ from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
 from missimo.engine import SOURCES
 from missimo.formatting import de_int
+from missimo.imports import bounds
 from missimo.imports.models import (
     ColumnMapping,
     Import,
@@ -219,6 +221,26 @@ def _process(delivery: Import, echo) -> Import:
             f"{timezone.localtime(current.source_import.created_at):%d.%m.%Y}, die bereits den aktuellen "
             "Datenstand bildet. Es wurde nichts geändert.",
         )
+    in_progress = (
+        Import.objects.filter(
+            source=delivery.source,
+            sha256=delivery.sha256,
+            pk__lt=delivery.pk,
+            status__in=(ImportStatus.PENDING, ImportStatus.RUNNING),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if in_progress is not None:
+        # Two identical deliveries at once (a double click, two colleagues): the earlier one is
+        # taken, this one not (issue #21); deciding by the lower number needs no lock.
+        delivery.duplicate_of = in_progress
+        return _finish(
+            delivery,
+            ImportStatus.UNCHANGED,
+            f"Diese Datei ist identisch mit der Lieferung Nr. {in_progress.pk}, die gerade verarbeitet wird. "
+            "Sie wird nur einmal übernommen; hier wurde nichts geändert.",
+        )
     earlier = (
         Import.objects.filter(source=delivery.source, sha256=delivery.sha256, status=ImportStatus.TAKEN)
         .exclude(pk=delivery.pk)
@@ -232,6 +254,10 @@ def _process(delivery: Import, echo) -> Import:
             f"Diese Datei wurde bereits am {timezone.localtime(earlier.created_at):%d.%m.%Y} geliefert "
             f"(Lieferung Nr. {earlier.pk}); sie wird erneut übernommen."
         )
+    try:
+        bounds.check_file(data_path(delivery.stored_file))
+    except bounds.BoundExceeded as exceeded:
+        return _finish(delivery, ImportStatus.REFUSED, exceeded.message)
     try:
         result = engine.read_source(
             delivery.source,
@@ -259,7 +285,13 @@ def _process(delivery: Import, echo) -> Import:
     delivery.warnings = [*notes, *getattr(result, "warnings", ())]
     if result.rejected:
         relative = f"{_import_dir(delivery.pk)}/abgelehnte_zeilen.csv"
-        engine.write_rejected_csv(result, data_path(relative))
+        _write_rejected(result, data_path(relative))
+        if result.rejected_count > bounds.rejected_rows_kept():
+            notes.append(
+                f"Die Datei der abgelehnten Zeilen enthält die ersten {de_int(bounds.rejected_rows_kept())} von "
+                f"{de_int(result.rejected_count)} abgelehnten Zeilen."
+            )
+            delivery.warnings = [*notes, *getattr(result, "warnings", ())]
         delivery.rejected_file = relative
         ImportRowError.objects.bulk_create(
             (
@@ -307,6 +339,22 @@ def _process(delivery: Import, echo) -> Import:
         _finish(delivery, ImportStatus.TAKEN, message)
         transaction.on_commit(lambda: announce_snapshot(delivery))
     return delivery
+
+
+def _write_rejected(result, path: Path) -> None:
+    """The rejected rows for the office, at most `IMPORT_REJECTED_ROWS_KEPT` of them, and a closing
+    line saying how many were left out (their count is in the delivery's record)."""
+    kept = bounds.rejected_rows_kept()
+    left_out = result.rejected_count - kept
+    if left_out <= 0:
+        engine.write_rejected_csv(result, path)
+        return
+    engine.write_rejected_csv(dataclasses.replace(result, rejected=result.rejected[:kept]), path)
+    with path.open("a", encoding="utf-8", newline="") as stream:
+        stream.write(
+            f"# {de_int(left_out)} weitere abgelehnte Zeilen sind in dieser Datei nicht aufgeführt "
+            f"(insgesamt {de_int(result.rejected_count)} abgelehnt; höchstens {de_int(kept)} Zeilen je Datei).\r\n"
+        )
 
 
 def _first(items: Iterable, limit: int):

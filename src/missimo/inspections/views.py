@@ -198,6 +198,9 @@ def inspection_detail(request, pk: int):
             "inspection": inspection,
             "visits": visits,
             "names": names,
+            # the benefit behind a person ("kindergeldberechtigte Person") only for roles that see
+            # hints; the police identify persons by name only (issue #21)
+            "roles": policy.can(request.user, Capability.SEE_HINTS),
             "may_plan": policy.can(request.user, Capability.PLAN_INSPECTIONS),
         },
     )
@@ -254,6 +257,9 @@ def _protocol_page(request, visit: Visit, *, conflict=None, status: int = 200):
             "inspection": visit.inspection,
             "rows": rows,
             "names": names,
+            # the benefit behind a person ("kindergeldberechtigte Person") only for roles that see
+            # hints; the police identify persons by name only (issue #21)
+            "roles": policy.can(request.user, Capability.SEE_HINTS),
             "editable": services.may_edit_protocol(request.user, visit),
             "may_complete": policy.can(request.user, Capability.PLAN_INSPECTIONS),
             "children_choices": ChildrenPresent.choices,

@@ -13,7 +13,7 @@ from missimo.audit.services import record
 from missimo.core import tables
 from missimo.core.params import row_id
 from missimo.outcomes.models import AgencyMeasure, Outcome, OutcomeResult
-from missimo.outcomes.services import RULE_TITLES, may_record, recordable_hints
+from missimo.outcomes.services import RULE_TITLES, may_record, recordable_hints, visible_cases
 from missimo.runs.models import Hint, Run, RunStatus
 from missimo.runs.services import latest_run
 
@@ -66,7 +66,8 @@ def listed_hints(user, query: ListQuery) -> QuerySet[Hint]:
             outcome_result=Subquery(own.values("result")[:1], output_field=CharField()),
             outcome_decided_on=Subquery(own.values("decided_on")[:1], output_field=DateField()),
         )
-        .prefetch_related(Prefetch("cases", to_attr="case_list"))
+        # only the case numbers of cases the user may see (another agency's campaign stays hidden)
+        .prefetch_related(Prefetch("cases", queryset=visible_cases(user), to_attr="case_list"))
     )
     if query.status == "offen":
         queryset = queryset.filter(outcome_result__isnull=True)

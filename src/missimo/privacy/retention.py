@@ -36,6 +36,7 @@ from missimo.certificates.models import Certificate
 from missimo.core.datadir import data_path
 from missimo.imports.services import purge_expired
 from missimo.runs.models import Hint, RankedProperty, Run
+from missimo.runs.services import remove_failed_run_stores
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +260,7 @@ def purge_all(now: datetime | None = None) -> RetentionReport:
     )
     report.cases, report.case_records = purge_closed_cases(now)
     report.runs, report.hints, report.run_directories = purge_hints(now)
+    report.run_directories += remove_failed_run_stores()  # interrupted runs leave full registers
     report.certificates = purge_certificates(timezone.localdate(now))
     if report.cases or report.hints or report.run_directories or report.certificates:
         record(

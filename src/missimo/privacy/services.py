@@ -21,8 +21,10 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
 from missimo import engine
+from missimo.audit.labels import details_text, object_type_label, value_text
 from missimo.audit.models import AuditEvent
 from missimo.audit.routers import AUDIT_ALIAS
+from missimo.core import tables
 from missimo.core.datadir import data_path
 from missimo.imports.models import Import, SourceSnapshot, source_choices
 from missimo.imports.services import current_snapshots
@@ -295,6 +297,122 @@ class Art15Report:
         )
 
 
+CRITERIA_LABELS = {
+    "ordnungsmerkmal": "Ordnungsmerkmal",
+    "familienname": "Familienname",
+    "vornamen": "Vornamen",
+    "geburtsdatum": "Geburtsdatum",
+}
+
+
+def _rule_title(code: str) -> str:
+    rule = next((r for r in engine.RULES if r.code == code), None)
+    return rule.title if rule else code
+
+
+def art15_hint_rows(report: Art15Report) -> list[list[str]]:
+    """The hints as German text: rule title, run, Stichtag, agency, address, explanation, evidence."""
+    return [
+        [
+            h["hinweis_id"],
+            _rule_title(h["regel"]),
+            str(h["abgleich"]),
+            value_text(h["stichtag"]),
+            h["stelle"],
+            h["adresse"],
+            h["erklaerung"],
+            ", ".join(h["belege"]),
+        ]
+        for h in report.hints
+    ]
+
+
+ART15_HINT_HEADER = [
+    "Hinweis",
+    "Regel",
+    "Abgleich",
+    "Stichtag",
+    "zuständig",
+    "Adresse",
+    "Erklärung",
+    "Belege",
+]
+ART15_AUDIT_HEADER = ["Nr.", "Zeitpunkt", "Wer", "Behörde", "Vorgang", "Objektart", "Objekt", "Zweck"]
+
+
+def art15_audit_rows(report: Art15Report) -> list[list[str]]:
+    return [
+        [
+            str(e["nr"]),
+            value_text(e["zeitpunkt"]),
+            e["benutzer"] or "System",
+            e["behoerde"] or "–",
+            e["vorgang"],
+            object_type_label(e["objektart"]),
+            e["objekt"] or "–",
+            e["zweck"] or "–",
+        ]
+        for e in report.audit_events
+    ]
+
+
+def art15_criteria_text(report: Art15Report) -> str:
+    return details_text({CRITERIA_LABELS.get(k, k): v for k, v in report.criteria.items()})
+
+
+def art15_csv(report: Art15Report) -> bytes:
+    """The Art. 15 information as one CSV document (core.tables: UTF-8 with BOM, `;`, formula-safe):
+    the search, then every data stand field by field, the hints and the audit entries."""
+    from django.utils import timezone
+
+    lines: list[list[Any]] = [
+        ["Auskunft nach Art. 15 DSGVO"],
+        [f"erstellt am {timezone.localtime(report.created_at):%d.%m.%Y %H:%M} Uhr"],
+        [f"Suchkriterien: {art15_criteria_text(report)}"],
+    ]
+    if not report.found:
+        lines.append(["Zu diesen Angaben sind in MISSIMO keine Datensätze gespeichert."])
+    lines += [[], ["Datenstände mit Datensätzen der Person"]]
+    for snap in report.snapshots:
+        state = "aktueller Datenstand" if snap.current else "älterer Datenstand"
+        lines.append([f"{snap.label} – Lieferung {snap.import_id} ({state})"])
+        lines.append(["Feld", *[f"Datensatz {n}" for n in range(1, len(snap.rows) + 1)]])
+        lines += [[key, *[value_text(v) for v in values]] for key, values in snap.table]
+    if not report.snapshots:
+        lines.append(["keine"])
+    lines += [[], ["Prüfhinweise"], ART15_HINT_HEADER, *art15_hint_rows(report)]
+    if not report.hints:
+        lines.append(["keine"])
+    lines += [[], ["Protokolleinträge, die Datensätze der Person nennen"], ART15_AUDIT_HEADER]
+    lines += art15_audit_rows(report) or [["keine"]]
+    return tables.csv_document(lines)
+
+
+def art15_pdf(report: Art15Report) -> bytes:
+    """The Art. 15 information as a tagged, German PDF (PDF/UA-1) for the letter to the person."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "privacy/art15_pdf.html",
+        {
+            "report": report,
+            "created": timezone.localtime(report.created_at),
+            "criteria": art15_criteria_text(report),
+            "snapshots": [
+                (snap, [(key, [value_text(v) for v in values]) for key, values in snap.table])
+                for snap in report.snapshots
+            ],
+            "hint_header": ART15_HINT_HEADER,
+            "hints": art15_hint_rows(report),
+            "audit_header": ART15_AUDIT_HEADER,
+            "audit": art15_audit_rows(report),
+        },
+    )
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
 def _json_ready(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime | Decimal):
         return value.isoformat() if not isinstance(value, Decimal) else str(value)
@@ -348,6 +466,7 @@ def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
             "abgleich": h.run_id,
             "stichtag": h.run.stichtag.isoformat(),
             "regel": h.rule,
+            "regel_titel": _rule_title(h.rule),
             "stelle": h.agency_kind,
             "belege": list(h.evidence),
             "adresse": h.address,

@@ -39,6 +39,13 @@ def fairness(request):
     )
 
 
+DOWNLOADS = {
+    "json": (lambda report: report.as_json(), "application/json; charset=utf-8"),
+    "pdf": (services.art15_pdf, "application/pdf"),
+    "csv": (services.art15_csv, "text/csv; charset=utf-8"),
+}
+
+
 @require_http_methods(["GET", "POST"])
 def art15(request):
     """Search a person, show everything held about them, and offer it as a file (both audited)."""
@@ -53,7 +60,9 @@ def art15(request):
             given_name=data["vornamen"],
             birth_date=data["geburtsdatum"],
         )
-        download = request.POST.get("datei") == "1"
+        fmt = request.POST.get("datei", "")
+        fmt = "json" if fmt == "1" else fmt
+        download = fmt in DOWNLOADS
         record(
             request.user,
             AuditAction.EXPORT if download else AuditAction.READ,
@@ -65,12 +74,14 @@ def art15(request):
                 "records": report.record_refs,
                 "hints": [h["hinweis_id"] for h in report.hints],
                 "audit_entries": len(report.audit_events),
+                **({"format": fmt} if download else {}),
             },
             request=request,
         )
         if download:
             stamp = timezone.localtime().strftime("%Y-%m-%d_%H%M")
-            response = HttpResponse(report.as_json(), content_type="application/json; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="auskunft_art15_{stamp}.json"'
+            build, content_type = DOWNLOADS[fmt]
+            response = HttpResponse(build(report), content_type=content_type)
+            response["Content-Disposition"] = f'attachment; filename="auskunft_art15_{stamp}.{fmt}"'
             return response
     return render(request, "privacy/art15.html", {"form": form, "report": report})

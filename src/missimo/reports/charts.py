@@ -39,11 +39,28 @@ def series_of(table: Table) -> list[int]:
     return value_cols[:3] if len(value_cols) <= 3 else [table.chart_column or 0]
 
 
+CHAR_WIDTH = 7.6  # the widest average advance of the chart font at 13 px (DejaVu Sans), generous
+
+
+def _value_text(table: Table, row, column: int, n_series: int) -> str:
+    text = cell_text(row.values[column], column in table.money_columns)
+    return f"{table.columns[column]}: {text}" if n_series > 1 else text
+
+
+def bar_space_for(table: Table, series: list[int]) -> float:
+    """The length of the longest bar: what remains of the width after the labels and the longest
+    value text, so that no number is cut at the right edge of the chart."""
+    texts = [_value_text(table, row, c, len(series)) for row in table.rows for c in series]
+    room = max((len(text) for text in texts), default=0) * CHAR_WIDTH + 12
+    return max(60.0, min(BAR_SPACE, WIDTH - LABEL_WIDTH - room))
+
+
 def bar_chart(table: Table, *, id_prefix: str = "diagramm") -> SafeString:
     """A horizontal bar chart of `table` (rows without the total) as inline SVG."""
     series = series_of(table)
     rows = table.rows
     biggest = max([_number(row.values[c]) for row in rows for c in series] + [1.0])
+    bar_space = bar_space_for(table, series)
     group_height = len(series) * BAR_HEIGHT + GAP + (14 if len(series) > 1 else 0)
     height = 30 + max(len(rows), 1) * group_height
     ident = f"{id_prefix}-{table.key}"
@@ -66,10 +83,8 @@ def bar_chart(table: Table, *, id_prefix: str = "diagramm") -> SafeString:
         bar_y = y + (0 if len(series) == 1 else 14)
         for n, column in enumerate(series):
             value = row.values[column]
-            length = round(BAR_SPACE * _number(value) / biggest, 1)
-            text = cell_text(value, column in table.money_columns)
-            if len(series) > 1:
-                text = f"{table.columns[column]}: {text}"
+            length = round(bar_space * _number(value) / biggest, 1)
+            text = _value_text(table, row, column, len(series))
             parts.append(
                 f'<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{length}" height="{BAR_HEIGHT - 4}" '
                 f'fill="{FILLS[n % len(FILLS)]}"/>'

@@ -52,6 +52,7 @@ SUPPRESS_BELOW = 10
 SUPPRESSED = "< 10"
 NO_DATA = "keine Daten"
 ABSENCE_RULE = "SCHULABSENTISMUS"
+WIDE_COLUMNS = 5  # value columns of a table that still fit an A4 portrait page
 
 MONTHS = [
     "Januar",
@@ -113,6 +114,11 @@ class Table:
     def header(self) -> list[str]:
         return [self.row_header, *self.columns]
 
+    @property
+    def wide(self) -> bool:
+        """More value columns than fit an A4 portrait page: printed on a landscape page."""
+        return len(self.columns) > WIDE_COLUMNS
+
     def display(self) -> list[tuple[str, list[str], bool]]:
         """(label, cell texts, is total) per row, as the page, the PDF and the chart show them."""
         rows = [(row, False) for row in self.rows] + ([(self.total, True)] if self.total else [])
@@ -134,6 +140,11 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     available: bool = True
     note: str = ""
+
+    @property
+    def wide(self) -> bool:
+        """A section with a wide table is printed on landscape pages, its heading with it."""
+        return any(table.wide for table in self.tables)
 
 
 @dataclass
@@ -334,7 +345,7 @@ def _hints_section(scope: _Scope) -> Section:
     titles = _rule_titles()
     if annotated is None:
         counts = Counter(dict(hints.order_by().values_list("rule").annotate(n=Count("pk"))))
-        rules = {code: code for code in sorted(counts)}
+        rules = {code: titles.get(code, code) for code in sorted(counts)}
         section.tables.append(
             _count_table("hinweise_regel", "Hinweise nach Regel", "Regel", dict(counts), rules)
         )
@@ -348,7 +359,7 @@ def _hints_section(scope: _Scope) -> Section:
             .annotate(n=Count("pk", distinct=True))
         }
     )
-    rules = {code: code for code in sorted({rule for rule, _ in pairs})}
+    rules = {code: titles.get(code, code) for code in sorted({rule for rule, _ in pairs})}
     table = _matrix_table(
         "hinweise_regel_status",
         "Hinweise nach Regel und Status",
@@ -357,7 +368,7 @@ def _hints_section(scope: _Scope) -> Section:
         rules,
         _hint_status_labels(),
     )
-    table.note = "; ".join(f"{code}: {titles.get(code, code)}" for code in rules)
+    table.note = "Regeln mit ihrem Titel; die Kennung jeder Regel steht im Regelkatalog (Handbuch)."
     section.tables.append(table)
     return section
 
@@ -690,7 +701,10 @@ def _absence_section(scope: _Scope) -> Section:
                 note="Ergebnisse der Behörden und Gründe, aus denen Hinweise verworfen wurden.",
             )
         )
-    section.note = "Hinweise der Regel SCHULABSENTISMUS (mindestens 20 Schultage in Folge abwesend)."
+    section.note = (
+        f"Hinweise der Regel „{_rule_titles().get(ABSENCE_RULE, ABSENCE_RULE)}“ "
+        "(mindestens 20 Schultage in Folge abwesend)."
+    )
     return section
 
 
@@ -720,6 +734,129 @@ def figures_for(period_start: dt.date, period_end: dt.date, campaign=None) -> Fi
             log.warning("Abschnitt %s: Modell fehlt", build.__name__)
             sections.append(Section(build.__name__.strip("_"), build.__name__, available=False))
     return Figures(period_start, period_end, campaign, run, sections)
+
+
+# --- headline figures (the first page of the report) -------------------------------------------
+
+HELP_MEASURES = (MeasureKind.SCHULPFLICHT, MeasureKind.SEU_NACHGEHOLT)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One key figure of the first page: a label, the figure as text and what it counts."""
+
+    key: str
+    label: str
+    text: str
+    explanation: str
+
+
+def _cell(figures: Figures, table_key: str, row: str, column: str | int = 0) -> Value:
+    """A cell of a table of `figures`, or None when the section or row is not available."""
+    try:
+        return figures.table(table_key).value(row, column)
+    except KeyError:
+        return None
+
+
+def _text(value: Value, money: bool = False) -> str:
+    return NO_DATA if value is None else cell_text(value, money)
+
+
+def _per_month(value: Value) -> str:
+    return _text(value, money=True) + (" je Monat" if isinstance(value, Decimal) else "")
+
+
+def properties_visited(figures: Figures) -> Value:
+    """Properties with a completed inspection protocol in the period."""
+    return _cell(figures, "kontrollen_kennzahlen", "kontrollierte Objekte")
+
+
+def suspicion_cases(figures: Figures) -> Value:
+    """Cases (Prüffälle, i.e. suspicion cases) opened in the period (a campaign: all of its cases)."""
+    return _cell(figures, "faelle_status", "Summe")
+
+
+def payments_stopped(figures: Figures) -> Value:
+    """Sum of the monthly payments stopped (€/Monat) by measures taken in the period."""
+    return _cell(figures, "geld_monat", "Summe", 0)
+
+
+def projected_savings(figures: Figures) -> Value:
+    """Projected savings (€) of the measures taken in the period."""
+    return _cell(figures, "geld_monat", "Summe", 2)
+
+
+def help_referrals(figures: Figures) -> Value:
+    """Measures that lead a child to help rather than to a sanction: school-attendance measures
+    (Schulpflichtmaßnahme) and caught-up school-entry examinations (SEU nachgeholt). In the public
+    version a suppressed part makes the sum a lower bound ("mehr als n") or "< 10"."""
+    try:
+        table = figures.table("massnahmen_behoerde")
+    except KeyError:
+        return None
+    if table.total is None:
+        return 0
+    parts = [table.total.values[table.columns.index(str(kind.label))] for kind in HELP_MEASURES]
+    known = sum(v for v in parts if isinstance(v, int))
+    if all(isinstance(v, int) for v in parts):
+        return known
+    return f"mehr als {cell_text(known)}" if known else SUPPRESSED
+
+
+def school_participation(figures: Figures) -> Value:
+    """Share of the schools that delivered data (text such as "12 von 15 Schulen (80,0 %)")."""
+    try:
+        table = figures.table("schulen_beteiligung")
+    except KeyError:
+        return None
+    delivered, total = table.value("Schulen mit Datenlieferung"), table.value("Summe")
+    if not isinstance(delivered, int) or not isinstance(total, int) or not total:
+        return None
+    share = (Decimal(100) * delivered / total).quantize(Decimal("0.1"))
+    return f"{delivered} von {total} Schulen ({str(share).replace('.', ',')} %)"
+
+
+def headlines(figures: Figures) -> list[Headline]:
+    """The key figures of the first page, in the order the council reads them."""
+    return [
+        Headline(
+            "objekte_kontrolliert",
+            "Kontrollierte Objekte",
+            _text(properties_visited(figures)),
+            "Objekte mit abgeschlossenem Kontrollprotokoll",
+        ),
+        Headline(
+            "verdachtsfaelle",
+            "Verdachtsfälle (Prüffälle)",
+            _text(suspicion_cases(figures)),
+            "Prüffälle, die im Zeitraum angelegt wurden",
+        ),
+        Headline(
+            "eingestellt",
+            "Eingestellte Zahlungen",
+            _per_month(payments_stopped(figures)),
+            "Monatliche Leistungen, deren Zahlung eingestellt wurde",
+        ),
+        Headline(
+            "einsparung",
+            "Prognostizierte Einsparung",
+            _text(projected_savings(figures), money=True),
+            "Bis zum 18. Geburtstag der Kinder (vorsichtige Schätzung)",
+        ),
+        Headline(
+            "hilfen",
+            "Vermittlungen in Hilfen",
+            _text(help_referrals(figures)),
+            "Schulpflichtmaßnahmen und nachgeholte Schuleingangsuntersuchungen",
+        ),
+        Headline(
+            "schulen",
+            "Beteiligung der Schulen",
+            _text(school_participation(figures)),
+            "Schulen, die Daten geliefert haben",
+        ),
+    ]
 
 
 # --- public version: small-cell suppression ---------------------------------------------------
@@ -826,12 +963,20 @@ def flatten_rows(table: Table) -> list[list[str]]:
 
 __all__ = [
     "Figures",
+    "Headline",
     "Row",
     "Section",
     "Table",
     "cell_text",
     "figures_for",
     "flatten_rows",
+    "headlines",
+    "help_referrals",
+    "payments_stopped",
+    "projected_savings",
+    "properties_visited",
     "public",
+    "school_participation",
     "suppress",
+    "suspicion_cases",
 ]

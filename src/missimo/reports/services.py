@@ -13,6 +13,7 @@ Access (documented in docs/handbuch/berichte.md):
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
@@ -165,11 +166,115 @@ def export_pdf(report: ReportRequest, figures: fig.Figures, *, compress: bool = 
             "report": report,
             "figures": figures,
             "charts": charts_of(figures, prefix="pdf"),
+            "headlines": fig.headlines(figures),
             "created": timezone.localtime(),
             "suppress_below": fig.SUPPRESS_BELOW,
         },
     )
-    return HTML(string=html).write_pdf(uncompressed_pdf=not compress)
+    # PDF/UA-1: tagged (structure tree, reading order, table headers), language de, title shown.
+    return HTML(string=html).write_pdf(uncompressed_pdf=not compress, pdf_variant="pdf/ua-1")
+
+
+def export_docx(report: ReportRequest, figures: fig.Figures) -> bytes:
+    """The report as an editable Word document (DOCX) for the council paper: the headline figures
+    first, then every table under its section heading; sections with wide tables on landscape
+    pages. Charts are left out: the tables carry their numbers, and the council paper's own
+    layout decides on pictures."""
+    import docx
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    document = docx.Document()
+    document.core_properties.title = report.title
+    document.core_properties.language = "de-DE"
+    document.core_properties.author = "MISSIMO – Koordinierungsstelle"
+    document.core_properties.subject = f"Zeitraum {report.period_text}"
+    style = document.styles["Normal"]
+    style.font.name = "Arial"
+    style.font.size = Pt(10)
+    _docx_language(document, "de-DE")
+
+    def page(section, landscape: bool) -> None:
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        long, short = Mm(297), Mm(210)
+        section.page_width, section.page_height = (long, short) if landscape else (short, long)
+        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+            setattr(section, side, Mm(18))
+
+    page(document.sections[0], landscape=False)
+    document.add_heading(report.title, level=0)
+    for line in _meta_lines(report, figures)[1:]:
+        document.add_paragraph(line[0])
+    document.add_paragraph(f"Erstellt am {timezone.localtime():%d.%m.%Y %H:%M} Uhr mit MISSIMO.")
+    document.add_heading("Das Wichtigste in Zahlen", level=1)
+    for headline in fig.headlines(figures):
+        paragraph = document.add_paragraph()
+        paragraph.add_run(f"{headline.label}: ").bold = True
+        paragraph.add_run(headline.text).bold = True
+        paragraph.add_run(f" – {headline.explanation}")
+
+    landscape = False
+    for section in figures.sections:
+        if section.wide != landscape:
+            landscape = section.wide
+            page(document.add_section(WD_SECTION.NEW_PAGE), landscape)
+        document.add_heading(section.title, level=1)
+        if section.note:
+            document.add_paragraph(section.note)
+        if not section.available:
+            document.add_paragraph("Keine Daten für diesen Abschnitt.")
+        for table in section.tables:
+            heading = document.add_heading(table.title, level=2)
+            heading.paragraph_format.keep_with_next = True
+            rows = table.display()
+            grid = document.add_table(rows=1 + len(rows), cols=len(table.header))
+            grid.style = "Table Grid"
+            grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+            for column, text in enumerate(table.header):
+                cell = grid.rows[0].cells[column]
+                cell.text = text
+                cell.paragraphs[0].runs[0].bold = True
+            _docx_repeat_header(grid.rows[0])
+            for r, (label, cells, is_total) in enumerate(rows, start=1):
+                for column, text in enumerate([label, *cells]):
+                    cell = grid.rows[r].cells[column]
+                    cell.text = text
+                    if column:
+                        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    if is_total:
+                        cell.paragraphs[0].runs[0].bold = True
+            if not rows:
+                document.add_paragraph("Keine Daten im Zeitraum.")
+            if table.note:
+                document.add_paragraph(table.note)
+    stream = io.BytesIO()
+    document.save(stream)
+    return stream.getvalue()
+
+
+def _docx_language(document, language: str) -> None:
+    """Word's proofing language of the default style (w:lang), so hyphenation and spelling are German."""
+    from docx.oxml.ns import qn
+    from docx.oxml.shared import OxmlElement
+
+    rpr = document.styles["Normal"].element.get_or_add_rPr()
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), language)
+    lang.set(qn("w:eastAsia"), language)
+    rpr.append(lang)
+
+
+def _docx_repeat_header(row) -> None:
+    """The header row repeats on every page a long table runs over."""
+    from docx.oxml.ns import qn
+    from docx.oxml.shared import OxmlElement
+
+    trpr = row._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    trpr.append(header)
 
 
 def charts_of(figures: fig.Figures, *, prefix: str = "diagramm") -> dict[str, str]:
@@ -180,4 +285,5 @@ EXPORTS = {
     "csv": (export_csv, "text/csv; charset=utf-8"),
     "xlsx": (export_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "pdf": (export_pdf, "application/pdf"),
+    "docx": (export_docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 }

@@ -106,6 +106,7 @@ def report(request):
             "report": report,
             "figures": figures,
             "charts": services.charts_of(figures),
+            "headlines": fig.headlines(figures),
             "query": _query(form),
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -21,8 +22,9 @@ from missimo import __version__, engine
 from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import tables
 from missimo.core.errors import Refused
-from missimo.engine import explain_link, open_analysis, owner_of, run_abgleich
+from missimo.engine import explain_link, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
 from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
@@ -63,6 +65,7 @@ def start_run(stichtag: dt.date, *, user=None, channel: str = "web") -> Run:
 
 
 def reconcile_interrupted_runs() -> None:
+    """Mark runs whose worker died (kill -9, power loss) as failed and remove their analysis stores."""
     host = socket.gethostname()
     for run in Run.objects.filter(status=RunStatus.RUNNING, worker_host=host):
         if run.worker_pid and not pid_alive(run.worker_pid):
@@ -71,6 +74,23 @@ def reconcile_interrupted_runs() -> None:
                 finished_at=timezone.now(),
                 message="Der Abgleich wurde abgebrochen (Prozess beendet). Das Ergebnis des letzten Abgleichs gilt weiter.",
             )
+    remove_failed_run_stores()
+
+
+def remove_failed_run_stores() -> int:
+    """Delete the analysis store of every failed or interrupted run (issue #21): a run stopped before
+    its minimisation step leaves full copies of every register in `runs/<id>/`, and a failed run's
+    result is never used. Called when an interruption is noticed: the runs page, the next run, a
+    failing run itself and `missimo purge`. Returns the number of directories removed."""
+    base = Path(settings.DATA_DIR).resolve()
+    removed = 0
+    for run in Run.objects.filter(status=RunStatus.FAILED).exclude(work_dir=""):
+        path = (base / run.work_dir).resolve()
+        Run.objects.filter(pk=run.pk).update(work_dir="")
+        if base in path.parents and path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _sha256(path: Path) -> str:
@@ -88,6 +108,7 @@ def _json_ready(values: dict) -> dict:
 def execute_run(run_id: int, *, echo: Callable[[str, int], None] | None = None) -> Run:
     """Run linkage and every rule over the current snapshots; store hints and ranking."""
     reconcile_interrupted_imports()
+    reconcile_interrupted_runs()
     claimed = Run.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
         status=RunStatus.RUNNING,
         started_at=timezone.now(),
@@ -108,6 +129,8 @@ def execute_run(run_id: int, *, echo: Callable[[str, int], None] | None = None) 
             "bitte wenden Sie sich an die Administration."
         )
         run.save()
+        remove_failed_run_stores()
+        run.refresh_from_db()
         return run
 
 
@@ -134,6 +157,7 @@ def _execute(run: Run, echo) -> Run:
         work_dir,
         progress=progress,
         rejected_links=rejected,
+        backend=engine.configured_backend(),
     )
     evaluation = output.evaluation
     run.settings_used = _json_ready(dict(evaluation.settings))
@@ -226,16 +250,30 @@ def _engine_hint(hint: Hint) -> engine.Hint:
     )
 
 
+def _formula_safe(hint: engine.Hint) -> engine.Hint:
+    """The hint with every text a spreadsheet could run as a formula (an imported street
+    `=HYPERLINK(...)`) prefixed by an apostrophe and bidirectional controls neutralised."""
+    return dataclasses.replace(
+        hint,
+        objekt_id=tables.escape_cell(hint.objekt_id),
+        address=tables.escape_cell(hint.address),
+        evidence=tuple(tables.escape_cell(item) for item in hint.evidence),
+        explanation=tables.escape_cell(hint.explanation),
+    )
+
+
 def export_hints(run: Run, target) -> int:
-    return engine.write_hints_csv((_engine_hint(h) for h in run.hints.all()), target)
+    """The contract's hints export of `missimo export hints`, formula-safe: a cell beginning with
+    = + - @ gets a leading apostrophe (see docs/sicherheit.md)."""
+    return engine.write_hints_csv((_formula_safe(_engine_hint(h)) for h in run.hints.all()), target)
 
 
 def export_properties(run: Run, target) -> int:
     ranked = [
         engine.RankedProperty(
             rank=p.rank,
-            objekt_id=p.objekt_id,
-            address=p.address,
+            objekt_id=tables.escape_cell(p.objekt_id),
+            address=tables.escape_cell(p.address),  # formula-safe like the hints export
             score=p.score,
             hint_count=p.hint_count,
             rules=tuple(p.rules),
@@ -266,26 +304,7 @@ def links_of_hint(hint: Hint) -> list:
     if not hint.person_ids or not hint.run.work_dir:
         return []
     work_dir = Path(settings.DATA_DIR) / hint.run.work_dir
-    con = open_analysis(work_dir)
-    try:
-        placeholders = ", ".join("?" for _ in hint.person_ids)
-        uids = [
-            row[0]
-            for row in con.execute(
-                f"SELECT entity || ':' || record_key FROM person_link WHERE person_id IN ({placeholders})",  # noqa: S608
-                list(hint.person_ids),
-            ).fetchall()
-        ]
-        if len(uids) < 2:
-            return []
-        marks = ", ".join("?" for _ in uids)
-        pairs = con.execute(
-            f"SELECT unique_id_l, unique_id_r FROM person_pair WHERE linked "  # noqa: S608
-            f"AND unique_id_l IN ({marks}) AND unique_id_r IN ({marks}) ORDER BY unique_id_l, unique_id_r",
-            [*uids, *uids],
-        ).fetchall()
-    finally:
-        con.close()
+    pairs = engine.linked_pairs_of_persons(work_dir, hint.person_ids)
     rejected = {(r.uid_left, r.uid_right) for r in RejectedLink.objects.all()}
     explanations = []
     for left, right in pairs:
@@ -310,9 +329,53 @@ def links_of_hint(hint: Hint) -> list:
     return explanations
 
 
+# The source (as in policy.SOURCES) of each entity of the linkage.
+ENTITY_SOURCES = {"kindergeld_berechtigter": "kindergeld", "kindergeld_kind": "kindergeld"}
+
+
+def source_of_uid(uid: str) -> str:
+    """The source of a linkage record id ("entity:record_key")."""
+    entity = uid.split(":", 1)[0]
+    return ENTITY_SOURCES.get(entity, entity)
+
+
+def links_seen_by(user, hint: Hint) -> tuple[list, int]:
+    """The link explanations of a hint the user may read (need-to-know): only pairs whose two records
+    both come from sources the user may read (`policy.record_sources`), each marked whether the user
+    may judge it; and the number of other linked records (from other agencies' sources), which the
+    page mentions only as a count, without name, key or address."""
+    readable = policy.record_sources(user)
+    shown, hidden = [], set()
+    for link in links_of_hint(hint):
+        sources = {source_of_uid(link["uid_left"]), source_of_uid(link["uid_right"])}
+        if sources <= readable:
+            shown.append({**link, "may_judge": policy.may_judge_link(user, sources)})
+        else:
+            hidden.update(
+                uid for uid in (link["uid_left"], link["uid_right"]) if source_of_uid(uid) not in readable
+            )
+    return shown, len(hidden)
+
+
+def may_judge_links_of(user, hint: Hint) -> bool:
+    """Whether the user may judge any link of the hint (shows the form, allows the POST)."""
+    return any(link["may_judge"] for link in links_seen_by(user, hint)[0])
+
+
+class LinkJudgementDenied(Refused):
+    """The user may not judge this link (another agency's records): the view answers 403."""
+
+
 @transaction.atomic
 def reject_link(user, hint: Hint, uid_left: str, uid_right: str, reason: str) -> RejectedLink:
-    """Record "nicht dieselbe Person"; every later run keeps the two records apart."""
+    """Record "nicht dieselbe Person"; every later run keeps the two records apart. Only the
+    coordination office or the agency owning both records may do so (`policy.may_judge_link`)."""
+    sources = {source_of_uid(uid_left), source_of_uid(uid_right)}
+    if not policy.may_judge_link(user, sources):
+        raise LinkJudgementDenied(
+            "Über diese Verknüpfung entscheiden nur die Koordinierungsstelle oder die Stelle, der beide "
+            "Datensätze gehören."
+        )
     reason = reason.strip()
     if len(reason) < 10:
         raise RunRefused("Bitte begründen Sie die Ablehnung in wenigen Worten (mindestens 10 Zeichen).")

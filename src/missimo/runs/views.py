@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
@@ -176,7 +177,9 @@ def rule_catalogue(request):
 
 @require_http_methods(["GET", "POST"])
 def hint_links(request, pk: int):
-    """ "Warum verknüpft?": both records side by side, field by field, and the way to reject a link."""
+    """ "Warum verknüpft?": both records side by side, field by field, and the way to reject a link.
+    Need-to-know: only pairs of records from sources the role may read; other agencies' records only
+    as a count. Only the coordination office or the owner of both records may reject a link."""
     hint = get_object_or_404(services.hints_for(request.user), pk=pk)
     if request.method == "POST":
         try:
@@ -187,6 +190,8 @@ def hint_links(request, pk: int):
                 request.POST.get("uid_right", ""),
                 request.POST.get("reason", ""),
             )
+        except services.LinkJudgementDenied as denied:
+            raise PermissionDenied(denied.message) from denied
         except services.RunRefused as refused:
             messages.error(request, refused.message)
         else:
@@ -196,16 +201,23 @@ def hint_links(request, pk: int):
                 "beiden Datensätze nicht mehr verknüpft.",
             )
         return redirect("runs:links", pk=hint.pk)
-    links = services.links_of_hint(hint)
+    links, hidden = services.links_seen_by(request.user, hint)
     record(
         request.user,
         AuditAction.READ,
         object_type="hint_links",
         object_id=hint.hint_id,
         purpose="Prüfung der Personenverknüpfung eines Hinweises",
-        details={"run": hint.run_id, "pairs": len(links)},
+        details={
+            "run": hint.run_id,
+            "pairs": len(links),
+            "records": sorted({uid for link in links for uid in (link["uid_left"], link["uid_right"])}),
+            "hidden_records": hidden,
+        },
         request=request,
     )
     return render(
-        request, "runs/links.html", {"hint": hint, "links": links, "rule_title": RULE_TITLES.get(hint.rule)}
+        request,
+        "runs/links.html",
+        {"hint": hint, "links": links, "hidden": hidden, "rule_title": RULE_TITLES.get(hint.rule)},
     )

@@ -125,7 +125,16 @@ def cli_main(argv: list[str] | None = None) -> int:
         prog="missimo synth",
         description="Erzeugt eine synthetische Stadt: die sechs Behördenexporte und die Wahrheit (truth/).",
     )
-    parser.add_argument("--residents", type=int, required=True, help="Zahl der Einwohnerinnen und Einwohner")
+    parser.add_argument(
+        "--residents", type=int, required=True, help="Zahl der Einwohnerinnen und Einwohner (je Stadt)"
+    )
+    parser.add_argument(
+        "--cities",
+        type=int,
+        default=None,
+        help="mehrere Städte (2 bis 10) mit Umzügen und städteübergreifenden Fällen erzeugen, "
+        "je Stadt ein Unterverzeichnis (docs/land.md)",
+    )
     parser.add_argument(
         "--seed", type=int, default=1, help="Startwert des Zufallsgenerators (gleich = gleiche Dateien)"
     )
@@ -162,10 +171,19 @@ def cli_main(argv: list[str] | None = None) -> int:
         stichtag = dt.date.fromisoformat(args.stichtag)
     except ValueError:
         parser.error(f"Stichtag {args.stichtag!r} ist kein Datum im Format JJJJ-MM-TT")
-    try:
-        counts = generate(
-            args.residents, args.seed, stichtag, args.out, args.format, args.encoding, Rates(**changes)
+    if args.cities is not None and (args.format != "csv" or args.encoding != "utf-8" or changes):
+        parser.error(
+            "--cities erzeugt CSV in UTF-8 mit den Standardraten (ohne --format, --encoding, --rate)"
         )
+    try:
+        if args.cities is not None:
+            from .land import generate_land
+
+            counts = generate_land(args.cities, args.residents, args.seed, stichtag, args.out)
+        else:
+            counts = generate(
+                args.residents, args.seed, stichtag, args.out, args.format, args.encoding, Rates(**changes)
+            )
     except ValueError as exc:
         print(f"Fehler: {exc}")
         return 2

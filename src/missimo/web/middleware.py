@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import BadRequest
+from django.utils.cache import patch_cache_control
+
+from missimo.core.tables import BIDI_CONTROLS, neutralise_bidi
 
 
 class RejectNulCharactersMiddleware:
@@ -38,3 +41,40 @@ class GermanUnlessChosenMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class NoStoreForSignedInUsersMiddleware:
+    """`Cache-Control: no-store, private` on every response to a signed-in user (issue #21): hint
+    lists, exports and letters must not stay in a browser's or proxy's cache after log-out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+_BIDI_BYTES = tuple(character.encode("utf-8") for character in BIDI_CONTROLS)
+
+
+class NeutraliseBidiControlsMiddleware:
+    """Replace bidirectional control characters (U+202E "right-to-left override" and its kin) in
+    every HTML and CSV page by U+FFFD (issue #21): an imported name cannot reverse what a page shows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if getattr(response, "streaming", False) or not content_type.startswith(("text/html", "text/csv")):
+            return response
+        if any(marker in response.content for marker in _BIDI_BYTES):
+            response.content = neutralise_bidi(response.content.decode(response.charset)).encode(
+                response.charset
+            )
+        return response

@@ -12,11 +12,36 @@
     map.attributionControl.setPrefix(false);
     var tiles = element.getAttribute("data-tiles");
     if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: element.getAttribute("data-attribution") || "" }).addTo(map);
+      var layer = L.tileLayer(tiles, { maxZoom: 19, attribution: element.getAttribute("data-attribution") || "" });
+      watchTiles(element, layer);
+      layer.addTo(map);
     } else {
       element.classList.add("property-map--blank");
     }
     return map;
+  }
+
+  /* A clear message when the background cannot be loaded (no internet in the city network, the tile
+     service down): the markers stay usable, the grey area is explained instead of looking broken. */
+  function watchTiles(element, layer) {
+    var loaded = 0, failed = 0, shown = false;
+    var note = document.getElementById(element.getAttribute("data-tile-message") || "");
+    function show() {
+      if (shown || loaded > 0 || !note) return;
+      shown = true;
+      element.classList.add("property-map--blank");
+      element.setAttribute("data-tiles-failed", "true");
+      note.hidden = false;
+      note.textContent = "Die Hintergrundkarte kann nicht geladen werden – der Kartendienst ist aus dem " +
+        "Netz Ihrer Stadt nicht erreichbar oder gestört. Die Objekte werden ohne Hintergrund gezeigt; " +
+        "ihre Adressen stehen in der Liste bzw. unter „Lage“.";
+    }
+    layer.on("tileload", function () {
+      loaded += 1;
+      if (shown && note) { note.hidden = true; element.classList.remove("property-map--blank"); shown = false; }
+    });
+    layer.on("tileerror", function () { failed += 1; if (failed >= 2) show(); });
+    window.setTimeout(function () { if (loaded === 0) show(); }, 8000);
   }
 
   function icon(ampel) {
