@@ -172,6 +172,10 @@ class _ProgressBar:
             sys.stderr.write("\n")
 
 
+# Exit status of `missimo import` for a delivery held for confirmation (contract: non-zero).
+EXIT_HELD = 3
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -196,8 +200,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"Datei abgelehnt: {refused.message}", file=sys.stderr)
         return 1
     bar = _ProgressBar(args.source)
-    delivery = services.process_delivery(delivery.pk, echo=bar)
+    delivery = services.process_delivery(delivery.pk, echo=bar, force=args.force)
     bar.close()
+    if delivery.status == ImportStatus.HELD:
+        print(f"{args.source}: Lieferung Nr. {delivery.pk} {delivery.message}", file=sys.stderr)
+        print(
+            "Der bisherige Datenstand gilt weiter. Bestätigen Sie die Lieferung in der Weboberfläche "
+            f"(Lieferungen → Nr. {delivery.pk}) oder liefern Sie sie mit --force erneut, um sie trotzdem zu übernehmen.",
+            file=sys.stderr,
+        )
+        return EXIT_HELD
     if delivery.status in (ImportStatus.REFUSED, ImportStatus.FAILED):
         print(
             f"{args.source}: Datei abgelehnt (Lieferung Nr. {delivery.pk}): {delivery.message}",
@@ -384,6 +396,20 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_notify(args: argparse.Namespace) -> int:
+    ensure_database()
+    from django.conf import settings
+
+    from missimo.casework.services import send_deadline_notifications
+
+    if not settings.EMAIL_NOTIFICATIONS:
+        print("Benachrichtigungen sind ausgeschaltet (MISSIMO_EMAIL_NOTIFICATIONS).")
+        return 0
+    sent = send_deadline_notifications()
+    print(f"{sent} Benachrichtigungen über fällige Fristen versandt.")
+    return 0
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.audit.services import verify_chain
@@ -501,7 +527,13 @@ def build_parser() -> argparse.ArgumentParser:
         "import",
         help="Export einer Behörde einlesen (ersetzt den Datenstand der Quelle)",
         description="Liest einen Export ein. Exit 0, wenn die Datei übernommen wurde (auch mit abgelehnten "
-        "Zeilen), sonst nicht 0.",
+        "Zeilen); 1, wenn sie abgelehnt wurde; 3, wenn sie gegenüber der geltenden Lieferung auffällig ist "
+        "(viel weniger Zeilen, fehlende Spalten) und zurückgehalten wurde.",
+    )
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="eine auffällige Lieferung trotzdem übernehmen (statt sie zurückzuhalten)",
     )
     sources = tuple(engine.SOURCES)  # asked when the parser is built: a registered source is offered
     imp.add_argument("source", choices=sources, metavar="QUELLE", help="eine von: " + ", ".join(sources))
@@ -577,6 +609,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="nicht einmal, sondern täglich zur Stunde MISSIMO_PURGE_HOUR (so startet `missimo serve` es)",
     )
     purge.set_defaults(handler=_cmd_purge)
+
+    notify = sub.add_parser(
+        "notify",
+        help="E-Mails über fällige Fristen und Wiedervorlagen versenden (täglich auch durch `missimo serve`)",
+    )
+    notify.set_defaults(handler=_cmd_notify)
 
     audit = sub.add_parser("audit", help="Protokoll (Audit-Log) prüfen")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)

@@ -243,6 +243,32 @@ SETTINGS: tuple[Setting, ...] = (
         "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
     ),
     Setting(
+        "MISSIMO_EMAIL_NOTIFICATIONS",
+        parse_bool,
+        False,
+        "Send e-mail notifications (deadlines and follow-ups due) through the SMTP server below. Off by "
+        "default. A mail holds no personal data, only what is due and a link.",
+    ),
+    Setting("MISSIMO_SMTP_HOST", parse_str, "localhost", "SMTP server for notifications."),
+    Setting("MISSIMO_SMTP_PORT", parse_int, 25, "Port of the SMTP server."),
+    Setting("MISSIMO_SMTP_USER", parse_str, "", "User name at the SMTP server (empty: no log-in)."),
+    Setting("MISSIMO_SMTP_PASSWORD", parse_str, "", "Password at the SMTP server.", secret=True),
+    Setting("MISSIMO_SMTP_STARTTLS", parse_bool, False, "Use STARTTLS towards the SMTP server."),
+    Setting("MISSIMO_EMAIL_FROM", parse_str, "missimo@localhost", "Sender address of notifications."),
+    Setting(
+        "MISSIMO_BASE_URL",
+        parse_str,
+        "",
+        "Public address of MISSIMO for links in notifications, e.g. `https://missimo.stadt.de`.",
+    ),
+    Setting(
+        "MISSIMO_IMPORT_HOLD_SHRINK_PERCENT",
+        parse_int,
+        20,
+        "A delivery with this many percent fewer accepted rows than the delivery in force (or missing "
+        "columns the delivery in force had) is held for confirmation instead of replacing it.",
+    ),
+    Setting(
         "MISSIMO_RETENTION_SOURCE_FILES_DAYS",
         parse_int,
         90,

@@ -22,10 +22,7 @@ def ensure_demo_city(echo=print) -> None:
     from django.utils import timezone
 
     from missimo.engine import SOURCES
-    from missimo.imports import services as imports
-    from missimo.imports.models import ImportStatus
     from missimo.runs import services as runs
-    from missimo.runs.models import RunStatus
     from missimo.synth import generate
 
     if runs.latest_run() is not None:
@@ -38,20 +35,108 @@ def ensure_demo_city(echo=print) -> None:
     coordination = User.objects.get(username="koordination")
     # The property register first: the other deliveries' addresses are linked onto its buildings.
     for source in sorted(SOURCES, key=lambda name: name != "objekte"):
-        with open(city_dir / f"{source}.csv", "rb") as stream:
-            delivery = imports.store_delivery(
-                source, stream, f"{source}.csv", user=coordination, channel="demo"
-            )
-        delivery = imports.process_delivery(delivery.pk)
-        if delivery.status not in (ImportStatus.TAKEN, ImportStatus.UNCHANGED):
-            raise RuntimeError(f"Demo-Lieferung {source} nicht übernommen: {delivery.message}")
-        echo(f"  {source}: {delivery.message}")
-    echo("Abgleich läuft …")
-    run = runs.start_run(stichtag, user=coordination, channel="demo")
-    run = runs.execute_run(run.pk)
+        _deliver(source, city_dir / f"{source}.csv", coordination, echo)
+    # Two monthly runs, so that the demo shows hints across runs (ADR 0005): last month's Abgleich,
+    # then this month's after a new Kindergeld delivery in which some payments stopped (entfallen),
+    # some amounts changed (geändert) and a new claim came in (neu).
+    previous_month = stichtag - dt.timedelta(days=30)
+    echo("Abgleich des Vormonats läuft …")
+    first = _run(previous_month, coordination, echo)
+    second_delivery = city_dir / "kindergeld_folgemonat.csv"
+    _next_month_kindergeld(city_dir / "kindergeld.csv", second_delivery, first)
+    _deliver("kindergeld", second_delivery, coordination, echo)
+    echo("Abgleich des laufenden Monats läuft …")
+    second = _run(stichtag, coordination, echo)
+    counts = second.counts
+    echo(
+        f"  gegenüber dem Vormonat: {counts.get('hints_neu', 0)} neu, {counts.get('hints_unveraendert', 0)} "
+        f"unverändert, {counts.get('hints_geaendert', 0)} geändert, {counts.get('hints_entfallen', 0)} entfallen"
+    )
+
+
+def _deliver(source: str, path, user, echo) -> None:
+    from missimo.imports import services as imports
+    from missimo.imports.models import ImportStatus
+
+    with open(path, "rb") as stream:
+        delivery = imports.store_delivery(source, stream, path.name, user=user, channel="demo")
+    delivery = imports.process_delivery(delivery.pk)
+    if delivery.status not in (ImportStatus.TAKEN, ImportStatus.UNCHANGED):
+        raise RuntimeError(f"Demo-Lieferung {source} nicht übernommen: {delivery.message}")
+    echo(f"  {source}: {delivery.message}")
+
+
+def _run(stichtag, user, echo):
+    from missimo.runs import services as runs
+    from missimo.runs.models import RunStatus
+
+    run = runs.execute_run(runs.start_run(stichtag, user=user, channel="demo").pk)
     if run.status != RunStatus.FINISHED:
         raise RuntimeError(f"Demo-Abgleich fehlgeschlagen: {run.message}")
     echo(f"  {run.message}")
+    return run
+
+
+# How many Kindergeld hints of last month's run the next month's delivery changes, per kind of change.
+DEMO_STOPPED = 3
+DEMO_CHANGED = 3
+
+
+def _next_month_kindergeld(source_file, target_file, run) -> None:
+    """This month's Kindergeld export: last month's, with the payments of a few hints stopped (their
+    rows are gone), the amount of a few others raised by 5 €, and one new claim for a child the
+    Melderegister does not know."""
+    import csv
+    from decimal import Decimal
+
+    keys = sorted(
+        {
+            ref.partition(":")[2]
+            for ref in run.hints.filter(primary_ref__startswith="kindergeld:").values_list(
+                "primary_ref", flat=True
+            )
+        }
+    )
+    stopped = set(keys[:DEMO_STOPPED])
+    changed = set(keys[DEMO_STOPPED : DEMO_STOPPED + DEMO_CHANGED])
+    with open(source_file, encoding="utf-8-sig", newline="") as stream:
+        reader = csv.DictReader(stream, delimiter=";")
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+
+    def key(row) -> str:
+        return f"{row['Kindergeldnummer'].strip().upper()}/{int(row['Kind_Nr'])}"
+
+    kept = []
+    for row in rows:
+        if key(row) in stopped:
+            continue
+        if key(row) in changed:
+            amount = Decimal(row["Monatsbetrag"].replace(".", "").replace(",", ".")) + 5
+            row["Monatsbetrag"] = f"{amount:.2f}".replace(".", ",")
+        kept.append(row)
+    template = next((dict(row) for row in kept if key(row) in changed), None)
+    if template is not None:
+        # A new claim at the same address for a child the Melderegister does not know.
+        used = {row["Kindergeldnummer"].strip().upper() for row in rows}
+        number = next(f"999FK{n:06d}" for n in range(1, 10**6) if f"999FK{n:06d}" not in used)
+        year = template["Kind_Geburtsdatum"].strip()[-4:]
+        template.update(
+            {
+                "Kindergeldnummer": number,
+                "Kind_Nr": "1",
+                "Berechtigter_Familienname": "Neumann",
+                "Berechtigter_Vornamen": "Clara",
+                "Kind_Familienname": "Neumann",
+                "Kind_Vornamen": "Zoe Amalia",
+                "Kind_Geburtsdatum": f"02.01.{year}",
+            }
+        )
+        kept.append(template)
+    with open(target_file, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=fields, delimiter=";")
+        writer.writeheader()
+        writer.writerows(kept)
 
 
 DEMO_SCHOOL_USER = "schule"

@@ -102,7 +102,7 @@ FINDING_NOTES = {
 # (group, result) -> (measure kind, note, amount reclaimed).
 MEASURES: dict[tuple[str, str], tuple[str, str, Decimal | None]] = {
     ("SGB2_NACH_ABMELDUNG", M): (
-        "rueckforderung",
+        "buergergeld_zurueck",
         "Erstattungsbescheid über die Leistungen nach dem Wegzug (zwei Monate).",
         Decimal("1126.00"),
     ),
@@ -118,8 +118,8 @@ MEASURES: dict[tuple[str, str], tuple[str, str, Decimal | None]] = {
     ),
     ("SEU_NICHT_ERSCHIENEN", F): ("seu_nachgeholt", "Schuleingangsuntersuchung nachgeholt.", None),
     ("MELDE_FLUKTUATION", M): (
-        "abmeldung",
-        "Nicht im Objekt wohnende Personen von Amts wegen abgemeldet (Berichtigung des Melderegisters).",
+        "maengelbeseitigung",
+        "Mängelbeseitigung angeordnet; das Meldeamt berichtigt das Melderegister (Abmeldung von Amts wegen).",
         None,
     ),
     ("UEBERBELEGUNG", M): (
@@ -373,6 +373,10 @@ def _outcomes_and_measures(demo: _Demo, case, hints, results, decided: dt.date, 
         elif (group, result) in MEASURES:
             kind, note, reclaimed = MEASURES[(group, result)]
             amounts = {"reclaimed_amount": reclaimed} if reclaimed is not None else {}
+            if group == "SGB2_NACH_ABMELDUNG":
+                demo.measure(
+                    hint, case, "buergergeld_eingestellt", taken, "Leistungen ab dem Folgemonat eingestellt."
+                )
             demo.measure(hint, case, kind, taken, note, **amounts)
         else:
             continue

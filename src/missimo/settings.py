@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "missimo.inspections",
     "missimo.outcomes",
     "missimo.reports",
+    "missimo.administration",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -241,6 +242,19 @@ AUDIT_CHECKPOINT_FILE = Path(
     config.get("MISSIMO_AUDIT_CHECKPOINT_FILE") or DATA_DIR / "audit_checkpoints.jsonl"
 )
 RETENTION_SOURCE_FILES_DAYS = config.get("MISSIMO_RETENTION_SOURCE_FILES_DAYS")
+IMPORT_HOLD_SHRINK_PERCENT = config.get("MISSIMO_IMPORT_HOLD_SHRINK_PERCENT")
+
+# --- Notifications by e-mail (Django's SMTP backend; off unless MISSIMO_EMAIL_NOTIFICATIONS) ----
+EMAIL_NOTIFICATIONS = config.get("MISSIMO_EMAIL_NOTIFICATIONS")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = config.get("MISSIMO_SMTP_HOST")
+EMAIL_PORT = config.get("MISSIMO_SMTP_PORT")
+EMAIL_HOST_USER = config.get("MISSIMO_SMTP_USER")
+EMAIL_HOST_PASSWORD = config.get("MISSIMO_SMTP_PASSWORD")
+EMAIL_USE_TLS = config.get("MISSIMO_SMTP_STARTTLS")
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = config.get("MISSIMO_EMAIL_FROM")
+BASE_URL = config.get("MISSIMO_BASE_URL").rstrip("/")
 RETENTION_SNAPSHOTS_DAYS = config.get("MISSIMO_RETENTION_SNAPSHOTS_DAYS")
 
 # --- Language, time, formats ----------------------------------------------------------------

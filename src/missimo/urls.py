@@ -12,6 +12,8 @@ urlpatterns = [
     path("", web_views.start, name="start"),
     path("barrierefreiheit/", web_views.accessibility, name="accessibility"),
     path("sprache/", web_views.choose_language, name="set_language"),
+    path("filter/speichern/", web_views.save_filter, name="save_filter"),
+    path("filter/<int:pk>/loeschen/", web_views.delete_filter, name="delete_filter"),
     path(
         "anmelden/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
@@ -29,5 +31,6 @@ urlpatterns = [
     path("ergebnisse/", include("missimo.outcomes.urls")),
     path("berichte/", include("missimo.reports.urls")),
     path("", include("missimo.runs.urls")),
+    path("verwaltung/benutzer/", include("missimo.administration.urls")),
     path("verwaltung/", admin.site.urls),
 ]

@@ -705,7 +705,7 @@ def test_the_hint_queue_export_has_the_hints_of_the_filtered_queue_in_its_order(
     services.review_hint(fabian, Hint.objects.get(hint_id="H-KG-4"), ReviewDecision.VERWORFEN, "veraltet")
     _login(client, kim)
     page = client.get(reverse("casework:hint_queue"), {"status": "verworfen"})
-    shown = [h.hint_id for h, _history in page.context["items"]]
+    shown = [h.hint_id for h, _history, _cases in page.context["items"]]
     assert shown == ["H-KG-2", "H-KG-4"]
     assert "/aktionen/pruefliste/export.csv?status=verworfen" in page.content.decode()
     url = reverse("casework:hint_queue_export", args=["csv"])

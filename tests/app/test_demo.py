@@ -71,6 +71,19 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     accounts = demo.prepare_demo(echo=lambda *_: None)
     assert {"koordination", "koordination2"} <= {a.username for a in accounts}
 
+    # Two monthly runs: this month's marks hints against last month's (ADR 0005).
+    from missimo.runs.models import Hint, Run
+
+    first, second = Run.objects.order_by("pk")
+    assert first.stichtag < second.stichtag
+    assert second.counts["hints_entfallen"] >= demo.DEMO_STOPPED
+    assert second.counts["hints_geaendert"] >= 1 and second.counts["hints_neu"] >= 1
+    assert second.counts["hints_unveraendert"] > 0
+    changed = Hint.objects.filter(run=second, change="geaendert", primary_ref__startswith="kindergeld:")
+    assert any(c["field"] == "amount" for hint in changed for c in hint.changes)
+    assert Hint.objects.filter(run=second, change="neu", primary_ref__startswith="kindergeld:999FK").exists()
+    assert Hint.objects.filter(change="entfallen", run=first).count() == second.counts["hints_entfallen"]
+
     # The dashboard's default period (this year up to today): confirmed abuse and money stopped.
     start, end = default_period()
     shown = figures.figures_for(start, end)

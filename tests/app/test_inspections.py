@@ -132,6 +132,7 @@ def test_kim_plans_an_inspection_and_the_case_moves_to_kontrolle_geplant(client,
         {
             "date": "07.10.2026",
             "time": "09:30",
+            "past_confirmed": "on",  # the test's date lies in the past: confirmed as recorded afterwards
             "meeting_point": "Parkplatz Hafenstraße",
             "cases": [world["case"].pk],
             "agencies": [kim.agency.pk, paul.agency.pk],
@@ -166,6 +167,7 @@ def test_the_interpreter_language_is_required_when_interpreting_is_needed(client
         {
             "date": "07.10.2026",
             "time": "09:30",
+            "past_confirmed": "on",  # the test's date lies in the past: confirmed as recorded afterwards
             "meeting_point": "Parkplatz",
             "cases": [world["case"].pk],
             "agencies": [kim.agency.pk],
@@ -751,6 +753,7 @@ def _replan_form(inspection, **changes) -> dict:
     data = {
         "date": "07.10.2026",
         "time": "09:30",
+        "past_confirmed": "on",
         "meeting_point": inspection.meeting_point,
         "agencies": [a.pk for a in inspection.agencies.all()],
         "members": [],
@@ -824,3 +827,45 @@ def test_a_cancelled_inspection_cannot_be_changed(client, kim, world):
             ),
             inspection.version,
         )
+
+
+# --- dates in the past: refused unless confirmed ------------------------------------------------
+
+
+def _plan_post(world, kim, date: str, **extra) -> dict:
+    return {
+        "date": date,
+        "time": "09:30",
+        "meeting_point": "Parkplatz",
+        "cases": [world["case"].pk],
+        "agencies": [kim.agency.pk],
+        **extra,
+    }
+
+
+def test_an_inspection_dated_in_the_past_is_refused_with_a_german_message_unless_confirmed(
+    client, kim, world
+):
+    client.force_login(kim)
+    url = reverse("inspections:plan") + f"?campaign={world['campaign'].pk}"
+    past = (timezone.localdate() - dt.timedelta(days=6)).strftime("%Y-%m-%d")
+    refused = client.post(url, _plan_post(world, kim, past))
+    assert refused.status_code == 200 and not Inspection.objects.exists()
+    html = refused.content.decode()
+    assert "liegt in der Vergangenheit" in html and 'id="fehlerliste"' in html
+    assert 'href="#id_date"' in html  # the error summary links to the field
+    assert 'name="past_confirmed"' in html
+    confirmed = client.post(url, _plan_post(world, kim, past, past_confirmed="on"))
+    assert confirmed.status_code == 302 and Inspection.objects.count() == 1
+
+
+def test_an_inspection_in_the_future_is_planned_from_the_date_and_time_pickers(client, kim, world):
+    client.force_login(kim)
+    url = reverse("inspections:plan") + f"?campaign={world['campaign'].pk}"
+    page = client.get(url).content.decode()
+    assert 'type="date"' in page and 'type="time"' in page
+    future = timezone.localdate() + dt.timedelta(days=3)
+    response = client.post(url, _plan_post(world, kim, future.isoformat()))
+    assert response.status_code == 302
+    planned = timezone.localtime(Inspection.objects.get().scheduled_at)
+    assert planned.date() == future and planned.strftime("%H:%M") == "09:30"

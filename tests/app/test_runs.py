@@ -61,12 +61,15 @@ def test_a_run_records_its_inputs_settings_versions_and_counts(imported_city, ki
     assert set(run.timings) >= {"person_linkage", "rules"}
 
 
-def test_two_runs_on_the_same_inputs_give_the_same_hints(imported_city, kim):
-    first, second = _run(kim), _run(kim)
+def test_two_runs_on_the_same_inputs_give_the_same_hints_marked_unchanged(imported_city, kim):
+    first = _run(kim)
     columns = ("hint_id", "rule", "primary_ref", "evidence", "objekt_id", "amount_monthly", "explanation")
-    assert list(first.hints.order_by("hint_id").values_list(*columns)) == list(
-        second.hints.order_by("hint_id").values_list(*columns)
-    )
+    before = list(first.hints.order_by("hint_id").values_list(*columns))
+    second = _run(kim)
+    assert list(second.hints.order_by("hint_id").values_list(*columns)) == before
+    assert list(services.hints_of_run(first).order_by("hint_id").values_list(*columns)) == before
+    assert set(second.hints.values_list("change", flat=True)) == {"unveraendert"}
+    assert second.counts["hints_unveraendert"] == len(before) and second.counts["hints_neu"] == 0
 
 
 def test_a_rule_whose_source_is_missing_is_reported_as_not_evaluated(tiny_city, kim):

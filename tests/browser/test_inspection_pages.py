@@ -41,7 +41,9 @@ def test_kim_plans_an_inspection_and_the_pages_are_accessible(page, login, kim, 
     page.get_by_role("link", name="Kontrolle planen").click()
     page.get_by_label("Aktionszeitraum").select_option(label=str(world["campaign"]))
     page.get_by_role("button", name="Weiter").click()
-    page.get_by_label("Datum").fill("07.10.2026")
+    page.get_by_label("Datum", exact=True).fill(
+        "2026-10-07"
+    )  # the date picker takes ISO; it shows 07.10.2026
     page.get_by_label("Uhrzeit").fill("09:30")
     page.get_by_label("Treffpunkt").fill("Parkplatz Hafenstraße")
     page.get_by_label("MIS-2026-0001", exact=False).check()
@@ -51,8 +53,10 @@ def test_kim_plans_an_inspection_and_the_pages_are_accessible(page, login, kim, 
     assert axe_violations(page) == []
     _screenshot(page, "inspection-planung.png")
     page.get_by_role("button", name="Kontrolle planen").click()
-    page.get_by_text("Bitte geben Sie die Sprache der Dolmetschung an.").wait_for()
+    page.get_by_text("Bitte geben Sie die Sprache der Dolmetschung an.").first.wait_for()
     assert axe_violations(page) == []
+    # 07.10.2026 lies in the past (the clock of the test is today's): planned only when confirmed
+    page.get_by_label("Ja, der Zeitpunkt liegt in der Vergangenheit", exact=False).check()
     page.get_by_label("Sprache der Dolmetschung").fill("Rumänisch")
     page.get_by_role("button", name="Kontrolle planen").click()
     page.get_by_text("Die Kontrolle wurde geplant.").wait_for()

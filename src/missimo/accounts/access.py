@@ -101,6 +101,18 @@ LETTERS = (C.WRITE_LETTERS, C.RECEIVE_LETTERS)
 URL_ACCESS: dict[str, Page] = {
     # web, log-in, second factor
     "start": _everybody("Startseite: eigene Behörde und Rollen"),
+    "save_filter": _everybody(
+        "den Filter einer Liste unter einem Namen speichern (nur POST, nur für sich)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "delete_filter": _everybody(
+        "einen eigenen gespeicherten Filter löschen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "accessibility": _everybody("Erklärung zur Barrierefreiheit", public=True),
     "set_language": _everybody(
         "Sprache der Oberfläche wählen (Cookie; nur POST ändert etwas)",
@@ -144,6 +156,30 @@ URL_ACCESS: dict[str, Page] = {
         scope="rejected",
         forms=True,
     ),
+    "imports:confirm": _page(
+        C.DELIVER,
+        "Zurückgehaltene Lieferung bestätigen (nur POST): liefernde Behörde und Koordinierung",
+        scope="rejected",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "imports:discard": _page(
+        C.DELIVER,
+        "Zurückgehaltene Lieferung verwerfen (nur POST): liefernde Behörde und Koordinierung",
+        scope="rejected",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "imports:restore": _page(
+        C.DELIVER,
+        "Vorherige Lieferung einer eigenen Quelle wiederherstellen (nur POST)",
+        scope="source",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     # runs and hints
     "runs:list": _page(C.SEE_HINTS, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
     "runs:export": _page(C.SEE_HINTS, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
@@ -165,6 +201,9 @@ URL_ACCESS: dict[str, Page] = {
     "properties:export_xlsx": _page(C.SEE_REGISTER, "Export der sichtbaren Objekte (XLSX, formelsicher)"),
     "properties:map_data": _page(C.SEE_REGISTER, "Kartenpunkte der sichtbaren Objekte"),
     "properties:detail": _page(C.SEE_REGISTER, "Objektakte mit den sichtbaren Hinweisen", scope="property"),
+    "properties:by_objekt": _page(
+        C.SEE_REGISTER, "Weiterleitung zur Objektakte über die Objekt-ID", scope="property", ok=REDIRECT
+    ),
     "properties:edit": _page(
         C.EDIT_REGISTER, "Fallbearbeitung eines Objekts ändern", scope="property", forms=True
     ),
@@ -251,6 +290,13 @@ URL_ACCESS: dict[str, Page] = {
         ok=POST_ONLY,
         others_get=POST_ONLY,
     ),
+    "casework:hint_review_bulk": _page(
+        C.REVIEW_HINTS,
+        "mehrere sichtbare Hinweise auf einmal zur Kontrolle vorschlagen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "casework:cases": _page(C.WORK_CASES, "Prüffälle der eigenen Behörde (Koordinierung: alle)"),
     "casework:my_cases": _page(C.WORK_CASES, "Eigene zugewiesene Prüffälle"),
     "casework:case_export": _page(C.WORK_CASES, "Export der sichtbaren Prüffälle (CSV/XLSX, formelsicher)"),
@@ -262,6 +308,10 @@ URL_ACCESS: dict[str, Page] = {
         C.ASSIGN_CASES, "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"
     ),
     "casework:case_create": _page(C.WORK_CASES, "Prüffall von Hand anlegen", forms=True),
+    "casework:deadlines": _page(C.WORK_CASES, "Fristen und Wiedervorlagen der eigenen Prüffälle"),
+    "casework:deadlines_ics": _page(
+        C.WORK_CASES, "Fristen und Wiedervorlagen als iCalendar-Datei (nur Aktenzeichen, keine Personen)"
+    ),
     "casework:case_detail": _page(
         C.WORK_CASES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"
     ),
@@ -394,6 +444,35 @@ URL_ACCESS: dict[str, Page] = {
     "reports:dashboard_export": _page(C.SEE_DASHBOARD, "Export der Übersicht (CSV/XLSX)"),
     "reports:report": _page(C.SEE_REPORTS, "Berichte für Ausschuss und Jahresbericht (nur Summen)"),
     "reports:report_export": _page(C.SEE_REPORTS, "Export eines Berichts (nur Summen)"),
+    # the administration of accounts in the application (missimo.administration)
+    "administration:users": _page(C.ADMINISTER_ACCOUNTS, "Benutzerkonten mit Behörde, Rollen und Status"),
+    "administration:user_create": _page(
+        C.ADMINISTER_ACCOUNTS, "Benutzerkonto anlegen (Behörde, Rolle, Erstpasswort)", forms=True
+    ),
+    "administration:user_detail": _page(
+        C.ADMINISTER_ACCOUNTS, "ein Benutzerkonto mit Sperre und zweitem Faktor"
+    ),
+    "administration:user_unlock": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "Kontosperre aufheben (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "administration:user_reset_second_factor": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "zweiten Faktor zurücksetzen (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "administration:user_set_active": _page(
+        C.ADMINISTER_ACCOUNTS,
+        "Benutzerkonto deaktivieren oder reaktivieren (nur POST)",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     # Django's administration ("verwaltung/"): its log-in page is public; every other page is
     # for staff accounts only (see ADMIN_PAGE).
     "admin:login": _everybody(

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from missimo.core import extensions
+from missimo.core import extensions, lists
 
 
 class CaseworkConfig(AppConfig):
@@ -9,6 +9,9 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Aktionen und Prüffälle"
 
     def ready(self) -> None:
-        from missimo.casework import nav
+        from missimo.casework import nav, panels, signals  # noqa: F401  (signals: the run_finished receiver)
 
         extensions.register_navigation(40, nav.items)
+        extensions.register_panel("property", 10, panels.property_panel)
+        extensions.register_panel("start", 10, panels.start_todo)
+        lists.register_filter("hints", panels.hint_status_filter)

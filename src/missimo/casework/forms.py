@@ -115,6 +115,26 @@ class CaseEditForm(forms.Form):
         empty_label="niemand",
         widget=forms.Select(attrs=_SELECT),
     )
+    due_date = forms.DateField(
+        label="Frist",
+        required=False,
+        input_formats=["%d.%m.%Y", "%Y-%m-%d"],
+        help_text="TT.MM.JJJJ – bis wann der Fall bearbeitet sein muss",
+        widget=forms.DateInput(format="%d.%m.%Y", attrs=_DATE),
+    )
+    follow_up_date = forms.DateField(
+        label="Wiedervorlage",
+        required=False,
+        input_formats=["%d.%m.%Y", "%Y-%m-%d"],
+        help_text="TT.MM.JJJJ – wann Sie den Fall wieder ansehen wollen",
+        widget=forms.DateInput(format="%d.%m.%Y", attrs=_DATE),
+    )
+    follow_up_note = forms.CharField(
+        label="Notiz zur Wiedervorlage",
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs=_INPUT),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
     property = forms.ChoiceField(
         label="Objekt zuordnen",
@@ -142,6 +162,9 @@ class CaseEditForm(forms.Form):
             "title": case.title,
             "description": case.description,
             "assigned_to": case.assigned_to_id,
+            "due_date": case.due_date,
+            "follow_up_date": case.follow_up_date,
+            "follow_up_note": case.follow_up_note,
             "version": case.version,
         }
         return cls(data, initial=initial, case=case, candidates=candidates)

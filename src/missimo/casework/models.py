@@ -117,6 +117,9 @@ class Case(models.Model):
     created_at = models.DateTimeField("angelegt", auto_now_add=True)
     updated_at = models.DateTimeField("zuletzt geändert", auto_now=True)
     closed_at = models.DateTimeField("abgeschlossen am", null=True, blank=True)
+    due_date = models.DateField("Frist", null=True, blank=True, db_index=True)
+    follow_up_date = models.DateField("Wiedervorlage", null=True, blank=True, db_index=True)
+    follow_up_note = models.CharField("Notiz zur Wiedervorlage", max_length=500, blank=True)
     # Optimistic locking: every write compares and increments (no silent overwrite).
     version = models.PositiveIntegerField("Version", default=1)
 
@@ -175,6 +178,13 @@ class AktenzeichenCounter(models.Model):
 class ReviewDecision(models.TextChoices):
     BESTAETIGT = "bestaetigt", "zur Kontrolle vorgeschlagen"
     VERWORFEN = "verworfen", "verworfen"
+    # Recorded by the system, never chosen by a person: a later run found changed evidence for a
+    # dismissed hint, so it is open again (ADR 0005).
+    WIEDER_OFFEN = "offen", "wieder geöffnet (Belege geändert)"
+
+
+# The decisions a person may record.
+PERSON_DECISIONS = (ReviewDecision.BESTAETIGT.value, ReviewDecision.VERWORFEN.value)
 
 
 class ReviewReason(models.TextChoices):

@@ -17,4 +17,5 @@ def items(user) -> list[tuple[str, str]]:
         entries.append(("Prüfliste", reverse("casework:hint_queue")))
     if policy.can(user, Capability.WORK_CASES):
         entries.append(("Meine Fälle", reverse("casework:my_cases")))
+        entries.append(("Fristen", reverse("casework:deadlines")))
     return entries

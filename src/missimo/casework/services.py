@@ -14,9 +14,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts import policy
@@ -26,6 +29,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework import workflow
 from missimo.casework.models import (
+    PERSON_DECISIONS,
     AktenzeichenCounter,
     Campaign,
     Case,
@@ -39,10 +43,11 @@ from missimo.casework.models import (
 from missimo.core import tables
 from missimo.core.errors import Conflict, Refused
 from missimo.core.params import row_id
+from missimo.imports.services import held_deliveries
 from missimo.properties.models import Property
 from missimo.properties.services import properties_for
 from missimo.runs.models import Hint, RankedProperty, Run
-from missimo.runs.services import hints_for, latest_run
+from missimo.runs.services import hints_for, hints_of_run, latest_run
 
 AKTENZEICHEN_PREFIX = "MIS"
 
@@ -222,7 +227,8 @@ def select_properties(user, campaign: Campaign, objekt_ids: Iterable[str], *, re
                 title=prop.address if prop else entry.address,
                 lead_agency=user.agency,
             )
-            case.hints.set(Hint.objects.filter(run=run, objekt_id=objekt_id))
+            # The hints the campaign's run found at the property (also those found again later, ADR 0005).
+            case.hints.set(hints_of_run(run).filter(objekt_id=objekt_id))
             _creation_event(user, case, f"Aus dem Abgleich Nr. {run.pk} übernommen (Rang {entry.rank}).")
             created.append(case)
     if created:
@@ -384,6 +390,9 @@ EDITABLE = {
     "description": "Sachverhalt",
     "assigned_to": "zuständig",
     "property": "Objekt",
+    "due_date": "Frist",
+    "follow_up_date": "Wiedervorlage",
+    "follow_up_note": "Notiz zur Wiedervorlage",
 }
 
 
@@ -393,6 +402,8 @@ def _shown(case: Case, field: str) -> str:
         return value.display_name if value is not None else "niemand"
     if field == "property":
         return f"{value.address} (Objekt-ID {value.objekt_id})" if value is not None else "ohne Objekt"
+    if isinstance(value, dt.date):
+        return f"{value:%d.%m.%Y}"
     return value or ""
 
 
@@ -544,8 +555,21 @@ def review_hint(
     if not policy.can(user, Capability.REVIEW_HINTS) or not hints_for(user).filter(pk=hint.pk).exists():
         raise ReviewRefused("Sie dürfen diesen Hinweis nicht sichten.")
     note = (note or "").strip()
-    if decision not in ReviewDecision.values:
+    if decision not in PERSON_DECISIONS:
         raise ReviewRefused("Bitte wählen Sie eine Entscheidung.")
+    closed = closed_case_of(hint)
+    if closed is not None:
+        raise ReviewRefused(
+            f"Dieser Hinweis gehört zum Prüffall {closed.aktenzeichen}, der „{closed.get_status_display()}“ ist. "
+            "Er kann erst wieder gesichtet werden, wenn der Prüffall mit Begründung wieder aufgenommen wurde."
+        )
+    current = hint_status(hint)
+    if decision == current == ReviewDecision.BESTAETIGT:
+        raise ReviewRefused("Dieser Hinweis ist bereits zur Kontrolle vorgeschlagen.")
+    if decision == current == ReviewDecision.VERWORFEN:
+        raise ReviewRefused(
+            "Dieser Hinweis ist bereits verworfen. Er wird von selbst wieder geöffnet, wenn sich seine Belege ändern."
+        )
     if decision == ReviewDecision.VERWORFEN:
         if reason_code not in ReviewReason.values:
             raise ReviewRefused("Bitte wählen Sie einen Grund für das Verwerfen.")
@@ -574,14 +598,56 @@ def review_hint(
     return review
 
 
+def closed_case_of(hint: Hint) -> Case | None:
+    """The closed case a hint rests in, if it is in no open case: its review is settled until the case
+    is reopened (with a reason)."""
+    if hint.cases.exclude(status__in=workflow.CLOSED).exists():
+        return None
+    return hint.cases.filter(status__in=workflow.CLOSED).order_by("-closed_at", "-id").first()
+
+
+def reopen_changed_hints(run: Run) -> int:
+    """After a run: every dismissed hint whose evidence changed in that run is open again, with a
+    review by the system that says why (ADR 0005). Returns how many were reopened."""
+    changed = Hint.objects.filter(run=run, change="geaendert")
+    dismissed = [
+        review.hint_id
+        for review in latest_reviews().filter(hint__in=changed, decision=ReviewDecision.VERWORFEN)
+    ]
+    HintReview.objects.bulk_create(
+        HintReview(
+            hint_id=pk,
+            decision=ReviewDecision.WIEDER_OFFEN,
+            note=f"Im Abgleich Nr. {run.pk} zum {run.stichtag:%d.%m.%Y} haben sich die Belege geändert.",
+            reviewed_by=None,
+            reviewed_by_name="System (Abgleich)",
+        )
+        for pk in dismissed
+    )
+    if dismissed:
+        record(
+            None,
+            AuditAction.CHANGE,
+            object_type="hint_review",
+            object_id=run.pk,
+            purpose="Verworfene Hinweise mit geänderten Belegen wieder geöffnet",
+            details={"run": run.pk, "hints": len(dismissed)},
+        )
+    return len(dismissed)
+
+
 def hint_queue(user, *, rule: str = "", status: str = "") -> QuerySet[Hint]:
     """The hints of the latest run this user may see, in ranking order, with their review status."""
     run = latest_run()
     if run is None or not policy.can(user, Capability.REVIEW_HINTS):
         return Hint.objects.none()
     ranks = RankedProperty.objects.filter(run=run, objekt_id=OuterRef("objekt_id")).values("rank")[:1]
+    closed = Case.objects.filter(hints=OuterRef("pk"), status__in=workflow.CLOSED)
+    still_open = Case.objects.filter(hints=OuterRef("pk")).exclude(status__in=workflow.CLOSED)
     hints = with_review_status(hints_for(user).filter(run=run)).annotate(
-        rank=Subquery(ranks, output_field=IntegerField())
+        rank=Subquery(ranks, output_field=IntegerField()),
+        in_closed_case=Exists(closed),
+        in_open_case=Exists(still_open),
     )
     if rule:
         hints = hints.filter(rule=rule)
@@ -676,9 +742,10 @@ def case_row(case: Case) -> list:
     return [values[key] for key, _ in CASE_COLUMNS]
 
 
-def export_cases(user, query: CaseQuery, fmt: str, *, request=None) -> bytes:
-    """The listed cases (all pages, same filters and order, same columns) as CSV or XLSX."""
-    cases = list(listed_cases(user, query))
+def export_cases(user, query: CaseQuery, fmt: str, *, request=None, cases=None) -> bytes:
+    """The listed cases (`cases`: the page's rows in its sort order, all pages; by default the filter's
+    in the usual order) with the page's columns as CSV or XLSX."""
+    cases = list(listed_cases(user, query) if cases is None else cases)
     rows = [case_row(case) for case in cases]
     content = tables.table_bytes([label for _, label in CASE_COLUMNS], rows, fmt, "Prüffälle")
     record(
@@ -735,3 +802,151 @@ def agencies_for_campaigns() -> QuerySet[Agency]:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+# --- deadlines, follow-ups and the personal to-do list -------------------------------------------
+
+UPCOMING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One date a person must act on: a case's Frist or Wiedervorlage."""
+
+    case: Case
+    kind: str  # "Frist" or "Wiedervorlage"
+    date: dt.date
+    note: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.date < today()
+
+    @property
+    def due_today(self) -> bool:
+        return self.date == today()
+
+
+def deadlines_for(user, *, until: dt.date | None = None, mine: bool = True) -> list[Deadline]:
+    """The Fristen and Wiedervorlagen of open cases this user may see (own cases when `mine`),
+    overdue first, then by date; up to `until` if given."""
+    cases = cases_for(user).exclude(status__in=workflow.CLOSED)
+    if mine:
+        cases = cases.filter(assigned_to=user)
+    cases = cases.filter(Q(due_date__isnull=False) | Q(follow_up_date__isnull=False)).select_related(
+        "property"
+    )
+    found = []
+    for case in cases:
+        if case.due_date:
+            found.append(Deadline(case, "Frist", case.due_date, ""))
+        if case.follow_up_date:
+            found.append(Deadline(case, "Wiedervorlage", case.follow_up_date, case.follow_up_note))
+    if until is not None:
+        found = [d for d in found if d.date <= until]
+    return sorted(found, key=lambda d: (d.date, d.case.aktenzeichen, d.kind))
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    label: str
+    url: str
+    count: int
+    urgent: bool = False
+
+
+def todo_list(user) -> list[TodoItem]:
+    """What this person has to do (start page), urgent first: overdue deadlines and follow-ups,
+    those due in the next 14 days, hints to review, held deliveries."""
+    items: list[TodoItem] = []
+    if policy.can(user, Capability.WORK_CASES):
+        soon = deadlines_for(user, until=today() + dt.timedelta(days=UPCOMING_DAYS))
+        overdue = [d for d in soon if d.date <= today()]
+        if overdue:
+            items.append(
+                TodoItem(
+                    "überfällige oder heute fällige Fristen und Wiedervorlagen",
+                    reverse("casework:deadlines"),
+                    len(overdue),
+                    True,
+                )
+            )
+        upcoming = len(soon) - len(overdue)
+        if upcoming:
+            items.append(
+                TodoItem(
+                    f"Fristen und Wiedervorlagen in den nächsten {UPCOMING_DAYS} Tagen",
+                    reverse("casework:deadlines"),
+                    upcoming,
+                )
+            )
+    if policy.can(user, Capability.REVIEW_HINTS):
+        open_hints = hint_queue(user, status=HintStatus.OFFEN).count()
+        if open_hints:
+            items.append(
+                TodoItem(
+                    "offene Hinweise zu sichten", reverse("casework:hint_queue") + "?status=offen", open_hints
+                )
+            )
+    held = held_deliveries(user).count()
+    if held:
+        items.append(TodoItem("zurückgehaltene Lieferungen zu prüfen", reverse("imports:list"), held, True))
+    return sorted(items, key=lambda item: not item.urgent)
+
+
+def deadlines_ics(user) -> str:
+    """The user's Fristen and Wiedervorlagen as an iCalendar file (RFC 5545): one all-day event
+    each, naming only the Aktenzeichen and the kind (no personal data)."""
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//MISSIMO//Fristen//DE", "CALSCALE:GREGORIAN"]
+    for deadline in deadlines_for(user):
+        day = deadline.date
+        kind = "frist" if deadline.kind == "Frist" else "wiedervorlage"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{kind}-{deadline.case.pk}-{day:%Y%m%d}@missimo",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{_ics_text(deadline.kind + ' ' + deadline.case.aktenzeichen)}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def send_deadline_notifications(*, day: dt.date | None = None) -> int:
+    """One e-mail per person with deadlines or follow-ups due on `day` (default today) or overdue:
+    what is due and a link, no personal data. Only when MISSIMO_EMAIL_NOTIFICATIONS is on; returns the
+    number of mails sent."""
+    if not getattr(settings, "EMAIL_NOTIFICATIONS", False):
+        return 0
+    day = day or today()
+    base_url = getattr(settings, "BASE_URL", "")
+    sent = 0
+    for user in User.objects.filter(is_active=True).exclude(email=""):
+        due = deadlines_for(user, until=day)
+        if not due:
+            continue
+        overdue = sum(1 for d in due if d.date < day)
+        body = (
+            f"Guten Tag,\n\nin MISSIMO sind für Sie {len(due)} Fristen oder Wiedervorlagen fällig"
+            + (f", davon {overdue} überfällig" if overdue else "")
+            + f".\n\nBitte sehen Sie in MISSIMO nach: {base_url}/aktionen/fristen/\n\n"
+            "Diese Nachricht enthält absichtlich keine Angaben zu Personen oder Fällen.\n"
+        )
+        send_mail("MISSIMO: fällige Fristen und Wiedervorlagen", body, None, [user.email])
+        sent += 1
+    if sent:
+        record(
+            None,
+            AuditAction.CREATE,
+            object_type="notification",
+            purpose="Benachrichtigung über fällige Fristen",
+            details={"mails": sent, "day": day.isoformat()},
+        )
+    return sent

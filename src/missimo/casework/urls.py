@@ -13,6 +13,7 @@ urlpatterns = [
     path("pruefliste/", views.hint_queue, name="hint_queue"),
     path("pruefliste/export.<str:fmt>", views.hint_queue_export, name="hint_queue_export"),
     path("pruefliste/<int:pk>/", views.hint_review, name="hint_review"),
+    path("pruefliste/vorschlagen/", views.hint_review_bulk, name="hint_review_bulk"),
     path("faelle/", views.case_list, name="cases"),
     path("faelle/meine/", views.my_cases, name="my_cases"),
     path("faelle/export.<str:fmt>", views.case_export, name="case_export"),
@@ -23,4 +24,6 @@ urlpatterns = [
     path("faelle/<int:pk>/", views.case_detail, name="case_detail"),
     path("faelle/<int:pk>/status/", views.case_transition, name="case_transition"),
     path("faelle/<int:pk>/bearbeiten/", views.case_edit, name="case_edit"),
+    path("fristen/", views.deadlines, name="deadlines"),
+    path("fristen.ics", views.deadlines_ics, name="deadlines_ics"),
 ]

@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import F
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +19,7 @@ from missimo.audit.services import record
 from missimo.casework import services, workflow
 from missimo.casework.forms import REASON_CHOICES, CampaignForm, CaseEditForm, CaseForm
 from missimo.casework.models import CaseStatus, ReviewDecision
-from missimo.core import extensions, tables
+from missimo.core import extensions, lists, tables
 from missimo.core.params import row_id
 from missimo.properties.services import properties_for
 from missimo.runs.services import latest_run
@@ -208,12 +209,44 @@ def campaign_select(request, pk: int):
 # --- hint queue (Prüfliste) -----------------------------------------------------------------
 
 
-def _queue_filters(request) -> tuple[str, str]:
-    rule = request.GET.get("regel", "")
-    rule = rule if rule in RULE_TITLES else ""
-    status = request.GET.get("status", "")
-    status = status if status in services.HintStatus.LABELS else ""
-    return rule, status
+QUEUE_COLUMNS = (
+    lists.Column("rang", "Rang", ("rank", "rule", "primary_ref")),
+    lists.Column("regel", "Regel", ("rule", "rank", "primary_ref")),
+    lists.Column("objekt", "Objekt", ("address", "objekt_id", "rule")),
+    lists.Column("betrag", "Betrag monatlich", ("amount_monthly", "rank"), numeric=True),
+    lists.Column("status", "Status", ("review_status", "rank", "rule")),
+)
+
+
+def _queue_listing(request) -> lists.Listing:
+    """The Prüfliste (all pages): the hints of the latest run the user reviews, filtered by rule, status
+    and property, in ranking order unless another order is chosen."""
+    everything = services.hint_queue(request.user)
+    visible_rules = sorted(set(everything.order_by().values_list("rule", flat=True)))
+    filters = [
+        lists.ChoiceFilter(
+            "regel",
+            "Regel",
+            lambda qs, v: qs.filter(rule=v),
+            choices=[
+                (code, f"{code} – {RULE_TITLES[code]}") for code in visible_rules if code in RULE_TITLES
+            ],
+            empty_label="alle Regeln",
+        ),
+        lists.ChoiceFilter(
+            "status",
+            "Status",
+            lambda qs, v: qs.filter(review_status=v),
+            choices=list(services.HintStatus.LABELS.items()),
+        ),
+        lists.TextFilter(
+            "objekt",
+            "Objekt",
+            lists.token_search("address__icontains", "objekt_id__iexact", "hint_id__iexact"),
+            hint="Straße, Hausnummer, PLZ, Objekt-ID oder Hinweis-ID",
+        ),
+    ]
+    return lists.Listing(request, everything, columns=QUEUE_COLUMNS, default_sort="rang", filters=filters)
 
 
 QUEUE_HEADER = [
@@ -251,17 +284,24 @@ def queue_table(hints) -> tuple[list[str], list[list]]:
 @require_GET
 def hint_queue(request):
     _require(policy.can(request.user, Capability.REVIEW_HINTS))
-    rule, status = _queue_filters(request)
     run = latest_run()
-    everything = services.hint_queue(request.user)
-    hints = services.hint_queue(request.user, rule=rule, status=status)
-    page = Paginator(hints, PAGE_SIZE).get_page(request.GET.get("seite"))
+    listing = _queue_listing(request)
+    page = listing.page
     histories = {}
     for review in services.HintReview.objects.filter(hint__in=[h.pk for h in page.object_list]).order_by(
         "reviewed_at", "id"
     ):
         histories.setdefault(review.hint_id, []).append(review)
-    items = [(h, histories.get(h.pk, [])) for h in page.object_list]
+    cases: dict[int, list] = {}
+    if policy.can(request.user, Capability.WORK_CASES):
+        for case in (
+            services.cases_for(request.user)
+            .filter(hints__in=[h.pk for h in page.object_list])
+            .annotate(hint_pk=F("hints__pk"))
+            .order_by("aktenzeichen")
+        ):
+            cases.setdefault(case.hint_pk, []).append(case)
+    items = [(h, histories.get(h.pk, []), cases.get(h.pk, [])) for h in page.object_list]
     if page.object_list:
         record(
             request.user,
@@ -269,26 +309,22 @@ def hint_queue(request):
             object_type="hint_queue",
             object_id=run.pk if run else "",
             purpose="Sichtung der Prüfliste",
-            details={"rule": rule, "status": status, "page": page.number, "hints": [h.hint_id for h in page]},
+            details={**listing.audit_details(), "hints": [h.hint_id for h in page]},
             request=request,
         )
-    visible_rules = sorted(set(everything.values_list("rule", flat=True)))
-    params = {key: value for key, value in {"regel": rule, "status": status}.items() if value}
     return render(
         request,
         "casework/hint_queue.html",
         {
             "run": run,
+            "listing": listing,
             "page": page,
             "items": items,
-            "rule": rule,
-            "status": status,
-            "rules": [(code, RULE_TITLES[code]) for code in visible_rules],
-            "statuses": list(services.HintStatus.LABELS.items()),
             "status_labels": services.HintStatus.LABELS,
             "rule_titles": RULE_TITLES,
             "reasons": REASON_CHOICES,
-            "querystring": urlencode(params),
+            "querystring": listing.querystring,
+            "links_to_properties": policy.can(request.user, Capability.SEE_REGISTER),
             "next": request.get_full_path(),
         },
     )
@@ -299,9 +335,9 @@ def hint_queue_export(request, fmt: str):
     """The Prüfliste (all pages, same filters and order) as CSV or XLSX; audited like reading it."""
     _require(policy.can(request.user, Capability.REVIEW_HINTS))
     tables.require_format(fmt)
-    rule, status = _queue_filters(request)
     run = latest_run()
-    hints = list(services.hint_queue(request.user, rule=rule, status=status))
+    listing = _queue_listing(request)
+    hints = list(listing.queryset)
     header, rows = queue_table(hints)
     record(
         request.user,
@@ -309,10 +345,51 @@ def hint_queue_export(request, fmt: str):
         object_type="hint_queue",
         object_id=run.pk if run else "",
         purpose="Export der Prüfliste der eigenen Stelle",
-        details={"format": fmt, "rule": rule, "status": status, "hints": [h.hint_id for h in hints]},
+        details={
+            "format": fmt,
+            "filters": listing.audit_details()["filters"],
+            "sort": listing.sort,
+            "hints": [h.hint_id for h in hints],
+        },
         request=request,
     )
     return tables.export(header, rows, fmt, "pruefliste", "Prüfliste")
+
+
+def _queue_target(request) -> str:
+    target = request.POST.get("next", "")
+    return target if target.startswith(reverse("casework:hint_queue")) else reverse("casework:hint_queue")
+
+
+@require_POST
+def hint_review_bulk(request):
+    """Several hints of the Prüfliste proposed for inspection at once (the checked ones); each is a
+    review of its own, recorded and audited as if proposed one by one."""
+    _require(policy.can(request.user, Capability.REVIEW_HINTS))
+    ids = [pk for raw in request.POST.getlist("hinweis") if (pk := row_id(raw)) is not None]
+    if not ids:
+        messages.error(request, "Bitte wählen Sie mindestens einen Hinweis aus.")
+        return redirect(_queue_target(request))
+    hints = list(services.hints_for(request.user).filter(pk__in=ids).order_by("pk"))
+    proposed, refused = [], []
+    for hint in hints:
+        try:
+            services.review_hint(request.user, hint, ReviewDecision.BESTAETIGT, request=request)
+        except services.ReviewRefused as refusal:
+            refused.append(f"Hinweis {hint.hint_id}: {refusal.message}")
+        else:
+            proposed.append(hint.hint_id)
+    if proposed:
+        messages.success(
+            request, f"{len(proposed)} Hinweise sind zur Kontrolle vorgeschlagen: {', '.join(proposed)}."
+        )
+    for message in refused:
+        messages.error(request, message)
+    if len(hints) < len(ids):
+        messages.error(
+            request, "Einige ausgewählte Hinweise gibt es nicht oder Sie dürfen sie nicht sichten."
+        )
+    return redirect(_queue_target(request))
 
 
 @require_POST
@@ -336,29 +413,52 @@ def hint_review(request, pk: int):
             messages.success(request, f"Hinweis {hint.hint_id} ist zur Kontrolle vorgeschlagen.")
         else:
             messages.success(request, f"Hinweis {hint.hint_id} ist verworfen.")
-    target = request.POST.get("next", "")
-    if not target.startswith(reverse("casework:hint_queue")):
-        target = reverse("casework:hint_queue")
+    target = _queue_target(request)
     return redirect(f"{target}#hinweis-{hint.pk}" if "#" not in target else target)
 
 
 # --- case lists -----------------------------------------------------------------------------
 
 
+CASE_SORT = {
+    "aktenzeichen": ("aktenzeichen",),
+    "objekt": ("property__sort_address", "aktenzeichen"),
+    "aktion": ("campaign__name", "aktenzeichen"),
+    "anlass": ("origin", "aktenzeichen"),
+    "status": ("status", "aktenzeichen"),
+    "zustaendig": ("assigned_to__last_name", "assigned_to__username", "aktenzeichen"),
+    "federfuehrend": ("lead_agency__name", "aktenzeichen"),
+    "hinweise": ("visible_hints", "aktenzeichen"),
+    "angelegt": ("created_at",),
+}
+
+
+def _case_listing(request, query) -> lists.Listing:
+    """The case list (all pages) with the query's filters, sorted by a column (newest first by default)."""
+    columns = [lists.Column(key, label, CASE_SORT.get(key, ())) for key, label in services.CASE_COLUMNS]
+    return lists.Listing(
+        request,
+        services.listed_cases(request.user, query),
+        columns=columns,
+        default_sort="-angelegt",
+        carry=query.as_params(),
+    )
+
+
 def _case_list(request, *, mine: bool):
     _require(policy.can(request.user, Capability.WORK_CASES))
     query = services.CaseQuery.from_params(request.GET, mine=mine)
-    cases = services.listed_cases(request.user, query)
-    page = _case_page(request, cases)
+    listing = _case_listing(request, query)
+    page = listing.page
     rows = [(case, services.case_row(case)) for case in page.object_list]
     _record_case_list(
         request,
         "case_list",
         "Meine Prüffälle" if mine else "Sichtung der Prüffälle",
         page.object_list,
-        {"filters": query.as_params(), "page": page.number},
+        {"filters": query.as_params(), "page": page.number, "sort": listing.sort},
     )
-    params = query.as_params()
+    params = listing.params()
     if mine:
         params["meine"] = "1"
     assignable = []
@@ -370,6 +470,7 @@ def _case_list(request, *, mine: bool):
         {
             "mine": mine,
             "query": query,
+            "listing": listing,
             "page": page,
             "rows": rows,
             "columns": services.CASE_COLUMNS,
@@ -399,7 +500,8 @@ def case_export(request, fmt: str):
         raise Http404
     mine = request.GET.get("meine") == "1"
     query = services.CaseQuery.from_params(request.GET, mine=mine)
-    content = services.export_cases(request.user, query, fmt, request=request)
+    cases = _case_listing(request, query).queryset
+    content = services.export_cases(request.user, query, fmt, request=request, cases=cases)
     return tables.download(content, "meine-pruffaelle" if mine else "pruffaelle", fmt)
 
 
@@ -518,6 +620,9 @@ def _case_context(request, case) -> dict:
         "hints": hints,
         "status_labels": services.HintStatus.LABELS,
         "rule_titles": RULE_TITLES,
+        # hints of the case link to their outcome page (same scope: the user's hints, own agency records)
+        "links_to_outcomes": policy.can(request.user, Capability.RECORD_OUTCOMES)
+        and request.user.agency_id is not None,
         "events": case.events.all(),
         "transitions": transitions,
         "panels": extensions.panels("case", request, case),
@@ -575,7 +680,17 @@ def case_edit(request, pk: int):
     if request.method == "POST":
         form = CaseEditForm.for_case(case, request.POST, candidates)
         if form.is_valid():
-            data = {key: form.cleaned_data[key] for key in ("title", "description", "assigned_to")}
+            data = {
+                key: form.cleaned_data[key]
+                for key in (
+                    "title",
+                    "description",
+                    "assigned_to",
+                    "due_date",
+                    "follow_up_date",
+                    "follow_up_note",
+                )
+            }
             if form.cleaned_data.get("property") is not None:
                 data["property"] = form.cleaned_data["property"]
             try:
@@ -607,3 +722,29 @@ def case_edit(request, pk: int):
         },
         status=409 if conflict else 200,
     )
+
+
+# --- deadlines (Fristen) --------------------------------------------------------------------
+
+
+@require_GET
+def deadlines(request):
+    """The Fristen page: the user's own deadlines and follow-ups of open cases, overdue first."""
+    _require(policy.can(request.user, Capability.WORK_CASES))
+    mine = request.GET.get("alle") != "1"
+    found = services.deadlines_for(request.user, mine=mine)
+    overdue = [d for d in found if d.overdue]
+    return render(
+        request,
+        "casework/deadlines.html",
+        {"overdue": overdue, "later": [d for d in found if not d.overdue], "mine": mine},
+    )
+
+
+@require_GET
+def deadlines_ics(request):
+    """The user's own Fristen and Wiedervorlagen as an iCalendar file (for the team's calendar)."""
+    _require(policy.can(request.user, Capability.WORK_CASES))
+    response = HttpResponse(services.deadlines_ics(request.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="missimo-fristen.ics"'
+    return response

@@ -16,7 +16,8 @@ snapshot read needs DuckDB, polars or Splink.
   ``write_hints_csv``, ``write_properties_csv``.
 - Reading snapshots and a run's store for the application: ``objekte_rows``,
   ``distinct_values``, ``latest_value_per_key``, ``find_person_rows``, ``record_refs``,
-  ``persons_of_records``, ``melderegister_keys_of_persons``, ``linked_pairs_of_persons``.
+  ``persons_of_records``, ``melderegister_keys_of_persons``, ``linked_pairs_of_persons``,
+  ``compare_snapshots``.
 - The school calendar: ``school_day_counter``.
 - The engine backend (DuckDB, or Spark for the pair scoring): ``configured_backend``,
   ``EngineBackend``; the state-level run: ``run_land``, ``City``, ``CITY_SOURCES``, ``LAND_RULES``.
@@ -62,6 +63,7 @@ _EXPORTS: dict[str, str] = {
             "persons_of_records",
             "melderegister_keys_of_persons",
             "linked_pairs_of_persons",
+            "compare_snapshots",
         ),
         "snapshots",
     ),

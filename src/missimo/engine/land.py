@@ -424,6 +424,7 @@ def run_land(
                 result = linkage.link_records(
                     con,
                     "land_record",
+                    reference_date=stichtag,
                     predict_on=backend.predictor(work) if backend else None,
                     em_max_pairs=em_max_pairs,
                     u_max_pairs=u_max_pairs,

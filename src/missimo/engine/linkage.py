@@ -48,6 +48,7 @@ FEBRL3/FEBRL4 and the synthetic city (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import logging
@@ -63,6 +64,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from missimo.engine import birthdates
 from missimo.engine import sources as source_layouts
 from missimo.engine.normalise import (
     address_keyed_relation,
@@ -473,6 +475,21 @@ BLOCKING_RULES = [
     "l.street_key = r.street_key AND l.forename_key = r.forename_key",
     "l.street_hnr = r.street_hnr AND left(l.surname_key, 1) = left(r.surname_key, 1)",
     "l.surname_key = r.forename_key AND l.forename_key = r.surname_key",  # first and family name swapped
+    # complementary rules for records with errors in several fields at once (issue #15; each
+    # finds true pairs of FEBRL3/FEBRL4 without the id that none of the rules above finds,
+    # chosen greedily, docs/benchmarks.md): postcode + name prefixes, the building without
+    # the postcode, postcode + house number + an initial, phonetic name + name prefix, the
+    # family name in the street, and first and family name swapped within a postcode
+    "l.plz_n = r.plz_n AND left(l.surname_key, 2) = left(r.surname_key, 2) "
+    "AND left(l.forename_key, 2) = left(r.forename_key, 2)",
+    "l.street_name = r.street_name AND l.hnr = r.hnr",
+    "l.plz_n = r.plz_n AND l.hnr = r.hnr AND left(l.surname_key, 1) = left(r.surname_key, 1)",
+    "l.plz_n = r.plz_n AND l.hnr = r.hnr AND left(l.forename_key, 1) = left(r.forename_key, 1)",
+    "l.forename_key = r.forename_key AND left(l.surname_key, 3) = left(r.surname_key, 3)",
+    "l.surname_key = r.surname_key AND left(l.forename_key, 2) = left(r.forename_key, 2)",
+    "l.surname_key = r.surname_key AND l.street_name = r.street_name",
+    "l.surname_key = r.forename_key AND l.plz_n = r.plz_n",
+    "l.forename_key = r.surname_key AND l.plz_n = r.plz_n",
 ]
 
 
@@ -617,6 +634,7 @@ def link_records(
     seed: int = 42,
     pair_table: str = "person_pair",
     link_table: str = "person_link",
+    reference_date: dt.date | None = None,
     predict_on: Any = None,
 ) -> LinkageResult:
     """Link the records of ``records_table`` (built by ``build_person_records``).
@@ -670,7 +688,9 @@ def link_records(
     _store_pairs(con, pred_name, pair_table, model, records_table)
     timings["store"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    n_applied = write_links(con, records_table, pair_table, link_table, threshold, rejected)
+    n_applied = write_links(
+        con, records_table, pair_table, link_table, threshold, rejected, reference_date=reference_date
+    )
     if pred is not None:
         pred.drop_table_from_database_and_remove_from_cache()
     else:
@@ -700,17 +720,27 @@ def write_links(
     link_table: str,
     threshold: float,
     rejected: Iterable[tuple[str, str, str, str]] = (),
+    *,
+    reference_date: dt.date | None = None,
 ) -> int:
-    """Cluster the scored pairs of ``pair_table`` into ``link_table``; returns skipped edges."""
+    """Cluster the scored pairs of ``pair_table`` into ``link_table``; returns skipped edges.
+
+    ``reference_date`` (the run's Stichtag; default today) decides who is a child for the
+    birth-date rule (``missimo.engine.birthdates``): a pair involving a minor whose birth
+    dates differ by more than a typing error is marked ``geburtsdatum_sperre`` and never
+    linked, and no cluster combines two such records through others.
+    """
+    reference = reference_date or dt.date.today()
     con.execute(f"UPDATE {pair_table} SET linked = FALSE, rejected = FALSE WHERE linked OR rejected")
     _restore_direct_address(con, pair_table)
+    _mark_birth_date_veto(con, records_table, pair_table, reference)
     rej = _register_rejected(con, rejected)
     # the loop creates millions of small objects and no cycles: the cyclic garbage
     # collector would only walk them again and again (2-3 s at 600,000 residents)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        n_skipped = _cluster(con, records_table, pair_table, threshold, rej)
+        n_skipped = _cluster(con, records_table, pair_table, threshold, rej, reference)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -767,6 +797,29 @@ def _gamma_case(comp: Mapping[str, Any]) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
+_DOB_COLUMNS = {"dob_y", "dob_m", "dob_d"}
+
+
+def _mark_birth_date_veto(
+    con: duckdb.DuckDBPyConnection, records_table: str, pair_table: str, reference: dt.date
+) -> None:
+    """Mark the pairs that the birth-date rule forbids (``geburtsdatum_sperre``)."""
+    con.execute(
+        f"ALTER TABLE {pair_table} ADD COLUMN IF NOT EXISTS geburtsdatum_sperre BOOLEAN DEFAULT FALSE"
+    )
+    con.execute(f"UPDATE {pair_table} SET geburtsdatum_sperre = FALSE WHERE geburtsdatum_sperre")
+    if not {c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()} >= _DOB_COLUMNS:
+        return
+    con.execute(
+        f"""
+        UPDATE {pair_table} SET geburtsdatum_sperre = TRUE
+        FROM {records_table} l, {records_table} r
+        WHERE l.unique_id = {pair_table}.unique_id_l AND r.unique_id = {pair_table}.unique_id_r
+          AND {birthdates.veto_sql(reference)}
+        """
+    )
+
+
 def _register_rejected(
     con: duckdb.DuckDBPyConnection, rejected: Iterable[tuple[str, str, str, str]]
 ) -> list[tuple[str, str]]:
@@ -786,6 +839,7 @@ def _cluster(
     pair_table: str,
     threshold: float,
     rejected: list[tuple[str, str]],
+    reference: dt.date | None = None,
 ) -> int:
     """Constrained connected components.
 
@@ -797,6 +851,10 @@ def _cluster(
       person in the Melderegister, distinct Kind_Nr of one Kindergeldnummer, distinct pupils
       of one school, distinct members of one Bedarfsgemeinschaft. This keeps twins apart
       even though their records agree on everything but the first name;
+    - two records whose birth dates the birth-date rule forbids to be one person (a minor
+      at ``reference`` involved, more than a typing error apart; ``birthdates.veto``): such
+      pairs (``geburtsdatum_sperre``) are no edges at all, and a merge of two clusters is
+      skipped when any record of one and any record of the other are such a pair;
 
     or when it is ambiguous: a record (cluster) A that fits cluster B also fits a cluster
     C that can never be the same person as B (they share an exclusivity group, e.g. two
@@ -826,6 +884,7 @@ def _cluster(
             f"WHERE (unique_id_l = a AND unique_id_r = b) OR (unique_id_l = b AND unique_id_r = a)"
         )
         con.unregister("_rej")
+    has_veto = "geburtsdatum_sperre" in {c[0] for c in con.execute(f"DESCRIBE {pair_table}").fetchall()}
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cl_ids AS
@@ -842,7 +901,7 @@ def _cluster(
         FROM {pair_table} p
         JOIN _cl_ids a ON a.unique_id = p.unique_id_l
         JOIN _cl_ids b ON b.unique_id = p.unique_id_r
-        WHERE NOT p.rejected
+        WHERE NOT p.rejected{" AND NOT coalesce(p.geburtsdatum_sperre, FALSE)" if has_veto else ""}
         """
     )
     n = int(con.execute("SELECT count(*) FROM _cl_ids").fetchall()[0][0])
@@ -885,6 +944,38 @@ def _cluster(
                 if u in index:
                     groups[index[u]] = groups[index[u]] | {-1 - k}
     limit = threshold / (1.0 - threshold) if threshold < 1 else math.inf
+
+    # birth dates (year known) and who is a minor, for the cluster-level birth-date rule
+    dob_of: list[birthdates.BirthDate | None] = [None] * n
+    minor = bytearray(n)
+    if set(cols) >= _DOB_COLUMNS:
+        ref = reference or dt.date.today()
+        dob_rows = con.execute(
+            f"""
+            SELECT c.i, r.dob_y, r.dob_m, r.dob_d, {birthdates.minor_sql("r", ref)} AS minor
+            FROM {records_table} r JOIN _cl_ids c USING (unique_id) WHERE r.dob_y IS NOT NULL
+            """
+        ).fetchall()
+        for i, y, m, d, is_minor in dob_rows:
+            dob_of[i] = (y, m, d)
+            if is_minor:
+                minor[i] = 1
+
+    def dates_conflict(ma: list[int], mb: list[int]) -> bool:
+        """Whether a record of ``ma`` and one of ``mb`` are a pair the birth-date rule forbids."""
+        if not any(minor[x] for x in ma) and not any(minor[y] for y in mb):
+            return False
+        for x in ma:
+            dx = dob_of[x]
+            if dx is None:
+                continue
+            for y in mb:
+                dy = dob_of[y]
+                if dy is None or dy == dx or not (minor[x] or minor[y]):
+                    continue
+                if not birthdates.compatible(dx, dy):
+                    return True
+        return False
 
     parent = list(range(n))
     members: dict[int, list[int]] = {}
@@ -947,6 +1038,10 @@ def _cluster(
                 if ga and gb and not ga.isdisjoint(gb):
                     skipped += 1
                     continue
+                ma, mb = members.get(ra) or [ra], members.get(rb) or [rb]
+                if dates_conflict(ma, mb):
+                    skipped += 1
+                    continue
                 if AMBIGUITY_CHECK and p < AMBIGUITY_BELOW:
                     odds_ab, rival_a = fit(ra, rb, ga, gb)
                     _, rival_b = fit(rb, ra, gb, ga)
@@ -956,7 +1051,8 @@ def _cluster(
                 if rival and odds_ab < limit * (1.0 + rival):
                     skipped += 1
                     continue
-                ma, mb = members.pop(ra, None) or [ra], members.pop(rb, None) or [rb]
+                members.pop(ra, None)
+                members.pop(rb, None)
                 if len(ma) > len(mb):
                     ra, rb, ga, gb, ma, mb = rb, ra, gb, ga, mb, ma
                 parent[ra] = rb
@@ -1161,6 +1257,8 @@ class PairExplanation:
     match_probability: float
     linked: bool
     rejected: bool
+    #: the birth-date rule forbids the pair (a child involved, more than a typing error apart)
+    birth_date_veto: bool = False
 
 
 _DISPLAY = ("familienname", "vornamen", "geburtsname", "geburtsdatum", "geschlecht", "strasse",
@@ -1235,4 +1333,5 @@ def explain_pair(
         match_probability=float(pair["match_probability"]),
         linked=bool(pair["linked"]),
         rejected=bool(pair["rejected"]),
+        birth_date_veto=bool(pair.get("geburtsdatum_sperre")),
     )

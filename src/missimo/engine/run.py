@@ -147,6 +147,7 @@ def run_abgleich(
                 person_sources,
                 model_path=model_path,
                 rejected=list(rejected_links),
+                reference_date=stichtag,
                 predict_on=backend.predictor(work) if backend else None,
             )
             counts["person_records"] = linkage_result.n_records

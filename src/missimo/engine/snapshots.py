@@ -6,7 +6,8 @@ way as the rules interpret it. Every function opens its own short-lived DuckDB c
 
 Public names: :func:`objekte_rows`, :func:`distinct_values`, :func:`schools_with_pupils`, :func:`latest_value_per_key`,
 :func:`find_person_rows`, :func:`record_refs`, :func:`persons_of_records`,
-:func:`melderegister_keys_of_persons`, :func:`linked_pairs_of_persons`.
+:func:`melderegister_keys_of_persons`, :func:`linked_pairs_of_persons`,
+:func:`compare_snapshots`.
 """
 
 from __future__ import annotations
@@ -230,3 +231,34 @@ def linked_pairs_of_persons(work_dir: str | Path, person_ids: Iterable[str]) -> 
     finally:
         con.close()
     return [(str(left), str(right)) for left, right in rows]
+
+
+def compare_snapshots(old: str | Path, new: str | Path) -> dict[str, Any]:
+    """Two snapshots of one source matched on the record key (``_key``): rows ``added`` and
+    ``removed`` and, per field both have, how many matched rows ``changed`` it."""
+    con = duckdb.connect()
+    try:
+        for name, path in (("o", old), ("n", new)):
+            literal = str(path).replace("'", "''")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
+        old_columns = {row[0] for row in con.execute("DESCRIBE o").fetchall()}
+        columns = [
+            row[0]
+            for row in con.execute("DESCRIBE n").fetchall()
+            if row[0] in old_columns and not row[0].startswith("_") and _IDENTIFIER.fullmatch(row[0])
+        ]
+        added = con.execute("SELECT count(*) FROM n ANTI JOIN o USING (_key)").fetchone()
+        removed = con.execute("SELECT count(*) FROM o ANTI JOIN n USING (_key)").fetchone()
+        changed: dict[str, int] = {}
+        if columns:
+            sums = ", ".join(f'count(*) FILTER (WHERE o."{c}" IS DISTINCT FROM n."{c}")' for c in columns)
+            counts = con.execute(f"SELECT {sums} FROM o JOIN n USING (_key)").fetchone()  # noqa: S608
+            if counts is not None:
+                changed = {c: int(v) for c, v in zip(columns, counts, strict=True) if v}
+    finally:
+        con.close()
+    return {
+        "added": int(added[0]) if added else 0,
+        "removed": int(removed[0]) if removed else 0,
+        "changed": changed,
+    }

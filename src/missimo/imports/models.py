@@ -22,9 +22,20 @@ class ImportStatus(models.TextChoices):
     UNCHANGED = "unchanged", "unverändert (identische Datei)"
     REFUSED = "refused", "abgelehnt"
     FAILED = "failed", "fehlgeschlagen"
+    # Implausible against the delivery in force (far fewer rows, columns missing): read and stored,
+    # but not in force until a person of the agency or the coordination office confirms it.
+    HELD = "held", "zurückgehalten (zu prüfen)"
+    DISCARDED = "discarded", "verworfen (nicht übernommen)"
 
 
-FINISHED = (ImportStatus.TAKEN, ImportStatus.UNCHANGED, ImportStatus.REFUSED, ImportStatus.FAILED)
+FINISHED = (
+    ImportStatus.TAKEN,
+    ImportStatus.UNCHANGED,
+    ImportStatus.REFUSED,
+    ImportStatus.FAILED,
+    ImportStatus.HELD,
+    ImportStatus.DISCARDED,
+)
 
 
 class Import(models.Model):
@@ -85,6 +96,20 @@ class Import(models.Model):
         related_name="+",
     )
     retain_until = models.DateField("aufbewahren bis", null=True, blank=True)
+    missing_columns = models.JSONField("fehlende optionale Spalten", default=list, blank=True)
+    held_reasons = models.JSONField("Gründe der Zurückhaltung", default=list, blank=True)
+    # Against the delivery in force when it was read: {"previous_import", "rows_before", "rows_after",
+    # "added", "removed", "changed": {field: count}}
+    comparison = models.JSONField("Vergleich mit dem geltenden Datenstand", default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="entschieden von",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("entschieden am", null=True, blank=True)
 
     class Meta:
         verbose_name = "Datenlieferung"

@@ -187,8 +187,11 @@ def _throttled_progress(
     return progress
 
 
-def process_delivery(delivery_id: int, *, echo: Callable[[int, int], None] | None = None) -> Import:
-    """Read, validate and (if the file is usable) make it the source's current snapshot."""
+def process_delivery(
+    delivery_id: int, *, echo: Callable[[int, int], None] | None = None, force: bool = False
+) -> Import:
+    """Read, validate and (if the file is usable) make it the source's current snapshot; a delivery
+    implausible against the one in force is held for confirmation unless `force` (see hold_reasons)."""
     claimed = Import.objects.filter(pk=delivery_id, status=ImportStatus.PENDING).update(
         status=ImportStatus.RUNNING,
         started_at=timezone.now(),
@@ -199,7 +202,7 @@ def process_delivery(delivery_id: int, *, echo: Callable[[int, int], None] | Non
     if not claimed:
         return delivery
     try:
-        return _process(delivery, echo)
+        return _process(delivery, echo, force=force)
     except Exception:
         log.exception("import %s failed", delivery_id)
         return _finish(
@@ -210,7 +213,7 @@ def process_delivery(delivery_id: int, *, echo: Callable[[int, int], None] | Non
         )
 
 
-def _process(delivery: Import, echo) -> Import:
+def _process(delivery: Import, echo, *, force: bool = False) -> Import:
     current = SourceSnapshot.objects.filter(source=delivery.source).select_related("source_import").first()
     if current is not None and current.source_import.sha256 == delivery.sha256:
         delivery.duplicate_of = current.source_import
@@ -283,6 +286,7 @@ def _process(delivery: Import, echo) -> Import:
             + "."
         )
     delivery.warnings = [*notes, *getattr(result, "warnings", ())]
+    delivery.missing_columns = list(result.missing_optional_columns)
     if result.rejected:
         relative = f"{_import_dir(delivery.pk)}/abgelehnte_zeilen.csv"
         _write_rejected(result, data_path(relative))
@@ -320,25 +324,230 @@ def _process(delivery: Import, echo) -> Import:
     delivery.snapshot_file = snapshot_relative
     delivery.snapshot_sha256 = engine.sha256_of(snapshot_path)
     delivery.progress_done = delivery.progress_total = result.data_rows
+    if current is not None:
+        try:
+            delivery.comparison = compare_snapshots(current, delivery)
+        except Exception:  # the comparison informs; it must never stop an import
+            log.exception("import %s: comparison with the snapshot in force failed", delivery.pk)
+            delivery.comparison = {
+                "previous_import": current.source_import_id,
+                "rows_before": current.row_count,
+                "rows_after": delivery.accepted_count,
+            }
+    reasons = [] if force else hold_reasons(current, delivery)
+    if reasons:
+        delivery.held_reasons = reasons
+        return _finish(delivery, ImportStatus.HELD, held_message(delivery))
+    if force and current is not None and hold_reasons(current, delivery):
+        notes = [
+            "Die Lieferung wurde trotz Auffälligkeiten ausdrücklich übernommen: "
+            + " ".join(hold_reasons(current, delivery))
+        ]
+        delivery.warnings = [*delivery.warnings, *notes]
+    _put_in_force(delivery)
+    return delivery
+
+
+def _put_in_force(delivery: Import, *, message: str = "") -> None:
+    """Make the delivery's snapshot the source's current one: one row, one transaction."""
     with transaction.atomic():
-        # The only moment the current snapshot changes: one row, one transaction.
+        # The only moment the current snapshot changes.
         SourceSnapshot.objects.select_for_update().filter(source=delivery.source).first()
         SourceSnapshot.objects.update_or_create(
             source=delivery.source,
             defaults={
                 "source_import": delivery,
-                "path": snapshot_relative,
+                "path": delivery.snapshot_file,
                 "sha256": delivery.snapshot_sha256,
-                "row_count": result.accepted_count,
+                "row_count": delivery.accepted_count,
                 "activated_at": timezone.now(),
             },
         )
-        message = (
-            f"{de_int(result.accepted_count)} Zeilen übernommen, {de_int(result.rejected_count)} abgelehnt."
+        message = message or (
+            f"{de_int(delivery.accepted_count)} Zeilen übernommen, {de_int(delivery.rejected_count)} abgelehnt."
         )
         _finish(delivery, ImportStatus.TAKEN, message)
         transaction.on_commit(lambda: announce_snapshot(delivery))
-    return delivery
+
+
+# --- plausibility against the delivery in force: hold, confirm, discard, put back ------------
+
+
+def hold_reasons(current: SourceSnapshot | None, delivery: Import) -> list[str]:
+    """Why a delivery must not silently replace the one in force (German sentences); empty if none."""
+    if current is None:
+        return []
+    reasons = []
+    percent = int(getattr(settings, "IMPORT_HOLD_SHRINK_PERCENT", 20))
+    before, after = current.row_count, delivery.accepted_count
+    if before and after < before * (100 - percent) / 100:
+        reasons.append(
+            f"Die Lieferung hat {de_int(after)} verwendbare Zeilen, die geltende Lieferung Nr. "
+            f"{current.source_import_id} hat {de_int(before)} – das sind {round(100 * (before - after) / before)} % "
+            f"weniger (zurückgehalten ab {percent} % weniger)."
+        )
+    previous_missing = set(current.source_import.missing_columns or [])
+    lost = [column for column in delivery.missing_columns if column not in previous_missing]
+    if lost:
+        reasons.append(
+            "Diese Spalten fehlen, die die geltende Lieferung noch enthielt: " + ", ".join(lost) + "."
+        )
+    return reasons
+
+
+def held_message(delivery: Import) -> str:
+    return (
+        "Zurückgehalten: Die Lieferung wurde eingelesen, ersetzt den geltenden Datenstand aber noch nicht. "
+        + " ".join(delivery.held_reasons)
+        + " Bitte prüfen Sie den Vergleich und bestätigen oder verwerfen Sie die Lieferung."
+    )
+
+
+def compare_snapshots(current: SourceSnapshot, delivery: Import) -> dict:
+    """Rows added, removed and changed per field between the snapshot in force and the delivery's,
+    matched on the source's record key (`_key`)."""
+    old, new = data_path(current.path), data_path(delivery.snapshot_file)
+    summary: dict = {
+        "previous_import": current.source_import_id,
+        "rows_before": current.row_count,
+        "rows_after": delivery.accepted_count,
+    }
+    if not old.exists() or not new.exists():
+        return summary
+    summary.update(engine.compare_snapshots(old, new))
+    return summary
+
+
+def may_decide(user, delivery: Import) -> bool:
+    """A held delivery is confirmed or discarded by the delivering agency or the coordination office."""
+    if delivery.source not in policy.delivery_sources(user) or not policy.can(user, Capability.DELIVER):
+        return False
+    return policy.can(user, Capability.SEE_ALL_REJECTED_ROWS) or (
+        user.agency_id is not None and delivery.agency_id in (None, user.agency_id)
+    )
+
+
+def _held(user, delivery: Import) -> Import:
+    if not may_decide(user, delivery):
+        raise DeliveryRefused(
+            "Über diese Lieferung entscheidet die liefernde Stelle oder die Koordinierungsstelle."
+        )
+    locked = Import.objects.select_for_update().get(pk=delivery.pk)
+    if locked.status != ImportStatus.HELD:
+        raise DeliveryRefused(
+            f"Die Lieferung Nr. {locked.pk} ist nicht zurückgehalten (Status „{locked.get_status_display()}“)."
+        )
+    return locked
+
+
+@transaction.atomic
+def confirm_held(user, delivery: Import, *, request=None) -> Import:
+    """Put a held delivery in force after a person has looked at it."""
+    locked = _held(user, delivery)
+    locked.decided_by, locked.decided_at = user, timezone.now()
+    _put_in_force(
+        locked,
+        message=(
+            f"Nach Prüfung bestätigt von {user.display_name}: {de_int(locked.accepted_count)} Zeilen übernommen, "
+            f"{de_int(locked.rejected_count)} abgelehnt."
+        ),
+    )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="import",
+        object_id=locked.pk,
+        purpose="Zurückgehaltene Lieferung bestätigt und in Kraft gesetzt",
+        details={"source": locked.source, "reasons": locked.held_reasons},
+        request=request,
+    )
+    return locked
+
+
+@transaction.atomic
+def discard_held(user, delivery: Import, *, request=None) -> Import:
+    """Discard a held delivery: the delivery in force stays, the held snapshot file is deleted."""
+    locked = _held(user, delivery)
+    if locked.snapshot_file:
+        data_path(locked.snapshot_file).unlink(missing_ok=True)
+    locked.snapshot_file = ""
+    locked.decided_by, locked.decided_at = user, timezone.now()
+    _finish(
+        locked,
+        ImportStatus.DISCARDED,
+        f"Verworfen von {user.display_name}; der bisherige Datenstand gilt weiter.",
+    )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="import",
+        object_id=locked.pk,
+        purpose="Zurückgehaltene Lieferung verworfen",
+        details={"source": locked.source},
+        request=request,
+    )
+    return locked
+
+
+def previous_delivery(source: str) -> Import | None:
+    """The delivery that was in force before the current one and whose snapshot is still kept."""
+    current = SourceSnapshot.objects.filter(source=source).first()
+    earlier = Import.objects.filter(source=source, status=ImportStatus.TAKEN).exclude(snapshot_file="")
+    if current is not None:
+        earlier = earlier.exclude(pk=current.source_import_id).filter(
+            created_at__lt=current.source_import.created_at
+        )
+    for candidate in earlier.order_by("-created_at", "-id"):
+        if data_path(candidate.snapshot_file).exists():
+            return candidate
+    return None
+
+
+@transaction.atomic
+def restore_previous(user, source: str, *, request=None) -> Import:
+    """ "Vorherige Lieferung wiederherstellen": the previous delivery (within its retention) is in force again."""
+    if source not in policy.delivery_sources(user) or not policy.can(user, Capability.DELIVER):
+        raise DeliveryRefused("Sie dürfen den Datenstand dieser Quelle nicht ändern.")
+    previous = previous_delivery(source)
+    if previous is None:
+        raise DeliveryRefused(
+            "Es gibt keine frühere Lieferung dieser Quelle mehr, deren Datenstand noch aufbewahrt wird."
+        )
+    current = SourceSnapshot.objects.select_for_update().filter(source=source).first()
+    replaced = current.source_import_id if current else None
+    SourceSnapshot.objects.update_or_create(
+        source=source,
+        defaults={
+            "source_import": previous,
+            "path": previous.snapshot_file,
+            "sha256": previous.snapshot_sha256,
+            "row_count": previous.accepted_count,
+            "activated_at": timezone.now(),
+        },
+    )
+    if replaced:
+        # The replaced delivery leaves the sequence: a second "wiederherstellen" goes further back.
+        Import.objects.filter(pk=replaced).update(
+            status=ImportStatus.DISCARDED,
+            message=f"Durch {user.display_name} zurückgenommen; wieder in Kraft ist Lieferung Nr. {previous.pk}.",
+        )
+    record(
+        user,
+        AuditAction.CHANGE,
+        object_type="import",
+        object_id=previous.pk,
+        purpose="Vorherige Lieferung wiederhergestellt",
+        details={"source": source, "replaced": replaced},
+        request=request,
+    )
+    transaction.on_commit(lambda: announce_snapshot(previous))
+    return previous
+
+
+def held_deliveries(user) -> QuerySet[Import]:
+    """Deliveries held for confirmation that this user may decide on."""
+    held = imports_for(user).filter(status=ImportStatus.HELD)
+    return held.filter(pk__in=[d.pk for d in held if may_decide(user, d)])
 
 
 def _write_rejected(result, path: Path) -> None:

@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.delivery_detail, name="detail"),
     path("<int:pk>/abgelehnte-zeilen.csv", views.rejected_download, name="rejected"),
     path("<int:pk>/spaltenzuordnung/", views.delivery_mapping, name="mapping"),
+    path("<int:pk>/bestaetigen/", views.delivery_confirm, name="confirm"),
+    path("<int:pk>/verwerfen/", views.delivery_discard, name="discard"),
+    path("wiederherstellen/<str:source>/", views.delivery_restore, name="restore"),
 ]

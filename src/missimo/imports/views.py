@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from missimo.accounts import policy
 from missimo.audit.models import AuditAction
@@ -62,10 +62,17 @@ def delivery_list(request):
     deliveries = listed_deliveries(request)
     snapshots = services.current_snapshots()
     sources = [(source, get_source(source).label, snapshots.get(source)) for source in allowed]
+    restorable = {source: services.previous_delivery(source) for source in allowed}
     return render(
         request,
         "imports/list.html",
-        {"deliveries": deliveries, "header": DELIVERY_HEADER, "sources": sources},
+        {
+            "deliveries": deliveries,
+            "header": DELIVERY_HEADER,
+            "sources": sources,
+            "restorable": restorable,
+            "held": list(services.held_deliveries(request.user)),
+        },
     )
 
 
@@ -127,8 +134,62 @@ def delivery_detail(request, pk: int):
     return render(
         request,
         template,
-        {"delivery": delivery, "errors": errors, "may_see_rows": may_see_rows, "errors_shown": ERRORS_SHOWN},
+        {
+            "delivery": delivery,
+            "errors": errors,
+            "may_see_rows": may_see_rows,
+            "errors_shown": ERRORS_SHOWN,
+            "may_decide": services.may_decide(request.user, delivery),
+        },
     )
+
+
+@require_POST
+def delivery_confirm(request, pk: int):
+    """Put a held delivery in force (the delivering agency or the coordination office)."""
+    delivery = _visible_delivery(request, pk)
+    try:
+        services.confirm_held(request.user, delivery, request=request)
+    except services.DeliveryRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request, f"Die Lieferung Nr. {delivery.pk} ist bestätigt und bildet jetzt den Datenstand."
+        )
+    return redirect("imports:detail", pk=delivery.pk)
+
+
+@require_POST
+def delivery_discard(request, pk: int):
+    """Discard a held delivery: the delivery in force stays."""
+    delivery = _visible_delivery(request, pk)
+    try:
+        services.discard_held(request.user, delivery, request=request)
+    except services.DeliveryRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request, f"Die Lieferung Nr. {delivery.pk} ist verworfen; der bisherige Datenstand gilt weiter."
+        )
+    return redirect("imports:detail", pk=delivery.pk)
+
+
+@require_POST
+def delivery_restore(request, source: str):
+    """ "Vorherige Lieferung wiederherstellen" for one of the user's sources."""
+    if source not in _allowed_sources_or_404(request):
+        raise Http404
+    try:
+        previous = services.restore_previous(request.user, source, request=request)
+    except services.DeliveryRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("imports:list")
+    messages.success(
+        request,
+        f"Die Lieferung Nr. {previous.pk} vom {previous.created_at:%d.%m.%Y} bildet wieder den Datenstand "
+        f"({get_source(source).label}).",
+    )
+    return redirect("imports:detail", pk=previous.pk)
 
 
 def _stored(relative: str):

@@ -13,3 +13,5 @@ class InspectionsConfig(AppConfig):
 
         extensions.register_navigation(50, nav.items)
         extensions.register_panel("case", 10, panels.case_panel)
+        extensions.register_panel("property", 30, panels.property_panel)
+        extensions.register_panel("start", 20, panels.start_todo)

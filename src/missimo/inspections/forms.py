@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from missimo.accounts import policy
 from missimo.accounts.models import Agency
@@ -43,23 +46,26 @@ class CampaignChoiceForm(DescribedForm):
 
 
 class PlanForm(DescribedForm):
+    # Date and time pickers (type="date"/"time"): the browser shows them in German (TT.MM.JJJJ, HH:MM)
+    # and sends ISO; typed German values are accepted too (a browser without pickers).
     date = forms.DateField(
         label="Datum",
-        input_formats=["%d.%m.%Y"],
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
         help_text="Format TT.MM.JJJJ, z. B. 07.10.2026.",
-        widget=forms.DateInput(
-            format="%d.%m.%Y", attrs={"class": "kern-form-input__input", "inputmode": "numeric"}
-        ),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"class": "kern-form-input__input", "type": "date"}),
         error_messages={"invalid": "Bitte geben Sie das Datum im Format TT.MM.JJJJ ein."},
     )
     time = forms.TimeField(
         label="Uhrzeit",
-        input_formats=["%H:%M", "%H.%M"],
+        input_formats=["%H:%M", "%H.%M", "%H:%M:%S"],
         help_text="Format HH:MM, z. B. 09:30.",
-        widget=forms.TimeInput(
-            format="%H:%M", attrs={"class": "kern-form-input__input", "inputmode": "numeric"}
-        ),
+        widget=forms.TimeInput(format="%H:%M", attrs={"class": "kern-form-input__input", "type": "time"}),
         error_messages={"invalid": "Bitte geben Sie die Uhrzeit im Format HH:MM ein."},
+    )
+    past_confirmed = forms.BooleanField(
+        label="Ja, der Zeitpunkt liegt in der Vergangenheit: die Kontrolle wird nachträglich erfasst.",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "kern-form-check__checkbox"}),
     )
     meeting_point = forms.CharField(
         label="Treffpunkt",
@@ -134,7 +140,34 @@ class PlanForm(DescribedForm):
         data = super().clean()
         if data.get("interpreter_needed") and not (data.get("interpreter_language") or "").strip():
             self.add_error("interpreter_language", "Bitte geben Sie die Sprache der Dolmetschung an.")
+        when = self.scheduled_at()
+        if (
+            when is not None
+            and when < timezone.now()
+            and not data.get("past_confirmed")
+            and self._date_changed()
+        ):
+            self.asks_past_confirmation = True
+            self.add_error(
+                "date",
+                f"Der {timezone.localtime(when):%d.%m.%Y, %H:%M} Uhr liegt in der Vergangenheit. Bitte wählen Sie "
+                "einen künftigen Zeitpunkt oder bestätigen Sie unten, dass die Kontrolle nachträglich erfasst wird.",
+            )
         return data
+
+    asks_past_confirmation = False
+
+    def scheduled_at(self) -> dt.datetime | None:
+        """The chosen date and time (local time of the city), or None while either is missing."""
+        data = getattr(self, "cleaned_data", {})
+        if not data.get("date") or not data.get("time"):
+            return None
+        return timezone.make_aware(dt.datetime.combine(data["date"], data["time"]))
+
+    def _date_changed(self) -> bool:
+        """A new plan always; a changed plan only when its date or time changes (an inspection that
+        already lies in the past may keep its date while its team changes)."""
+        return True
 
 
 class PhotoForm(DescribedForm):
@@ -192,6 +225,9 @@ class ReplanForm(PlanForm):
     """The plan of an inspection that exists: everything but its properties (cases)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def _date_changed(self) -> bool:
+        return "date" in self.changed_data or "time" in self.changed_data
 
     def __init__(self, *args, inspection, **kwargs):
         super().__init__(*args, campaign=inspection.campaign, **kwargs)

@@ -3,9 +3,16 @@ case, the state of each protocol and the findings per hint."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from missimo.accounts import policy
+from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.runs.services import hints_for
@@ -44,3 +51,42 @@ def case_panel(request, case) -> str:
         request=request,
     )
     return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping
+
+
+def property_panel(request, prop) -> str:
+    """Safe HTML for the property page: the inspections at the property the user may see, with links to
+    the inspection and its protocol; "" when there is none."""
+    from missimo.inspections import services
+
+    visits = list(
+        services.visits_for(request.user)
+        .filter(case__property=prop)
+        .order_by("-inspection__scheduled_at", "-pk")
+    )
+    if not visits:
+        return ""
+    context = {"visits": visits, "links_to_cases": policy.can(request.user, Capability.WORK_CASES)}
+    html = render_to_string("inspections/_property_panel.html", context, request=request)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine with autoescaping
+
+
+def start_todo(request, user) -> str:
+    """The start page's to-do entry of inspections: the planned inspections ahead the user takes part in."""
+    from missimo.inspections import services
+    from missimo.inspections.models import InspectionStatus
+
+    if not services.may_use(user):
+        return ""
+    since = timezone.now() - dt.timedelta(hours=12)
+    ahead = (
+        services.inspections_for(user)
+        .filter(status=InspectionStatus.GEPLANT, scheduled_at__gte=since)
+        .count()
+    )
+    if not ahead:
+        return ""
+    return format_html(
+        '<li><a class="kern-link" href="{}">{} anstehende Kontrollen</a></li>',
+        reverse("inspections:list"),
+        ahead,
+    )

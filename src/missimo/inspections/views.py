@@ -13,7 +13,7 @@ from missimo.accounts import policy
 from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.casework.services import campaigns_for
+from missimo.casework.services import campaigns_for, cases_for
 from missimo.core import tables
 from missimo.inspections import services
 from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm, ReplanForm
@@ -191,12 +191,16 @@ def inspection_detail(request, pk: int):
                 purpose="Vorbereitung einer Kontrolle (erwartete Personen)",
                 request=request,
             )
+    visible_cases = set(
+        cases_for(request.user).filter(pk__in=[v.case_id for v in visits]).values_list("pk", flat=True)
+    )
     return render(
         request,
         "inspections/detail.html",
         {
             "inspection": inspection,
             "visits": visits,
+            "visible_cases": visible_cases,
             "names": names,
             # the benefit behind a person ("kindergeldberechtigte Person") only for roles that see
             # hints; the police identify persons by name only (issue #21)

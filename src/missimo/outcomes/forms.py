@@ -7,7 +7,7 @@ from missimo.accounts import policy
 from missimo.accounts.policy import AgencyKind
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import placeholders
-from missimo.outcomes.models import LetterTemplate, MeasureKind, OutcomeResult
+from missimo.outcomes.models import RECLAIMS, LetterTemplate, MeasureKind, OutcomeResult, measure_kinds_for
 
 _INPUT = {"class": "kern-form-input__input"}
 _SELECT = {"class": "kern-form-input__select"}
@@ -140,25 +140,28 @@ class MeasureForm(_Styled):
     taken_on = _date_field("Datum der Maßnahme")
     monthly_amount = _money_field(
         "eingestellter Betrag (€/Monat)",
-        "Bei „Kindergeld eingestellt“: der Monatsbetrag, vorbelegt aus dem Hinweis.",
+        "Bei „Kindergeld eingestellt“: der Monatsbetrag, vorbelegt aus dem Hinweis. Bei „Bürgergeld "
+        "eingestellt“: leer lassen, wenn unbekannt – dann gilt der Regelbedarf des Jahres.",
     )
     reclaimed_amount = _money_field("Rückforderungsbetrag (€)", "Bei einer Rückforderung erforderlich.")
     note = forms.CharField(
         label="Vermerk", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, hint=None, **kwargs):
+    def __init__(self, *args, hint=None, agency_kind=None, **kwargs):
         kwargs.setdefault("prefix", "massnahme")
         initial = kwargs.setdefault("initial", {})
         initial.setdefault("taken_on", timezone.localdate())
         if hint is not None and hint.amount_monthly is not None:
             initial.setdefault("monthly_amount", hint.amount_monthly)
         super().__init__(*args, **kwargs)
+        if agency_kind is not None:
+            self.fields["kind"].choices = [("", "bitte wählen"), *measure_kinds_for(agency_kind)]
 
     def clean(self):
         data = super().clean()
         kind = data.get("kind")
-        if kind == MeasureKind.RUECKFORDERUNG and not data.get("reclaimed_amount"):
+        if kind in RECLAIMS and not data.get("reclaimed_amount"):
             self.add_error("reclaimed_amount", "Bei einer Rückforderung geben Sie bitte den Betrag an.")
         if kind == MeasureKind.KINDERGELD_EINGESTELLT and data.get("monthly_amount") is None:
             self.add_error("monthly_amount", "Bitte geben Sie den eingestellten Monatsbetrag an.")

@@ -10,7 +10,7 @@ from django.db.models import CharField, DateField, OuterRef, Prefetch, Q, QueryS
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import tables
+from missimo.core import lists, tables
 from missimo.core.params import row_id
 from missimo.outcomes.models import AgencyMeasure, Outcome, OutcomeResult
 from missimo.outcomes.services import RULE_TITLES, may_record, recordable_hints, visible_cases
@@ -98,6 +98,18 @@ COLUMNS = [
     ("einsparung", "Einsparung bis 18 €"),
 ]
 MONEY_COLUMNS = {"eingestellt", "rueckforderung", "einsparung"}
+# The columns the page sorts by (the sums of measures are computed per row and do not sort).
+SORT_FIELDS = {
+    "hint_id": ("hint_id",),
+    "regel": ("rule", "address", "primary_ref"),
+    "adresse": ("address", "rule", "primary_ref"),
+    "beleg": ("primary_ref",),
+    "ergebnis": ("outcome_result", "address"),
+    "festgestellt": ("outcome_decided_on", "address"),
+}
+LIST_COLUMNS = tuple(
+    lists.Column(key, label, SORT_FIELDS.get(key, ()), numeric=key in MONEY_COLUMNS) for key, label in COLUMNS
+)
 
 
 def _money_sum(measures, field: str) -> Decimal | None:
@@ -139,11 +151,11 @@ def row_of(hint: Hint, measures_by_hint_id: dict[str, list[AgencyMeasure]]) -> l
     ]
 
 
-def export(user, query: ListQuery, fmt: str, *, request=None) -> bytes:
-    """The listed hints with the agency's outcomes and measures as CSV or XLSX (euro amounts as
-    numbers in XLSX); audited."""
+def export(user, query: ListQuery, fmt: str, *, request=None, hints=None) -> bytes:
+    """The listed hints (`hints`: the page's rows in its sort order, all pages) with the agency's
+    outcomes and measures as CSV or XLSX (euro amounts as numbers in XLSX); audited."""
     measures = own_measures_by_hint_id(user)
-    hints = list(listed_hints(user, query))
+    hints = list(listed_hints(user, query) if hints is None else hints)
     rows = [row_of(hint, measures) for hint in hints]
     money = [i for i, (key, _) in enumerate(COLUMNS) if key in MONEY_COLUMNS]
     content = tables.table_bytes(

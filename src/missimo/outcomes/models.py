@@ -105,6 +105,46 @@ class MeasureKind(models.TextChoices):
     SEU_NACHGEHOLT = "seu_nachgeholt", "SEU nachgeholt"
     WOHNUNGSAUFSICHT = "wohnungsaufsicht", "Verfahren der Wohnungsaufsicht"
     ANZEIGE = "anzeige", "Anzeige / Steuerstrafverfahren"
+    BUERGERGELD_EINGESTELLT = "buergergeld_eingestellt", "Bürgergeld eingestellt"
+    BUERGERGELD_GEMINDERT = "buergergeld_gemindert", "Bürgergeld gemindert"
+    BUERGERGELD_ZURUECKGEFORDERT = "buergergeld_zurueck", "Bürgergeld zurückgefordert"
+    MAENGELBESEITIGUNG = "maengelbeseitigung", "Mängelbeseitigungsanordnung"
+    NUTZUNGSUNTERSAGUNG = "nutzungsuntersagung", "Nutzungsuntersagung"
+    UNBEWOHNBARKEIT = "unbewohnbarkeit", "Unbewohnbarkeitserklärung"
+    SCHULPFLICHTVERFAHREN = "schulpflichtverfahren", "Schulpflichtverfahren"
+    BUSSGELDVERFAHREN = "bussgeldverfahren", "Bußgeldverfahren"
+
+
+M = MeasureKind
+# The measure types each kind of agency records (data, not code paths: a new agency kind gets an
+# entry here). An agency kind without an entry records the general ones.
+MEASURES_OF_AGENCY_KIND: dict[str, tuple[str, ...]] = {
+    "familienkasse": (M.KINDERGELD_EINGESTELLT, M.RUECKFORDERUNG, M.ANZEIGE),
+    "jobcenter": (
+        M.BUERGERGELD_EINGESTELLT,
+        M.BUERGERGELD_GEMINDERT,
+        M.BUERGERGELD_ZURUECKGEFORDERT,
+        M.ANZEIGE,
+    ),
+    "einwohnermeldeamt": (M.ABMELDUNG,),
+    "bauaufsicht": (M.MAENGELBESEITIGUNG, M.NUTZUNGSUNTERSAGUNG, M.UNBEWOHNBARKEIT, M.WOHNUNGSAUFSICHT),
+    "schulamt": (M.SCHULPFLICHTVERFAHREN, M.SCHULPFLICHT),
+    "schule": (M.SCHULPFLICHT,),
+    "gesundheitsamt": (M.SEU_NACHGEHOLT,),
+    "ordnungsamt": (M.BUSSGELDVERFAHREN, M.ABMELDUNG, M.ANZEIGE),
+    "polizei": (M.ANZEIGE,),
+}
+GENERAL_MEASURES: tuple[str, ...] = (M.ANZEIGE,)
+# Measures that stop a monthly payment: the projected savings are computed for them.
+STOPPED_PAYMENTS: tuple[str, ...] = (M.KINDERGELD_EINGESTELLT, M.BUERGERGELD_EINGESTELLT)
+# Measures that claim money back: the amount is required.
+RECLAIMS: tuple[str, ...] = (M.RUECKFORDERUNG, M.BUERGERGELD_ZURUECKGEFORDERT)
+
+
+def measure_kinds_for(agency_kind: str | None) -> list[tuple[str, str]]:
+    """(value, label) of the measures an agency of this kind may record."""
+    allowed = MEASURES_OF_AGENCY_KIND.get(agency_kind or "", GENERAL_MEASURES)
+    return [(value, label) for value, label in MeasureKind.choices if value in allowed]
 
 
 class MeasureQuerySet(models.QuerySet):

@@ -18,6 +18,17 @@ The formula (documented for the city in docs/handbuch/ergebnisse-und-schreiben.m
 - Without a birth date or monthly amount the projection is unknown (None), never a guess.
 
 Payments beyond 18 (education, disability) are not projected: the figure is deliberately cautious.
+
+Bürgergeld (SGB II) eingestellt:
+
+    Einsparung = 12 × Monatsbetrag
+
+- 12 months: the regular Bewilligungszeitraum (§ 41 Abs. 3 Satz 1 SGB II); benefits stopped would
+  otherwise have been granted for (at most) one such period. Cautious: no further periods.
+- Monatsbetrag: the amount stopped as recorded; without one, the Regelbedarf of Regelbedarfsstufe 1
+  of the year of the stop (§ 20 Abs. 2 SGB II; Anlage zu § 28 SGB XII as updated by the yearly
+  Regelbedarfsstufen-Fortschreibungsverordnung): 2024, 2025 and 2026: 563 € (RBSFV 2024; no change
+  for 2025 and 2026). Costs of accommodation are not included: unknown here, so not guessed.
 """
 
 from __future__ import annotations
@@ -51,9 +62,36 @@ def projected_savings(
     return months, (Decimal(months) * Decimal(monthly)).quantize(Decimal("0.01"))
 
 
-def birth_date_of(facts: dict | None) -> dt.date | None:
-    """The child's birth date from a hint's facts (ISO `kind_geburtsdatum`), None if absent or invalid."""
-    value = (facts or {}).get("kind_geburtsdatum")
+# Regelbedarfsstufe 1 (alleinstehende Erwachsene) per year, € per month (see module doc).
+REGELBEDARF_STUFE_1 = {
+    2023: Decimal("502.00"),
+    2024: Decimal("563.00"),
+    2025: Decimal("563.00"),
+    2026: Decimal("563.00"),
+}
+SGB2_PROJECTED_MONTHS = 12
+
+
+def regelbedarf(year: int) -> Decimal:
+    """Regelbedarfsstufe 1 of `year` (the latest known year for later years)."""
+    known = max(y for y in REGELBEDARF_STUFE_1 if y <= year) if year >= min(REGELBEDARF_STUFE_1) else None
+    return REGELBEDARF_STUFE_1[known if known is not None else min(REGELBEDARF_STUFE_1)]
+
+
+def projected_sgb2_savings(stop: dt.date, monthly: Decimal | None) -> tuple[int, Decimal, Decimal]:
+    """(months, savings in €, monthly amount used): 12 × the stopped amount, or × the Regelbedarf."""
+    used = Decimal(monthly) if monthly is not None else regelbedarf(stop.year)
+    return SGB2_PROJECTED_MONTHS, (SGB2_PROJECTED_MONTHS * used).quantize(Decimal("0.01")), used
+
+
+def birth_date_of(facts: dict | None, source: str = "") -> dt.date | None:
+    """The child's birth date from a hint's facts, None if absent or invalid: `kind_geburtsdatum`, or
+    `geburtsdatum` where the primary record is the child's own (Kindergeld child, pupil, SEU child),
+    never the adult's of a Jobcenter record."""
+    facts = facts or {}
+    value = facts.get("kind_geburtsdatum")
+    if not value and source != "jobcenter" and facts.get("quelle") != "jobcenter":
+        value = facts.get("geburtsdatum")
     if not value:
         return None
     try:

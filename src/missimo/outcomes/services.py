@@ -23,8 +23,16 @@ from missimo.audit.services import record
 from missimo.casework.services import cases_for
 from missimo.core import errors
 from missimo.core.params import row_id
-from missimo.outcomes.models import AgencyMeasure, MeasureKind, Outcome, OutcomeResult, OutcomeRevision
-from missimo.outcomes.savings import birth_date_of, projected_savings
+from missimo.outcomes.models import (
+    RECLAIMS,
+    AgencyMeasure,
+    MeasureKind,
+    Outcome,
+    OutcomeResult,
+    OutcomeRevision,
+    measure_kinds_for,
+)
+from missimo.outcomes.savings import birth_date_of, projected_savings, projected_sgb2_savings
 from missimo.runs.models import Hint
 from missimo.runs.services import hints_for
 
@@ -229,18 +237,28 @@ def add_measure(
     _require_recordable(user, hint)
     if kind not in MeasureKind.values:
         raise Refused("Bitte wählen Sie die Maßnahme.")
-    if kind == MeasureKind.RUECKFORDERUNG and not (reclaimed_amount and reclaimed_amount > 0):
+    agency_kind = user.agency.kind if user.agency_id else ""
+    if kind not in dict(measure_kinds_for(agency_kind)):
+        raise Refused(
+            f"„{MeasureKind(kind).label}“ gehört nicht zu den Maßnahmen Ihrer Behörde. Bitte wählen Sie eine "
+            "Maßnahme aus der Liste."
+        )
+    if kind in RECLAIMS and not (reclaimed_amount and reclaimed_amount > 0):
         raise Refused("Bei einer Rückforderung geben Sie bitte den Betrag an.")
-    if kind == MeasureKind.KINDERGELD_EINGESTELLT and monthly_amount is None:
+    if (
+        kind in (MeasureKind.KINDERGELD_EINGESTELLT, MeasureKind.BUERGERGELD_EINGESTELLT)
+        and monthly_amount is None
+    ):
         monthly_amount = default_monthly_amount(hint)
     if case is not None and not case.hints.filter(pk=hint.pk).exists():
         raise Refused("Der Hinweis gehört nicht zu diesem Prüffall.")
-    birth = birth_date_of(hint.facts) if kind == MeasureKind.KINDERGELD_EINGESTELLT else None
-    months, savings = (
-        projected_savings(taken_on, birth, monthly_amount)
-        if kind == MeasureKind.KINDERGELD_EINGESTELLT
-        else (None, None)
-    )
+    source = hint.primary_ref.partition(":")[0]
+    birth = birth_date_of(hint.facts, source) if kind == MeasureKind.KINDERGELD_EINGESTELLT else None
+    months, savings = None, None
+    if kind == MeasureKind.KINDERGELD_EINGESTELLT:
+        months, savings = projected_savings(taken_on, birth, monthly_amount)
+    elif kind == MeasureKind.BUERGERGELD_EINGESTELLT:
+        months, savings, monthly_amount = projected_sgb2_savings(taken_on, monthly_amount)
     measure = AgencyMeasure.objects.create(
         hint=hint,
         case=case,

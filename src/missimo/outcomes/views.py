@@ -3,7 +3,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import tables
+from missimo.core import lists, tables
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import listing, placeholders, services
 from missimo.outcomes.forms import (
@@ -47,11 +46,22 @@ def _require_recording(user) -> None:
         raise Http404
 
 
+def _outcome_listing(request, query) -> lists.Listing:
+    return lists.Listing(
+        request,
+        listing.listed_hints(request.user, query),
+        columns=listing.LIST_COLUMNS,
+        default_sort="adresse",
+        carry=query.as_params(),
+    )
+
+
 @require_GET
 def outcome_list(request):
     _require_recording(request.user)
     query = listing.ListQuery.from_params(request.GET)
-    page = Paginator(listing.listed_hints(request.user, query), PAGE_SIZE).get_page(request.GET.get("seite"))
+    rows_listing = _outcome_listing(request, query)
+    page = rows_listing.page
     keys = [key for key, _ in listing.COLUMNS]
     measures = listing.own_measures_by_hint_id(request.user)
     rows = [(hint, list(zip(keys, listing.row_of(hint, measures), strict=True))) for hint in page.object_list]
@@ -63,6 +73,7 @@ def outcome_list(request):
             purpose="Sichtung der Ergebnisliste der eigenen Behörde",
             details={
                 "filters": query.as_params(),
+                "sort": rows_listing.sort,
                 "page": page.number,
                 "hints": [h.hint_id for h, _ in rows],
             },
@@ -74,11 +85,12 @@ def outcome_list(request):
         "outcomes/list.html",
         {
             "page": page,
+            "listing": rows_listing,
             "rows": rows,
             "columns": listing.COLUMNS,
             "money_columns": listing.MONEY_COLUMNS,
             "query": query,
-            "querystring": urlencode(query.as_params()),
+            "querystring": rows_listing.querystring,
             "statuses": listing.STATUS_FILTERS,
             "rules": sorted(services.RULE_TITLES.items(), key=lambda item: item[1]),
             "runs": runs,
@@ -91,14 +103,18 @@ def outcome_list(request):
 def export_csv(request):
     _require_recording(request.user)
     query = listing.ListQuery.from_params(request.GET)
-    return tables.download(listing.export(request.user, query, "csv", request=request), "ergebnisse", "csv")
+    hints = _outcome_listing(request, query).queryset
+    content = listing.export(request.user, query, "csv", request=request, hints=hints)
+    return tables.download(content, "ergebnisse", "csv")
 
 
 @require_GET
 def export_xlsx(request):
     _require_recording(request.user)
     query = listing.ListQuery.from_params(request.GET)
-    return tables.download(listing.export(request.user, query, "xlsx", request=request), "ergebnisse", "xlsx")
+    hints = _outcome_listing(request, query).queryset
+    content = listing.export(request.user, query, "xlsx", request=request, hints=hints)
+    return tables.download(content, "ergebnisse", "xlsx")
 
 
 # --- one hint: outcome and measures -----------------------------------------------------------
@@ -131,7 +147,7 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
         "measures": measures,
         "case": case,
         "outcome_form": outcome_form or OutcomeForm(outcome=outcome),
-        "measure_form": measure_form or MeasureForm(hint=hint),
+        "measure_form": measure_form or MeasureForm(hint=hint, agency_kind=_agency_kind(request.user)),
         "withdraw_form": WithdrawForm(),
         "agency": user.agency,
         "sees_all_agencies": services.sees_all_agencies(user),
@@ -202,7 +218,7 @@ def hint_outcome(request, pk: int):
 def measure_add(request, pk: int):
     hint = _scoped_hint(request, pk)
     case = services.case_of(request.user, hint, request.POST.get("fall"))
-    form = MeasureForm(request.POST, hint=hint)
+    form = MeasureForm(request.POST, hint=hint, agency_kind=_agency_kind(request.user))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -600,3 +616,8 @@ def template_edit(request, pk: int | None = None):
         {"tpl": template, "form": form, "placeholders": placeholders.PLACEHOLDERS, "conflict": status == 409},
         status=status,
     )
+
+
+def _agency_kind(user) -> str:
+    """The kind of the user's agency (its measure types), "" without an agency."""
+    return user.agency.kind if user.agency_id else ""

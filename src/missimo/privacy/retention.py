@@ -8,7 +8,7 @@ deletion is logged in the audit log with counts only (no names, no references).
 | --- | --- | --- |
 | original files, rejected rows, snapshots | `MISSIMO_RETENTION_SOURCE_FILES_DAYS`, `..._SNAPSHOTS_DAYS` | delivery (imports.services.purge_expired) |
 | non-hit persons | immediately | end of each run (runs.services) |
-| hints, ranking and analysis files of a run | `MISSIMO_RETENTION_HINTS_MONTHS` | the run; hints in a case stay with the case |
+| hints, ranking and analysis files of a run | `MISSIMO_RETENTION_HINTS_MONTHS` | the latest run that found the hint (ADR 0005); hints in a case stay with the case |
 | closed and discarded cases with their history | `MISSIMO_RETENTION_CLOSED_CASES_MONTHS` | closing of the case |
 | Schulbescheinigungen | `MISSIMO_RETENTION_CERTIFICATES_MONTHS` | end of validity |
 | audit entries | `MISSIMO_RETENTION_AUDIT_YEARS` | the entry (signed checkpoint keeps the chain verifiable) |
@@ -32,10 +32,11 @@ from missimo import config
 from missimo.audit.models import AuditAction
 from missimo.audit.services import purge_before, record
 from missimo.casework.models import Case
+from missimo.casework.services import send_deadline_notifications
 from missimo.certificates.models import Certificate
 from missimo.core.datadir import data_path
 from missimo.imports.services import purge_expired
-from missimo.runs.models import Hint, RankedProperty, Run
+from missimo.runs.models import Hint, HintSighting, RankedProperty, Run
 from missimo.runs.services import remove_failed_run_stores
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,8 @@ def purge_hints(now: datetime) -> tuple[int, int, int]:
             _, per_model = Hint.objects.filter(pk__in=list(doomed.values_list("pk", flat=True))).delete()
             removed = per_model.get(Hint._meta.label, 0)
             ranked, _ = RankedProperty.objects.filter(run=run).delete()
+            # What this run said about hints that continue (ADR 0005) goes with the run's hints.
+            HintSighting.objects.filter(run=run).delete()
             work_dir = run.work_dir
             if work_dir:
                 Run.objects.filter(pk=run.pk).update(work_dir="")
@@ -306,6 +309,11 @@ def run_daily(*, stop=lambda: False, sleep=time.sleep, now=timezone.now) -> None
             log.info("Aufbewahrungsfristen angewendet: %s", "; ".join(report.lines()))
         except Exception:  # the schedule must survive a failed night (logged, retried tomorrow)
             log.exception("Löschung nach Aufbewahrungsfristen fehlgeschlagen")
+        try:
+            # The same daily tick mails the deadlines due (only if MISSIMO_EMAIL_NOTIFICATIONS is on).
+            send_deadline_notifications()
+        except Exception:
+            log.exception("Benachrichtigung über fällige Fristen fehlgeschlagen")
         finally:
             from django.db import connections
 

@@ -98,6 +98,18 @@ def property_list(request):
         if key != "rang" or policy.sees_field(request.user, Field.RANK)
     ]
     plzs = services.plz_choices(request.user)
+    sortable = {key for key, _label in sorts}
+    headers = [
+        {
+            "key": key,
+            "label": label,
+            "numeric": key in NUMERIC_COLUMNS,
+            "url": "?" + urlencode({**params, "sortierung": key}) if key in sortable else "",
+            # the register sorts each column one way: addresses A-Z, rank 1 first, most hints first
+            "aria_sort": ("descending" if key == "hinweise" else "ascending") if key == query.sort else "",
+        }
+        for key, label in cols
+    ]
     return render(
         request,
         "properties/list.html",
@@ -105,6 +117,7 @@ def property_list(request):
             "page": page,
             "rows": rows,
             "columns": cols,
+            "headers": headers,
             "query": query,
             "querystring": urlencode(params),
             "params": params,
@@ -202,6 +215,15 @@ def property_detail(request, pk: int):
         request=request,
     )
     return render(request, "properties/detail.html", context)
+
+
+@require_GET
+def property_by_objekt(request, objekt_id: str):
+    """The property page by its Objekt-ID: the address lists that know only the Objekt-ID link to
+    (hints, Prüfliste). 404 for a property the user may not see, as on the page itself."""
+    _require_register(request.user)
+    prop = get_object_or_404(services.properties_for(request.user), objekt_id=objekt_id)
+    return redirect("properties:detail", pk=prop.pk)
 
 
 def _matrix_rows() -> list[tuple[str, list[str]]]:

@@ -67,10 +67,40 @@ class Run(models.Model):
         return None
 
 
-class Hint(models.Model):
-    """One Prüfhinweis of a run: a reason to look, never a finding."""
+class HintChange(models.TextChoices):
+    """How a run saw a hint compared with the run before (ADR 0005)."""
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="hints")
+    NEU = "neu", "neu"
+    UNVERAENDERT = "unveraendert", "unverändert"
+    GEAENDERT = "geaendert", "geändert"
+    ENTFALLEN = "entfallen", "entfallen"
+
+
+class Hint(models.Model):
+    """One Prüfhinweis: a reason to look, never a finding. One row per rule and primary record
+    across all runs (ADR 0005): a later run that finds it again updates this row, so its reviews,
+    case, inspection and outcomes stay attached. `run` is the latest run that found it."""
+
+    run = models.ForeignKey(
+        Run, verbose_name="zuletzt gefunden im Abgleich", on_delete=models.CASCADE, related_name="hints"
+    )
+    first_run = models.ForeignKey(
+        Run,
+        verbose_name="erstmals gefunden im Abgleich",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change = models.CharField(
+        "Stand gegenüber dem vorigen Abgleich",
+        max_length=20,
+        choices=HintChange.choices,
+        default=HintChange.NEU,
+        db_index=True,
+    )
+    # What the latest run changed: [{"field": "amount"|"address"|"evidence", "old", "new", "added", "removed"}]
+    changes = models.JSONField("Änderungen", default=list, blank=True)
     hint_id = models.CharField("Hinweis-ID", max_length=40)
     rule = models.CharField("Regel", max_length=40, db_index=True)
     rule_version = models.PositiveIntegerField("Regelversion")
@@ -92,6 +122,25 @@ class Hint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} {self.primary_ref}"
+
+
+class HintSighting(models.Model):
+    """What one run said about one hint: found as new, unchanged, changed (with the changes), or no
+    longer found. The history of a hint across runs; deleted with the run's hints (retention)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="sightings")
+    hint = models.ForeignKey(Hint, on_delete=models.CASCADE, related_name="sightings")
+    change = models.CharField("Stand", max_length=20, choices=HintChange.choices)
+    changes = models.JSONField("Änderungen", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "Stand eines Hinweises in einem Abgleich"
+        verbose_name_plural = "Stände von Hinweisen in Abgleichen"
+        ordering = ["-run_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "hint"], name="one_sighting_per_run_and_hint")]
+
+    def __str__(self) -> str:
+        return f"{self.hint_id} in {self.run_id}: {self.change}"
 
 
 class RankedProperty(models.Model):

@@ -27,7 +27,7 @@ from missimo.core.errors import Refused
 from missimo.engine import explain_link, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
-from missimo.runs.models import Hint, RankedProperty, RejectedLink, Run, RunStatus
+from missimo.runs.models import Hint, HintChange, HintSighting, RankedProperty, RejectedLink, Run, RunStatus
 from missimo.runs.signals import run_finished
 
 log = logging.getLogger(__name__)
@@ -181,27 +181,8 @@ def _execute(run: Run, echo) -> Run:
         for s in evaluation.statuses
     ]
     with transaction.atomic():
-        Hint.objects.bulk_create(
-            (
-                Hint(
-                    run=run,
-                    hint_id=h.hint_id,
-                    rule=h.rule,
-                    rule_version=h.rule_version,
-                    agency_kind=owner_of(h.primary_ref.partition(":")[0]) or "koordinierung",
-                    primary_ref=h.primary_ref,
-                    evidence=list(h.evidence),
-                    objekt_id=h.objekt_id or "",
-                    address=h.address or "",
-                    amount_monthly=h.amount,
-                    person_ids=list(h.person_ids),
-                    facts=h.facts,
-                    explanation=h.explanation,
-                )
-                for h in evaluation.hints
-            ),
-            batch_size=2000,
-        )
+        summary = carry_forward(run, evaluation.hints)
+        run.counts = {**run.counts, **{f"hints_{key}": value for key, value in summary.items()}}
         RankedProperty.objects.bulk_create(
             (
                 RankedProperty(
@@ -229,6 +210,144 @@ def _execute(run: Run, echo) -> Run:
         transaction.on_commit(lambda: run_finished.send(sender=Run, run=run))
     shutil.rmtree(work_dir / "tmp", ignore_errors=True)
     return run
+
+
+# --- one hint across runs (ADR 0005) ------------------------------------------------------
+
+
+def _euro(value) -> str:
+    if value is None:
+        return "kein Betrag"
+    return f"{Decimal(value):.2f} €".replace(".", ",")
+
+
+def hint_changes(hint: Hint, found: engine.Hint) -> list[dict]:
+    """What essentially changed between the stored hint and the one a run found: the monthly amount,
+    the address (building) and the evidence records. Wording of the explanation or facts that move
+    with the Stichtag (e.g. days absent) are not a change."""
+    changes: list[dict] = []
+    old_amount = hint.amount_monthly
+    new_amount = found.amount
+    if (old_amount is None) != (new_amount is None) or (
+        old_amount is not None and Decimal(old_amount) != Decimal(new_amount)
+    ):
+        changes.append({"field": "amount", "old": _euro(old_amount), "new": _euro(new_amount)})
+    if (hint.objekt_id or "") != (found.objekt_id or "") or (hint.address or "") != (found.address or ""):
+        changes.append(
+            {
+                "field": "address",
+                "old": hint.address or "keinem Gebäude zugeordnet",
+                "new": found.address or "keinem Gebäude zugeordnet",
+            }
+        )
+    old_refs, new_refs = set(hint.evidence), set(found.evidence)
+    if old_refs != new_refs:
+        changes.append(
+            {
+                "field": "evidence",
+                "added": sorted(new_refs - old_refs),
+                "removed": sorted(old_refs - new_refs),
+            }
+        )
+    return changes
+
+
+CARRIED_FIELDS = (
+    "run",
+    "rule_version",
+    "agency_kind",
+    "evidence",
+    "objekt_id",
+    "address",
+    "amount_monthly",
+    "person_ids",
+    "facts",
+    "explanation",
+    "change",
+    "changes",
+)
+
+
+def carry_forward(run: Run, found_hints) -> dict[str, int]:
+    """Store a run's hints as the continuation of earlier runs: a hint with the same rule and primary
+    record (the same Hinweis-ID) is the same row, updated and marked "unverändert" or "geändert";
+    others are "neu"; earlier hints the run did not find again are marked "entfallen" and keep their
+    last run (so they leave every list of the latest run). Every mark is also a HintSighting."""
+    existing: dict[str, Hint] = {}
+    for hint in Hint.objects.order_by("run_id", "pk").iterator(chunk_size=2000):
+        existing[hint.hint_id] = hint  # the latest row of a Hinweis-ID (older duplicates predate ADR 0005)
+    created: list[Hint] = []
+    updated: list[Hint] = []
+    sightings: list[HintSighting] = []
+    seen: set[str] = set()
+    for found in found_hints:
+        seen.add(found.hint_id)
+        values = {
+            "rule_version": found.rule_version,
+            "agency_kind": owner_of(found.primary_ref.partition(":")[0]) or "koordinierung",
+            "evidence": list(found.evidence),
+            "objekt_id": found.objekt_id or "",
+            "address": found.address or "",
+            "amount_monthly": found.amount,
+            "person_ids": list(found.person_ids),
+            "facts": found.facts,
+            "explanation": found.explanation,
+        }
+        hint = existing.get(found.hint_id)
+        if hint is None:
+            created.append(
+                Hint(
+                    run=run,
+                    first_run=run,
+                    hint_id=found.hint_id,
+                    rule=found.rule,
+                    primary_ref=found.primary_ref,
+                    change=HintChange.NEU,
+                    changes=[],
+                    **values,
+                )
+            )
+            continue
+        changes = hint_changes(hint, found)
+        if hint.change == HintChange.ENTFALLEN and not changes:
+            changes = [{"field": "found_again", "old": "entfallen", "new": "wieder gefunden"}]
+        for name, value in values.items():
+            setattr(hint, name, value)
+        hint.run = run
+        hint.change = HintChange.GEAENDERT if changes else HintChange.UNVERAENDERT
+        hint.changes = changes
+        updated.append(hint)
+    gone = [h for key, h in existing.items() if key not in seen and h.change != HintChange.ENTFALLEN]
+    for hint in gone:
+        hint.change = HintChange.ENTFALLEN
+        hint.changes = []
+    Hint.objects.bulk_create(created, batch_size=2000)
+    Hint.objects.bulk_update(updated, CARRIED_FIELDS, batch_size=1000)
+    Hint.objects.bulk_update(gone, ["change", "changes"], batch_size=1000)
+    stored = {h.hint_id: h.pk for h in Hint.objects.filter(run=run).only("pk", "hint_id")}
+    for hint in created:
+        hint.pk = hint.pk or stored.get(hint.hint_id)
+    sightings = [
+        HintSighting(run=run, hint_id=h.pk, change=h.change, changes=h.changes)
+        for h in (*created, *updated, *gone)
+    ]
+    HintSighting.objects.bulk_create(sightings, batch_size=2000)
+    summary = {change.value: 0 for change in HintChange}
+    for sighting in sightings:
+        summary[sighting.change] += 1
+    return summary
+
+
+def hints_of_run(run: Run) -> QuerySet[Hint]:
+    """The hints a run found (its HintSightings other than "entfallen"), with their current values.
+    For the latest run the same as ``run.hints``; for an earlier run it includes hints found again later."""
+    found = HintSighting.objects.filter(run=run).exclude(change=HintChange.ENTFALLEN).values("hint")
+    return Hint.objects.filter(pk__in=found)
+
+
+def sightings_of(hint: Hint) -> QuerySet[HintSighting]:
+    """A hint's history across runs, latest run first."""
+    return hint.sightings.select_related("run").order_by("-run__created_at", "-run_id")
 
 
 # --- exports (contract formats) ------------------------------------------------------------

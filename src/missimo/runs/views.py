@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +12,10 @@ from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import tables
+from missimo.core import lists, tables
 from missimo.runs import services
 from missimo.runs.forms import StartRunForm
-from missimo.runs.models import Run
+from missimo.runs.models import Run, RunStatus
 from missimo.runs.tasks import run_abgleich_task
 
 RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
@@ -80,28 +77,88 @@ def run_detail(request, pk: int):
     return render(request, template, {"run": run, "statuses": statuses, "ranking": ranking})
 
 
-def _listed_hints(request):
-    """The hints of the Hinweise page (all pages): the user's scope, the latest run, the rule filter."""
+HINT_COLUMNS = (
+    lists.Column("regel", "Regel", ("rule", "objekt_id", "primary_ref")),
+    lists.Column("objekt", "Objekt", ("address", "objekt_id", "rule")),
+    lists.Column("stelle", "Zuständige Stelle", ("agency_kind", "rule")),
+    lists.Column("betrag", "Betrag monatlich", ("amount_monthly",), numeric=True),
+    lists.Column("stichtag", "Stichtag", ("run__stichtag", "rule")),
+    lists.Column("belege", "Belege"),
+)
+
+
+def hint_filters(user, visible_rules, visible_agencies) -> list[lists.ListFilter]:
+    """The filters of the Hinweise page: rule, agency, property, Stichtag range, and those other apps add
+    (the review status, by the case work)."""
+    agency_labels = dict(policy.AgencyKind.choices)
+    return [
+        lists.ChoiceFilter(
+            "regel",
+            "Regel",
+            lambda qs, v: qs.filter(rule=v),
+            choices=[(code, RULE_TITLES.get(code, code)) for code in visible_rules],
+            empty_label="alle Regeln",
+        ),
+        *lists.registered_filters("hints", user),
+        lists.ChoiceFilter(
+            "stelle",
+            "Zuständige Stelle",
+            lambda qs, v: qs.filter(agency_kind=v),
+            choices=[(kind, agency_labels.get(kind, kind)) for kind in visible_agencies],
+        ),
+        lists.TextFilter(
+            "objekt",
+            "Objekt",
+            lists.token_search("address__icontains", "objekt_id__iexact", "hint_id__iexact"),
+            hint="Straße, Hausnummer, PLZ, Objekt-ID oder Hinweis-ID",
+        ),
+        lists.DateFilter("von", "Stichtag von", lambda qs, v: qs.filter(run__stichtag__gte=v)),
+        lists.DateFilter("bis", "Stichtag bis", lambda qs, v: qs.filter(run__stichtag__lte=v)),
+    ]
+
+
+def _hint_listing(request) -> tuple[Run | None, lists.Listing]:
+    """The hints of the Hinweise page (all pages): the user's scope; the latest run, or every finished
+    run whose Stichtag lies in the chosen range; the filters and the sort order of the query string."""
     if not policy.can(request.user, Capability.SEE_HINTS):
         raise Http404
     run = services.latest_run()
-    hints = (
-        services.hints_for(request.user).filter(run=run) if run else services.hints_for(request.user).none()
+    scoped = services.hints_for(request.user).filter(run__status=RunStatus.FINISHED)
+    visible_rules = sorted(set(scoped.values_list("rule", flat=True)))
+    visible_agencies = sorted(set(scoped.values_list("agency_kind", flat=True)))
+    by_date = any(request.GET.get(name, "").strip() for name in ("von", "bis"))
+    if run is None:
+        hints = scoped.none()
+    elif by_date:
+        hints = scoped
+    else:
+        hints = scoped.filter(run=run)
+    listing = lists.Listing(
+        request,
+        hints.select_related("run"),
+        columns=HINT_COLUMNS,
+        default_sort="regel",
+        filters=hint_filters(request.user, visible_rules, visible_agencies),
     )
-    rule = request.GET.get("regel", "")
-    visible_rules = sorted(set(hints.values_list("rule", flat=True)))
-    if rule not in RULE_TITLES:
-        rule = ""
-    if rule:
-        hints = hints.filter(rule=rule)
-    return run, rule, visible_rules, hints.order_by("rule", "objekt_id", "primary_ref")
+    return run, listing
 
 
-HINT_HEADER = ["Regel", "Bezeichnung", "Erläuterung", "Objekt", "Objekt-ID", "Betrag monatlich (€)", "Belege"]
+HINT_HEADER = [
+    "Regel",
+    "Bezeichnung",
+    "Erläuterung",
+    "Objekt",
+    "Objekt-ID",
+    "Zuständige Stelle",
+    "Stichtag",
+    "Betrag monatlich (€)",
+    "Belege",
+]
 
 
 def hint_table(hints) -> tuple[list[str], list[list]]:
-    """The Hinweise list as a table: what each card shows, one row per hint."""
+    """The Hinweise list as a table: what each row shows, one row per hint."""
+    agency_labels = dict(policy.AgencyKind.choices)
     rows = [
         [
             h.rule,
@@ -109,6 +166,8 @@ def hint_table(hints) -> tuple[list[str], list[list]]:
             h.explanation,
             h.address or "keinem Gebäude zugeordnet",
             h.objekt_id,
+            agency_labels.get(h.agency_kind, h.agency_kind),
+            h.run.stichtag,
             h.amount_monthly,
             ", ".join(h.evidence),
         ]
@@ -119,8 +178,8 @@ def hint_table(hints) -> tuple[list[str], list[list]]:
 
 @require_GET
 def hint_list(request):
-    run, rule, visible_rules, hints = _listed_hints(request)
-    page = Paginator(hints, 50).get_page(request.GET.get("seite"))
+    run, listing = _hint_listing(request)
+    page = listing.page
     if page.object_list:
         record(
             request.user,
@@ -128,7 +187,7 @@ def hint_list(request):
             object_type="hint_list",
             object_id=run.pk if run else "",
             purpose="Sichtung der Prüfhinweise",
-            details={"rule": rule, "page": page.number, "hints": [h.hint_id for h in page.object_list]},
+            details={**listing.audit_details(), "hints": [h.hint_id for h in page.object_list]},
             request=request,
         )
     return render(
@@ -136,11 +195,12 @@ def hint_list(request):
         "runs/hints.html",
         {
             "run": run,
+            "listing": listing,
             "page": page,
-            "rule": rule,
-            "rules": [(code, RULE_TITLES[code]) for code in visible_rules],
             "rule_titles": RULE_TITLES,
-            "querystring": urlencode({"regel": rule} if rule else {}),
+            "agency_labels": dict(policy.AgencyKind.choices),
+            "links_to_properties": policy.can(request.user, Capability.SEE_REGISTER),
+            "querystring": listing.querystring,
         },
     )
 
@@ -149,8 +209,8 @@ def hint_list(request):
 def hint_export(request, fmt: str):
     """The Hinweise list (all pages, same filter and order) as CSV or XLSX; audited like reading it."""
     tables.require_format(fmt)
-    run, rule, _visible, hints = _listed_hints(request)
-    hints = list(hints)
+    run, listing = _hint_listing(request)
+    hints = list(listing.queryset)
     header, rows = hint_table(hints)
     record(
         request.user,
@@ -158,7 +218,12 @@ def hint_export(request, fmt: str):
         object_type="hint_list",
         object_id=run.pk if run else "",
         purpose="Export der Prüfhinweise der eigenen Stelle",
-        details={"format": fmt, "rule": rule, "hints": [h.hint_id for h in hints]},
+        details={
+            "format": fmt,
+            "filters": listing.audit_details()["filters"],
+            "sort": listing.sort,
+            "hints": [h.hint_id for h in hints],
+        },
         request=request,
     )
     return tables.export(header, rows, fmt, "hinweise", "Hinweise")

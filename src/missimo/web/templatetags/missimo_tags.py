@@ -1,5 +1,7 @@
 from django import template
 
+from missimo.web.models import SavedFilter
+
 register = template.Library()
 
 
@@ -27,3 +29,13 @@ def percent(value):
         return f"{float(value) * 100:.2f} %".replace(".", ",")
     except (TypeError, ValueError):
         return "–"
+
+
+@register.simple_tag(takes_context=True)
+def saved_filters(context):
+    """The user's saved filters of the list on this page (web/lists/_filters.html)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    return list(SavedFilter.objects.filter(user=user, path=request.path))
