@@ -240,7 +240,7 @@ def compare_snapshots(old: str | Path, new: str | Path) -> dict[str, Any]:
     try:
         for name, path in (("o", old), ("n", new)):
             literal = str(path).replace("'", "''")
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")  # noqa: S608
         old_columns = {row[0] for row in con.execute("DESCRIBE o").fetchall()}
         columns = [
             row[0]
