@@ -139,6 +139,28 @@ def _next_month_kindergeld(source_file, target_file, run) -> None:
         writer.writerows(kept)
 
 
+def ensure_demo_school_head(echo=print) -> None:
+    """Give the demo Schulleitung the Schulnummer of the school with the most absence hints in the
+    latest run (the synthetic city's school numbers are random), once."""
+    from collections import Counter
+
+    from missimo.accounts.models import Agency
+    from missimo.runs import services as runs
+
+    agency = Agency.objects.filter(name="Schulleitung (Demo)").first()
+    run = runs.latest_run()
+    if agency is None or agency.schulnummer or run is None:
+        return
+    refs = run.hints.filter(rule="SCHULABSENTISMUS", primary_ref__startswith="schule:").values_list(
+        "primary_ref", flat=True
+    )
+    numbers = Counter(ref.partition(":")[2].partition("/")[0] for ref in refs)
+    if numbers:
+        agency.schulnummer = numbers.most_common(1)[0][0]
+        agency.save(update_fields=["schulnummer"])
+        echo(f"  Schulleitung (Demo): Schulnummer {agency.schulnummer}")
+
+
 DEMO_SCHOOL_USER = "schule"
 
 
@@ -175,5 +197,6 @@ def prepare_demo(echo=print) -> list[DemoAccount]:
     accounts = ensure_demo_accounts()
     ensure_demo_city(echo)
     ensure_demo_school(echo)
+    ensure_demo_school_head(echo)
     ensure_demo_casework(echo)
     return accounts

@@ -35,8 +35,11 @@ AGENCY_OF_ROLE = {
 }
 SCHULNUMMER = "123456"
 
-# One hint per owning agency (and the Schulabsentismus hint, which the Jugendamt sees too), each
-# at its own property, each with a unique reference and a unique person name.
+# One hint per owning agency and hints routed to acting agencies (Schulabsentismus to the Jugendamt,
+# Kindergeld without school to the Schulamt, employer clusters to the Zoll, overcrowding to the
+# Wohnungsaufsicht, a pupil of the test school to its Schulleitung), each at its own property, each
+# with a unique reference, a unique person name and a unique Kindergeld number (never shown to an
+# acting agency).
 SAMPLE_HINTS = (
     ("FK", "KG_OHNE_SCHULE", "familienkasse"),
     ("JC", "SGB2_NACH_ABMELDUNG", "jobcenter"),
@@ -44,7 +47,11 @@ SAMPLE_HINTS = (
     ("ABS", "SCHULABSENTISMUS", "schulamt"),
     ("GA", "SEU_NICHT_ERSCHIENEN", "gesundheitsamt"),
     ("BA", "UEBERBELEGUNG", "bauaufsicht"),
+    ("ZO", "ARBEITGEBER_HAEUFUNG", "jobcenter"),
+    ("SL", "SCHULABSENTISMUS", "schulamt"),
 )
+# The pupil of hint "SL" attends the test school (its primary record names the Schulnummer).
+SCHOOL_REFS = {"SL": f"schule:{SCHULNUMMER}/S-4711"}
 OWNER = "Egon Eigentuemerzyx"
 PUPIL = "Paula Schuelerinzyx"
 
@@ -59,7 +66,12 @@ class SampleHint:
 
     @property
     def ref(self) -> str:
-        return f"REF-{self.code}-4711"
+        return SCHOOL_REFS.get(self.code, f"REF-{self.code}-4711")
+
+    @property
+    def secret(self) -> str:
+        """A fact only the owning agency sees (a Kindergeld number)."""
+        return f"KGNR{self.code}0815"
 
     @property
     def name(self) -> str:
@@ -143,7 +155,12 @@ def build_world(make_user, *, xss: str = "") -> World:
             address=f"Teststraße {code} {n}, 44100 Musterstadt",
             amount_monthly=Decimal("255.00"),
             person_ids=[],
-            facts={"kind_name": sample.name + xss, "kind_geburtsdatum": "2015-03-01"},
+            facts={
+                "kind_name": sample.name + xss,
+                "name": sample.name + xss,
+                "kind_geburtsdatum": "2015-03-01",
+                "kindergeldnummer": sample.secret,
+            },
             explanation=f"{sample.name}{xss} ist beim Kindergeld gemeldet, aber nicht an einer Schule.",
         )
         world.hints.append(sample)
@@ -285,6 +302,7 @@ def kwargs_for(route: Route, world: World) -> dict | None:
     scope = page.scope if page else ""
     values = {
         "hint": {"pk": world.hint("FK").hint.pk},
+        "whole_hint": {"pk": world.hint("FK").hint.pk},
         "property": {"pk": world.hint("FK").prop.pk},
         "delivery": {"pk": world.delivery.pk},
         "rejected": {"pk": world.delivery.pk},
@@ -314,11 +332,12 @@ def in_scope(page: access.Page, role: Role, world: World) -> bool:
     fk = world.hint("FK")
     spec = policy.ROLES[role]
     if page.scope == "hint":
-        return policy.role_sees_hint(role, fk.agency_kind, fk.rule)
+        return sees(role, fk)
+    if page.scope == "whole_hint":
+        return sees(role, fk) and sees_whole(role, fk)
     if page.scope == "property":
         return spec.properties is PropertyVisibility.ALL or (
-            spec.properties is PropertyVisibility.WITH_OWN_HINTS
-            and policy.role_sees_hint(role, fk.agency_kind, fk.rule)
+            spec.properties is PropertyVisibility.WITH_OWN_HINTS and sees(role, fk)
         )
     if page.scope in ("source", "delivery"):
         return "kindergeld" in spec.deliveries
@@ -329,6 +348,19 @@ def in_scope(page: access.Page, role: Role, world: World) -> bool:
     if page.scope in AGENCY_SCOPES:
         return role in (Role.KOORDINIERUNG, Role.FAMILIENKASSE)
     return True
+
+
+def sees(role: Role, sample: SampleHint) -> bool:
+    """Whether the role's test user sees the sample hint (by the policy)."""
+    return policy.role_sees_hint(role, sample.agency_kind, sample.rule, sample.ref, SCHULNUMMER)
+
+
+def sees_whole(role: Role, sample: SampleHint) -> bool:
+    """Whether the role's test user sees the whole hint, not only the facts of an acting agency."""
+    spec = policy.ROLES[role]
+    if spec.hints is policy.HintVisibility.ALL or spec.agency_kind == sample.agency_kind:
+        return True
+    return policy.is_own_school_hint(sample.rule, sample.ref, SCHULNUMMER) and sees(role, sample)
 
 
 def expected_status(page: access.Page, role: Role | None, world: World) -> int:
@@ -347,15 +379,17 @@ def forbidden_strings(role: Role | None, world: World) -> list[str]:
     """Data of hints, properties, pupils and owners outside the role's need-to-know."""
     out = []
     for sample in world.hints:
-        if role is None or not policy.role_sees_hint(role, sample.agency_kind, sample.rule):
-            out += [sample.ref, sample.name]
+        if role is not None and sees(role, sample) and not sees_whole(role, sample):
+            out += [sample.ref, sample.secret]  # an acting agency: only the facts it needs
+        if role is None or not sees(role, sample):
+            out += [sample.ref, sample.name, sample.secret]
             kind = policy.ROLES[role].properties if role else PropertyVisibility.NONE
             if kind is PropertyVisibility.WITH_OWN_HINTS or (
                 kind is PropertyVisibility.NONE and role != Role.DATENSCHUTZ
             ):
                 # (the data-protection officer reads object ids in audit entries: audit data)
                 out.append(sample.objekt_id)
-    if role not in (Role.KOORDINIERUNG, Role.BAUAUFSICHT, Role.POLIZEI):
+    if role is None or policy.Field.OWNER not in policy.ROLES[role].fields:
         out.append(OWNER)
     if role != Role.SCHULE:
         out.append(PUPIL.split()[1])
@@ -454,7 +488,7 @@ def test_the_familienkasse_sees_only_familienkasse_hints(make_user):
     client.force_login(world.users[Role.FAMILIENKASSE])
     text = client.get(reverse("runs:hints")).text
     assert world.hint("FK").ref in text
-    for code in ("JC", "SA", "ABS", "GA", "BA"):
+    for code in ("JC", "SA", "ABS", "GA", "BA", "ZO", "SL"):
         assert world.hint(code).ref not in text
 
 
@@ -463,8 +497,9 @@ def test_the_jugendamt_sees_school_absence_but_not_the_other_school_hints(make_u
     client = Client()
     client.force_login(world.users[Role.JUGENDAMT])
     text = client.get(reverse("runs:hints")).text
-    assert world.hint("ABS").ref in text
-    assert world.hint("SA").ref not in text
+    assert world.hint("ABS").name in text
+    assert world.hint("ABS").ref not in text  # the Schulamt's record number stays with the Schulamt
+    assert world.hint("SA").name not in text
 
 
 def test_the_data_protection_officer_opens_only_audit_fairness_and_aggregate_report_pages():

@@ -70,6 +70,15 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     LetterTemplate.objects.all().delete()
     accounts = demo.prepare_demo(echo=lambda *_: None)
     assert {"koordination", "koordination2"} <= {a.username for a in accounts}
+    assert {"zoll", "wohnungsaufsicht", "staatsanwaltschaft", "schulleitung"} <= {
+        a.username for a in accounts
+    }
+    # The Schulleitung heads a school of the synthetic city and sees its pupils' absence hints.
+    head = User.objects.get(username="schulleitung")
+    assert head.agency.schulnummer
+    client.force_login(head)
+    assert f"schule:{head.agency.schulnummer}/" in client.get(reverse("runs:hints")).text
+    client.logout()
 
     # Two monthly runs: this month's marks hints against last month's (ADR 0005).
     from missimo.runs.models import Hint, Run

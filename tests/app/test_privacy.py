@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -115,7 +116,7 @@ def test_the_fairness_report_numerators_come_from_the_hint_persons(finished_run)
     assert total.suppressed or total.count == len(persons)
 
 
-def test_the_fairness_page_shows_rates_and_no_data_yet_for_case_outcomes(client, dana, finished_run):
+def test_the_fairness_page_shows_rates_and_says_when_no_hint_is_decided_yet(client, dana, finished_run):
     client.force_login(dana)
     page = client.get("/datenschutz/fairness/")
     assert page.status_code == 200
@@ -130,8 +131,8 @@ def test_the_fairness_page_shows_rates_and_no_data_yet_for_case_outcomes(client,
         "sonstige",
     ):
         assert f">{group}</th>" in page.text
-    assert "Bestätigungsquote" in page.text
-    assert "noch keine Daten" in page.text
+    assert "Bestätigungs- und Verwerfungsquote" in page.text
+    assert "noch keine Entscheidung erfasst" in page.text
     assert "&lt; 10" in page.text
     assert AuditEvent.objects.filter(actor_username="dana", object_type="fairness_report").exists()
 
@@ -323,6 +324,45 @@ def test_the_linkage_compares_no_nationality():
     source = Path(linkage.__file__).read_text(encoding="utf-8")
     code = "\n".join(n.value for n in _strings_outside_docstrings(ast.parse(source)))
     assert "staatsangeh" not in code.lower()
+
+
+def test_confirmation_and_dismissal_rates_come_from_recorded_outcomes_and_reviews(
+    client, dana, kim, finished_run
+):
+    from missimo.accounts.models import Agency
+    from missimo.casework.models import HintReview, ReviewDecision
+    from missimo.outcomes.models import Outcome, OutcomeResult
+
+    agency = Agency.objects.get(name="Ordnungsamt")
+    hints = list(finished_run.hints.exclude(person_ids=[]).order_by("pk")[:33])
+    assert len(hints) == 33
+    today = dt.date(2026, 10, 1)
+    for hint in hints[:14]:
+        Outcome.objects.create(hint=hint, agency=agency, result=OutcomeResult.MISSBRAUCH, decided_on=today)
+    for hint in hints[14:21]:
+        Outcome.objects.create(hint=hint, agency=agency, result=OutcomeResult.KEIN_BEFUND, decided_on=today)
+    for hint in hints[21:33]:
+        HintReview.objects.create(
+            hint=hint, decision=ReviewDecision.VERWORFEN, reason_code="veraltet", agency=agency
+        )
+
+    decisions = services.hint_decisions(finished_run)
+    assert sum(1 for d in decisions.values() if d == "bestaetigt") == 14
+    assert sum(1 for d in decisions.values() if d == "verworfen") == 19
+
+    report = services.fairness_report()
+    all_rules = report.decided[0]
+    assert all_rules.title == "alle Regeln"
+    confirmed, dismissed = report.confirmation[0].total, report.dismissal[0].total
+    decided = all_rules.total
+    assert decided.count >= 33 and confirmed.count >= 14 and dismissed.count >= 19
+    assert confirmed.rate == (Decimal(100) * confirmed.count / decided.count).quantize(Decimal("0.1"))
+    for row in [*report.decided, *report.confirmation, *report.dismissal]:
+        assert all(cell.suppressed or cell.count >= 10 for cell in [*row.cells, row.total])
+
+    client.force_login(dana)
+    page = client.get("/datenschutz/fairness/").text
+    assert "Bestätigte Hinweise (Bestätigungsquote)" in page and "noch keine Entscheidung" not in page
 
 
 def test_the_art15_report_is_downloadable_as_a_tagged_pdf_and_as_csv_in_german(finished_run, client, dana):

@@ -344,6 +344,7 @@ def test_a_missing_app_degrades_to_keine_daten(world, monkeypatch):
     assert not figures.section("ergebnisse").available
     assert not figures.section("geld").available
     assert not figures.section("kontrollen").available
+    assert not figures.section("hilfe").available
     assert figures.table("faelle_status").value("Summe") == 4
 
 

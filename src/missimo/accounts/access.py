@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from missimo.accounts.policy import ROLES, SOURCES, Capability, Field, Role, role_can
+from missimo.accounts.policy import (
+    HINT_ROUTING,
+    ROLES,
+    SOURCES,
+    AgencyKind,
+    Capability,
+    Field,
+    Role,
+    role_can,
+)
 
 C = Capability
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -190,8 +199,9 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "runs:links": _page(
         C.SEE_HINTS,
-        "„Warum verknüpft?“: Datensätze der Personen eines sichtbaren Hinweises",
-        scope="hint",
+        "„Warum verknüpft?“: Datensätze der Personen eines Hinweises, den die Rolle ganz sieht (nicht für "
+        "handelnde Stellen)",
+        scope="whole_hint",
         forms=True,
     ),
     "runs:rules": _everybody("Regelkatalog (öffentlich bekannt, keine Personendaten)"),
@@ -209,6 +219,36 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "properties:measure_add": _page(
         C.EDIT_REGISTER, "Maßnahme an einem Objekt erfassen", scope="property", forms=True
+    ),
+    "properties:owner_assign": _page(
+        C.EDIT_REGISTER,
+        "Eigentümer (Datensatz mit Anschrift) einem Objekt zuordnen (nur mit Sicht auf Eigentümer; nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:complaint_add": _page(
+        C.EDIT_REGISTER,
+        "Beschwerde zu einem Objekt erfassen (Datum, Quelle, Gegenstand; nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:measure_decide": _page(
+        C.RECORD_STEERING_DECISIONS,
+        "Beschluss des Lenkungskreises zu einer Maßnahme erfassen (nur POST)",
+        scope="property",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "properties:owner_detail": _page(
+        C.SEE_REGISTER,
+        "Ein Eigentümer mit seinen sichtbaren Objekten, Verfahren und Beschwerden (nur Rollen mit Sicht auf "
+        "Eigentümer)",
+        scope="owner",
     ),
     # certificates
     "certificates:index": _page(
@@ -324,6 +364,29 @@ URL_ACCESS: dict[str, Page] = {
         others_get=POST_ONLY,
     ),
     "casework:case_edit": _page(C.WORK_CASES, "Prüffall bearbeiten", scope="case", forms=True),
+    "casework:handover_request": _page(
+        C.WORK_CASES,
+        "Abgabe eines Prüffalls beantragen (Staatsanwaltschaft: nur Koordinierung; Mitteilung nach § 8a "
+        "SGB VIII an das Jugendamt; nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "casework:handover_decide": _page(
+        C.HAND_OVER_CASES,
+        "Abgabe freigeben oder ablehnen (zweite Person, Vier-Augen-Prinzip; nur POST)",
+        scope="handover",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "casework:handed_over": _page(C.SEE_HANDED_OVER_CASES, "An die eigene Behörde abgegebene Prüffälle"),
+    "casework:handed_over_detail": _page(
+        C.SEE_HANDED_OVER_CASES,
+        "Ein abgegebener Prüffall (Sachverhalt, Objekt, Verlauf; keine Hinweisdaten)",
+        scope="handed_over",
+    ),
     # inspections (/kontrollen/)
     "inspections:list": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Kontrollen, an denen die eigene Behörde teilnimmt"
@@ -383,6 +446,22 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "inspections:complete": _page(
         C.PLAN_INSPECTIONS, "Kontrolle eines Objekts abschließen", scope="visit", forms=True
+    ),
+    "inspections:referral_add": _page(
+        C.WORK_CASES,
+        "Vermittlung an ein Hilfsangebot erfassen (mit Einwilligung; nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
+    "inspections:referral_move": _page(
+        C.WORK_CASES,
+        "Stand einer Vermittlung ändern (nur POST)",
+        scope="referral",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
     ),
     "inspections:photo": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Foto einer Kontrolle der eigenen Behörde", scope="photo"
@@ -559,7 +638,27 @@ def role_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def routing_table_markdown() -> str:
+    """Per rule: the agency that owns the data, the agencies that must act and the facts each of them
+    sees (policy.HINT_ROUTING), for the documentation."""
+    lines = [
+        "| Regel | Daten von (sieht den ganzen Hinweis) | Handelnde Stellen und ihre Felder | Warum |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rule, routing in HINT_ROUTING.items():
+        owners = ", ".join(str(AgencyKind(kind).label) for kind in routing.owners)
+        acting = [
+            f"{AgencyKind(kind).label}: {', '.join(sorted(facts))}"
+            for kind, facts in sorted(routing.acting.items())
+        ]
+        if routing.school:
+            acting.append("Schulleitung der eigenen Schule: ganzer Hinweis")
+        lines.append(f"| `{rule}` | {owners} | {'; '.join(acting) or '–'} | {routing.text} |")
+    return "\n".join(lines) + "\n"
+
+
 TABLES = {
+    "weiterleitung": routing_table_markdown,
     "rollen": role_table_markdown,
     "faehigkeiten": capability_table_markdown,
     "seiten": url_table_markdown,

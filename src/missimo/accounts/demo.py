@@ -54,7 +54,7 @@ DEMO_USERS: tuple[tuple[str, str, str, Role, str, AgencyKind, str], ...] = (
         "Bea",
         "Bau",
         Role.BAUAUFSICHT,
-        "Bauaufsicht/Wohnungsaufsicht",
+        "Bauaufsicht",
         AgencyKind.BAUAUFSICHT,
         "",
     ),
@@ -69,6 +69,47 @@ DEMO_USERS: tuple[tuple[str, str, str, Role, str, AgencyKind, str], ...] = (
         "",
     ),
     ("admin", "Alex", "Admin", Role.ADMINISTRATION, "IT-Dienstleister", AgencyKind.IT, ""),
+    # the partners of the network (issue 17)
+    (
+        "wohnungsaufsicht",
+        "Wanda",
+        "Wohnung",
+        Role.WOHNUNGSAUFSICHT,
+        "Wohnungsaufsicht",
+        AgencyKind.WOHNUNGSAUFSICHT,
+        "",
+    ),
+    ("zoll", "Zora", "Zoll", Role.ZOLL, "Hauptzollamt (FKS)", AgencyKind.ZOLL, ""),
+    (
+        "auslaenderbehoerde",
+        "Aylin",
+        "Ausländerbehörde",
+        Role.AUSLAENDERBEHOERDE,
+        "Ausländerbehörde",
+        AgencyKind.AUSLAENDERBEHOERDE,
+        "",
+    ),
+    (
+        "arbeitsschutz",
+        "Arne",
+        "Arbeitsschutz",
+        Role.ARBEITSSCHUTZ,
+        "Bezirksregierung – Arbeitsschutz",
+        AgencyKind.ARBEITSSCHUTZ,
+        "",
+    ),
+    (
+        "staatsanwaltschaft",
+        "Stefan",
+        "Staatsanwalt",
+        Role.STAATSANWALTSCHAFT,
+        "Staatsanwaltschaft",
+        AgencyKind.STAATSANWALTSCHAFT,
+        "",
+    ),
+    # the head of a school of the synthetic city: sees the absence hints of the school's own pupils
+    # (missimo.demo sets the Schulnummer of a school with such hints once the demo city has run)
+    ("schulleitung", "Sina", "Schulleitung", Role.SCHULLEITUNG, "Schulleitung (Demo)", AgencyKind.SCHULE, ""),
 )
 
 

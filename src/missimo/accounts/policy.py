@@ -45,7 +45,12 @@ class AgencyKind(models.TextChoices):
     JUGENDAMT = "jugendamt", "Jugendamt"
     GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
     POLIZEI = "polizei", "Polizei"
-    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht/Wohnungsaufsicht"
+    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht"
+    WOHNUNGSAUFSICHT = "wohnungsaufsicht", "Wohnungsaufsicht"
+    ZOLL = "zoll", "Zoll (Finanzkontrolle Schwarzarbeit)"
+    AUSLAENDERBEHOERDE = "auslaenderbehoerde", "Ausländerbehörde"
+    ARBEITSSCHUTZ = "arbeitsschutz", "Arbeitsschutz"
+    STAATSANWALTSCHAFT = "staatsanwaltschaft", "Staatsanwaltschaft"
     EINWOHNERMELDEAMT = "einwohnermeldeamt", "Einwohnermeldeamt"
     SCHULE = "schule", "Schule"
     DATENSCHUTZ = "datenschutz", "Datenschutz"
@@ -65,10 +70,17 @@ class Role(models.TextChoices):
     JUGENDAMT = "jugendamt", "Jugendamt"
     GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
     POLIZEI = "polizei", "Polizei"
-    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht/Wohnungsaufsicht"
+    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht"
     SCHULE = "schule", "Schule"
     DATENSCHUTZ = "datenschutz", "Datenschutzbeauftragte"
     ADMINISTRATION = "administration", "Administration"
+    # the partners of the network (issue 17)
+    WOHNUNGSAUFSICHT = "wohnungsaufsicht", "Wohnungsaufsicht"
+    ZOLL = "zoll", "Zoll/FKS"
+    AUSLAENDERBEHOERDE = "auslaenderbehoerde", "Ausländerbehörde"
+    ARBEITSSCHUTZ = "arbeitsschutz", "Arbeitsschutz"
+    STAATSANWALTSCHAFT = "staatsanwaltschaft", "Staatsanwaltschaft"
+    SCHULLEITUNG = "schulleitung", "Schulleitung"
 
     @property
     def group_name(self) -> str:
@@ -118,6 +130,13 @@ class Capability(enum.StrEnum):
     READ_AUDIT_LOG = "read_audit_log", "Protokoll durchsuchen, exportieren und prüfen"
     SEE_PRIVACY_REPORTS = "see_privacy_reports", "Fairnessbericht, Auskunft nach Art. 15 DSGVO"
     ADMINISTER_ACCOUNTS = "administer_accounts", "Benutzerkonten und Rollen verwalten"
+    # the network (issue 17): cases handed over to a prosecutor
+    HAND_OVER_CASES = "hand_over_cases", "Prüffälle an die Staatsanwaltschaft abgeben (Vier-Augen-Prinzip)"
+    SEE_HANDED_OVER_CASES = "see_handed_over_cases", "an die eigene Behörde abgegebene Prüffälle lesen"
+    RECORD_STEERING_DECISIONS = (
+        "record_steering_decisions",
+        "Beschlüsse des Lenkungskreises zu Maßnahmen erfassen",
+    )
     # person linkage (issue #21): a judgement changes the linkage of every agency in later runs
     JUDGE_LINKS = "judge_links", "Personenverknüpfungen aller Quellen als „nicht dieselbe Person“ ablehnen"
 
@@ -141,6 +160,7 @@ class Field(enum.StrEnum):
 class HintVisibility(enum.Enum):
     ALL = "alle"
     AGENCY = "der eigenen Stelle"
+    OWN_SCHOOL = "der eigenen Schule"  # the school's own pupils, by the Schulnummer of the user's agency
     NONE = "keine"
 
 
@@ -158,10 +178,125 @@ class PropertyVisibility(enum.IntEnum):
 
 SOURCES: tuple[str, ...] = tuple(engine.SOURCES)
 
+# --- routing: who gets the hints of a rule ----------------------------------------------------
+
+# The agency that owns a hint: the agency that delivered its primary record's source (the source
+# descriptor's owner, see missimo.engine.sources).
+DATA_OWNER_OF_SOURCE: dict[str, str] = {name: layout.owner for name, layout in engine.SOURCES.items()}
+# Sources whose records name a school by Schulnummer in their reference ("schule:<Schulnummer>/<ID>").
+SCHOOL_SOURCE = "schule"
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Who gets the hints of one rule, and what each agency sees of them.
+
+    - `owners`: the agency kinds that own the data of the primary record (they see the whole hint);
+    - `acting`: agency kinds that must act on every hint of the rule, each with the facts of the hint
+      it needs (names of `Hint.facts`); they see the rule, the address and these facts, never the
+      amounts, the owner's record numbers or the other facts;
+    - `school`: the pupil's own school (Schulleitung) sees the hint (whole: it is the school's data);
+    - `text`: why (German, for the documentation).
+    """
+
+    owners: tuple[str, ...]
+    acting: dict[str, frozenset[str]]
+    text: str
+    school: bool = False
+
+
+_K = AgencyKind
+_CHILD = frozenset({"kind_name", "kind_geburtsdatum", "geschlecht", "schulpflicht_ab", "schulpflicht_bis"})
+_PUPIL = frozenset(
+    {"name", "geburtsdatum", "schulname", "klasse", "letzter_anwesenheitstag", "stand", "schultage"}
+)
+_BUILDING = frozenset(
+    {
+        "adresse",
+        "stichtag",
+        "personen",
+        "wohnflaeche_m2",
+        "m2_je_person",
+        "mindestflaeche_m2",
+        "wohneinheiten",
+    }
+)
+HINT_ROUTING: dict[str, Routing] = {
+    "KG_OHNE_SCHULE": Routing(
+        (_K.FAMILIENKASSE,),
+        {_K.SCHULAMT: _CHILD},
+        "Schulamt: schulpflichtiges Kind ohne Schulanmeldung (Schulpflicht durchsetzen), ohne Kindergelddaten",
+    ),
+    "KG_NACH_ABMELDUNG": Routing((_K.FAMILIENKASSE,), {}, "nur Familienkasse (Kindergeld)"),
+    "KG_KIND_NICHT_GEMELDET": Routing((_K.FAMILIENKASSE,), {}, "nur Familienkasse (Kindergeld)"),
+    "KG_DOPPELBEZUG": Routing((_K.FAMILIENKASSE,), {}, "nur Familienkasse (Kindergeld)"),
+    "SCHULABSENTISMUS": Routing(
+        (_K.SCHULAMT,),
+        {_K.JUGENDAMT: _PUPIL},
+        "Jugendamt: Kindeswohl (Schüler, Schule, Klasse, Abwesenheit); Schulleitung: eigene Schülerinnen "
+        "und Schüler",
+        school=True,
+    ),
+    "SCHULE_OHNE_MELDUNG": Routing((_K.SCHULAMT,), {}, "nur Schulamt"),
+    "SEU_NICHT_ERSCHIENEN": Routing(
+        (_K.GESUNDHEITSAMT,),
+        {
+            _K.JUGENDAMT: frozenset(
+                {"name", "geburtsdatum", "einschulungsjahr", "einladungsdatum", "stichtag"}
+            )
+        },
+        "Jugendamt: Kind nicht zur Schuleingangsuntersuchung erschienen (Kindeswohl), ohne Kindergeldbetrag",
+    ),
+    "UEBERBELEGUNG": Routing(
+        (_K.BAUAUFSICHT,),
+        {_K.WOHNUNGSAUFSICHT: _BUILDING},
+        "Wohnungsaufsicht: Überbelegung nach WohnStG NRW (Gebäudedaten und Personenzahl, keine Namen)",
+    ),
+    "MELDE_FLUKTUATION": Routing(
+        (_K.BAUAUFSICHT,),
+        {
+            _K.WOHNUNGSAUFSICHT: frozenset(
+                {
+                    "adresse",
+                    "stichtag",
+                    "bewegungen",
+                    "einzuege",
+                    "auszuege",
+                    "wohneinheiten",
+                    "bewegungen_je_wohnung",
+                }
+            )
+        },
+        "Wohnungsaufsicht: auffällige Meldebewegungen (Zählwerte, keine Namen)",
+    ),
+    "SGB2_NACH_ABMELDUNG": Routing((_K.JOBCENTER,), {}, "nur Jobcenter (SGB II)"),
+    "ARBEITGEBER_HAEUFUNG": Routing(
+        (_K.JOBCENTER,),
+        {
+            _K.ZOLL: frozenset(
+                {"name", "geburtsdatum", "arbeitgeber", "erwerbseinkommen", "beschaeftigte", "minijob_grenze"}
+            )
+        },
+        "Zoll/FKS: Verdacht auf Scheinbeschäftigung (Beschäftigte, Arbeitgeber, Einkommen), ohne Leistungsdaten",
+    ),
+    "ADRESSE_UNBEKANNT": Routing((_K.FAMILIENKASSE, _K.JOBCENTER), {}, "nur die liefernde Stelle"),
+}
+del _K
+
 # Agencies that act on every hint of a rule, besides the agency of the hint's primary record.
 ACTING_AGENCIES: dict[str, frozenset[str]] = {
-    "SCHULABSENTISMUS": frozenset({AgencyKind.JUGENDAMT}),
+    rule: frozenset(routing.acting) for rule, routing in HINT_ROUTING.items() if routing.acting
 }
+# Rules whose hints the pupil's own school sees.
+SCHOOL_RULES: frozenset[str] = frozenset(rule for rule, routing in HINT_ROUTING.items() if routing.school)
+
+
+def acting_facts(rule: str, agency_kind: str) -> frozenset[str] | None:
+    """The facts an acting agency of `agency_kind` sees of a hint of `rule` (None: it does not act on it)."""
+    routing = HINT_ROUTING.get(rule)
+    return routing.acting.get(agency_kind) if routing else None
+
+
 # Agencies a letter can be addressed to (their staff read released letters to them).
 LETTER_RECIPIENT_KINDS = frozenset(
     {
@@ -172,10 +307,17 @@ LETTER_RECIPIENT_KINDS = frozenset(
         AgencyKind.GESUNDHEITSAMT,
         AgencyKind.BAUAUFSICHT,
         AgencyKind.POLIZEI,
+        AgencyKind.WOHNUNGSAUFSICHT,
+        AgencyKind.ZOLL,
+        AgencyKind.AUSLAENDERBEHOERDE,
+        AgencyKind.ARBEITSSCHUTZ,
+        AgencyKind.STAATSANWALTSCHAFT,
     }
 )
 # Agencies that never take part in a campaign.
-OUTSIDE_CAMPAIGNS = frozenset({AgencyKind.IT, AgencyKind.DATENSCHUTZ, AgencyKind.SCHULE})
+OUTSIDE_CAMPAIGNS = frozenset(
+    {AgencyKind.IT, AgencyKind.DATENSCHUTZ, AgencyKind.SCHULE, AgencyKind.STAATSANWALTSCHAFT}
+)
 
 
 @dataclass(frozen=True)
@@ -235,6 +377,8 @@ ROLES: dict[Role, RoleSpec] = {
                 C.TAKE_PART_IN_INSPECTIONS,
                 C.RECORD_OUTCOMES,
                 C.WRITE_LETTERS,
+                C.HAND_OVER_CASES,
+                C.RECORD_STEERING_DECISIONS,
                 C.SEE_DASHBOARD,
                 C.SEE_REPORTS,
                 C.SEE_INTERNAL_REPORTS,
@@ -283,7 +427,7 @@ ROLES: dict[Role, RoleSpec] = {
         agency_kind=AgencyKind.SCHULAMT,
         capabilities=_AGENCY_CASEWORK,
         hints=HintVisibility.AGENCY,
-        hints_text="nur Hinweise des Schulamts (Schulpflicht)",
+        hints_text="Hinweise des Schulamts (Schulpflicht) und Kindergeld für Kinder ohne Schulanmeldung",
         properties=PropertyVisibility.WITH_OWN_HINTS,
         deliveries=frozenset({"schule"}),
         record_sources=frozenset({"schule", "melderegister"}),
@@ -296,10 +440,12 @@ ROLES: dict[Role, RoleSpec] = {
         agency_kind=AgencyKind.JUGENDAMT,
         capabilities=_AGENCY_CASEWORK,
         hints=HintVisibility.AGENCY,
-        hints_text="nur Hinweise auf Schulabsentismus (Kindeswohl)",
+        hints_text="Hinweise auf Schulabsentismus und nicht erschienene Kinder der Schuleingangsuntersuchung "
+        "(Kindeswohl)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
         record_sources=frozenset({"schule", "melderegister"}),
-        fields_text="Felder der Hinweise auf Schulabsentismus; keine Eigentümer",
+        fields_text="bei Schulabsentismus und nicht wahrgenommener Schuleingangsuntersuchung nur Kind, "
+        "Geburtsdatum, Schule/Klasse bzw. Untersuchungstermin (siehe Weiterleitung je Regel); keine Eigentümer",
         actions_text="Hinweise auf Schulabsentismus sichten und Ergebnisse erfassen, Prüffälle und Kontrollen "
         "der eigenen Behörde",
     ),
@@ -332,7 +478,7 @@ ROLES: dict[Role, RoleSpec] = {
         agency_kind=AgencyKind.BAUAUFSICHT,
         capabilities=_AGENCY_CASEWORK | {C.EDIT_REGISTER},
         hints=HintVisibility.AGENCY,
-        hints_text="nur Hinweise der Bauaufsicht (Überbelegung, Gebäude)",
+        hints_text="nur Hinweise der Bauaufsicht (Gebäudebestand: Überbelegung, Meldebewegungen)",
         properties=PropertyVisibility.ALL,
         deliveries=frozenset({"objekte"}),
         fields=frozenset({Field.OWNER, Field.RANK}),
@@ -366,6 +512,66 @@ ROLES: dict[Role, RoleSpec] = {
         fields_text="keine personenbezogenen Daten von Bürgerinnen und Bürgern; nur Benutzerkonten und Schlüssel",
         actions_text="Benutzerkonten und Rollen verwalten (Verwaltungsoberfläche), Signaturschlüssel der Schulen",
     ),
+    # --- the partners of the network (issue 17) ---
+    Role.WOHNUNGSAUFSICHT: RoleSpec(
+        short="WA",
+        agency_kind=AgencyKind.WOHNUNGSAUFSICHT,
+        capabilities=_AGENCY_CASEWORK | {C.EDIT_REGISTER},
+        hints=HintVisibility.AGENCY,
+        hints_text="Überbelegung und auffällige Meldebewegungen (Wohnraumstärkungsgesetz NRW)",
+        properties=PropertyVisibility.ALL,
+        fields=frozenset({Field.OWNER}),
+        fields_text="Gebäudedaten und Personenzahl der Hinweise (keine Namen), Eigentümer der Objekte "
+        "(Anordnungen richten sich an sie)",
+        actions_text="Objekte ansehen und Maßnahmen erfassen, Hinweise auf Überbelegung sichten und Ergebnisse "
+        "erfassen, Prüffälle und Kontrollen der eigenen Behörde",
+    ),
+    Role.ZOLL: RoleSpec(
+        short="ZO",
+        agency_kind=AgencyKind.ZOLL,
+        capabilities=_AGENCY_CASEWORK,
+        hints=HintVisibility.AGENCY,
+        hints_text="Häufung von Minijobs bei einem Arbeitgeber (Verdacht auf Scheinbeschäftigung)",
+        properties=PropertyVisibility.WITH_OWN_HINTS,
+        fields_text="Name, Geburtsdatum, Arbeitgeber und Erwerbseinkommen der Beschäftigten; keine "
+        "Leistungsdaten des Jobcenters, keine Eigentümer",
+        actions_text="Hinweise zur Arbeitgeber-Häufung sichten und Ergebnisse erfassen, Prüffälle und "
+        "gemeinsame Kontrollen der eigenen Behörde, an den Zoll freigegebene Schreiben",
+    ),
+    Role.AUSLAENDERBEHOERDE: RoleSpec(
+        short="AB",
+        agency_kind=AgencyKind.AUSLAENDERBEHOERDE,
+        capabilities=frozenset({C.WORK_CASES, C.TAKE_PART_IN_INSPECTIONS, C.RECEIVE_LETTERS}),
+        fields_text="keine Hinweisdaten; nur Prüffälle und Kontrollen, an denen die eigene Behörde beteiligt ist",
+        actions_text="Prüffälle und Kontrollen mit eigener Beteiligung, an die Ausländerbehörde freigegebene "
+        "Schreiben",
+    ),
+    Role.ARBEITSSCHUTZ: RoleSpec(
+        short="AS",
+        agency_kind=AgencyKind.ARBEITSSCHUTZ,
+        capabilities=frozenset({C.WORK_CASES, C.TAKE_PART_IN_INSPECTIONS, C.RECEIVE_LETTERS}),
+        fields_text="keine Hinweisdaten; nur Prüffälle und gemeinsame Kontrollen (Unterkünfte für "
+        "Beschäftigte), an denen die eigene Behörde beteiligt ist",
+        actions_text="Prüffälle und gemeinsame Kontrollen mit eigener Beteiligung, an den Arbeitsschutz "
+        "freigegebene Schreiben",
+    ),
+    Role.STAATSANWALTSCHAFT: RoleSpec(
+        short="STA",
+        agency_kind=AgencyKind.STAATSANWALTSCHAFT,
+        capabilities=frozenset({C.SEE_HANDED_OVER_CASES, C.RECEIVE_LETTERS}),
+        fields_text="nur Prüffälle, die im Vier-Augen-Prinzip an die Staatsanwaltschaft abgegeben wurden "
+        "(ohne Hinweisdaten anderer Stellen)",
+        actions_text="abgegebene Prüffälle lesen, an die Staatsanwaltschaft freigegebene Schreiben",
+    ),
+    Role.SCHULLEITUNG: RoleSpec(
+        short="SL",
+        agency_kind=AgencyKind.SCHULE,
+        capabilities=frozenset(),
+        hints=HintVisibility.OWN_SCHOOL,
+        hints_text="nur Hinweise auf Schulabsentismus der eigenen Schülerinnen und Schüler (nach Schulnummer)",
+        fields_text="nur die eigenen Schülerinnen und Schüler (Daten, die die Schule selbst geliefert hat)",
+        actions_text="Abwesenheitshinweise der eigenen Schule sichten",
+    ),
 }
 del C
 
@@ -380,14 +586,28 @@ def roles_with(capability: Capability) -> frozenset[Role]:
     return frozenset(role for role in Role if role_can(role, capability))
 
 
-def role_sees_hint(role: Role, agency_kind: str, rule: str) -> bool:
-    """Whether members of `role` see a hint owned by `agency_kind` of rule `rule`."""
+def role_sees_hint(
+    role: Role, agency_kind: str, rule: str, primary_ref: str = "", schulnummer: str = ""
+) -> bool:
+    """Whether members of `role` (of a school with `schulnummer`) see a hint owned by `agency_kind` of
+    rule `rule` with primary record `primary_ref`."""
     spec = ROLES[role]
     if spec.hints is HintVisibility.ALL:
         return True
     if spec.hints is HintVisibility.AGENCY:
         return agency_kind == spec.agency_kind or spec.agency_kind in ACTING_AGENCIES.get(rule, ())
+    if spec.hints is HintVisibility.OWN_SCHOOL:
+        return is_own_school_hint(rule, primary_ref, schulnummer)
     return False
+
+
+def is_own_school_hint(rule: str, primary_ref: str, schulnummer: str) -> bool:
+    """Whether a hint is about a pupil of the school with `schulnummer` (by its primary record)."""
+    return bool(schulnummer) and rule in SCHOOL_RULES and primary_ref.startswith(_school_prefix(schulnummer))
+
+
+def _school_prefix(schulnummer: str) -> str:
+    return f"{SCHOOL_SOURCE}:{schulnummer}/"
 
 
 def role_of_group(name: str) -> Role | None:
@@ -455,23 +675,50 @@ def property_scope(user) -> PropertyVisibility:
 
 @dataclass(frozen=True)
 class HintScope:
-    """Which hints a user sees: all, or those owned or acted on by some agency kinds."""
+    """Which hints a user sees: all, or those owned or acted on by some agency kinds, or those about
+    the pupils of some schools (by Schulnummer)."""
 
     all: bool
     agency_kinds: frozenset[str]
+    schulnummern: frozenset[str] = frozenset()
 
     @property
     def none(self) -> bool:
-        return not self.all and not self.agency_kinds
+        return not self.all and not self.agency_kinds and not self.schulnummern
 
     def filter(self, prefix: str = "") -> Q:
         """The condition on `Hint` (`prefix` e.g. "hints__" for a relation) selecting these hints."""
         if self.all:
             return Q()
-        rules = sorted(rule for rule, kinds in ACTING_AGENCIES.items() if kinds & self.agency_kinds)
-        return Q(**{f"{prefix}agency_kind__in": sorted(self.agency_kinds)}) | Q(
-            **{f"{prefix}rule__in": rules}
-        )
+        if self.none:
+            return Q(**{f"{prefix}pk__in": []})
+        condition = Q(**{f"{prefix}pk__in": []})
+        if self.agency_kinds:
+            rules = sorted(rule for rule, kinds in ACTING_AGENCIES.items() if kinds & self.agency_kinds)
+            condition |= Q(**{f"{prefix}agency_kind__in": sorted(self.agency_kinds)}) | Q(
+                **{f"{prefix}rule__in": rules}
+            )
+        for schulnummer in sorted(self.schulnummern):
+            condition |= Q(
+                **{
+                    f"{prefix}rule__in": sorted(SCHOOL_RULES),
+                    f"{prefix}primary_ref__startswith": _school_prefix(schulnummer),
+                }
+            )
+        return condition
+
+    def facts_shown(self, agency_kind: str, rule: str, primary_ref: str) -> frozenset[str] | None:
+        """What of a hint in this scope is shown: None for the whole hint (the user's agency owns its
+        data, or the user sees all hints, or it is about the user's own school's pupil); otherwise the
+        facts the user's acting agencies need (see :data:`HINT_ROUTING`)."""
+        if self.all or agency_kind in self.agency_kinds:
+            return None
+        if any(is_own_school_hint(rule, primary_ref, number) for number in self.schulnummern):
+            return None
+        shown: set[str] = set()
+        for kind in self.agency_kinds:
+            shown |= acting_facts(rule, kind) or frozenset()
+        return frozenset(shown)
 
 
 def hint_scope(user) -> HintScope:
@@ -479,15 +726,32 @@ def hint_scope(user) -> HintScope:
     if any(spec.hints is HintVisibility.ALL for spec in specs):
         return HintScope(True, frozenset())
     kinds = frozenset(spec.agency_kind for spec in specs if spec.hints is HintVisibility.AGENCY)
-    return HintScope(False, kinds)
+    schools: frozenset[str] = frozenset()
+    agency = getattr(user, "agency", None)
+    if any(spec.hints is HintVisibility.OWN_SCHOOL for spec in specs) and agency and agency.schulnummer:
+        schools = frozenset({agency.schulnummer})
+    return HintScope(False, kinds, schools)
 
 
 def hint_filter(user, prefix: str = "") -> Q:
     """The condition on `Hint` selecting the hints the user may see (need-to-know)."""
-    scope = hint_scope(user)
-    if scope.none:
-        return Q(**{f"{prefix}pk__in": []})
-    return scope.filter(prefix)
+    return hint_scope(user).filter(prefix)
+
+
+def hint_facts_shown(user, hint) -> frozenset[str] | None:
+    """Which facts of a (visible) hint the user sees: None for the whole hint, else the names of the
+    facts their acting agency needs (the rest of the hint, amounts and record numbers included, is
+    withheld)."""
+    return hint_scope(user).facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
+
+
+def inspecting_agency_kinds() -> frozenset[str]:
+    """The agency kinds whose staff take part in inspections (offered when an inspection is planned)."""
+    return frozenset(
+        spec.agency_kind
+        for role, spec in ROLES.items()
+        if role_can(role, Capability.TAKE_PART_IN_INSPECTIONS)
+    )
 
 
 def agency_hint_filter(agency_kind: str, prefix: str = "") -> Q:

@@ -221,3 +221,46 @@ class HintReview(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.hint_id}: {self.decision}"
+
+
+class HandoverKind(models.TextChoices):
+    STAATSANWALTSCHAFT = "staatsanwaltschaft", "Abgabe an die Staatsanwaltschaft"
+    KINDESWOHL = "kindeswohl", "Mitteilung an das Jugendamt nach § 8a SGB VIII (Kindeswohl)"
+
+
+class HandoverStatus(models.TextChoices):
+    BEANTRAGT = "beantragt", "beantragt (wartet auf Freigabe)"
+    FREIGEGEBEN = "freigegeben", "freigegeben"
+    ABGELEHNT = "abgelehnt", "abgelehnt"
+
+
+class CaseHandover(models.Model):
+    """A case passed to an agency outside the campaign in the four-eyes principle: handed over to the
+    Staatsanwaltschaft, or a child-welfare concern (§ 8a SGB VIII) passed to the Jugendamt. One
+    person requests it with a reason, a second person releases or rejects it; the receiving agency
+    reads the case only after the release. Every step is in the audit log and the case's history."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handovers")
+    kind = models.CharField("Art", max_length=20, choices=HandoverKind.choices)
+    to_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name="an", on_delete=models.PROTECT, related_name="received_handovers"
+    )
+    reason = models.TextField("Begründung")
+    status = models.CharField(
+        "Stand", max_length=20, choices=HandoverStatus.choices, default=HandoverStatus.BEANTRAGT
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("beantragt am", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("entschieden am", null=True, blank=True)
+    decision_note = models.TextField("Vermerk zur Entscheidung", blank=True)
+
+    class Meta:
+        verbose_name = "Abgabe eines Prüffalls"
+        verbose_name_plural = "Abgaben von Prüffällen"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.aktenzeichen}: {self.get_kind_display()} ({self.get_status_display()})"

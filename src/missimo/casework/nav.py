@@ -18,4 +18,6 @@ def items(user) -> list[tuple[str, str]]:
     if policy.can(user, Capability.WORK_CASES):
         entries.append(("Meine Fälle", reverse("casework:my_cases")))
         entries.append(("Fristen", reverse("casework:deadlines")))
+    if policy.can(user, Capability.SEE_HANDED_OVER_CASES):
+        entries.append(("Abgegebene Prüffälle", reverse("casework:handed_over")))
     return entries

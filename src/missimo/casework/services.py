@@ -34,6 +34,7 @@ from missimo.casework.models import (
     Campaign,
     Case,
     CaseEvent,
+    CaseHandover,
     CaseOrigin,
     CaseStatus,
     HintReview,
@@ -93,6 +94,11 @@ def cases_for(user) -> QuerySet[Case]:
             Q(campaign__agencies=user.agency_id) | Q(lead_agency=user.agency_id)
         ).values("pk")
         scope |= Q(pk__in=agency_cases)
+        # cases released to the agency (a § 8a SGB VIII notice to the Jugendamt, casework.handover)
+        released = CaseHandover.objects.filter(to_agency=user.agency_id, status="freigegeben").values(
+            "case_id"
+        )
+        scope |= Q(pk__in=released)
     return Case.objects.filter(scope)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from missimo.casework import views
+from missimo.casework import handover_views, views
 
 app_name = "casework"
 
@@ -26,4 +26,8 @@ urlpatterns = [
     path("faelle/<int:pk>/bearbeiten/", views.case_edit, name="case_edit"),
     path("fristen/", views.deadlines, name="deadlines"),
     path("fristen.ics", views.deadlines_ics, name="deadlines_ics"),
+    path("faelle/<int:pk>/abgabe/", handover_views.handover_request, name="handover_request"),
+    path("abgaben/<int:pk>/entscheiden/", handover_views.handover_decide, name="handover_decide"),
+    path("abgegeben/", handover_views.handed_over_list, name="handed_over"),
+    path("abgegeben/<int:pk>/", handover_views.handed_over_detail, name="handed_over_detail"),
 ]

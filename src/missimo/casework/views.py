@@ -22,7 +22,7 @@ from missimo.casework.models import CaseStatus, ReviewDecision
 from missimo.core import extensions, lists, tables
 from missimo.core.params import row_id
 from missimo.properties.services import properties_for
-from missimo.runs.services import latest_run
+from missimo.runs.services import latest_run, shown_to
 
 RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
 PAGE_SIZE = 50
@@ -287,6 +287,7 @@ def hint_queue(request):
     run = latest_run()
     listing = _queue_listing(request)
     page = listing.page
+    page.object_list = shown_to(request.user, page.object_list)
     histories = {}
     for review in services.HintReview.objects.filter(hint__in=[h.pk for h in page.object_list]).order_by(
         "reviewed_at", "id"
@@ -337,7 +338,7 @@ def hint_queue_export(request, fmt: str):
     tables.require_format(fmt)
     run = latest_run()
     listing = _queue_listing(request)
-    hints = list(listing.queryset)
+    hints = shown_to(request.user, listing.queryset)
     header, rows = queue_table(hints)
     record(
         request.user,
@@ -604,7 +605,7 @@ def _scoped_case(request, pk: int):
 
 
 def _case_context(request, case) -> dict:
-    hints = list(services.with_review_status(services.case_hints_for(request.user, case)))
+    hints = shown_to(request.user, services.with_review_status(services.case_hints_for(request.user, case)))
     transitions = [
         {
             "to": target,

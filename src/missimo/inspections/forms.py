@@ -80,9 +80,10 @@ class PlanForm(DescribedForm):
     )
     agencies = forms.ModelMultipleChoiceField(
         label="Beteiligte Behörden",
-        queryset=Agency.objects.order_by("name"),
+        queryset=Agency.objects.none(),  # set in __init__: the agencies whose staff take part in inspections
         widget=forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
-        help_text="Zum Beispiel Ordnungsdienst, Polizei, Bauaufsicht. Nur beteiligte Behörden sehen die Kontrolle.",
+        help_text="Zum Beispiel Ordnungsdienst, Polizei, Bauaufsicht, Wohnungsaufsicht, Zoll, Arbeitsschutz. "
+        "Nur beteiligte Behörden sehen die Kontrolle.",
         error_messages={"required": "Bitte wählen Sie mindestens eine beteiligte Behörde aus."},
     )
     members = forms.ModelMultipleChoiceField(
@@ -118,6 +119,9 @@ class PlanForm(DescribedForm):
     def __init__(self, *args, campaign: Campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
+        self.fields["agencies"].queryset = Agency.objects.filter(
+            kind__in=sorted(policy.inspecting_agency_kinds())
+        ).order_by("name")
         self.fields["cases"].queryset = cases_to_plan(campaign)
         self.fields["cases"].label_from_instance = lambda case: (
             f"{case.aktenzeichen} – {case.property.address if case.property else case.title}"

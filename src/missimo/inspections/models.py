@@ -118,6 +118,18 @@ class Defect(models.TextChoices):
     SONSTIGES = "sonstiges", "Sonstiges"
 
 
+class HelpNeed(models.TextChoices):
+    """Help needs noticed at the door: categories, never diagnoses (issue 17: help beside enforcement)."""
+
+    WOHNEN = "wohnen", "Wohnen"
+    FAMILIE = "familie", "Familie/Kinder"
+    SCHULE = "schule", "Schule/Kita"
+    ARBEIT = "arbeit", "Arbeit"
+    GESUNDHEIT = "gesundheit", "Gesundheit/Krankenversicherung"
+    SPRACHE = "sprache", "Sprache/Integration"
+    AUSBEUTUNG = "ausbeutung", "Verdacht auf Ausbeutung/Menschenhandel"
+
+
 class Household(models.Model):
     """A flat or household at the property: planned from a hint, or added in the field."""
 
@@ -136,6 +148,7 @@ class Household(models.Model):
     )
     defects = models.JSONField("Mängel", default=list, blank=True)
     defects_other = models.CharField("sonstiger Mangel", max_length=300, blank=True)
+    help_needs = models.JSONField("Hilfebedarf", default=list, blank=True)
     notes = models.TextField("Bemerkungen", blank=True)
     version = models.PositiveIntegerField("Version", default=1)
     updated_at = models.DateTimeField("zuletzt geändert", null=True, blank=True)
@@ -152,6 +165,11 @@ class Household(models.Model):
     def defect_labels(self) -> list[str]:
         labels = dict(Defect.choices)
         return [str(labels.get(code, code)) for code in self.defects]
+
+    @property
+    def help_need_labels(self) -> list[str]:
+        labels = dict(HelpNeed.choices)
+        return [str(labels.get(code, code)) for code in self.help_needs]
 
 
 class Presence(models.TextChoices):
@@ -267,3 +285,67 @@ class InspectionFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hint} – {self.get_finding_display()}"
+
+
+class SupportService(models.Model):
+    """A support service of the city a case can be referred to (configurable in the administration)."""
+
+    name = models.CharField("Name", max_length=200, unique=True)
+    provider = models.CharField("Träger/Stelle", max_length=200, blank=True)
+    help_needs = models.JSONField("passt zu Hilfebedarf", default=list, blank=True)
+    contact = models.CharField("Kontakt", max_length=300, blank=True)
+    active = models.BooleanField("angeboten", default=True)
+
+    class Meta:
+        verbose_name = "Hilfsangebot"
+        verbose_name_plural = "Hilfsangebote"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReferralStatus(models.TextChoices):
+    VORGESCHLAGEN = "vorgeschlagen", "vorgeschlagen"
+    VERMITTELT = "vermittelt", "vermittelt (Kontakt hergestellt)"
+    ANGENOMMEN = "angenommen", "Hilfe angenommen"
+    ABGELEHNT = "abgelehnt", "Hilfe abgelehnt"
+    ABGESCHLOSSEN = "abgeschlossen", "abgeschlossen"
+
+
+# Allowed moves of a referral (a referral ends accepted-and-closed or declined).
+REFERRAL_MOVES = {
+    ReferralStatus.VORGESCHLAGEN: {ReferralStatus.VERMITTELT, ReferralStatus.ABGELEHNT},
+    ReferralStatus.VERMITTELT: {ReferralStatus.ANGENOMMEN, ReferralStatus.ABGELEHNT},
+    ReferralStatus.ANGENOMMEN: {ReferralStatus.ABGESCHLOSSEN},
+    ReferralStatus.ABGELEHNT: set(),
+    ReferralStatus.ABGESCHLOSSEN: set(),
+}
+
+
+class Referral(models.Model):
+    """A referral of a household of a case to a support service, with the person's consent."""
+
+    case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="referrals")
+    household = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals"
+    )
+    service = models.ForeignKey(SupportService, on_delete=models.PROTECT, related_name="referrals")
+    help_need = models.CharField("Hilfebedarf", max_length=20, choices=HelpNeed.choices)
+    consent = models.BooleanField("Einwilligung der betroffenen Person liegt vor", default=False)
+    status = models.CharField(
+        "Stand", max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.VORGESCHLAGEN
+    )
+    result = models.TextField("Ergebnis", blank=True)
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("angelegt", auto_now_add=True)
+    updated_at = models.DateTimeField("zuletzt geändert", auto_now=True)
+
+    class Meta:
+        verbose_name = "Vermittlung"
+        verbose_name_plural = "Vermittlungen"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.service} ({self.get_status_display()})"

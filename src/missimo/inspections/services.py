@@ -27,6 +27,7 @@ from missimo.inspections.models import (
     Defect,
     ExpectedPerson,
     Finding,
+    HelpNeed,
     Household,
     Inspection,
     InspectionFinding,
@@ -390,7 +391,15 @@ def record_person_read(user, visit: Visit, *, purpose: str, request=None) -> Non
 
 # --- the field protocol: autosave -----------------------------------------------------------
 
-HOUSEHOLD_FIELDS = ("location", "persons_found", "children", "defects", "defects_other", "notes")
+HOUSEHOLD_FIELDS = (
+    "location",
+    "persons_found",
+    "children",
+    "defects",
+    "defects_other",
+    "help_needs",
+    "notes",
+)
 MAX_TEXT = 5000
 
 
@@ -421,6 +430,11 @@ def _clean(field: str, value):
         if any(v not in Defect.values for v in values):
             raise Refused("Unbekannter Mangel.")
         return [code for code in Defect.values if code in values]
+    if field == "help_needs":
+        values = value if isinstance(value, list) else []
+        if any(v not in HelpNeed.values for v in values):
+            raise Refused("Unbekannter Hilfebedarf.")
+        return [code for code in HelpNeed.values if code in values]
     if field.startswith("person:"):
         if value not in Presence.values:
             raise Refused("Unbekannte Angabe zur Person.")
@@ -532,6 +546,7 @@ def clean_household_values(household: Household, data) -> dict:
         "children": data.get("children", ""),
         "defects": data.getlist("defects"),
         "defects_other": data.get("defects_other", ""),
+        "help_needs": data.getlist("help_needs"),
         "notes": data.get("notes", ""),
     }
     for person in household.persons.all():

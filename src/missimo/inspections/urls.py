@@ -1,6 +1,6 @@
 from django.urls import path
 
-from missimo.inspections import views
+from missimo.inspections import referral_views, views
 
 app_name = "inspections"
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("objekt/<int:pk>/foto/", views.upload_photo, name="upload_photo"),
     path("objekt/<int:pk>/abschliessen/", views.complete, name="complete"),
     path("foto/<int:pk>/", views.photo, name="photo"),
+    path("fall/<int:pk>/vermittlung/", referral_views.referral_add, name="referral_add"),
+    path("vermittlung/<int:pk>/", referral_views.referral_move, name="referral_move"),
 ]

@@ -17,7 +17,7 @@ from missimo.casework.services import campaigns_for, cases_for
 from missimo.core import tables
 from missimo.inspections import services
 from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm, ReplanForm
-from missimo.inspections.models import ChildrenPresent, Defect, Household, Photo, Presence, Visit
+from missimo.inspections.models import ChildrenPresent, Defect, HelpNeed, Household, Photo, Presence, Visit
 
 
 def _require_use(user) -> None:
@@ -268,6 +268,7 @@ def _protocol_page(request, visit: Visit, *, conflict=None, status: int = 200):
             "may_complete": policy.can(request.user, Capability.PLAN_INSPECTIONS),
             "children_choices": ChildrenPresent.choices,
             "defect_choices": Defect.choices,
+            "help_need_choices": HelpNeed.choices,
             "presence_choices": Presence.choices,
             "photos": visit.photos.all(),
             "photo_form": PhotoForm(),

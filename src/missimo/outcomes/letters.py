@@ -64,7 +64,9 @@ def letter_values(case, agency: Agency, day: dt.date | None = None) -> dict[str,
     day = day or timezone.localdate()
     hints = hints_for_recipient(case, agency)
     lines = [
-        f"- {RULE_TITLES.get(h.rule, h.rule)} (Hinweis {h.hint_id}, Beleg {h.primary_ref})" for h in hints
+        f"- {RULE_TITLES.get(h.rule, h.rule)} (Hinweis {h.hint_id}"
+        + (f", Beleg {h.primary_ref})" if h.agency_kind == agency.kind else ")")
+        for h in hints
     ]
     address = case.property.address if case.property_id else ""
     return {

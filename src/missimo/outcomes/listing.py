@@ -15,7 +15,7 @@ from missimo.core.params import row_id
 from missimo.outcomes.models import AgencyMeasure, Outcome, OutcomeResult
 from missimo.outcomes.services import RULE_TITLES, may_record, recordable_hints, visible_cases
 from missimo.runs.models import Hint, Run, RunStatus
-from missimo.runs.services import latest_run
+from missimo.runs.services import latest_run, shown_to
 
 STATUS_FILTERS = [("offen", "noch kein Ergebnis"), ("erfasst", "Ergebnis erfasst"), *OutcomeResult.choices]
 
@@ -155,7 +155,7 @@ def export(user, query: ListQuery, fmt: str, *, request=None, hints=None) -> byt
     """The listed hints (`hints`: the page's rows in its sort order, all pages) with the agency's
     outcomes and measures as CSV or XLSX (euro amounts as numbers in XLSX); audited."""
     measures = own_measures_by_hint_id(user)
-    hints = list(listed_hints(user, query) if hints is None else hints)
+    hints = shown_to(user, listed_hints(user, query) if hints is None else hints)
     rows = [row_of(hint, measures) for hint in hints]
     money = [i for i, (key, _) in enumerate(COLUMNS) if key in MONEY_COLUMNS]
     content = tables.table_bytes(

@@ -26,6 +26,7 @@ from missimo.outcomes.forms import (
 )
 from missimo.outcomes.models import Letter, LetterStatus, LetterTemplate, Outcome
 from missimo.runs.models import Hint
+from missimo.runs.services import shown_to
 
 PAGE_SIZE = 50
 
@@ -64,6 +65,7 @@ def outcome_list(request):
     page = rows_listing.page
     keys = [key for key, _ in listing.COLUMNS]
     measures = listing.own_measures_by_hint_id(request.user)
+    page.object_list = shown_to(request.user, page.object_list)
     rows = [(hint, list(zip(keys, listing.row_of(hint, measures), strict=True))) for hint in page.object_list]
     if rows:
         record(
@@ -139,7 +141,7 @@ def _hint_context(request, hint: Hint, *, outcome_form=None, measure_form=None, 
     if not services.sees_all_agencies(user):
         measures = measures.filter(agency=user.agency_id)
     return {
-        "hint": hint,
+        "hint": shown_to(user, [hint])[0],
         "rule_title": services.RULE_TITLES.get(hint.rule, hint.rule),
         "outcome": outcome,
         "revisions": outcome.revisions.all() if outcome is not None else [],

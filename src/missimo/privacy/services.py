@@ -24,10 +24,13 @@ from missimo import engine
 from missimo.audit.labels import details_text, object_type_label, value_text
 from missimo.audit.models import AuditEvent
 from missimo.audit.routers import AUDIT_ALIAS
+from missimo.casework.models import ReviewDecision
+from missimo.casework.services import latest_reviews
 from missimo.core import tables
 from missimo.core.datadir import data_path
 from missimo.imports.models import Import, SourceSnapshot, source_choices
 from missimo.imports.services import current_snapshots
+from missimo.outcomes.models import Outcome, OutcomeResult
 from missimo.runs.models import Hint, Run, RunStatus
 from missimo.runs.services import latest_run
 
@@ -132,9 +135,11 @@ class FairnessReport:
     any_hint: FairnessRow | None
     rules: list[FairnessRow]
     not_registered: Cell
-    # Case work (confirmation, dismissal) does not exist yet: None means "noch keine Daten".
-    confirmation: list[FairnessRow] | None = None
-    dismissal: list[FairnessRow] | None = None
+    # Decisions on the run's hints (reviews and outcomes): per group and per rule, how many hints
+    # were decided, and how many of them confirmed or dismissed (rates relative to the decided).
+    decided: list[FairnessRow] = field(default_factory=list)
+    confirmation: list[FairnessRow] = field(default_factory=list)
+    dismissal: list[FairnessRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -222,6 +227,7 @@ def fairness_report(run=None) -> FairnessReport | None:
         _row(code, titles.get(code, code), counts(persons_by_rule[code]), population)
         for code in sorted(persons_by_rule)
     ]
+    decided, confirmation, dismissal = _decision_rows(run, group_of, titles)
     any_counts = counts(all_persons)
     population_values = [population.get(g, 0) for g in NATIONALITY_GROUPS]
     report = FairnessReport(
@@ -232,6 +238,9 @@ def fairness_report(run=None) -> FairnessReport | None:
         any_hint=_row("", "mindestens ein Hinweis", any_counts, population) if all_persons else None,
         rules=rows,
         not_registered=_cell(any_counts.get(NOT_REGISTERED, 0)),
+        decided=decided,
+        confirmation=confirmation,
+        dismissal=dismissal,
     )
     used = next((i for i in run.inputs if i.get("source") == "melderegister"), None)
     if used is not None and used.get("import_id") != snapshot.import_id:
@@ -240,6 +249,65 @@ def fairness_report(run=None) -> FairnessReport | None:
             "Personen je Gruppe stammt aus der aktuellen Lieferung."
         )
     return report
+
+
+# Outcomes that confirm a hint (the payment or the registration was wrong), and that dismiss it.
+CONFIRMING = frozenset({OutcomeResult.MISSBRAUCH, OutcomeResult.FEHLER})
+
+
+def hint_decisions(run) -> dict[str, str]:
+    """hint_id → "bestaetigt" or "verworfen" for the run's decided hints, from the recorded outcomes
+    (of any agency, also recorded on the same hint in an earlier run) and the hint reviews: a hint
+    is confirmed when an agency found abuse or an error, dismissed when every outcome says "kein
+    Befund" or, without outcome, its latest review dismissed it. Hints without either are open."""
+    hint_ids = set(run.hints.values_list("hint_id", flat=True))
+    results: dict[str, set[str]] = defaultdict(set)
+    for hint_id, result in Outcome.objects.filter(hint__hint_id__in=hint_ids).values_list(
+        "hint__hint_id", "result"
+    ):
+        results[hint_id].add(result)
+    decisions: dict[str, str] = {}
+    for hint_id, found in results.items():
+        decisions[hint_id] = "bestaetigt" if found & CONFIRMING else "verworfen"
+    reviewed = (
+        latest_reviews().filter(hint__hint_id__in=hint_ids).order_by("hint__run__finished_at", "reviewed_at")
+    )
+    latest: dict[str, str] = {}
+    for hint_id, decision in reviewed.values_list("hint__hint_id", "decision"):
+        latest[hint_id] = decision  # the newest run's latest review wins
+    for hint_id, decision in latest.items():
+        if hint_id not in decisions and decision == ReviewDecision.VERWORFEN:
+            decisions[hint_id] = "verworfen"
+    return decisions
+
+
+def _decision_rows(run, group_of, titles) -> tuple[list[FairnessRow], list[FairnessRow], list[FairnessRow]]:
+    """Decided, confirmed and dismissed hints per group (a hint counts once in each group of its
+    persons), for all rules and per rule; rates relative to the decided hints of the group."""
+    decisions = hint_decisions(run)
+    if not decisions:
+        return [], [], []
+    decided: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    confirmed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    dismissed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for hint_id, rule, pids in run.hints.filter(hint_id__in=list(decisions)).values_list(
+        "hint_id", "rule", "person_ids"
+    ):
+        groups = {group_of(pid) for pid in pids} or {NOT_REGISTERED}
+        target = confirmed if decisions[hint_id] == "bestaetigt" else dismissed
+        for key in ("", rule):
+            for group in groups:
+                decided[key][group] += 1
+                target[key][group] += 1
+    order = ["", *sorted(code for code in decided if code)]
+
+    def title(code: str) -> str:
+        return "alle Regeln" if not code else titles.get(code, code)
+
+    rows_decided = [_row(code, title(code), decided[code], {}) for code in order]
+    rows_confirmed = [_row(code, title(code), confirmed[code], decided[code]) for code in order]
+    rows_dismissed = [_row(code, title(code), dismissed[code], decided[code]) for code in order]
+    return rows_decided, rows_confirmed, rows_dismissed
 
 
 # --- Art. 15 GDPR report -------------------------------------------------------------------

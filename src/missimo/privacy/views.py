@@ -35,7 +35,17 @@ def fairness(request):
     return render(
         request,
         "privacy/fairness.html",
-        {"report": report, "suppress_below": services.SUPPRESS_BELOW},
+        {
+            "report": report,
+            "suppress_below": services.SUPPRESS_BELOW,
+            "decision_tables": [
+                ("Entschiedene Hinweise", report.decided),
+                ("Bestätigte Hinweise (Bestätigungsquote)", report.confirmation),
+                ("Verworfene Hinweise (Verwerfungsquote)", report.dismissal),
+            ]
+            if report
+            else [],
+        },
     )
 
 

@@ -101,15 +101,20 @@ class CaseworkForm(forms.Form):
 class MeasureForm(forms.ModelForm):
     class Meta:
         model = Measure
-        fields = ["date", "agency", "kind", "text"]
+        fields = ["date", "agency", "kind", "text", "deadline"]
         widgets = {
             "date": forms.DateInput(format="%d.%m.%Y", attrs={**_INPUT, "inputmode": "numeric"}),
+            "deadline": forms.DateInput(format="%d.%m.%Y", attrs={**_INPUT, "inputmode": "numeric"}),
             "agency": forms.TextInput(attrs=_INPUT),
             "kind": forms.Select(attrs=_SELECT),
             "text": forms.Textarea(attrs={**_INPUT, "rows": 3}),
         }
-        help_texts = {"date": "Format TT.MM.JJJJ."}
+        help_texts = {
+            "date": "Format TT.MM.JJJJ.",
+            "deadline": "Optional, Format TT.MM.JJJJ (z. B. bei Anhörung, Anordnung, Frist).",
+        }
         error_messages = {
+            "deadline": {"invalid": "Bitte geben Sie die Frist im Format TT.MM.JJJJ an."},
             "date": {
                 "required": "Bitte geben Sie ein Datum an.",
                 "invalid": "Bitte geben Sie ein Datum im Format TT.MM.JJJJ an.",

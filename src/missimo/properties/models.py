@@ -57,6 +57,38 @@ CATEGORY_FIELDS = {
 }
 
 
+class Owner(models.Model):
+    """An owner (person or company) with a postal address: the addressee of orders under the
+    Wohnraumstärkungsgesetz and of letters; all the owner's properties point here."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "natürliche Person"
+        FIRMA = "firma", "Unternehmen/Gesellschaft"
+
+    name = models.CharField("Name", max_length=300)
+    kind = models.CharField("Art", max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    strasse = models.CharField("Straße und Hausnummer", max_length=200, blank=True)
+    plz = models.CharField("PLZ", max_length=10, blank=True)
+    ort = models.CharField("Ort", max_length=100, blank=True)
+    created_at = models.DateTimeField("angelegt", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Eigentümer"
+        verbose_name_plural = "Eigentümer"
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "strasse", "plz"], name="owner_unique_by_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_block(self) -> list[str]:
+        """The lines of a postal address block (DIN 5008 order: name, street, PLZ Ort)."""
+        return [line for line in (self.name, self.strasse, f"{self.plz} {self.ort}".strip()) if line]
+
+
 class Property(models.Model):
     """One building (Objekt) of the register: snapshot data plus the agreed case work."""
 
@@ -98,6 +130,14 @@ class Property(models.Model):
     beschwerden_anzahl = models.PositiveIntegerField("Anzahl Beschwerden", default=0)
     aktenzeichen = models.CharField("Aktenzeichen", max_length=100, blank=True, db_index=True)
     eigentuemer_notiz = models.TextField("Notiz zum Eigentümer", blank=True)
+    owner = models.ForeignKey(
+        Owner,
+        verbose_name="Eigentümer (Datensatz)",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="properties",
+    )
     version = models.PositiveIntegerField("Version", default=1)
     updated_at = models.DateTimeField("zuletzt geändert", null=True, blank=True)
 
@@ -128,12 +168,18 @@ class Property(models.Model):
 
 
 class Measure(models.Model):
-    """A procedure or measure at a property: date, agency, kind, text."""
+    """A procedure step or measure at a property: date, agency, kind, text, and a deadline where the
+    step sets one (Anhörung, Anordnung, Frist ...)."""
 
     class Kind(models.TextChoices):
         VERFAHREN = "verfahren", "Verfahren"
         BEGEHUNG = "begehung", "Begehung/Kontrolle"
+        ANHOERUNG = "anhoerung", "Anhörung"
         ANORDNUNG = "anordnung", "Anordnung/Verfügung"
+        FRIST = "frist", "Frist gesetzt"
+        ZWANGSGELD = "zwangsgeld", "Zwangsgeld angedroht/festgesetzt"
+        UNBEWOHNBAR = "unbewohnbar", "Unbewohnbarkeitserklärung"
+        RAEUMUNG = "raeumung", "Räumung"
         GESPRAECH = "gespraech", "Gespräch mit Eigentümer"
         SONSTIGES = "sonstiges", "sonstige Maßnahme"
 
@@ -142,6 +188,15 @@ class Measure(models.Model):
     agency = models.CharField("Stelle", max_length=200)
     kind = models.CharField("Art", max_length=20, choices=Kind.choices)
     text = models.TextField("Beschreibung")
+    deadline = models.DateField("Frist bis", null=True, blank=True)
+    # The Lenkungskreis (steering group) decides on measures; the quarter report counts its decisions.
+    steering_decision = models.CharField(
+        "Beschluss des Lenkungskreises",
+        max_length=12,
+        choices=[("", "nicht vorgelegt"), ("beschlossen", "beschlossen"), ("abgelehnt", "abgelehnt")],
+        blank=True,
+    )
+    steering_date = models.DateField("Sitzung des Lenkungskreises", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("erfasst am", auto_now_add=True)
 
@@ -175,3 +230,22 @@ class PropertyEvent(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%d.%m.%Y %H:%M} {self.summary}"
+
+
+class Complaint(models.Model):
+    """One complaint about a property: dated, with its source and subject (the complaint log)."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="complaints")
+    received_on = models.DateField("eingegangen am")
+    source = models.CharField("Quelle (z. B. Nachbarschaft, Polizei, Bürgertelefon)", max_length=200)
+    subject = models.TextField("Gegenstand")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("erfasst am", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Beschwerde"
+        verbose_name_plural = "Beschwerden"
+        ordering = ["-received_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.received_on:%d.%m.%Y} {self.source}"

@@ -10,7 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from missimo import engine
 from missimo.accounts import policy
@@ -18,10 +18,10 @@ from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import extensions, tables
-from missimo.properties import services
+from missimo.properties import owners, services
 from missimo.properties.forms import CaseworkForm, MeasureForm
 from missimo.properties.models import AMPEL_MATRIX, Ampel, Category, Level, Property
-from missimo.runs.services import latest_run
+from missimo.runs.services import latest_run, shown_to
 
 RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
 PAGE_SIZE = 50
@@ -172,10 +172,11 @@ def _scoped_property(request, pk: int) -> Property:
 
 def _detail_context(request, prop: Property) -> dict:
     run = latest_run()
-    hints = list(
+    hints = shown_to(
+        request.user,
         services.visible_hints(request.user, run)
         .filter(objekt_id=prop.objekt_id)
-        .order_by("rule", "primary_ref")
+        .order_by("rule", "primary_ref"),
     )
     groups = [
         {"rule": rule, "title": RULE_TITLES.get(rule, rule), "hints": list(items)}
@@ -190,6 +191,9 @@ def _detail_context(request, prop: Property) -> dict:
         "residents": services.residents_count(prop),
         "residents_day": day,
         "measures": prop.measures.select_related("created_by"),
+        "complaints": prop.complaints.all(),
+        "may_decide": policy.can(request.user, Capability.RECORD_STEERING_DECISIONS),
+        "owner_kinds": owners.Owner.Kind.choices,
         "events": prop.events.all(),
         "may_edit": policy.can(request.user, Capability.EDIT_REGISTER),
         "sees_owner": policy.sees_field(request.user, Field.OWNER),
@@ -280,3 +284,94 @@ def measure_add(request, pk: int):
         messages.success(request, "Das Verfahren bzw. die Maßnahme wurde erfasst.")
         return redirect("properties:detail", pk=prop.pk)
     return render(request, "properties/measure.html", {"prop": prop, "form": form})
+
+
+# --- owners and complaints (properties.owners) ----------------------------------------------
+
+
+@require_POST
+def owner_assign(request, pk: int):
+    prop = _scoped_property(request, pk)
+    if not (owners.may_edit(request.user) and owners.may_see_owners(request.user)):
+        raise Http404
+    try:
+        owners.assign_owner(
+            request.user,
+            prop,
+            name=request.POST.get("name", ""),
+            kind=request.POST.get("art", ""),
+            strasse=request.POST.get("strasse", ""),
+            plz=request.POST.get("plz", ""),
+            ort=request.POST.get("ort", ""),
+            request=request,
+        )
+    except owners.OwnerRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Der Eigentümer ist zugeordnet.")
+    return redirect("properties:detail", pk=prop.pk)
+
+
+@require_POST
+def complaint_add(request, pk: int):
+    prop = _scoped_property(request, pk)
+    if not owners.may_edit(request.user):
+        raise Http404
+    try:
+        owners.add_complaint(
+            request.user,
+            prop,
+            received_on=request.POST.get("eingang", ""),
+            source=request.POST.get("quelle", ""),
+            subject=request.POST.get("gegenstand", ""),
+            request=request,
+        )
+    except owners.OwnerRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Die Beschwerde ist erfasst.")
+    return redirect("properties:detail", pk=prop.pk)
+
+
+@require_GET
+def owner_detail(request, pk: int):
+    if not owners.may_see_owners(request.user):
+        raise Http404
+    owner = get_object_or_404(owners.owners_for(request.user), pk=pk)
+    props = (
+        services.properties_for(request.user)
+        .filter(owner=owner)
+        .prefetch_related("measures", "complaints")
+        .order_by("sort_address")
+    )
+    record(
+        request.user,
+        AuditAction.READ,
+        object_type="owner",
+        object_id=owner.pk,
+        purpose="Einsicht in die Objekte eines Eigentümers",
+        details={"properties": [p.objekt_id for p in props]},
+        request=request,
+    )
+    return render(request, "properties/owner.html", {"owner": owner, "props": props})
+
+
+@require_POST
+def measure_decide(request, pk: int, measure_pk: int):
+    prop = _scoped_property(request, pk)
+    if not policy.can(request.user, Capability.RECORD_STEERING_DECISIONS):
+        raise Http404
+    measure = get_object_or_404(prop.measures.all(), pk=measure_pk)
+    try:
+        owners.record_steering_decision(
+            request.user,
+            measure,
+            decision=request.POST.get("beschluss", ""),
+            day=request.POST.get("sitzung", ""),
+            request=request,
+        )
+    except owners.OwnerRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, "Der Beschluss des Lenkungskreises ist erfasst.")
+    return redirect("properties:detail", pk=prop.pk)

@@ -43,6 +43,7 @@ from missimo.casework.services import with_review_status
 from missimo.engine import RULES
 from missimo.imports import services as imports
 from missimo.inspections.models import Finding as FindingChoice
+from missimo.inspections.models import HelpNeed, ReferralStatus
 from missimo.outcomes.models import MeasureKind, OutcomeResult
 from missimo.properties.models import CATEGORY_FIELDS, Ampel, Category
 
@@ -708,11 +709,127 @@ def _absence_section(scope: _Scope) -> Section:
     return section
 
 
+def _help_section(scope: _Scope) -> Section:
+    """Help beside enforcement (integration, prevention): help needs found at the door, referrals to
+    the city's support services, and child-welfare notices and handovers released in the period."""
+    section = Section("hilfe", "Hilfe neben der Kontrolle: Hilfebedarf, Vermittlungen, Kinderschutz")
+    Household = _model("inspections", "Household")
+    Referral = _model("inspections", "Referral")
+    Handover = _model("casework", "CaseHandover")
+    if Household is None or Referral is None or Handover is None:
+        section.available = False
+        section.note = "Hilfebedarf und Vermittlungen werden noch nicht erfasst."
+        return section
+    households = Household.objects.filter(
+        visit__status="abgeschlossen",
+        visit__completed_at__date__gte=scope.start,
+        visit__completed_at__date__lte=scope.end,
+    )
+    referrals = Referral.objects.filter(created_at__date__gte=scope.start, created_at__date__lte=scope.end)
+    handovers = Handover.objects.filter(
+        status="freigegeben", decided_at__date__gte=scope.start, decided_at__date__lte=scope.end
+    )
+    if scope.campaign is not None:
+        households = households.filter(visit__inspection__campaign=scope.campaign)
+        referrals = referrals.filter(case__campaign=scope.campaign)
+        handovers = handovers.filter(case__campaign=scope.campaign)
+    needs: Counter = Counter()
+    for codes in households.values_list("help_needs", flat=True):
+        needs.update(codes or [])
+    section.tables.append(
+        _count_table(
+            "hilfe_bedarf",
+            "Festgestellter Hilfebedarf (Wohnungen/Haushalte je Kategorie)",
+            "Hilfebedarf",
+            dict(needs),
+            {code: str(label) for code, label in HelpNeed.choices},
+        )
+    )
+    by_status = dict(referrals.order_by().values_list("status").annotate(n=Count("pk")))
+    section.tables.append(
+        _count_table(
+            "hilfe_vermittlungen",
+            "Vermittlungen an Hilfsangebote nach Stand",
+            "Stand",
+            by_status,
+            {code: str(label) for code, label in ReferralStatus.choices},
+        )
+    )
+    by_service = dict(referrals.order_by().values_list("service__name").annotate(n=Count("pk")))
+    if by_service:
+        section.tables.append(
+            _count_table(
+                "hilfe_angebote",
+                "Vermittlungen je Hilfsangebot",
+                "Hilfsangebot",
+                by_service,
+                {name: name for name in sorted(by_service)},
+            )
+        )
+    by_kind = dict(handovers.order_by().values_list("kind").annotate(n=Count("pk")))
+    section.tables.append(
+        _count_table(
+            "hilfe_abgaben",
+            "Freigegebene Mitteilungen und Abgaben (Vier-Augen-Prinzip)",
+            "Art",
+            by_kind,
+            {
+                "kindeswohl": "Mitteilungen an das Jugendamt (§ 8a SGB VIII)",
+                "staatsanwaltschaft": "Abgaben an die Staatsanwaltschaft",
+            },
+        )
+    )
+    section.note = (
+        "Hilfebedarf aus den im Zeitraum abgeschlossenen Vor-Ort-Protokollen (Kategorien, keine Diagnosen); "
+        "Vermittlungen nach Datum der Erfassung; Mitteilungen und Abgaben nach Datum der Freigabe."
+    )
+    return section
+
+
+def _quarter(day: dt.date) -> str:
+    return f"{(day.month - 1) // 3 + 1}. Quartal {day.year}"
+
+
+def _steering_section(scope: _Scope) -> Section:
+    """Progress per quarter for the Lenkungskreis: measures and procedure steps recorded at
+    properties, and the steering group's decisions on them (by the date of its meeting)."""
+    section = Section("lenkungskreis", "Maßnahmen an Objekten und Beschlüsse des Lenkungskreises je Quartal")
+    Measure = _model("properties", "Measure")
+    if Measure is None:
+        section.available = False
+        section.note = "Maßnahmen an Objekten werden noch nicht erfasst."
+        return section
+    pairs: Counter = Counter()
+    for day in Measure.objects.filter(date__gte=scope.start, date__lte=scope.end).values_list(
+        "date", flat=True
+    ):
+        pairs[(_quarter(day), "erfasst")] += 1
+    for day, decision in Measure.objects.filter(
+        steering_date__gte=scope.start, steering_date__lte=scope.end
+    ).values_list("steering_date", "steering_decision"):
+        pairs[(_quarter(day), decision)] += 1
+    quarters = sorted({q for q, _ in pairs}, key=lambda q: (q[-4:], q[0]))
+    section.tables.append(
+        _matrix_table(
+            "lenkungskreis_quartale",
+            "Maßnahmen und Beschlüsse je Quartal",
+            "Quartal",
+            pairs,
+            {q: q for q in quarters},
+            {"erfasst": "Maßnahmen erfasst", "beschlossen": "beschlossen", "abgelehnt": "abgelehnt"},
+        )
+    )
+    section.note = "Maßnahmen nach ihrem Datum, Beschlüsse nach dem Datum der Sitzung des Lenkungskreises."
+    return section
+
+
 SECTIONS = (
     _properties_section,
+    _steering_section,
     _hints_section,
     _cases_section,
     _inspections_section,
+    _help_section,
     _outcomes_section,
     _money_section,
     _schools_section,

@@ -32,6 +32,39 @@ from missimo.runs.signals import run_finished
 
 log = logging.getLogger(__name__)
 
+# German labels of the facts an acting agency may be shown (see policy.HINT_ROUTING).
+FACT_LABELS = {
+    "kind_name": "Kind",
+    "kind_geburtsdatum": "Geburtsdatum des Kindes",
+    "geschlecht": "Geschlecht",
+    "schulpflicht_ab": "schulpflichtig ab",
+    "schulpflicht_bis": "schulpflichtig bis",
+    "name": "Name",
+    "geburtsdatum": "Geburtsdatum",
+    "schulname": "Schule",
+    "klasse": "Klasse",
+    "letzter_anwesenheitstag": "letzter Anwesenheitstag",
+    "stand": "Stand",
+    "schultage": "Schultage ohne Anwesenheit",
+    "einschulungsjahr": "Einschulungsjahr",
+    "einladungsdatum": "Einladung zur Untersuchung",
+    "stichtag": "Stichtag",
+    "adresse": "Adresse",
+    "personen": "gemeldete Personen",
+    "wohnflaeche_m2": "Wohnfläche (m²)",
+    "m2_je_person": "m² je Person",
+    "mindestflaeche_m2": "Mindestfläche je Person (m²)",
+    "wohneinheiten": "Wohneinheiten",
+    "bewegungen": "Meldebewegungen",
+    "einzuege": "Einzüge",
+    "auszuege": "Auszüge",
+    "bewegungen_je_wohnung": "Bewegungen je Wohnung",
+    "arbeitgeber": "Arbeitgeber",
+    "erwerbseinkommen": "Erwerbseinkommen (€)",
+    "beschaeftigte": "Beschäftigte mit Minijob beim Arbeitgeber",
+    "minijob_grenze": "Minijob-Grenze (€)",
+}
+
 
 class RunRefused(Refused):
     """A run cannot be started, or a link not rejected."""
@@ -40,6 +73,52 @@ class RunRefused(Refused):
 def hints_for(user) -> QuerySet[Hint]:
     """The hints this user may see (need-to-know, see accounts.policy), of every run."""
     return Hint.objects.filter(policy.hint_filter(user))
+
+
+def _fact_text(value) -> str:
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    if isinstance(value, float | Decimal):
+        return f"{value}".replace(".", ",")
+    return "–" if value is None else str(value)
+
+
+def shown_to(user, hints):
+    """The hints as the user may see them (need-to-know per field, see policy.HINT_ROUTING).
+
+    A hint the user sees only because their agency acts on its rule is withheld in memory (never
+    saved): its explanation is replaced by the facts the agency needs, and its amount, the owner's
+    record numbers (primary record, evidence) and all other facts are removed. `hint.withheld` says
+    whether this happened; `hint.owner_label` names the agency that owns the data. Returns a list.
+    """
+    scope = policy.hint_scope(user)
+    titles = {rule.code: rule.title for rule in engine.RULES}
+    out = []
+    for hint in hints:
+        shown = scope.facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
+        hint.withheld = shown is not None
+        hint.owner_label = (
+            policy.AgencyKind(hint.agency_kind).label
+            if hint.agency_kind in policy.AgencyKind.values
+            else hint.agency_kind
+        )
+        if shown is not None:
+            facts = {key: value for key, value in (hint.facts or {}).items() if key in shown}
+            parts = [f"{FACT_LABELS.get(key, key)}: {_fact_text(value)}" for key, value in facts.items()]
+            hint.explanation = (
+                f"{titles.get(hint.rule, hint.rule)}. Weitergeleitet von: {hint.owner_label}. "
+                + ("; ".join(parts) + "." if parts else "Keine weiteren Angaben für Ihre Stelle.")
+            )
+            hint.facts = facts
+            hint.amount_monthly = None
+            hint.primary_ref = hint.hint_id
+            hint.evidence = []
+            hint.person_ids = []  # no "Warum verknüpft?": the records belong to the owning agency
+        out.append(hint)
+    return out
 
 
 def latest_run() -> Run | None:

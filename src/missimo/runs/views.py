@@ -180,6 +180,7 @@ def hint_table(hints) -> tuple[list[str], list[list]]:
 def hint_list(request):
     run, listing = _hint_listing(request)
     page = listing.page
+    page.object_list = services.shown_to(request.user, page.object_list)
     if page.object_list:
         record(
             request.user,
@@ -210,7 +211,7 @@ def hint_export(request, fmt: str):
     """The Hinweise list (all pages, same filter and order) as CSV or XLSX; audited like reading it."""
     tables.require_format(fmt)
     run, listing = _hint_listing(request)
-    hints = list(listing.queryset)
+    hints = services.shown_to(request.user, listing.queryset)
     header, rows = hint_table(hints)
     record(
         request.user,
@@ -246,6 +247,8 @@ def hint_links(request, pk: int):
     Need-to-know: only pairs of records from sources the role may read; other agencies' records only
     as a count. Only the coordination office or the owner of both records may reject a link."""
     hint = get_object_or_404(services.hints_for(request.user), pk=pk)
+    if services.shown_to(request.user, [hint])[0].withheld:
+        raise Http404  # an acting agency sees the facts it needs, not the owner's person records
     if request.method == "POST":
         try:
             services.reject_link(
