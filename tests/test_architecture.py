@@ -106,3 +106,15 @@ def test_the_layer_contract_names_every_app_and_the_core():
     contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
     layered = {app.strip() for layer in contracts["layers"]["layers"] for app in layer.split("|")}
     assert layered == set(PACKAGES) - {"engine", "synth", "static", "locale", "formats"}
+
+
+def test_only_the_engine_reads_snapshots_and_run_stores():
+    """The application asks the engine (`from missimo import engine`) what a snapshot or a run's
+    analysis store holds; no app opens DuckDB itself, so a snapshot is interpreted in one place."""
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in sorted(SRC.rglob("*.py"))
+        if path.relative_to(SRC).parts[0] not in ("engine", "synth")
+        and any(name == "duckdb" or name.startswith("duckdb.") for name in _imports(path))
+    ]
+    assert offenders == []

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
-from missimo import __version__
+from missimo import __version__, engine
 from missimo.formatting import de_int
 
 Handler = Callable[[argparse.Namespace], int]
@@ -122,9 +122,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print()
     sys.stdout.flush()
     return _serve(args.host, args.port, workers=2, threads=4)
-
-
-SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
 
 
 def load_mapping_file(path: str) -> dict[str, str]:
@@ -313,15 +310,21 @@ def _cmd_land_run(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
-    from missimo.engine import backends
-    from missimo.engine.land import CITY_SOURCES, LAND_RULES, City, run_land
-    from missimo.engine.reader import ImportRefused, read_source, write_snapshot
+    from missimo.engine import (
+        CITY_SOURCES,
+        LAND_RULES,
+        City,
+        EngineBackend,
+        ImportRefused,
+        configured_backend,
+        read_source,
+        run_land,
+        write_snapshot,
+    )
 
-    backend = backends.configured()
+    backend = configured_backend()
     if args.backend:
-        backend = backends.EngineBackend(
-            args.backend, backend.spark_master, backend.staging_dir, backend.spark_conf
-        )
+        backend = EngineBackend(args.backend, backend.spark_master, backend.staging_dir, backend.spark_conf)
     with tempfile.TemporaryDirectory(prefix="missimo-land-") as tmp:
         cities = []
         for item in args.stadt:
@@ -532,7 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="eine auffällige Lieferung trotzdem übernehmen (statt sie zurückzuhalten)",
     )
-    imp.add_argument("source", choices=SOURCES, metavar="QUELLE", help="eine von: " + ", ".join(SOURCES))
+    sources = tuple(engine.SOURCES)  # asked when the parser is built: a registered source is offered
+    imp.add_argument("source", choices=sources, metavar="QUELLE", help="eine von: " + ", ".join(sources))
     imp.add_argument("file", metavar="DATEI", help="CSV- oder XLSX-Datei")
     imp.add_argument(
         "--mapping",

@@ -21,6 +21,7 @@ def ensure_demo_city(echo=print) -> None:
 
     from django.utils import timezone
 
+    from missimo.engine import SOURCES
     from missimo.runs import services as runs
     from missimo.synth import generate
 
@@ -32,7 +33,8 @@ def ensure_demo_city(echo=print) -> None:
         echo(f"Synthetische Stadt mit {DEMO_RESIDENTS} Einwohnerinnen und Einwohnern wird erzeugt …")
         generate(residents=DEMO_RESIDENTS, seed=DEMO_SEED, stichtag=stichtag, out_dir=city_dir)
     coordination = User.objects.get(username="koordination")
-    for source in ("objekte", "melderegister", "kindergeld", "schule", "jobcenter", "seu"):
+    # The property register first: the other deliveries' addresses are linked onto its buildings.
+    for source in sorted(SOURCES, key=lambda name: name != "objekte"):
         _deliver(source, city_dir / f"{source}.csv", coordination, echo)
     # Two monthly runs, so that the demo shows hints across runs (ADR 0005): last month's Abgleich,
     # then this month's after a new Kindergeld delivery in which some payments stopped (entfallen),
@@ -166,8 +168,7 @@ def ensure_demo_school(echo=print) -> None:
     """The demo school is a school of the synthetic city: its Schulnummer is the one of the primary
     school with the most pupils in the current `schule` delivery (so that searching finds pupils),
     and it has a signing key from the start (so that it can issue Schulbescheinigungen)."""
-    import duckdb
-
+    from missimo import engine
     from missimo.certificates import services as certificates
     from missimo.imports import services as imports
 
@@ -175,15 +176,7 @@ def ensure_demo_school(echo=print) -> None:
     snapshot = imports.current_snapshots().get("schule")
     if user is None or user.agency is None or snapshot is None or not snapshot.path.exists():
         return
-    con = duckdb.connect()
-    try:
-        schools = con.execute(
-            "SELECT CAST(Schulnummer AS VARCHAR), any_value(Schulname), count(*) AS n FROM read_parquet(?) "
-            "GROUP BY 1 ORDER BY (any_value(Schulname) ILIKE 'Grundschule%') DESC, n DESC, 1",
-            [str(snapshot.path)],
-        ).fetchall()
-    finally:
-        con.close()
+    schools = engine.schools_with_pupils(snapshot.path)
     if not schools:
         return
     agency = user.agency

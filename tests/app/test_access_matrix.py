@@ -340,9 +340,9 @@ def in_scope(page: access.Page, role: Role, world: World) -> bool:
             spec.properties is PropertyVisibility.WITH_OWN_HINTS and sees(role, fk)
         )
     if page.scope in ("source", "delivery"):
-        return "kindergeld" in spec.deliveries
+        return "kindergeld" in spec.delivered_sources
     if page.scope == "rejected":  # rejected rows: the delivering agency (the Familienkasse) and coordination
-        return "kindergeld" in spec.deliveries and (
+        return "kindergeld" in spec.delivered_sources and (
             policy.role_can(role, Capability.SEE_ALL_REJECTED_ROWS) or role == Role.FAMILIENKASSE
         )
     if page.scope in AGENCY_SCOPES:

@@ -144,7 +144,7 @@ def test_the_status_fragment_for_the_progress_bar_is_served_to_htmx(
 
 
 def test_an_import_crashing_in_the_middle_keeps_the_previous_snapshot(kim, small_city, monkeypatch):
-    from missimo.engine import reader
+    from missimo import engine
     from missimo.imports import services
 
     with open(small_city / "seu.csv", "rb") as stream:
@@ -158,7 +158,7 @@ def test_an_import_crashing_in_the_middle_keeps_the_previous_snapshot(kim, small
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(reader, "write_snapshot", crash)
+    monkeypatch.setattr(engine, "write_snapshot", crash)  # what the import calls
     result = services.process_delivery(second.pk)
     assert result.status == ImportStatus.FAILED
     assert "bisherige Datenstand gilt weiter" in result.message

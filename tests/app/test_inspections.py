@@ -638,7 +638,7 @@ def test_the_number_of_registered_residents_is_shown_but_no_register_names(
 ):
     from missimo.properties import services as properties
 
-    monkeypatch.setattr(properties, "residents_count", lambda prop, day: 7)
+    monkeypatch.setattr(properties, "residents_count", lambda prop: 7)
     inspection = _plan(kim, world)
     assert inspection.visits.get().residents_registered == 7
     client.force_login(paul)

@@ -13,6 +13,7 @@ from missimo.audit.models import AuditAction, AuditEvent
 from missimo.core import tables
 from missimo.properties import services
 from missimo.properties.models import Ampel, Property, PropertyEvent, ampel_for
+from missimo.runs.models import Hint
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 STICHTAG = dt.date(2026, 9, 15)
@@ -141,7 +142,6 @@ def test_coordination_bauaufsicht_and_police_see_every_property(finished_run, ki
 
 
 def test_an_agency_sees_only_the_properties_where_it_has_hints(finished_run, fabian, client):
-    from missimo.runs.models import Hint
 
     own = set(
         Hint.objects.filter(run=finished_run, agency_kind="familienkasse")
@@ -289,7 +289,6 @@ def test_the_map_shows_at_most_its_limit_in_list_order_and_says_how_many_there_a
 
 
 def test_a_property_page_shows_residents_hints_with_why_linked_and_is_audited(finished_run, fabian, client):
-    from missimo.runs.models import Hint
 
     hint = Hint.objects.filter(run=finished_run, agency_kind="familienkasse").exclude(objekt_id="").first()
     prop = Property.objects.get(objekt_id=hint.objekt_id)
@@ -309,23 +308,20 @@ def test_a_property_page_shows_residents_hints_with_why_linked_and_is_audited(fi
     assert event.action == AuditAction.READ and event.purpose and hint.hint_id in event.details["hints"]
 
 
-def test_residents_are_counted_with_main_residence_at_the_reference_day(imported_city):
-    import duckdb
+def test_the_register_counts_residents_as_the_overcrowding_rule_counts_them(finished_run):
+    overcrowded = Hint.objects.filter(run=finished_run, rule="UEBERBELEGUNG")
+    assert overcrowded.exists()
+    for hint in overcrowded:
+        prop = Property.objects.get(objekt_id=hint.objekt_id)
+        assert services.residents_count(prop) == hint.facts["personen"]
+    # Buildings without a hint are counted the same way; a building nobody lives in counts 0.
+    assert sum(services.residents_count(p) for p in Property.objects.all()) == sum(
+        finished_run.residents.values()
+    )
 
-    from missimo.engine.normalise import install_sql_macros
-    from missimo.imports.services import current_snapshots
 
-    path = current_snapshots()["melderegister"].path
-    con = duckdb.connect()
-    install_sql_macros(con)
-    key, expected = con.execute(
-        "SELECT missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) k, count(DISTINCT Ordnungsmerkmal) "
-        "FROM read_parquet(?) WHERE Wohnungsstatus='H' AND Einzugsdatum <= DATE '2026-09-15' "
-        "AND (Auszugsdatum IS NULL OR Auszugsdatum > DATE '2026-09-15') GROUP BY k ORDER BY 2 DESC LIMIT 1",
-        [str(path)],
-    ).fetchone()
-    prop = Property.objects.get(address_key=key)
-    assert services.residents_count(prop, STICHTAG) == expected > 1
+def test_residents_are_unknown_before_the_first_run(imported_city):
+    assert services.residents_count(Property.objects.first()) is None
 
 
 def test_editing_case_work_is_for_coordination_and_bauaufsicht_only(finished_run, paul, bea, client):

@@ -125,7 +125,7 @@ def _sees_other(page: access.Page, role: Role) -> bool:
             kind is PropertyVisibility.WITH_OWN_HINTS and policy.role_sees_hint(role, *jc)
         )
     if page.scope in ("delivery", "rejected"):
-        return "jobcenter" in policy.ROLES[role].deliveries
+        return "jobcenter" in policy.ROLES[role].delivered_sources
     if page.scope == "certificate":
         return False  # only the other school itself
     return role in (Role.KOORDINIERUNG, Role.JOBCENTER)

@@ -16,7 +16,7 @@ from missimo.engine.linkage import (
     link_records,
     write_links,
 )
-from missimo.engine.linkage_sample import make_population
+from tests.engine.sample_population import make_population
 
 ADDR = {
     "Strasse": "Bahnhofstraße",

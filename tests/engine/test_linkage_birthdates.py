@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from missimo.engine import birthdates
 from missimo.engine.linkage import explain_pair, link_persons, write_links
-from missimo.engine.linkage_sample import make_population
+from tests.engine.sample_population import make_population
 
 REF = dt.date(2026, 6, 1)
 

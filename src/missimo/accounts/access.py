@@ -630,7 +630,7 @@ def role_table_markdown() -> str:
     ]
     for role in Role:
         spec = ROLES[role]
-        sources = ", ".join(sorted(spec.deliveries)) or "keine"
+        sources = ", ".join(sorted(spec.delivered_sources)) or "keine"
         lines.append(
             f"| {role.label} ({spec.short}) | {spec.hints_text} | {spec.properties.text} | "
             f"{spec.fields_text} | {sources} | {spec.actions_text} |"

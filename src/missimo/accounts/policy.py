@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Q
 
+from missimo import engine
+
 # --- agencies and roles ------------------------------------------------------------------------
 
 
@@ -174,18 +176,13 @@ class PropertyVisibility(enum.IntEnum):
         return {0: "keine", 1: "mit eigenen Hinweisen", 2: "alle"}[self.value]
 
 
-SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
+SOURCES: tuple[str, ...] = tuple(engine.SOURCES)
 
 # --- routing: who gets the hints of a rule ----------------------------------------------------
 
-# The agency that owns a hint: the agency that delivered its primary record's source.
-DATA_OWNER_OF_SOURCE: dict[str, str] = {
-    "kindergeld": AgencyKind.FAMILIENKASSE,
-    "schule": AgencyKind.SCHULAMT,
-    "seu": AgencyKind.GESUNDHEITSAMT,
-    "jobcenter": AgencyKind.JOBCENTER,
-    "objekte": AgencyKind.BAUAUFSICHT,
-}
+# The agency that owns a hint: the agency that delivered its primary record's source (the source
+# descriptor's owner, see missimo.engine.sources).
+DATA_OWNER_OF_SOURCE: dict[str, str] = {name: layout.owner for name, layout in engine.SOURCES.items()}
 # Sources whose records name a school by Schulnummer in their reference ("schule:<Schulnummer>/<ID>").
 SCHOOL_SOURCE = "schule"
 
@@ -334,12 +331,22 @@ class RoleSpec:
     hints_text: str = "keine"
     properties: PropertyVisibility = PropertyVisibility.NONE
     deliveries: frozenset[str] = frozenset()
+    delivers_every_source: bool = False  # the coordination office: every registered source
     fields: frozenset[Field] = frozenset()
     # Sources whose person records the role reads where records are shown ("Warum verknüpft?").
     record_sources: frozenset[str] = frozenset()
     personal_data: bool = True  # sees personal data of citizens: second factor required
     fields_text: str = ""
     actions_text: str = ""
+
+    @property
+    def delivered_sources(self) -> frozenset[str]:
+        """The listed deliveries and every source whose descriptor names the role's agency kind as
+        its owner (engine.sources): a seventh source is delivered by its owner without a change here."""
+        if self.delivers_every_source:
+            return frozenset(engine.SOURCES)
+        owned = {name for name, layout in engine.SOURCES.items() if layout.owner == self.agency_kind}
+        return self.deliveries | owned
 
     @property
     def all_capabilities(self) -> frozenset[Capability]:
@@ -349,7 +356,7 @@ class RoleSpec:
             derived.add(Capability.SEE_HINTS)
         if self.properties is not PropertyVisibility.NONE:
             derived.add(Capability.SEE_REGISTER)
-        if self.deliveries:
+        if self.delivered_sources:
             derived.add(Capability.DELIVER)
         return self.capabilities | derived
 
@@ -391,7 +398,7 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.ALL,
         hints_text="alle Hinweise aller Stellen (koordiniert die Aktionszeiträume)",
         properties=PropertyVisibility.ALL,
-        deliveries=_ALL_SOURCES,
+        delivers_every_source=True,
         fields=frozenset({Field.OWNER, Field.RANK, Field.EXPECTED_PERSONS}),
         record_sources=_ALL_SOURCES,
         fields_text="alle Felder der Hinweise (Namen, Geburtsdaten, Belege, Beträge), Eigentümer der Objekte",
@@ -406,7 +413,6 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.AGENCY,
         hints_text="nur Hinweise der Familienkasse (Kindergeld)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
-        deliveries=frozenset({"kindergeld"}),
         record_sources=frozenset({"kindergeld", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Kind, Geburtsdatum, Kindergeldnummer, Betrag); keine Eigentümer",
         actions_text="Kindergeld liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle der eigenen "
@@ -419,7 +425,6 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.AGENCY,
         hints_text="nur Hinweise des Jobcenters (SGB II)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
-        deliveries=frozenset({"jobcenter"}),
         record_sources=frozenset({"jobcenter", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Bedarfsgemeinschaft, Betrag); keine Eigentümer",
         actions_text="SGB-II-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
@@ -432,7 +437,6 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.AGENCY,
         hints_text="Hinweise des Schulamts (Schulpflicht) und Kindergeld für Kinder ohne Schulanmeldung",
         properties=PropertyVisibility.WITH_OWN_HINTS,
-        deliveries=frozenset({"schule"}),
         record_sources=frozenset({"schule", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Schüler, Schule, Klasse); keine Eigentümer",
         actions_text="Schuldaten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
@@ -459,7 +463,6 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.AGENCY,
         hints_text="nur Hinweise des Gesundheitsamts (Schuleingangsuntersuchung)",
         properties=PropertyVisibility.WITH_OWN_HINTS,
-        deliveries=frozenset({"seu"}),
         record_sources=frozenset({"seu", "melderegister"}),
         fields_text="Felder der eigenen Hinweise (Kind, Untersuchungstermin); keine Eigentümer",
         actions_text="SEU-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
@@ -483,7 +486,6 @@ ROLES: dict[Role, RoleSpec] = {
         hints=HintVisibility.AGENCY,
         hints_text="nur Hinweise der Bauaufsicht (Gebäudebestand: Überbelegung, Meldebewegungen)",
         properties=PropertyVisibility.ALL,
-        deliveries=frozenset({"objekte"}),
         fields=frozenset({Field.OWNER, Field.RANK}),
         record_sources=frozenset({"melderegister"}),
         fields_text="Felder der eigenen Hinweise, Bewohnerzahl und Eigentümer der Objekte",
@@ -667,8 +669,8 @@ def handles_personal_data(user) -> bool:
 
 def delivery_sources(user) -> list[str]:
     """The sources the user may deliver and see deliveries of, in the order of SOURCES."""
-    allowed = {source for role in roles_of(user) for source in ROLES[role].deliveries}
-    return [source for source in SOURCES if source in allowed]
+    allowed = {source for role in roles_of(user) for source in ROLES[role].delivered_sources}
+    return [source for source in engine.SOURCES if source in allowed]
 
 
 def property_scope(user) -> PropertyVisibility:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.models import User
 from missimo.accounts.policy import Capability
@@ -20,11 +21,10 @@ from missimo.casework.forms import REASON_CHOICES, CampaignForm, CaseEditForm, C
 from missimo.casework.models import CaseStatus, ReviewDecision
 from missimo.core import extensions, lists, tables
 from missimo.core.params import row_id
-from missimo.engine import rules as engine_rules
 from missimo.properties.services import properties_for
 from missimo.runs.services import latest_run, shown_to
 
-RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
 PAGE_SIZE = 50
 SELECTION_LIMIT = 300  # ranked properties shown for selection; "Top N" reaches further
 

@@ -65,6 +65,7 @@ import numpy as np
 import pyarrow as pa
 
 from missimo.engine import birthdates
+from missimo.engine import sources as source_layouts
 from missimo.engine.normalise import (
     address_keyed_relation,
     fold,
@@ -213,33 +214,26 @@ def _entity_sql(con: duckdb.DuckDBPyConnection, source: str, view: str) -> list[
             ) WHERE rn = 1
         """
         return [berechtigter, kind]
-    natural = {
-        "schule": (c("Nachname"), c("Vorname"), f"{c('Schulnummer')} || '/' || {c('Schueler_ID')}"),
-        "jobcenter": (
-            c("Familienname"),
-            c("Vornamen"),
-            f"{c('BG_Nummer')} || '/' || CAST({c('Person_Nr')} AS VARCHAR)",
-        ),
-        "seu": (c("Familienname"), c("Vornamen"), f"CAST({c('SEU_ID')} AS VARCHAR)"),
-    }
-    if source not in natural:
+    # Every other source: one person per record, the columns from its descriptor (engine.sources).
+    layouts = source_layouts.SOURCES
+    if source not in layouts or len(layouts[source].persons) != 1:
         raise ValueError(f"unknown person source {source!r}")
-    fam, vor, key = natural[source]
-    excl = {
-        "schule": "['schule:' || split_part(k, '/', 1)]",
-        "jobcenter": "['bg:' || split_part(k, '/', 1)]",
-        "seu": f"['seu:' || coalesce(CAST({c('Einschulungsjahr')} AS VARCHAR), '')]",
-    }[source]
+    person = layouts[source].persons[0]
+    fam, vor = c(person.surname), c(person.first_names)
+    key = " || '/' || ".join(f"CAST({c(k)} AS VARCHAR)" for k in person.key)
+    # Records that share these values are different persons (pupils of one school, members of one
+    # Bedarfsgemeinschaft, children examined for one school year).
+    group = " || '/' || ".join(f"coalesce(CAST({c(g)} AS VARCHAR), '')" for g in person.distinct_within)
+    group = group or "''"
     return [
         f"""
         SELECT '{source}:' || k AS unique_id, '{source}' AS entity, k AS record_key, familienname, vornamen,
                NULL AS geburtsname, geburtsdatum, geschlecht, strasse, hausnummer, zusatz, plz, ort,
                addr_key, CASE WHEN addr_key IS NULL THEN [] ELSE [addr_key] END AS addr_keys,
-               {excl} AS excl
+               ['{source}:' || grp] AS excl
         FROM (
-          SELECT {_key_expr(cols, key)} AS k, {fam} AS familienname, {vor} AS vornamen,
-                 {c("Einschulungsjahr")} AS Einschulungsjahr,
-                 {dob.format(c("Geburtsdatum"))} AS geburtsdatum, {c("Geschlecht")} AS geschlecht, {addr},
+          SELECT {_key_expr(cols, key)} AS k, {fam} AS familienname, {vor} AS vornamen, {group} AS grp,
+                 {dob.format(c(person.birth_date))} AS geburtsdatum, {c("Geschlecht")} AS geschlecht, {addr},
                  _addr_key AS addr_key,
                  row_number() OVER (PARTITION BY {_key_expr(cols, key)} ORDER BY {c("_row")} DESC) AS rn
           FROM {view}

@@ -29,6 +29,7 @@ from typing import TextIO
 
 from missimo.engine.explain import money_csv
 from missimo.engine.rules import RULE_BY_CODE, RULES, EvaluationResult, Hint
+from missimo.engine.sources import SOURCES
 
 __all__ = [
     "HINT_HEADER",
@@ -47,14 +48,6 @@ PROPERTY_HEADER = ["Rang", "Objekt_ID", "Adresse", "Punktzahl", "Anzahl_Hinweise
 WEIGHTS = {"agencies": 10.0, "rules": 5.0, "hints": 3.0, "persons": 2.0, "money": 2.0}
 MONEY_UNIT = 100.0  # euro per month that count as one doubling step
 
-# The agency that owns the primary record of a rule (ADRESSE_UNBEKANNT: the record's source).
-AGENCY = {
-    "kindergeld": "Familienkasse",
-    "schule": "Schulamt",
-    "seu": "Gesundheitsamt",
-    "jobcenter": "Jobcenter",
-    "objekte": "Bauaufsicht/Meldeamt",
-}
 _RULE_ORDER = {r.code: i for i, r in enumerate(RULES)}
 
 
@@ -72,8 +65,10 @@ class RankedProperty:
 
 
 def _agency(hint: Hint) -> str:
+    """The agency that owns the hint's primary record (the source descriptor's owner)."""
     source = hint.primary_ref.partition(":")[0]
-    return AGENCY.get(source, source)
+    layout = SOURCES.get(source)
+    return layout.owner_label if layout is not None and layout.owner_label else source
 
 
 def _money_key(hint: Hint) -> str:

@@ -27,12 +27,12 @@ from typing import Any
 
 import duckdb
 
+from missimo.engine import sources as source_layouts
 from missimo.engine.explain import EXPLAINERS
 
 __all__ = [
     "RULES",
     "SETTINGS",
-    "SOURCE_LABELS",
     "EvaluationResult",
     "Hint",
     "Rule",
@@ -44,21 +44,31 @@ __all__ = [
     "normalise_employer",
     "resolve_settings",
     "schulpflicht_period",
+    "source_label",
 ]
 
-SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
 LINKS = ("person_link", "address_link")
+_LINK_LABELS = {"person_link": "Personenabgleich", "address_link": "Adressabgleich"}
 
-SOURCE_LABELS = {
-    "melderegister": "Melderegister (Einwohnermeldeamt)",
-    "kindergeld": "Kindergeld (Familienkasse)",
-    "schule": "Schulen (Schulamt)",
-    "jobcenter": "Jobcenter (SGB II)",
-    "seu": "Schuleingangsuntersuchung (Gesundheitsamt)",
-    "objekte": "Objekte (Immobilienkataster)",
-    "person_link": "Personenabgleich",
-    "address_link": "Adressabgleich",
-}
+
+def source_label(name: str) -> str:
+    """The German name of a source or of a linkage result, for "not evaluated" reasons."""
+    layout = source_layouts.SOURCES.get(name)
+    return layout.label if layout is not None else _LINK_LABELS.get(name, name)
+
+
+def _inputs() -> tuple[str, ...]:
+    """Every source and linkage result a rule may need, in the catalogue's order."""
+    return (*source_layouts.SOURCES, *LINKS)
+
+
+# Residents of a building as the engine counts them: persons (linked across registrations) with
+# their main residence (Wohnungsstatus H) there on the Stichtag. UEBERBELEGUNG and the register's
+# resident count (EvaluationResult.residents) both use this one query.
+RESIDENTS_SQL = (
+    "SELECT objekt_id, count(DISTINCT person_id) AS n FROM _r_reg "
+    "WHERE upper(Wohnungsstatus) = 'H' AND objekt_id IS NOT NULL GROUP BY objekt_id"
+)
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -314,6 +324,9 @@ class EvaluationResult:
     hints: tuple[Hint, ...]
     statuses: tuple[RuleStatus, ...]
     rule_versions: dict[str, int] = field(default_factory=dict)
+    # Objekt_ID -> residents with main residence on the Stichtag (RESIDENTS_SQL); empty without
+    # Melderegister or property register.
+    residents: dict[str, int] = field(default_factory=dict)
 
     def status(self, rule: str) -> RuleStatus:
         return next(s for s in self.statuses if s.rule == rule)
@@ -568,10 +581,13 @@ WHERE lower(v.Status) = 'nicht erschienen'
         sources=("objekte", "melderegister", "address_link", "person_link"),
         settings=("ueberbelegung_m2_je_person",),
         queries=(
-            Query("""
+            Query(
+                """
 WITH h AS (
   SELECT objekt_id, person_id, _key FROM _r_reg WHERE upper(Wohnungsstatus) = 'H' AND objekt_id IS NOT NULL),
-n AS (SELECT objekt_id, count(DISTINCT person_id) AS n FROM h GROUP BY objekt_id),
+n AS ("""
+                + RESIDENTS_SQL
+                + """),
 hits AS (
   SELECT o.*, n.n FROM _r_obj o JOIN n ON n.objekt_id = o._key
   WHERE o.Wohnflaeche_m2 IS NOT NULL
@@ -586,7 +602,8 @@ SELECT o.ref AS primary_ref, list_concat([o.ref], p.refs) AS evidence, o._key AS
     m2_je_person := round(o.Wohnflaeche_m2 / o.n, 1), mindestflaeche_m2 := $ueberbelegung_m2_je_person,
     wohneinheiten := o.Wohneinheiten) AS facts
 FROM hits o JOIN pers p ON p.objekt_id = o._key
-"""),
+"""
+            ),
         ),
     ),
     Rule(
@@ -729,7 +746,7 @@ def _available(con: duckdb.DuckDBPyConnection) -> set[str]:
     names = {
         row[0].lower() for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
-    return {n for n in (*SOURCES, *LINKS) if n in names}
+    return {n for n in _inputs() if n in names}
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, source: str) -> str:
@@ -1014,7 +1031,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _missing_reason(missing: Sequence[str]) -> str:
-    names = ", ".join(SOURCE_LABELS[m] for m in missing)
+    names = ", ".join(source_label(m) for m in missing)
     return f"Es fehlt: {names}."
 
 
@@ -1073,8 +1090,8 @@ def evaluate(
             missing = [s for s in rule.sources if s not in available]
             queries = [q for q in rule.queries if all(n in available for n in q.needs)]
             if not missing and not queries:
-                missing = sorted({n for q in rule.queries for n in q.needs}, key=[*SOURCES, *LINKS].index)
-                reason = "Es fehlt jede der Quellen: " + ", ".join(SOURCE_LABELS[m] for m in missing) + "."
+                missing = sorted({n for q in rule.queries for n in q.needs}, key=_inputs().index)
+                reason = "Es fehlt jede der Quellen: " + ", ".join(source_label(m) for m in missing) + "."
                 statuses.append(RuleStatus(rule.code, rule.version, False, 0, reason))
                 continue
             if missing:
@@ -1082,7 +1099,7 @@ def evaluate(
                 continue
             skipped = [n for q in rule.queries if q not in queries for n in q.needs]
             note = (
-                "nur teilweise ausgewertet; es fehlt: " + ", ".join(SOURCE_LABELS[m] for m in skipped)
+                "nur teilweise ausgewertet; es fehlt: " + ", ".join(source_label(m) for m in skipped)
                 if skipped
                 else None
             )
@@ -1094,6 +1111,7 @@ def evaluate(
             _log.debug("rules: %s %d hints in %.2f s", rule.code, len(found), time.perf_counter() - started)
             hints.extend(found)
             statuses.append(RuleStatus(rule.code, rule.version, True, len(found), None, note))
+        residents = _residents(con, available)
     finally:
         for kind, name in reversed(created):
             con.execute(f"DROP {kind} IF EXISTS {name}")
@@ -1103,4 +1121,13 @@ def evaluate(
         hints=tuple(hints),
         statuses=tuple(statuses),
         rule_versions={r.code: r.version for r in RULES},
+        residents=residents,
     )
+
+
+def _residents(con: duckdb.DuckDBPyConnection, available: set[str]) -> dict[str, int]:
+    """Residents per building (RESIDENTS_SQL), while the shared tables of the rules still exist."""
+    if not {"melderegister", "objekte", "address_link"} <= available:
+        return {}
+    rows = con.execute(RESIDENTS_SQL).fetchall()
+    return {str(objekt_id): int(n) for objekt_id, n in rows}

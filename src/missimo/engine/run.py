@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from missimo.engine import linkage, rules
+from missimo.engine import sources as source_layouts
 from missimo.engine.addresses import link_addresses
 from missimo.engine.backends import EngineBackend
 from missimo.engine.normalise import install_sql_macros
@@ -30,8 +31,6 @@ from missimo.engine.ranking import RankedProperty, rank_properties
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte")
-PERSON_SOURCES = ("melderegister", "kindergeld", "schule", "jobcenter", "seu")
 ANALYSIS_DB = "analysis.duckdb"
 MODEL_FILE = "linkage_model.json"
 
@@ -63,7 +62,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, snapshots: Mapping[str, Path])
     """
     install_sql_macros(con)
     for source, path in snapshots.items():
-        if source not in SOURCES:
+        if source not in source_layouts.SOURCES:
             raise ValueError(f"unknown source {source!r}")
         literal = "'" + str(path).replace("'", "''") + "'"
         columns = [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()]
@@ -101,7 +100,7 @@ def run_abgleich(
     evaluated by :func:`missimo.engine.rules.evaluate`. ``backend`` chooses where the
     person linkage scores its pairs (:mod:`missimo.engine.backends`; default DuckDB).
     """
-    unknown = set(snapshots) - set(SOURCES)
+    unknown = set(snapshots) - set(source_layouts.SOURCES)
     if unknown:
         raise ValueError(f"unknown sources: {sorted(unknown)}")
     work = Path(work_dir)
@@ -138,7 +137,7 @@ def run_abgleich(
 
         linkage_result = None
         model_path = None
-        person_sources = {source: source for source in PERSON_SOURCES if source in paths}
+        person_sources = {source: source for source in source_layouts.person_sources() if source in paths}
         if person_sources:
             started = time.perf_counter()
             report("Personen werden registerübergreifend verknüpft", 30)
@@ -217,7 +216,7 @@ def minimise(
         after = con.execute("SELECT count(*) FROM person_record").fetchone()[0]  # type: ignore[index]
         kept["person_records_deleted"] = int(before - after)
         kept["person_records_kept"] = int(after)
-    for view in SOURCES:
+    for view in source_layouts.SOURCES:
         con.execute(f"DROP VIEW IF EXISTS {view}")
     for name in tables - {"person_link", "person_record", "person_pair", "address_link", "address_candidate"}:
         con.execute(f'DROP TABLE IF EXISTS "{name}"')

@@ -6,7 +6,9 @@ flag, format), the record key, how duplicates are recognised, and a few row chec
 (:mod:`missimo.engine.reader`) interprets these objects; nothing in the engine branches
 on a source's name.
 
-Public names: :data:`SOURCES`, :func:`get_source`, :class:`SourceLayout`, :class:`Field`,
+Public names: :data:`SOURCES`, :func:`person_sources`, :func:`register_source`, :func:`get_source`,
+:func:`owner_of`,
+:class:`SourceLayout`, :class:`PersonColumns`, :class:`Field`,
 :class:`FieldType`, :class:`RowCheck`, :class:`EndNotBeforeStart`, :class:`OnlyWith`.
 """
 
@@ -130,13 +132,44 @@ class OnlyWith(RowCheck):
 
 
 @dataclass(frozen=True)
+class PersonColumns:
+    """Where one kind of person stands in a source's rows (a source may hold several: the
+    Kindergeld export names the entitled parent and the child).
+
+    ``entity`` is the name the linkage gives these records (``person_link.entity``); the
+    columns name the surname, the first names and the birth date; ``key`` the fields whose
+    values, joined with ``/``, identify the person's record within the source;
+    ``distinct_within`` the fields whose equal values mean two records are two different persons
+    (pupils of one school, members of one Bedarfsgemeinschaft); empty: every record of the source
+    is a different person.
+    """
+
+    entity: str
+    surname: str
+    first_names: str
+    birth_date: str
+    key: tuple[str, ...]
+    distinct_within: tuple[str, ...] = ()
+
+
+_ADDRESS_COLUMNS = ("Strasse", "Hausnummer", "Hausnummerzusatz", "PLZ", "Ort")
+
+
+@dataclass(frozen=True)
 class SourceLayout:
-    """One agency's reference export layout.
+    """One agency's reference export layout, and everything else MISSIMO knows about the source.
 
     ``key`` lists the fields that make the record key ``_key`` (joined with ``/``);
     ``duplicate_key`` lists the fields that must be unique within one file (usually
     the key; for the Melderegister, which has one row per registration period,
     Ordnungsmerkmal + Einzugsdatum).
+
+    ``owner`` is the code of the agency kind that delivers the source and owns its records
+    (``accounts.policy.AgencyKind``), ``owner_label`` its German name in explanations;
+    ``persons`` says where persons stand in a row (empty for the property register);
+    ``address`` names the address columns (Straße, Hausnummer, Zusatz, PLZ, Ort).
+    From these the reader, the linkage records, the Art. 15 report, the CLI choices, the
+    delivery choices and the access policy follow (docs/contributing.md: a seventh source).
     """
 
     name: str
@@ -146,12 +179,31 @@ class SourceLayout:
     duplicate_key: tuple[str, ...]
     checks: tuple[RowCheck, ...] = ()
     description: str = ""
+    owner: str = ""
+    owner_label: str = ""
+    persons: tuple[PersonColumns, ...] = ()
+    address: tuple[str, ...] = _ADDRESS_COLUMNS
     _by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", MappingProxyType({f.name: f for f in self.fields}))
         for name in (*self.key, *self.duplicate_key):
             assert name in self._by_name, name
+        for person in self.persons:
+            for name in (
+                person.surname,
+                person.first_names,
+                person.birth_date,
+                *person.key,
+                *person.distinct_within,
+            ):
+                assert name in self._by_name, name
+        for name in self.address:
+            assert name in self._by_name, name
+
+    @property
+    def has_persons(self) -> bool:
+        return bool(self.persons)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -237,6 +289,11 @@ MELDEREGISTER = SourceLayout(
         EndNotBeforeStart("Auszugsdatum", "Einzugsdatum", "dem Einzugsdatum", "Das Auszugsdatum"),
         OnlyWith("Abmeldegrund", "Auszugsdatum", "Abmeldegrund ist nur mit einem Auszugsdatum zulässig"),
     ),
+    owner="einwohnermeldeamt",
+    owner_label="Einwohnermeldeamt",
+    persons=(
+        PersonColumns("melderegister", "Familienname", "Vornamen", "Geburtsdatum", ("Ordnungsmerkmal",)),
+    ),
 )
 
 KINDERGELD = SourceLayout(
@@ -282,6 +339,26 @@ KINDERGELD = SourceLayout(
     key=("Kindergeldnummer", "Kind_Nr"),
     duplicate_key=("Kindergeldnummer", "Kind_Nr"),
     checks=(EndNotBeforeStart("Zahlung_bis", "Zahlung_ab", "dem Zahlungsbeginn", "Zahlung bis"),),
+    owner="familienkasse",
+    owner_label="Familienkasse",
+    persons=(
+        PersonColumns(
+            "kindergeld_berechtigter",
+            "Berechtigter_Familienname",
+            "Berechtigter_Vornamen",
+            "Berechtigter_Geburtsdatum",
+            ("Kindergeldnummer",),
+            ("Kindergeldnummer",),
+        ),
+        PersonColumns(
+            "kindergeld_kind",
+            "Kind_Familienname",
+            "Kind_Vornamen",
+            "Kind_Geburtsdatum",
+            ("Kindergeldnummer", "Kind_Nr"),
+            ("Kindergeldnummer",),
+        ),
+    ),
 )
 
 SCHULE = SourceLayout(
@@ -307,6 +384,13 @@ SCHULE = SourceLayout(
     key=("Schulnummer", "Schueler_ID"),
     duplicate_key=("Schulnummer", "Schueler_ID"),
     checks=(EndNotBeforeStart("Entlassdatum", "Aufnahmedatum", "dem Aufnahmedatum", "Das Entlassdatum"),),
+    owner="schulamt",
+    owner_label="Schulamt",
+    persons=(
+        PersonColumns(
+            "schule", "Nachname", "Vorname", "Geburtsdatum", ("Schulnummer", "Schueler_ID"), ("Schulnummer",)
+        ),
+    ),
 )
 
 JOBCENTER = SourceLayout(
@@ -342,6 +426,18 @@ JOBCENTER = SourceLayout(
     key=("BG_Nummer", "Person_Nr"),
     duplicate_key=("BG_Nummer", "Person_Nr"),
     checks=(EndNotBeforeStart("Leistung_bis", "Leistung_ab", "dem Leistungsbeginn", "Leistung bis"),),
+    owner="jobcenter",
+    owner_label="Jobcenter",
+    persons=(
+        PersonColumns(
+            "jobcenter",
+            "Familienname",
+            "Vornamen",
+            "Geburtsdatum",
+            ("BG_Nummer", "Person_Nr"),
+            ("BG_Nummer",),
+        ),
+    ),
 )
 
 SEU = SourceLayout(
@@ -361,6 +457,11 @@ SEU = SourceLayout(
     ),
     key=("SEU_ID",),
     duplicate_key=("SEU_ID",),
+    owner="gesundheitsamt",
+    owner_label="Gesundheitsamt",
+    persons=(
+        PersonColumns("seu", "Familienname", "Vornamen", "Geburtsdatum", ("SEU_ID",), ("Einschulungsjahr",)),
+    ),
 )
 
 OBJEKTE = SourceLayout(
@@ -390,12 +491,47 @@ OBJEKTE = SourceLayout(
     ),
     key=("Objekt_ID",),
     duplicate_key=("Objekt_ID",),
+    owner="bauaufsicht",
+    owner_label="Bauaufsicht/Meldeamt",
 )
 
-#: All registered layouts by source name, in the contract's order.
-SOURCES: Mapping[str, SourceLayout] = MappingProxyType(
-    {s.name: s for s in (MELDEREGISTER, KINDERGELD, SCHULE, JOBCENTER, SEU, OBJEKTE)}
-)
+_REGISTRY: dict[str, SourceLayout] = {
+    s.name: s for s in (MELDEREGISTER, KINDERGELD, SCHULE, JOBCENTER, SEU, OBJEKTE)
+}
+
+#: All registered layouts by source name: the contract's six in its order, then any registered
+#: with :func:`register_source`. A read-only, live view: code that needs the sources asks it when
+#: it runs, never copies it at import.
+SOURCES: Mapping[str, SourceLayout] = MappingProxyType(_REGISTRY)
+
+
+def register_source(layout: SourceLayout) -> None:
+    """Add a source (a city's seventh register; tests add a toy source). Everything that follows
+    from a descriptor (reader, linkage records, Art. 15 search, delivery and CLI choices, the
+    owner's right to deliver it) then knows it; rules that read it are added to the catalogue."""
+    if layout.name in _REGISTRY:
+        raise ValueError(f"Quelle {layout.name!r} ist bereits registriert")
+    if not layout.name.isidentifier() or layout.name != layout.name.lower():
+        raise ValueError(f"Quellenname {layout.name!r}: nur Kleinbuchstaben, Ziffern und _")
+    _REGISTRY[layout.name] = layout
+
+
+def unregister_source(name: str) -> None:
+    """Remove a source added with :func:`register_source` (the contract's six stay)."""
+    if name in ("melderegister", "kindergeld", "schule", "jobcenter", "seu", "objekte"):
+        raise ValueError(f"Quelle {name!r} gehört zum Vertrag und bleibt")
+    _REGISTRY.pop(name, None)
+
+
+def person_sources() -> tuple[str, ...]:
+    """The registered sources that hold persons, in registration order."""
+    return tuple(name for name, s in _REGISTRY.items() if s.has_persons)
+
+
+def owner_of(source: str) -> str:
+    """The agency kind code that owns the records of ``source`` ('' if unknown)."""
+    layout = SOURCES.get(source)
+    return layout.owner if layout is not None else ""
 
 
 def get_source(name: str) -> SourceLayout:

@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from missimo.engine.sources import get_source
+from missimo.engine import get_source
 
 
 class DeliveryForm(forms.Form):

@@ -6,14 +6,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from missimo.engine import SOURCES
 
-class Source(models.TextChoices):
-    MELDEREGISTER = "melderegister", "Melderegister (Einwohnermeldeamt)"
-    KINDERGELD = "kindergeld", "Kindergeld (Familienkasse)"
-    SCHULE = "schule", "Schulen (Schulamt)"
-    JOBCENTER = "jobcenter", "Jobcenter (SGB II)"
-    SEU = "seu", "Schuleingangsuntersuchung (Gesundheitsamt)"
-    OBJEKTE = "objekte", "Objekte (Immobilienkataster/Bauaufsicht)"
+
+def source_choices() -> list[tuple[str, str]]:
+    """The sources a delivery can be of, from the engine's source descriptors (a callable, so that
+    a seventh source needs no migration here)."""
+    return [(layout.name, layout.label) for layout in SOURCES.values()]
 
 
 class ImportStatus(models.TextChoices):
@@ -42,7 +41,7 @@ FINISHED = (
 class Import(models.Model):
     """One delivered file and what became of it."""
 
-    source = models.CharField("Quelle", max_length=20, choices=Source.choices, db_index=True)
+    source = models.CharField("Quelle", max_length=20, choices=source_choices, db_index=True)
     status = models.CharField(
         "Status", max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING
     )
@@ -159,7 +158,7 @@ class ImportRowError(models.Model):
 class SourceSnapshot(models.Model):
     """The current snapshot of one source: the only thing a run reads. Replaced atomically."""
 
-    source = models.CharField("Quelle", max_length=20, choices=Source.choices, unique=True)
+    source = models.CharField("Quelle", max_length=20, choices=source_choices, unique=True)
     source_import = models.ForeignKey(Import, on_delete=models.PROTECT, related_name="+")
     path = models.CharField("Datei", max_length=500)
     sha256 = models.CharField("SHA-256", max_length=64)
@@ -178,7 +177,7 @@ class ColumnMapping(models.Model):
     """How one office's variant layout maps onto the contract's fields; reused for its next deliveries."""
 
     agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="column_mappings")
-    source = models.CharField("Quelle", max_length=20, choices=Source.choices)
+    source = models.CharField("Quelle", max_length=20, choices=source_choices)
     mapping = models.JSONField("Zuordnung (Spalte der Datei → Feld)")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

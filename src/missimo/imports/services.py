@@ -19,19 +19,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-import duckdb
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
-from missimo.engine import reader
+from missimo.engine import SOURCES
 from missimo.formatting import de_int
 from missimo.imports import bounds
 from missimo.imports.models import (
@@ -39,7 +39,6 @@ from missimo.imports.models import (
     Import,
     ImportRowError,
     ImportStatus,
-    Source,
     SourceSnapshot,
 )
 from missimo.imports.signals import announce_snapshot
@@ -112,8 +111,8 @@ def store_delivery(
     mapping: dict[str, str] | None = None,
 ) -> Import:
     """Keep the delivered file in the data directory and create its import record (pending)."""
-    if source not in Source.values:
-        raise DeliveryRefused(f"Unbekannte Quelle „{source}“. Erlaubt: {', '.join(Source.values)}.")
+    if source not in SOURCES:
+        raise DeliveryRefused(f"Unbekannte Quelle „{source}“. Erlaubt: {', '.join(SOURCES)}.")
     name = Path(original_filename).name[:255] or "lieferung"
     delivery = Import.objects.create(
         source=source,
@@ -263,13 +262,13 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
     except bounds.BoundExceeded as exceeded:
         return _finish(delivery, ImportStatus.REFUSED, exceeded.message)
     try:
-        result = reader.read_source(
+        result = engine.read_source(
             delivery.source,
             data_path(delivery.stored_file),
             mapping=delivery.mapping_used or None,
             progress=_throttled_progress(delivery.pk, echo),
         )
-    except reader.ImportRefused as refused:
+    except engine.ImportRefused as refused:
         return _finish(delivery, ImportStatus.REFUSED, refused.message)
 
     delivery.file_format = result.file_format
@@ -321,14 +320,14 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
     snapshot_relative = f"snapshots/{delivery.source}/{delivery.pk}.parquet"
     snapshot_path = data_path(snapshot_relative)
     snapshot_path.parent.mkdir(parents=True, exist_ok=True)
-    reader.write_snapshot(result.table, snapshot_path)
+    engine.write_snapshot(result.table, snapshot_path)
     delivery.snapshot_file = snapshot_relative
-    delivery.snapshot_sha256 = reader.sha256_of(snapshot_path)
+    delivery.snapshot_sha256 = engine.sha256_of(snapshot_path)
     delivery.progress_done = delivery.progress_total = result.data_rows
     if current is not None:
         try:
             delivery.comparison = compare_snapshots(current, delivery)
-        except duckdb.Error:
+        except Exception:  # the comparison informs; it must never stop an import
             log.exception("import %s: comparison with the snapshot in force failed", delivery.pk)
             delivery.comparison = {
                 "previous_import": current.source_import_id,
@@ -415,27 +414,7 @@ def compare_snapshots(current: SourceSnapshot, delivery: Import) -> dict:
     }
     if not old.exists() or not new.exists():
         return summary
-    con = duckdb.connect()
-    try:
-        for name, path in (("o", old), ("n", new)):
-            literal = str(path).replace("'", "''")
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")  # noqa: S608
-        old_columns = {row[0] for row in con.execute("DESCRIBE o").fetchall()}
-        columns = [
-            row[0]
-            for row in con.execute("DESCRIBE n").fetchall()
-            if row[0] in old_columns and not row[0].startswith("_")
-        ]
-        summary["added"] = con.execute("SELECT count(*) FROM n ANTI JOIN o USING (_key)").fetchone()[0]
-        summary["removed"] = con.execute("SELECT count(*) FROM o ANTI JOIN n USING (_key)").fetchone()[0]
-        changed = {}
-        if columns:
-            sums = ", ".join(f'count(*) FILTER (WHERE o."{c}" IS DISTINCT FROM n."{c}")' for c in columns)
-            counts = con.execute(f"SELECT {sums} FROM o JOIN n USING (_key)").fetchone()  # noqa: S608
-            changed = {c: int(v) for c, v in zip(columns, counts, strict=True) if v}
-        summary["changed"] = changed
-    finally:
-        con.close()
+    summary.update(engine.compare_snapshots(old, new))
     return summary
 
 
@@ -577,9 +556,9 @@ def _write_rejected(result, path: Path) -> None:
     kept = bounds.rejected_rows_kept()
     left_out = result.rejected_count - kept
     if left_out <= 0:
-        reader.write_rejected_csv(result, path)
+        engine.write_rejected_csv(result, path)
         return
-    reader.write_rejected_csv(dataclasses.replace(result, rejected=result.rejected[:kept]), path)
+    engine.write_rejected_csv(dataclasses.replace(result, rejected=result.rejected[:kept]), path)
     with path.open("a", encoding="utf-8", newline="") as stream:
         stream.write(
             f"# {de_int(left_out)} weitere abgelehnte Zeilen sind in dieser Datei nicht aufgeführt "

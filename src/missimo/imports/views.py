@@ -10,9 +10,10 @@ from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
+from missimo.engine import get_source
 from missimo.imports import services
 from missimo.imports.forms import DeliveryForm, MappingForm
-from missimo.imports.models import Import, Source
+from missimo.imports.models import Import
 from missimo.imports.preview import preview
 from missimo.imports.tasks import import_delivery
 
@@ -60,7 +61,7 @@ def delivery_list(request):
     services.reconcile_interrupted_imports()
     deliveries = listed_deliveries(request)
     snapshots = services.current_snapshots()
-    sources = [(source, Source(source).label, snapshots.get(source)) for source in allowed]
+    sources = [(source, get_source(source).label, snapshots.get(source)) for source in allowed]
     restorable = {source: services.previous_delivery(source) for source in allowed}
     return render(
         request,
@@ -104,7 +105,7 @@ def delivery_new(request, source: str):
         {
             "form": form,
             "source": source,
-            "source_label": Source(source).label,
+            "source_label": get_source(source).label,
             "saved_mapping": saved_mapping,
         },
     )
@@ -186,7 +187,7 @@ def delivery_restore(request, source: str):
     messages.success(
         request,
         f"Die Lieferung Nr. {previous.pk} vom {previous.created_at:%d.%m.%Y} bildet wieder den Datenstand "
-        f"({Source(source).label}).",
+        f"({get_source(source).label}).",
     )
     return redirect("imports:detail", pk=previous.pk)
 

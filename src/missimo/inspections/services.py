@@ -175,7 +175,7 @@ def _residents(case: Case) -> int | None:
         return None
 
     try:
-        return properties.residents_count(case.property, properties.reference_date())
+        return properties.residents_count(case.property)
     except Exception:  # a missing or unreadable snapshot must not stop planning
         return None
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
@@ -22,7 +23,6 @@ from missimo.audit.services import record
 from missimo.casework.services import cases_for
 from missimo.core import errors
 from missimo.core.params import row_id
-from missimo.engine import rules as engine_rules
 from missimo.outcomes.models import (
     RECLAIMS,
     AgencyMeasure,
@@ -36,7 +36,7 @@ from missimo.outcomes.savings import birth_date_of, projected_savings, projected
 from missimo.runs.models import Hint
 from missimo.runs.services import hints_for
 
-RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
 
 
 class Refused(errors.Refused):

@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (SQL names only fixed column names; values and file paths are bound parameters)
 """Reports for the data-protection officer: the fairness report (aggregate hint rates per
 nationality group) and the Art. 15 GDPR report (everything MISSIMO holds about one person).
 
@@ -17,11 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from django.conf import settings
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
+from missimo import engine
 from missimo.audit.labels import details_text, object_type_label, value_text
 from missimo.audit.models import AuditEvent
 from missimo.audit.routers import AUDIT_ALIAS
@@ -29,8 +28,7 @@ from missimo.casework.models import ReviewDecision
 from missimo.casework.services import latest_reviews
 from missimo.core import tables
 from missimo.core.datadir import data_path
-from missimo.engine import rules as engine_rules
-from missimo.imports.models import Import, Source, SourceSnapshot
+from missimo.imports.models import Import, SourceSnapshot, source_choices
 from missimo.imports.services import current_snapshots
 from missimo.outcomes.models import Outcome, OutcomeResult
 from missimo.runs.models import Hint, Run, RunStatus
@@ -177,36 +175,17 @@ def _row(code: str, title: str, counts: dict[str, int], population: dict[str, in
 
 def melderegister_nationalities(path: str | Path) -> dict[str, str]:
     """Ordnungsmerkmal → nationality group, from a Melderegister snapshot (latest row per person)."""
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            "SELECT Ordnungsmerkmal, arg_max(Staatsangehoerigkeit, Einzugsdatum) "
-            "FROM read_parquet(?) GROUP BY Ordnungsmerkmal",
-            [str(path)],
-        ).fetchall()
-    finally:
-        con.close()
-    return {str(key): nationality_group(codes) for key, codes in rows}
+    latest = engine.latest_value_per_key(path, "Ordnungsmerkmal", "Staatsangehoerigkeit", "Einzugsdatum")
+    return {key: nationality_group(codes) for key, codes in latest.items()}
 
 
 def _melderegister_key_of_persons(run, person_ids: set[str]) -> dict[str, str]:
     """person_id (linkage cluster) → Ordnungsmerkmal, from the run's analysis store (which keeps
     the links of hint persons); without the store, from cluster ids `melderegister:...`."""
     mapping: dict[str, str] = {}
-    store = Path(settings.DATA_DIR) / run.work_dir / "analysis.duckdb" if run.work_dir else None
-    if store is not None and store.exists() and person_ids:
-        con = duckdb.connect(str(store), read_only=True)
-        try:
-            tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-            if "person_link" in tables:
-                for person_id, key in con.execute(
-                    "SELECT person_id, min(record_key) FROM person_link WHERE entity = 'melderegister' "
-                    "GROUP BY person_id"
-                ).fetchall():
-                    if person_id in person_ids:
-                        mapping[str(person_id)] = str(key)
-        finally:
-            con.close()
+    if run.work_dir and person_ids:
+        keys = engine.melderegister_keys_of_persons(Path(settings.DATA_DIR) / run.work_dir)
+        mapping = {person_id: key for person_id, key in keys.items() if person_id in person_ids}
     for person_id in person_ids:
         if person_id not in mapping and person_id.startswith("melderegister:"):
             mapping[person_id] = person_id.partition(":")[2]
@@ -243,7 +222,7 @@ def fairness_report(run=None) -> FairnessReport | None:
             out[group_of(pid)] += 1
         return out
 
-    titles = {rule.code: rule.title for rule in engine_rules.RULES}
+    titles = {rule.code: rule.title for rule in engine.RULES}
     rows = [
         _row(code, titles.get(code, code), counts(persons_by_rule[code]), population)
         for code in sorted(persons_by_rule)
@@ -333,23 +312,6 @@ def _decision_rows(run, group_of, titles) -> tuple[list[FairnessRow], list[Fairn
 
 # --- Art. 15 GDPR report -------------------------------------------------------------------
 
-# Per source: the entity (as in person_link), its name and birth-date columns.
-PERSON_COLUMNS: dict[str, list[tuple[str, str, str, str]]] = {
-    "melderegister": [("melderegister", "Familienname", "Vornamen", "Geburtsdatum")],
-    "kindergeld": [
-        (
-            "kindergeld_berechtigter",
-            "Berechtigter_Familienname",
-            "Berechtigter_Vornamen",
-            "Berechtigter_Geburtsdatum",
-        ),
-        ("kindergeld_kind", "Kind_Familienname", "Kind_Vornamen", "Kind_Geburtsdatum"),
-    ],
-    "schule": [("schule", "Nachname", "Vorname", "Geburtsdatum")],
-    "jobcenter": [("jobcenter", "Familienname", "Vornamen", "Geburtsdatum")],
-    "seu": [("seu", "Familienname", "Vornamen", "Geburtsdatum")],
-}
-
 
 @dataclass
 class SnapshotRecords:
@@ -412,7 +374,7 @@ CRITERIA_LABELS = {
 
 
 def _rule_title(code: str) -> str:
-    rule = next((r for r in engine_rules.RULES if r.code == code), None)
+    rule = next((r for r in engine.RULES if r.code == code), None)
     return rule.title if rule else code
 
 
@@ -532,50 +494,23 @@ def _snapshot_files() -> list[tuple[str, int, Path, bool]]:
     files = []
     for delivery in Import.objects.exclude(snapshot_file="").order_by("source", "-id"):
         path = data_path(delivery.snapshot_file)
-        if path.exists() and delivery.source in PERSON_COLUMNS:
+        if path.exists() and delivery.source in engine.person_sources():
             files.append((delivery.source, delivery.pk, path, delivery.snapshot_file in current))
     return files
 
 
-def _birth_date_sql(column: str) -> str:
-    return f"CAST({column} AS VARCHAR)"
-
-
 def _match_rows(
-    con, path: Path, source: str, ordnungsmerkmal: str, family_name: str, given_name: str, birth_date: str
+    path: Path, source: str, ordnungsmerkmal: str, family_name: str, given_name: str, birth_date: str
 ) -> list[dict[str, Any]]:
-    conditions: list[str] = []
-    params: list[Any] = []
-    if source == "melderegister" and ordnungsmerkmal:
-        conditions.append("Ordnungsmerkmal = ?")
-        params.append(ordnungsmerkmal)
-    if family_name and birth_date:
-        for _entity, last, first, born in PERSON_COLUMNS[source]:
-            condition = f"(lower(trim({last})) = lower(?) AND {_birth_date_sql(born)} = ?"
-            params.extend([family_name.strip(), birth_date])
-            if given_name:
-                condition += f" AND lower({first}) LIKE '%' || lower(?) || '%'"
-                params.append(given_name.strip())
-            conditions.append(condition + ")")
-    if not conditions:
-        return []
-    cursor = con.execute(
-        f"SELECT * FROM read_parquet(?) WHERE {' OR '.join(conditions)}", [str(path), *params]
+    rows = engine.find_person_rows(
+        path,
+        source,
+        ordnungsmerkmal=ordnungsmerkmal,
+        family_name=family_name,
+        given_name=given_name,
+        birth_date=birth_date,
     )
-    names = [d[0] for d in cursor.description]
-    return [{k: _json_ready(v) for k, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
-
-
-def _refs_of(source: str, rows: list[dict[str, Any]]) -> set[str]:
-    refs = set()
-    for row in rows:
-        key = row.get("_key")
-        if key:
-            refs.add(f"{source}:{key}")
-            if source == "kindergeld":
-                refs.add(f"kindergeld_berechtigter:{str(key).partition('/')[0]}")
-                refs.add(f"kindergeld_kind:{key}")
-    return refs
+    return [{k: _json_ready(v) for k, v in row.items()} for row in rows]
 
 
 def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
@@ -583,23 +518,9 @@ def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
 
     found: dict[int, Any] = {}
     for run in Run.objects.filter(status=RunStatus.FINISHED):
-        persons = set()
-        store = Path(settings.DATA_DIR) / run.work_dir / "analysis.duckdb" if run.work_dir else None
-        if store is not None and store.exists():
-            con = duckdb.connect(str(store), read_only=True)
-            try:
-                tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-                if "person_link" in tables and refs:
-                    marks = ", ".join("?" for _ in refs)
-                    persons = {
-                        row[0]
-                        for row in con.execute(
-                            f"SELECT DISTINCT person_id FROM person_link WHERE entity || ':' || record_key IN ({marks})",
-                            sorted(refs),
-                        ).fetchall()
-                    }
-            finally:
-                con.close()
+        persons: set[str] = set()
+        if run.work_dir:
+            persons = engine.persons_of_records(Path(settings.DATA_DIR) / run.work_dir, refs)
         for hint in Hint.objects.filter(run=run):
             if (
                 refs.intersection(hint.evidence)
@@ -663,7 +584,7 @@ def art15_report(
     """Everything about one person: snapshot records, hints, audit entries that mention them."""
     from django.utils import timezone
 
-    labels = dict(Source.choices)
+    labels = dict(source_choices())
     born = birth_date.isoformat() if birth_date else ""
     criteria = {
         key: value
@@ -677,27 +598,21 @@ def art15_report(
     }
     snapshots: list[SnapshotRecords] = []
     refs: set[str] = set()
-    con = duckdb.connect()
-    try:
-        files = _snapshot_files()
-        # An Ordnungsmerkmal also finds the person's name and birth date for the other registers.
-        if ordnungsmerkmal and not (family_name and born):
-            for source, _import_id, path, _current in files:
-                if source == "melderegister":
-                    rows = _match_rows(con, path, source, ordnungsmerkmal.strip(), "", "", "")
-                    if rows:
-                        family_name = family_name or str(rows[0].get("Familienname") or "")
-                        born = born or str(rows[0].get("Geburtsdatum") or "")
-                        break
-        for source, import_id, path, current in files:
-            rows = _match_rows(con, path, source, ordnungsmerkmal.strip(), family_name, given_name, born)
-            if rows:
-                snapshots.append(
-                    SnapshotRecords(source, labels.get(source, source), import_id, current, rows)
-                )
-                refs |= _refs_of(source, rows)
-    finally:
-        con.close()
+    files = _snapshot_files()
+    # An Ordnungsmerkmal also finds the person's name and birth date for the other registers.
+    if ordnungsmerkmal and not (family_name and born):
+        for source, _import_id, path, _current in files:
+            if source == "melderegister":
+                rows = _match_rows(path, source, ordnungsmerkmal.strip(), "", "", "")
+                if rows:
+                    family_name = family_name or str(rows[0].get("Familienname") or "")
+                    born = born or str(rows[0].get("Geburtsdatum") or "")
+                    break
+    for source, import_id, path, current in files:
+        rows = _match_rows(path, source, ordnungsmerkmal.strip(), family_name, given_name, born)
+        if rows:
+            snapshots.append(SnapshotRecords(source, labels.get(source, source), import_id, current, rows))
+            refs |= engine.record_refs(source, rows)
     hints = _hints_of(refs)
     events = _audit_events_of(refs, {h["hinweis_id"] for h in hints})
     return Art15Report(criteria, timezone.now(), snapshots, sorted(refs), hints, events)

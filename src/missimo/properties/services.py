@@ -4,7 +4,6 @@ to the user (need-to-know), change its case work without silent overwrites, expo
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import math
 import re
@@ -17,13 +16,13 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability, Field, PropertyVisibility
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
 from missimo.core.errors import Conflict
-from missimo.engine.normalise import install_sql_macros
 from missimo.imports.services import current_snapshots
 from missimo.properties.models import (
     CATEGORY_FIELDS,
@@ -305,21 +304,9 @@ def _sort_address(strasse: str, hausnummer: str, zusatz: str) -> str:
 
 
 def _read_objekte(path: Path) -> list[dict]:
-    import duckdb
     from pyproj import Transformer
 
-    con = duckdb.connect()
-    try:
-        install_sql_macros(con)
-        rows = con.execute(
-            "SELECT Objekt_ID, Strasse, Hausnummer, Hausnummerzusatz, PLZ, Ort, Wohneinheiten, Wohnflaeche_m2, "
-            "Eigentuemer, Baujahr, UTM_Ost, UTM_Nord, "
-            "missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) "
-            "FROM read_parquet(?) ORDER BY Objekt_ID",
-            [str(path)],
-        ).fetchall()
-    finally:
-        con.close()
+    rows = engine.objekte_rows(path)
     # ETRS89 / UTM zone 32N (EPSG:25832) to WGS84 (EPSG:4326), once per sync, vectorised.
     transformer = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
     east = [r[10] if r[10] is not None and r[11] is not None else float("nan") for r in rows]
@@ -505,32 +492,14 @@ def reference_date() -> dt.date:
     return run.stichtag if run is not None else timezone.localdate()
 
 
-@functools.lru_cache(maxsize=4)
-def _residents_by_address(path: str, sha256: str, day: dt.date) -> dict[str, int]:
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        install_sql_macros(con)
-        rows = con.execute(
-            "SELECT missimo_address_key(Strasse, Hausnummer, Hausnummerzusatz, PLZ) AS k, "
-            "count(DISTINCT Ordnungsmerkmal) FROM read_parquet(?) "
-            "WHERE Wohnungsstatus = 'H' AND Einzugsdatum <= ? AND (Auszugsdatum IS NULL OR Auszugsdatum > ?) "
-            "GROUP BY k",
-            [path, day, day],
-        ).fetchall()
-    finally:
-        con.close()
-    return {key: count for key, count in rows if key}
-
-
-def residents_count(prop: Property, day: dt.date) -> int | None:
-    """Persons registered with main residence (H) at this property's address on `day`; None without
-    a Melderegister snapshot."""
-    snapshot = current_snapshots().get("melderegister")
-    if snapshot is None or not prop.address_key:
+def residents_count(prop: Property) -> int | None:
+    """Persons with their main residence (H) in this building on the latest run's Stichtag, counted
+    exactly as the rule UEBERBELEGUNG counts them (engine.rules.RESIDENTS_SQL: registrations linked
+    to the building by the address linkage, one person counted once); None before the first run."""
+    run = latest_run()
+    if run is None or (not run.residents and not run.counts.get("rows_melderegister")):
         return None
-    return _residents_by_address(str(snapshot.path), snapshot.sha256, day).get(prop.address_key, 0)
+    return int(run.residents.get(prop.objekt_id, 0))
 
 
 # --- case work --------------------------------------------------------------------------------

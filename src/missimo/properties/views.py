@@ -12,18 +12,18 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import extensions, tables
-from missimo.engine import rules as engine_rules
 from missimo.properties import owners, services
 from missimo.properties.forms import CaseworkForm, MeasureForm
 from missimo.properties.models import AMPEL_MATRIX, Ampel, Category, Level, Property
 from missimo.runs.services import latest_run, shown_to
 
-RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
 PAGE_SIZE = 50
 
 
@@ -188,7 +188,7 @@ def _detail_context(request, prop: Property) -> dict:
         "run": run,
         "hint_groups": groups,
         "hints": hints,
-        "residents": services.residents_count(prop, day),
+        "residents": services.residents_count(prop),
         "residents_day": day,
         "measures": prop.measures.select_related("created_by"),
         "complaints": prop.complaints.all(),

@@ -37,9 +37,10 @@ from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
+from missimo import engine
 from missimo.casework.models import CaseStatus, ReviewReason
 from missimo.casework.services import with_review_status
-from missimo.engine.rules import RULES
+from missimo.engine import RULES
 from missimo.imports import services as imports
 from missimo.inspections.models import Finding as FindingChoice
 from missimo.inspections.models import HelpNeed, ReferralStatus
@@ -607,16 +608,7 @@ def school_numbers_delivered() -> set[str] | None:
         return None
     if snapshot is None:
         return None
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            "SELECT DISTINCT CAST(Schulnummer AS VARCHAR) FROM read_parquet(?)", [str(snapshot.path)]
-        ).fetchall()
-    finally:
-        con.close()
-    return {str(row[0]).strip() for row in rows if row[0]}
+    return engine.distinct_values(snapshot.path, "Schulnummer")
 
 
 def _schools_section(scope: _Scope) -> Section:

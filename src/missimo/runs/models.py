@@ -41,6 +41,9 @@ class Run(models.Model):
     timings = models.JSONField("Laufzeiten (s)", default=dict)
     counts = models.JSONField("Zählwerte", default=dict)
     rule_statuses = models.JSONField("Ergebnis je Regel", default=list)
+    # Objekt_ID -> persons with their main residence there on the Stichtag, counted as the rules
+    # count them (engine.rules.RESIDENTS_SQL); the register shows these (no personal data).
+    residents = models.JSONField("Bewohner je Gebäude", default=dict)
     work_dir = models.CharField(max_length=500, blank=True)
     worker_host = models.CharField(max_length=255, blank=True)
     worker_pid = models.IntegerField(null=True, blank=True)

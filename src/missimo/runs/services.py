@@ -18,25 +18,19 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from missimo import __version__
+from missimo import __version__, engine
 from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
 from missimo.core.errors import Refused
-from missimo.engine import backends
-from missimo.engine import ranking as engine_ranking
-from missimo.engine import rules as engine_rules
-from missimo.engine.run import explain_link, open_analysis, run_abgleich
+from missimo.engine import explain_link, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
 from missimo.runs.models import Hint, HintChange, HintSighting, RankedProperty, RejectedLink, Run, RunStatus
 from missimo.runs.signals import run_finished
 
 log = logging.getLogger(__name__)
-
-# The agency that owns a hint, from its primary record's source (routing is the policy's data).
-AGENCY_OF_SOURCE = policy.DATA_OWNER_OF_SOURCE
 
 # German labels of the facts an acting agency may be shown (see policy.HINT_ROUTING).
 FACT_LABELS = {
@@ -101,7 +95,7 @@ def shown_to(user, hints):
     whether this happened; `hint.owner_label` names the agency that owns the data. Returns a list.
     """
     scope = policy.hint_scope(user)
-    titles = {rule.code: rule.title for rule in engine_rules.RULES}
+    titles = {rule.code: rule.title for rule in engine.RULES}
     out = []
     for hint in hints:
         shown = scope.facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
@@ -242,7 +236,7 @@ def _execute(run: Run, echo) -> Run:
         work_dir,
         progress=progress,
         rejected_links=rejected,
-        backend=backends.configured(),
+        backend=engine.configured_backend(),
     )
     evaluation = output.evaluation
     run.settings_used = _json_ready(dict(evaluation.settings))
@@ -252,6 +246,7 @@ def _execute(run: Run, echo) -> Run:
         _sha256(output.model_path) if output.model_path and output.model_path.exists() else ""
     )
     run.timings = {key: round(value, 3) for key, value in output.timings.items()}
+    run.residents = dict(evaluation.residents)
     run.counts = {**output.counts, **{f"addresses_{k}": v for k, v in output.address_counts.items()}}
     run.rule_statuses = [
         {
@@ -305,7 +300,7 @@ def _euro(value) -> str:
     return f"{Decimal(value):.2f} €".replace(".", ",")
 
 
-def hint_changes(hint: Hint, found: engine_rules.Hint) -> list[dict]:
+def hint_changes(hint: Hint, found: engine.Hint) -> list[dict]:
     """What essentially changed between the stored hint and the one a run found: the monthly amount,
     the address (building) and the evidence records. Wording of the explanation or facts that move
     with the Stichtag (e.g. days absent) are not a change."""
@@ -368,7 +363,7 @@ def carry_forward(run: Run, found_hints) -> dict[str, int]:
         seen.add(found.hint_id)
         values = {
             "rule_version": found.rule_version,
-            "agency_kind": AGENCY_OF_SOURCE.get(found.primary_ref.partition(":")[0], "koordinierung"),
+            "agency_kind": owner_of(found.primary_ref.partition(":")[0]) or "koordinierung",
             "evidence": list(found.evidence),
             "objekt_id": found.objekt_id or "",
             "address": found.address or "",
@@ -437,8 +432,8 @@ def sightings_of(hint: Hint) -> QuerySet[HintSighting]:
 # --- exports (contract formats) ------------------------------------------------------------
 
 
-def _engine_hint(hint: Hint) -> engine_rules.Hint:
-    return engine_rules.Hint(
+def _engine_hint(hint: Hint) -> engine.Hint:
+    return engine.Hint(
         hint_id=hint.hint_id,
         rule=hint.rule,
         rule_version=hint.rule_version,
@@ -453,7 +448,7 @@ def _engine_hint(hint: Hint) -> engine_rules.Hint:
     )
 
 
-def _formula_safe(hint: engine_rules.Hint) -> engine_rules.Hint:
+def _formula_safe(hint: engine.Hint) -> engine.Hint:
     """The hint with every text a spreadsheet could run as a formula (an imported street
     `=HYPERLINK(...)`) prefixed by an apostrophe and bidirectional controls neutralised."""
     return dataclasses.replace(
@@ -468,12 +463,12 @@ def _formula_safe(hint: engine_rules.Hint) -> engine_rules.Hint:
 def export_hints(run: Run, target) -> int:
     """The contract's hints export of `missimo export hints`, formula-safe: a cell beginning with
     = + - @ gets a leading apostrophe (see docs/sicherheit.md)."""
-    return engine_ranking.write_hints_csv((_formula_safe(_engine_hint(h)) for h in run.hints.all()), target)
+    return engine.write_hints_csv((_formula_safe(_engine_hint(h)) for h in run.hints.all()), target)
 
 
 def export_properties(run: Run, target) -> int:
     ranked = [
-        engine_ranking.RankedProperty(
+        engine.RankedProperty(
             rank=p.rank,
             objekt_id=tables.escape_cell(p.objekt_id),
             address=tables.escape_cell(p.address),  # formula-safe like the hints export
@@ -486,7 +481,7 @@ def export_properties(run: Run, target) -> int:
         )
         for p in run.ranking.all()
     ]
-    return engine_ranking.write_properties_csv(ranked, target)
+    return engine.write_properties_csv(ranked, target)
 
 
 # --- person links: "Warum verknüpft?" ------------------------------------------------------
@@ -507,26 +502,7 @@ def links_of_hint(hint: Hint) -> list:
     if not hint.person_ids or not hint.run.work_dir:
         return []
     work_dir = Path(settings.DATA_DIR) / hint.run.work_dir
-    con = open_analysis(work_dir)
-    try:
-        placeholders = ", ".join("?" for _ in hint.person_ids)
-        uids = [
-            row[0]
-            for row in con.execute(
-                f"SELECT entity || ':' || record_key FROM person_link WHERE person_id IN ({placeholders})",  # noqa: S608
-                list(hint.person_ids),
-            ).fetchall()
-        ]
-        if len(uids) < 2:
-            return []
-        marks = ", ".join("?" for _ in uids)
-        pairs = con.execute(
-            f"SELECT unique_id_l, unique_id_r FROM person_pair WHERE linked "  # noqa: S608
-            f"AND unique_id_l IN ({marks}) AND unique_id_r IN ({marks}) ORDER BY unique_id_l, unique_id_r",
-            [*uids, *uids],
-        ).fetchall()
-    finally:
-        con.close()
+    pairs = engine.linked_pairs_of_persons(work_dir, hint.person_ids)
     rejected = {(r.uid_left, r.uid_right) for r in RejectedLink.objects.all()}
     explanations = []
     for left, right in pairs:

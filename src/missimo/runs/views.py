@@ -7,18 +7,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from missimo import engine
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import lists, tables
-from missimo.engine import rules as engine_rules
 from missimo.runs import services
 from missimo.runs.forms import StartRunForm
 from missimo.runs.models import Run, RunStatus
 from missimo.runs.tasks import run_abgleich_task
 
-RULE_TITLES = {rule.code: rule.title for rule in engine_rules.RULES}
+RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
 
 
 @require_http_methods(["GET", "POST"])
@@ -234,10 +234,10 @@ def hint_export(request, fmt: str):
 def rule_catalogue(request):
     """The published catalogue: every rule with its legal source and thresholds (transparency)."""
     settings_by_rule: dict[str, list] = {}
-    for setting in engine_rules.SETTINGS:
+    for setting in engine.SETTINGS:
         for code in setting.rules:
             settings_by_rule.setdefault(code, []).append(setting)
-    catalogue = [(rule, settings_by_rule.get(rule.code, [])) for rule in engine_rules.RULES]
+    catalogue = [(rule, settings_by_rule.get(rule.code, [])) for rule in engine.RULES]
     return render(request, "runs/rules.html", {"catalogue": catalogue})
 
 

@@ -110,10 +110,6 @@ def school_year_start(s_date: dt.date) -> int:
     return s_date.year if s_date.month >= 8 else s_date.year - 1
 
 
-def _rand_days(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
-    return rng.integers(int(lo), int(max(hi, lo + 1)), n)
-
-
 def build_world(residents: int, seed: int, stichtag: dt.date, rates: Rates | None = None) -> World:
     rates = rates or Rates()
     rng = np.random.default_rng(np.random.SeedSequence([seed, 20260303]))

@@ -1,4 +1,5 @@
-"""A small synthetic population with known truth, for linkage tests and benchmarks.
+"""A small synthetic population with known truth, for the linkage tests (kept beside them, not in the
+engine: the engine has no population generator of its own; the synthetic city is `missimo.synth`).
 
 Families of German, Romanian, Bulgarian and Turkish names live at addresses; every person
 has Melderegister rows, parents may draw Kindergeld and Bürgergeld, children appear in
