@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from missimo.engine.linkage import link_persons
-from missimo.engine.linkage_sample import make_population
 from missimo.engine.rules import SURE_MARGIN_BITS, SURE_PROBABILITY, _sure_kg_sql, evaluate
+from tests.engine.sample_population import make_population
 from tests.engine.test_linkage_birthdates import HAND_KG, HAND_MELDE, REF, _append, _kg
 from tests.engine.test_rules import S, family, refs, run
 from tests.engine.test_rules_city import City
