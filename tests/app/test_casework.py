@@ -411,8 +411,8 @@ def test_roles_without_case_work_see_no_cases_and_no_menu(client, dana, city):
 def test_the_menu_offers_actions_the_hint_queue_and_my_cases(kim, paula):
     from missimo.casework import nav
 
-    assert [label for label, _ in nav.items(kim)] == ["Aktionen", "Prüfliste", "Meine Fälle"]
-    assert [label for label, _ in nav.items(paula)] == ["Aktionen", "Meine Fälle"]
+    assert [label for label, _ in nav.items(kim)] == ["Aktionen", "Prüfliste", "Meine Fälle", "Fristen"]
+    assert [label for label, _ in nav.items(paula)] == ["Aktionen", "Meine Fälle", "Fristen"]
 
 
 # --- the Prüfliste --------------------------------------------------------------------------
@@ -797,11 +797,19 @@ def test_panels_other_apps_register_are_rendered_in_order_escaped_and_empty_ones
 
 
 def test_the_case_page_shows_the_panels_of_the_inspections_and_outcomes_apps():
+    from missimo.casework.handover_views import case_panel as handover_panel
     from missimo.core import extensions
     from missimo.inspections.panels import case_panel as inspections_panel
+    from missimo.inspections.referral_views import case_panel as referral_panel
     from missimo.outcomes.panels import case_panel as outcomes_panel
 
-    assert [entry.function for entry in extensions._panels["case"]] == [inspections_panel, outcomes_panel]
+    # Handover first (who holds the case), then the inspection, the help referrals, the outcomes.
+    assert [entry.function for entry in extensions._panels["case"]] == [
+        handover_panel,
+        inspections_panel,
+        referral_panel,
+        outcomes_panel,
+    ]
 
 
 def test_the_demo_agencies_can_take_part_in_campaigns(db):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from missimo import __version__, engine
@@ -421,7 +421,9 @@ def hints_of_run(run: Run) -> QuerySet[Hint]:
     """The hints a run found (its HintSightings other than "entfallen"), with their current values.
     For the latest run the same as ``run.hints``; for an earlier run it includes hints found again later."""
     found = HintSighting.objects.filter(run=run).exclude(change=HintChange.ENTFALLEN).values("hint")
-    return Hint.objects.filter(pk__in=found)
+    # A hint whose latest finding is this run was found by it (also one stored without sightings,
+    # e.g. imported from an earlier version; an "entfallen" hint keeps the run that last found it).
+    return Hint.objects.filter(Q(pk__in=found) | Q(run=run))
 
 
 def sightings_of(hint: Hint) -> QuerySet[HintSighting]:
