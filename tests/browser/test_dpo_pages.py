@@ -105,7 +105,8 @@ def test_the_fairness_report_and_the_art15_page_are_accessible(
     page.get_by_role("heading", name="Fairnessbericht").wait_for()
     text = page.locator("main").inner_text()
     assert "Rumänien" in text
-    assert "noch keine Daten" in text
+    # No hint has been decided yet: the report says when the rates will appear (no placeholder).
+    assert "Die Quoten erscheinen, sobald Hinweise entschieden sind." in text
     assert axe_violations(page) == []
     page.get_by_role("link", name="Auskunft Art. 15").click()
     page.get_by_label("Zweck und Aktenzeichen").fill("Auskunftsersuchen Az. DS-7")
