@@ -173,9 +173,10 @@ def test_the_log_shows_object_types_in_german_and_details_as_readable_text(clien
     client.force_login(dana)
     page = client.get("/datenschutz/protokoll/").text
     assert "Liste der Hinweise" in page and "Kontrollprotokoll 3" in page and "Sitzung" in page
-    assert "Namen angezeigt: nein; Seite: 2" in page
+    # (PostgreSQL's jsonb orders the keys its own way, so each part is looked for on its own.)
+    assert "Namen angezeigt: nein" in page and "Seite: 2" in page
     assert "Bemerkung: –" in page
-    assert "von: 01.03.2026; nur eigene: ja" in page
+    assert "von: 01.03.2026" in page and "nur eigene: ja" in page
     for raw in ("{&#x27;names_shown", "names_shown:", "None", ">inspection_visit", ">session<"):
         assert raw not in page, raw
     options = client.get("/datenschutz/protokoll/").text
