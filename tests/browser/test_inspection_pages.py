@@ -137,9 +137,7 @@ def test_the_field_protocol_on_a_tablet_keeps_every_input_through_an_offline_spe
     context.set_offline(True)
     page.get_by_label("Müll").check()
     page.get_by_label("Bemerkungen").fill("Briefkasten mit sechs Namen, Matratzen im Flur")
-    page.get_by_role("group", name="Maria Muster", exact=True).get_by_label(
-        "angetroffen", exact=True
-    ).check()
+    page.get_by_role("group", name="Maria Muster", exact=True).get_by_label("angetroffen", exact=True).check()
     status.filter(has_text="nicht gespeichert – wird erneut versucht").wait_for()
     queued = page.evaluate(f"() => {queue}")
     assert {item["field"] for item in queued} >= {"defects", "notes"}
