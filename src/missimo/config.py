@@ -311,6 +311,20 @@ SETTINGS: tuple[Setting, ...] = (
         "that `missimo audit verify` still checks the rest of the chain.",
     ),
     Setting(
+        "MISSIMO_LINK_REVIEW_SAMPLE_SIZE",
+        parse_int,
+        20,
+        "Pairs of person records per probability band that a run keeps for measuring the precision of the "
+        "person linkage (linked pairs in four bands, unlinked pairs near the threshold); 0 draws no sample.",
+    ),
+    Setting(
+        "MISSIMO_RETENTION_LINK_REVIEW_DAYS",
+        parse_int,
+        14,
+        "Days the records of a pair of the linkage review sample are kept unless labelled earlier (a label "
+        "deletes them at once); then `missimo purge` deletes them, and only the label and the stratum stay.",
+    ),
+    Setting(
         "MISSIMO_PURGE_HOUR",
         parse_int,
         3,
