@@ -154,54 +154,72 @@ def draw_review_sample(
     Unlinked strata leave out pairs that ended in the same person anyway (through other records)
     and pairs a person already rejected. Must run before the data minimisation."""
     strata = review_strata(threshold)
-    sample = ReviewSample(strata=[])
+    cases = " ".join(
+        f"WHEN p.linked = {str(s.linked).upper()} AND p.match_probability >= {s.low!r} "
+        f"AND p.match_probability < {s.high!r} THEN '{s.key}'"
+        for s in strata
+    )
+    # one pass over the pairs: each pair's stratum and its place in the stratum's random order
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _review_pool AS
-        SELECT p.unique_id_l, p.unique_id_r, p.match_probability, p.linked
-        FROM {pair_table} p
-        JOIN {link_table} a ON a.entity || ':' || a.record_key = p.unique_id_l
-        JOIN {link_table} b ON b.entity || ':' || b.record_key = p.unique_id_r
-        WHERE p.linked OR (NOT p.rejected AND a.person_id <> b.person_id)
+        SELECT stratum, unique_id_l, unique_id_r,
+               row_number() OVER (PARTITION BY stratum
+                                  ORDER BY hash(unique_id_l || '|' || unique_id_r || '{int(seed)}'),
+                                           unique_id_l, unique_id_r) AS draw
+        FROM (SELECT CASE {cases} END AS stratum, p.unique_id_l, p.unique_id_r
+              FROM {pair_table} p
+              JOIN {link_table} a ON a.entity || ':' || a.record_key = p.unique_id_l
+              JOIN {link_table} b ON b.entity || ':' || b.record_key = p.unique_id_r
+              WHERE p.linked OR (NOT p.rejected AND a.person_id <> b.person_id))
+        WHERE stratum IS NOT NULL
         """
     )
-    for stratum in strata:
-        where = "linked = ? AND match_probability >= ? AND match_probability < ?"
-        params = [stratum.linked, stratum.low, stratum.high]
-        population = con.execute(f"SELECT count(*) FROM _review_pool WHERE {where}", params).fetchone()[0]  # type: ignore[index]
-        sample.strata.append(
-            ReviewStratum(
-                stratum.key, stratum.label, stratum.linked, stratum.low, stratum.high, int(population)
+    populations = dict(con.execute("SELECT stratum, count(*) FROM _review_pool GROUP BY stratum").fetchall())
+    sample = ReviewSample(
+        strata=[
+            ReviewStratum(s.key, s.label, s.linked, s.low, s.high, int(populations.get(s.key, 0)))
+            for s in strata
+        ]
+    )
+    linked_of = {s.key: s.linked for s in strata}
+    picks = con.execute(
+        "SELECT stratum, unique_id_l, unique_id_r FROM _review_pool WHERE draw <= ? ORDER BY stratum, draw",
+        [max(0, int(per_stratum))],
+    ).fetchall()
+    # the explanations read small copies of only the drawn pairs and their records
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _review_pairs AS SELECT p.* FROM {pair_table} p "
+        "SEMI JOIN _review_pool d ON d.unique_id_l = p.unique_id_l AND d.unique_id_r = p.unique_id_r "
+        f"AND d.draw <= {max(0, int(per_stratum))}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _review_records AS SELECT r.* FROM {records_table} r "
+        "WHERE r.unique_id IN (SELECT unique_id_l FROM _review_pairs UNION SELECT unique_id_r FROM _review_pairs)"
+    )
+    order = {s.key: n for n, s in enumerate(strata)}
+    for key, left, right in sorted(picks, key=lambda row: order[row[0]]):
+        explanation = linkage.explain_pair(
+            con, left, right, model, records_table="_review_records", pair_table="_review_pairs"
+        )
+        if explanation is None:
+            continue
+        sample.pairs.append(
+            ReviewPair(
+                stratum=key,
+                uid_left=explanation.left["unique_id"],
+                uid_right=explanation.right["unique_id"],
+                probability=explanation.match_probability,
+                match_weight=explanation.match_weight,
+                prior_weight=explanation.prior_weight,
+                linked=linked_of[key],
+                left=_plain(explanation.left),
+                right=_plain(explanation.right),
+                fields=[dict(f) for f in explanation.fields],
             )
         )
-        if per_stratum <= 0 or not population:
-            continue
-        rows = con.execute(
-            f"SELECT unique_id_l, unique_id_r FROM _review_pool WHERE {where} "
-            "ORDER BY hash(unique_id_l || '|' || unique_id_r || ?), unique_id_l, unique_id_r LIMIT ?",
-            [*params, str(seed), int(per_stratum)],
-        ).fetchall()
-        for left, right in rows:
-            explanation = linkage.explain_pair(
-                con, left, right, model, records_table=records_table, pair_table=pair_table
-            )
-            if explanation is None:
-                continue
-            sample.pairs.append(
-                ReviewPair(
-                    stratum=stratum.key,
-                    uid_left=explanation.left["unique_id"],
-                    uid_right=explanation.right["unique_id"],
-                    probability=explanation.match_probability,
-                    match_weight=explanation.match_weight,
-                    prior_weight=explanation.prior_weight,
-                    linked=stratum.linked,
-                    left=_plain(explanation.left),
-                    right=_plain(explanation.right),
-                    fields=[dict(f) for f in explanation.fields],
-                )
-            )
-    con.execute("DROP TABLE IF EXISTS _review_pool")
+    for name in ("_review_pool", "_review_pairs", "_review_records"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     return sample
 
 
