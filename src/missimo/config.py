@@ -321,8 +321,9 @@ SETTINGS: tuple[Setting, ...] = (
         "MISSIMO_RETENTION_LINK_REVIEW_DAYS",
         parse_int,
         14,
-        "Days the records of a pair of the linkage review sample are kept unless labelled earlier (a label "
-        "deletes them at once); then `missimo purge` deletes them, and only the label and the stratum stay.",
+        "Days the pairs of a run's linkage review sample are kept (a label deletes the pair's records at once, "
+        "its label stays for the estimate); then `missimo purge` deletes every pair of the run, and only the "
+        "estimate and the counts per stratum stay on the run.",
     ),
     Setting(
         "MISSIMO_PURGE_HOUR",

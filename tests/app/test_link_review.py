@@ -111,11 +111,19 @@ def test_only_the_coordination_office_opens_the_review(reviewed_run, make_user, 
     assert not run.review_pairs.exclude(label="").exists()
 
 
-def test_unlabelled_pairs_lose_their_records_after_the_retention_period(reviewed_run, settings):
+def test_after_the_retention_period_the_pairs_are_deleted_and_the_estimate_stays_on_the_run(
+    reviewed_run, kim, settings
+):
     settings.RETENTION_LINK_REVIEW_DAYS = 14
     run = reviewed_run
+    review.label_pairs(kim, run, {p.pk: ReviewLabel.SAME.value for p in run.review_pairs.all()})
+    run.refresh_from_db()
+    estimate = run.link_quality
+    drawn = {row["key"]: row["drawn"] for row in review.stratum_rows(run)}
     n = run.review_pairs.count()
     assert review.purge_expired_pairs(timezone.now() + dt.timedelta(days=13)) == 0
     assert review.purge_expired_pairs(timezone.now() + dt.timedelta(days=15)) == n
-    assert not run.review_pairs.exclude(comparison={}).exists()
-    assert run.review_pairs.count() == n  # stratum and label stay for the estimate
+    run.refresh_from_db()
+    assert not LinkReviewPair.objects.filter(run=run).exists()  # no record ids left
+    assert run.link_quality == estimate
+    assert {row["key"]: row["drawn"] for row in review.stratum_rows(run)} == drawn

@@ -207,9 +207,9 @@ class ReviewLabel(models.TextChoices):
 class LinkReviewPair(models.Model):
     """One pair of person records drawn during a run for measuring the linkage's precision (issue
     #15). `comparison` holds only what the comparison page shows (both records' display fields and
-    the field weights); it is emptied when the pair is labelled or its retention period ends
-    (MISSIMO_RETENTION_LINK_REVIEW_DAYS). Stratum, probability, record ids and label stay for the
-    estimate."""
+    the field weights); it is emptied when the pair is labelled. Stratum, probability, record ids and
+    label serve the estimate until the retention period ends (MISSIMO_RETENTION_LINK_REVIEW_DAYS),
+    then the row is deleted; the estimate stays on the run."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="review_pairs")
     position = models.PositiveIntegerField("Nr.")

@@ -7,7 +7,8 @@ A run draws a stratified sample of scored pairs while the records still exist
 records at once, turns "verschiedene Personen" on a linked pair into a RejectedLink for later runs,
 audits every label and stores the new estimate (precision and missed share near the threshold,
 95 % intervals; method in missimo.engine.review and docs/datenschutz) on the run.
-Unlabelled pairs lose their records after MISSIMO_RETENTION_LINK_REVIEW_DAYS (:func:`purge_expired_pairs`).
+After MISSIMO_RETENTION_LINK_REVIEW_DAYS the pairs are deleted altogether (:func:`purge_expired_pairs`);
+the estimate and the counts per stratum stay on the run.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def stratum_rows(run: Run) -> list[dict]:
         rows.append(
             {
                 **stratum,
-                "drawn": drawn.get(stratum["key"], 0),
+                # pairs deleted after the retention period are counted in the stratum itself
+                "drawn": stratum.get("drawn", 0) + drawn.get(stratum["key"], 0),
                 "same": counts.get("same", 0),
                 "different": counts.get("different", 0),
                 "unclear": counts.get("unclear", 0),
@@ -180,7 +182,19 @@ def label_pairs(user, run: Run, labels: dict[int, str]) -> int:
 
 
 def purge_expired_pairs(now: dt.datetime | None = None) -> int:
-    """Delete the records of unlabelled pairs older than MISSIMO_RETENTION_LINK_REVIEW_DAYS (the
-    stratum, probability and record ids stay, so the strata still count). Returns the pairs emptied."""
+    """After MISSIMO_RETENTION_LINK_REVIEW_DAYS delete a run's sample pairs altogether (labelled or
+    not, with their record ids): the final estimate and the counts per stratum stay on the run.
+    Returns the pairs deleted."""
     limit = (now or timezone.now()) - dt.timedelta(days=retention_days())
-    return LinkReviewPair.objects.filter(created_at__lt=limit).exclude(comparison={}).update(comparison={})
+    deleted = 0
+    for run in Run.objects.filter(review_pairs__created_at__lt=limit).distinct():
+        with transaction.atomic():
+            update_estimate(run)
+            drawn: dict[str, int] = {}
+            for key in run.review_pairs.values_list("stratum", flat=True):
+                drawn[key] = drawn.get(key, 0) + 1
+            for stratum in run.link_review.get("strata", []):
+                stratum["drawn"] = stratum.get("drawn", 0) + drawn.get(stratum["key"], 0)
+            Run.objects.filter(pk=run.pk).update(link_review=run.link_review)
+            deleted += run.review_pairs.filter(created_at__lt=limit).delete()[0]
+    return deleted
