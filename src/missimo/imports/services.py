@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -392,7 +392,33 @@ def hold_reasons(current: SourceSnapshot | None, delivery: Import) -> list[str]:
         reasons.append(
             "Diese Spalten fehlen, die die geltende Lieferung noch enthielt: " + ", ".join(lost) + "."
         )
+    comparison = delivery.comparison or {}
+    before_as_of, after_as_of = comparison.get("as_of_before"), comparison.get("as_of_after")
+    if before_as_of and after_as_of and after_as_of < before_as_of:
+        reasons.append(
+            f"Der Stand der Lieferung ({_de_date(after_as_of)}) ist älter als der Stand der geltenden "
+            f"Lieferung Nr. {current.source_import_id} ({_de_date(before_as_of)})."
+        )
+    missing_units = comparison.get("units_missing_count") or 0
+    if missing_units:
+        named = ", ".join(
+            f"{name} ({number})" if name else number
+            for number, name in comparison.get("units_missing", [])[:5]
+        )
+        more = f" und {de_int(missing_units - 5)} weitere" if missing_units > 5 else ""
+        reasons.append(
+            f"{de_int(missing_units)} {'Schule fehlt' if missing_units == 1 else 'Schulen fehlen'}, "
+            f"die in der geltenden Lieferung Nr. {current.source_import_id} noch geliefert hatten: "
+            f"{named}{more}."
+        )
     return reasons
+
+
+def _de_date(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return iso
 
 
 def held_message(delivery: Import) -> str:
@@ -414,7 +440,15 @@ def compare_snapshots(current: SourceSnapshot, delivery: Import) -> dict:
     }
     if not old.exists() or not new.exists():
         return summary
-    summary.update(engine.compare_snapshots(old, new))
+    layout = engine.get_source(delivery.source)
+    summary.update(
+        engine.compare_snapshots(
+            old,
+            new,
+            as_of=getattr(layout, "as_of", ""),
+            unit=tuple(getattr(layout, "delivering_unit", ())),
+        )
+    )
     return summary
 
 
