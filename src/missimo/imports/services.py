@@ -22,13 +22,16 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo import engine
 from missimo.accounts import policy
+from missimo.accounts.models import User
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import notify
 from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
 from missimo.engine import SOURCES
@@ -337,7 +340,9 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
     reasons = [] if force else hold_reasons(current, delivery)
     if reasons:
         delivery.held_reasons = reasons
-        return _finish(delivery, ImportStatus.HELD, held_message(delivery))
+        held = _finish(delivery, ImportStatus.HELD, held_message(delivery))
+        notify_held(held)
+        return held
     if force and current is not None and hold_reasons(current, delivery):
         notes = [
             "Die Lieferung wurde trotz Auffälligkeiten ausdrücklich übernommen: "
@@ -419,6 +424,21 @@ def _de_date(iso: str) -> str:
         return date.fromisoformat(iso[:10]).strftime("%d.%m.%Y")
     except ValueError:
         return iso
+
+
+def notify_held(delivery: Import) -> int:
+    """Mail the people who may confirm or discard a held delivery: that one is held, and a link."""
+    return notify.notify(
+        (
+            user
+            for user in User.objects.filter(is_active=True).exclude(email="")
+            if may_decide(user, delivery)
+        ),
+        "Lieferung zurückgehalten",
+        f"Eine Lieferung der Quelle „{engine.get_source(delivery.source).label}“ wurde in MISSIMO "
+        "zurückgehalten und wartet auf Ihre Prüfung.",
+        reverse("imports:detail", args=[delivery.pk]),
+    )
 
 
 def held_message(delivery: Import) -> str:

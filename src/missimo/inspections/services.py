@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts import policy
@@ -20,7 +21,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework import services as casework
 from missimo.casework.models import Campaign, Case, CaseEvent, CaseStatus
-from missimo.core import errors
+from missimo.core import errors, notify
 from missimo.core.datadir import data_path
 from missimo.inspections.models import (
     ChildrenPresent,
@@ -327,6 +328,16 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
         details={"version": current.version, "changes": [c["field"] for c in changes]},
         request=request,
     )
+    if (
+        before["Datum und Uhrzeit"] != after["Datum und Uhrzeit"]
+        or before["Treffpunkt"] != after["Treffpunkt"]
+    ):
+        notify.notify(
+            current.members.exclude(pk=user.pk),
+            "Kontrolle verlegt",
+            "Eine Kontrolle, an der Sie teilnehmen, wurde in MISSIMO verlegt (neuer Termin oder Treffpunkt).",
+            reverse("inspections:detail", args=[current.pk]),
+        )
     return current
 
 
