@@ -71,7 +71,11 @@ def test_an_assignment_is_mailed_to_the_assignee_with_a_link_and_without_the_akt
 
 
 def test_a_letter_given_for_release_is_mailed_to_the_other_coordination_users_only(
-    mail_on, kim, kai, fabian, familienkasse_letter
+    mail_on,
+    kim,
+    kai,  # noqa: F811
+    fabian,
+    familienkasse_letter,  # noqa: F811
 ):
     _with_mail(kim, "kim@ordnungsamt.example")
     _with_mail(kai, "kai@ordnungsamt.example")
