@@ -1,6 +1,6 @@
 """E-mail notifications for each event of issue #16 (assignment, letter awaiting release,
 inspection moved, delivery held; deadlines due are in test_deadlines), received by a real SMTP
-server on the loopback address. A mail says what happened and links to MISSIMO; it names no person,
+server on the loopback address, and the start page's letters awaiting release. A mail says what happened and links to MISSIMO; it names no person,
 address, Aktenzeichen or file content."""
 
 from __future__ import annotations
@@ -138,3 +138,19 @@ def test_nothing_is_mailed_while_notifications_are_off(settings, smtp_server, ki
     new = Case.objects.create(aktenzeichen="MIS-2026-00043", status=CaseStatus.NEU, lead_agency=fabian.agency)
     casework.assign_cases(kim, [new], fabian)
     assert smtp_server.received == []
+
+
+def test_the_start_page_lists_letters_awaiting_release_for_the_second_person_only(
+    client,
+    kim,
+    kai,  # noqa: F811
+    familienkasse_letter,  # noqa: F811
+):
+    letters.submit_letter(kim, familienkasse_letter, version=1)
+    client.force_login(kai)
+    assert (
+        'href="/ergebnisse/schreiben/?status=zur_freigabe">1 Schreiben warten auf Ihre Freigabe</a>'
+        in client.get("/").text
+    )
+    client.force_login(kim)  # the author cannot release it: nothing to do for her
+    assert "warten auf Ihre Freigabe" not in client.get("/").text

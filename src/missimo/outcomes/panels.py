@@ -5,12 +5,14 @@ agency's), and the case's letters the user may see."""
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import services
-from missimo.outcomes.models import AgencyMeasure, Outcome
+from missimo.outcomes.models import AgencyMeasure, LetterStatus, Outcome
 
 
 def case_panel(request, case) -> str:
@@ -118,4 +120,22 @@ def property_panel(request, prop) -> str:
             "rule_titles": services.RULE_TITLES,
         },
         request=request,
+    )
+
+
+def start_todo(request, user) -> str:
+    """The start page's to-do entry of letters: letters awaiting release by a second person of the
+    coordination office (not the ones the user wrote: four-eyes)."""
+    if not letter_work.may_write_letters(user):
+        return ""
+    waiting = (
+        letter_work.letters_for(user).filter(status=LetterStatus.ZUR_FREIGABE).exclude(author=user).count()
+    )
+    if not waiting:
+        return ""
+    return format_html(
+        '<li><a class="kern-link" href="{}?status={}">{} Schreiben warten auf Ihre Freigabe</a></li>',
+        reverse("outcomes:letters"),
+        LetterStatus.ZUR_FREIGABE.value,
+        waiting,
     )
