@@ -473,6 +473,14 @@ URL_ACCESS: dict[str, Page] = {
     "outcomes:hint": _page(
         C.RECORD_OUTCOMES, "Ergebnis zu einem sichtbaren Hinweis erfassen", scope="hint", forms=True
     ),
+    "outcomes:case": _page(
+        C.RECORD_OUTCOMES,
+        "Ergebnis zu einem sichtbaren Prüffall selbst, auch ohne Hinweis (nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
+    ),
     "outcomes:measure_add": _page(
         C.RECORD_OUTCOMES,
         "Maßnahme zu einem sichtbaren Hinweis (nur POST)",

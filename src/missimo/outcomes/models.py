@@ -30,10 +30,17 @@ class OutcomeResult(models.TextChoices):
 
 
 class Outcome(models.Model):
-    """The current finding of one agency on one hint (unique per hint and agency)."""
+    """The current finding of one agency on one hint (unique per hint and agency), or on a case that
+    has no hint (a case opened from a tip-off or another office: `hint` empty, unique per case and
+    agency)."""
 
     hint = models.ForeignKey(
-        "runs.Hint", verbose_name="Hinweis", on_delete=models.CASCADE, related_name="outcomes"
+        "runs.Hint",
+        verbose_name="Hinweis",
+        on_delete=models.CASCADE,
+        related_name="outcomes",
+        null=True,
+        blank=True,
     )
     case = models.ForeignKey(
         "casework.Case",
@@ -67,11 +74,17 @@ class Outcome(models.Model):
         verbose_name_plural = "Ergebnisse"
         ordering = ["-decided_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["hint", "agency"], name="outcome_one_per_hint_and_agency")
+            models.UniqueConstraint(fields=["hint", "agency"], name="outcome_one_per_hint_and_agency"),
+            models.UniqueConstraint(
+                fields=["case", "agency"],
+                condition=models.Q(hint__isnull=True),
+                name="outcome_one_per_case_without_hint_and_agency",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.hint_id} {self.agency_id}: {self.get_result_display()}"
+        on = self.hint_id if self.hint_id is not None else f"Fall {self.case_id}"
+        return f"{on} {self.agency_id}: {self.get_result_display()}"
 
 
 class OutcomeRevision(AppendOnly):

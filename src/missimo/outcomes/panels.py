@@ -12,6 +12,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import services
+from missimo.outcomes.forms import OutcomeForm
 from missimo.outcomes.models import AgencyMeasure, LetterStatus, Outcome
 
 
@@ -47,9 +48,16 @@ def case_panel(request, case) -> str:
     for measure in measures:
         by_hint[measure.hint.hint_id]["measures"].append(measure)
     letters = list(letter_work.letters_for(user).filter(case=case).select_related("recipient"))
-    if not by_hint and not letters and not writer:
+    # Outcomes on the case itself (a case without a hint, or a finding not tied to one hint).
+    case_outcomes = list(
+        Outcome.objects.filter(case=case, hint__isnull=True)
+        .filter(**({} if coordination else {"agency": user.agency_id}))
+        .select_related("agency")
+    )
+    own_case_outcome = services.case_outcome(user, case) if recording else None
+    if not by_hint and not letters and not writer and not recording:
         return ""
-    if outcomes or letters:
+    if outcomes or letters or case_outcomes:
         record(
             user,
             AuditAction.READ,
@@ -57,7 +65,7 @@ def case_panel(request, case) -> str:
             object_id=case.aktenzeichen,
             purpose="Ergebnisse, Maßnahmen und Schreiben im Prüffall",
             details={
-                "outcomes": [o.pk for o in outcomes],
+                "outcomes": [o.pk for o in outcomes] + [o.pk for o in case_outcomes],
                 "measures": [m.pk for m in measures],
                 "letters": [letter.pk for letter in letters],
             },
@@ -73,6 +81,9 @@ def case_panel(request, case) -> str:
             "letters": letters,
             "writer": writer,
             "rule_titles": services.RULE_TITLES,
+            "case_outcomes": case_outcomes,
+            "own_case_outcome": own_case_outcome,
+            "case_outcome_form": OutcomeForm(outcome=own_case_outcome, prefix="fall") if recording else None,
         },
         request=request,
     )

@@ -217,6 +217,37 @@ def hint_outcome(request, pk: int):
 
 
 @require_POST
+def case_outcome(request, pk: int):
+    """Record or correct the agency's outcome on a case as a whole (from the case page's panel)."""
+    _require_recording(request.user)
+    case = get_object_or_404(services.visible_cases(request.user), pk=pk)
+    back = reverse("casework:case_detail", args=[case.pk]) + "#ergebnis-fall"
+    form = OutcomeForm(request.POST, prefix="fall")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        services.record_case_outcome(
+            request.user,
+            case,
+            result=data["result"],
+            decided_on=data["decided_on"],
+            note=data["note"],
+            version=data["version"],
+            request=request,
+        )
+    except services.Conflict:
+        return _conflict(request, back)
+    except services.Refused as refusal:
+        return _refused(request, refusal.message, back)
+    messages.success(request, "Das Ergebnis zum Prüffall wurde gespeichert.")
+    return redirect(back)
+
+
+@require_POST
 def measure_add(request, pk: int):
     hint = _scoped_hint(request, pk)
     case = services.case_of(request.user, hint, request.POST.get("fall"))
