@@ -154,3 +154,69 @@ def test_the_start_page_lists_letters_awaiting_release_for_the_second_person_onl
     )
     client.force_login(kim)  # the author cannot release it: nothing to do for her
     assert "warten auf Ihre Freigabe" not in client.get("/").text
+
+
+# --- the inspections as a calendar: ICS file and subscription ---------------------------------
+
+
+def test_the_inspections_ics_has_the_planned_inspection_with_a_link_and_no_address(
+    client,
+    kim,
+    paul,  # noqa: F811
+    world,  # noqa: F811
+):
+    inspection = _plan(kim, world)
+    client.force_login(paul)
+    response = client.get("/kontrollen/kalender.ics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert body.startswith("BEGIN:VCALENDAR\r\n") and body.count("BEGIN:VEVENT") == 1
+    assert f"UID:kontrolle-{inspection.pk}@missimo" in body and "DTSTART:20261007T093000Z" in body
+    assert f"/kontrollen/{inspection.pk}/" in body
+    assert "Hafenstraße" not in body and "MIS-2026-0001" not in body and "Mia" not in body
+
+
+def test_a_moved_inspection_keeps_its_uid_with_a_higher_sequence_in_the_subscription(
+    client,
+    kim,
+    paul,  # noqa: F811
+    world,  # noqa: F811
+):
+    inspection = _plan(kim, world)
+    client.force_login(paul)
+    feed_url = next(
+        line.split('value="')[1].split('"')[0]
+        for line in client.get("/kontrollen/").content.decode().splitlines()
+        if 'id="kalender-abo"' in line
+    )
+    client.logout()
+    before = client.get(feed_url).content.decode()  # a calendar fetches it without a session
+    assert "SEQUENCE:1" in before
+    plan = inspections.Plan(
+        campaign=world["campaign"],
+        scheduled_at=dt.datetime(2026, 10, 9, 8, 0, tzinfo=dt.UTC),
+        meeting_point="Parkplatz Hafenstraße",
+        agencies=list(inspection.agencies.all()),
+        members=[],
+        interpreter_needed=True,
+        interpreter_language="Rumänisch",
+    )
+    inspections.replan_inspection(kim, inspection, plan, inspection.version)
+    after = client.get(feed_url).content.decode()
+    assert f"UID:kontrolle-{inspection.pk}@missimo" in after
+    assert "SEQUENCE:2" in after and "DTSTART:20261009T080000Z" in after
+
+
+def test_a_subscription_url_is_void_after_a_password_change_and_a_forged_one_is_not_found(
+    client,
+    kim,
+    paul,  # noqa: F811
+    world,  # noqa: F811
+):
+    _plan(kim, world)
+    token = inspections.calendar_token(paul)
+    assert client.get(f"/kontrollen/kalender/{token}/kontrollen.ics").status_code == 200
+    assert client.get(f"/kontrollen/kalender/{token}x/kontrollen.ics").status_code == 404
+    paul.set_password("ein-ganz-neues-Passwort-2026")
+    paul.save()
+    assert client.get(f"/kontrollen/kalender/{token}/kontrollen.ics").status_code == 404

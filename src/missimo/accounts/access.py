@@ -391,6 +391,17 @@ URL_ACCESS: dict[str, Page] = {
     "inspections:list": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Kontrollen, an denen die eigene Behörde teilnimmt"
     ),
+    "inspections:calendar": _page(
+        C.TAKE_PART_IN_INSPECTIONS,
+        "Geplante Kontrollen der eigenen Behörde als Kalenderdatei (ICS; Datum, Uhrzeit, Link)",
+    ),
+    "inspections:calendar_feed": _page(
+        C.TAKE_PART_IN_INSPECTIONS,
+        "Kalender-Abonnement der geplanten Kontrollen über eine signierte persönliche Adresse "
+        "(ohne Anmeldung; Datum, Uhrzeit, Link)",
+        public=True,
+        anonymous=NOT_FOUND,
+    ),
     "inspections:export": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Export der Kontrollen der eigenen Behörde (CSV/XLSX, formelsicher)"
     ),
