@@ -80,3 +80,52 @@ def test_an_agency_that_does_not_see_the_case_cannot_record_an_outcome_on_it(cli
 def test_a_role_without_outcomes_gets_404(client, dana, tip_off):
     client.force_login(dana)
     assert _post(client, tip_off).status_code == 404
+
+
+# --- follow-ups of measures and letters --------------------------------------------------------
+
+
+def test_a_measure_with_a_due_follow_up_is_on_the_start_page_as_urgent(client, fabian):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from missimo.runs.models import Run, RunStatus
+    from tests.app.test_outcomes import _hint
+
+    run = Run.objects.create(stichtag=dt.date(2026, 9, 15), status=RunStatus.FINISHED)
+    hint = _hint(run, "KG_KIND_NICHT_GEMELDET", "familienkasse", "kindergeld:KG-1")
+    today = timezone.localdate()
+    services.add_measure(
+        fabian, hint, kind="rueckforderung", taken_on=today, reclaimed_amount=500, follow_up_date=today
+    )
+    client.force_login(fabian)
+    page = client.get("/").text
+    assert "1 Maßnahmen mit fälliger Wiedervorlage" in page and "dringend" in page
+    services.add_measure(
+        fabian, hint, kind="anzeige", taken_on=today, follow_up_date=today + dt.timedelta(days=7)
+    )
+    assert "1 Maßnahmen mit fälliger Wiedervorlage" in client.get("/").text
+
+
+def test_a_released_letter_with_an_overdue_reply_is_on_its_authors_start_page(client, kim, fabian):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from missimo.outcomes.models import Letter, LetterStatus
+
+    case = Case.objects.create(
+        aktenzeichen="MIS-2026-00078", status=CaseStatus.IN_PRUEFUNG, lead_agency=kim.agency
+    )
+    Letter.objects.create(
+        case=case,
+        recipient=fabian.agency,
+        subject="Mitteilung",
+        body="Text",
+        status=LetterStatus.VERSANDT,
+        author=kim,
+        reply_due=timezone.localdate() - dt.timedelta(days=1),
+    )
+    client.force_login(kim)
+    assert "1 Schreiben mit überschrittener Antwortfrist" in client.get("/").text

@@ -136,7 +136,9 @@ def _locked(letter: Letter, version: int) -> Letter:
     return current
 
 
-def update_letter(user, letter: Letter, *, subject: str, body: str, version: int, request=None) -> Letter:
+def update_letter(
+    user, letter: Letter, *, subject: str, body: str, version: int, reply_due=None, request=None
+) -> Letter:
     """The author edits a draft (or a rejected letter, which becomes a draft again)."""
     with transaction.atomic():
         current = _locked(letter, version)
@@ -146,6 +148,7 @@ def update_letter(user, letter: Letter, *, subject: str, body: str, version: int
             raise Refused("Das Schreiben kann nur als Entwurf geändert werden.")
         before = current.status
         current.subject, current.body = subject, body
+        current.reply_due = reply_due
         current.status = LetterStatus.ENTWURF
         current.version += 1
         current.save()

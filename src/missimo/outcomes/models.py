@@ -203,6 +203,8 @@ class AgencyMeasure(models.Model):
         "prognostizierte Einsparung (€)", max_digits=14, decimal_places=2, null=True, blank=True
     )
     note = models.TextField("Vermerk", blank=True)
+    # When the agency looks at the measure again (Anhörung, Zahlungsfrist, Verfahrensstand).
+    follow_up_date = models.DateField("Wiedervorlage", null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -296,6 +298,8 @@ class Letter(models.Model):
     approved_at = models.DateTimeField("freigegeben am", null=True, blank=True, db_index=True)
     rejection_reason = models.TextField("Grund der Zurückweisung", blank=True)
     sent_at = models.DateTimeField("versandt am", null=True, blank=True)
+    # By when the recipient is asked to answer: a follow-up for the author once it is overdue.
+    reply_due = models.DateField("Antwort erwartet bis", null=True, blank=True, db_index=True)
     version = models.PositiveIntegerField("Version", default=1)
 
     class Meta:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
@@ -134,19 +136,63 @@ def property_panel(request, prop) -> str:
     )
 
 
+URGENT = mark_safe(
+    '<span class="kern-badge kern-badge--danger"><span class="kern-label">dringend</span></span> '
+)
+
+
 def start_todo(request, user) -> str:
-    """The start page's to-do entry of letters: letters awaiting release by a second person of the
+    """The start page's to-do entries of outcomes: measures whose Wiedervorlage is due and letters of
+    the user whose reply is overdue (urgent), letters awaiting release by a second person of the
     coordination office (not the ones the user wrote: four-eyes)."""
-    if not letter_work.may_write_letters(user):
-        return ""
-    waiting = (
-        letter_work.letters_for(user).filter(status=LetterStatus.ZUR_FREIGABE).exclude(author=user).count()
-    )
-    if not waiting:
-        return ""
-    return format_html(
-        '<li><a class="kern-link" href="{}?status={}">{} Schreiben warten auf Ihre Freigabe</a></li>',
-        reverse("outcomes:letters"),
-        LetterStatus.ZUR_FREIGABE.value,
-        waiting,
-    )
+    items = []
+    today = timezone.localdate()
+    if services.may_record(user):
+        due = (
+            services.measures_for(user)
+            .active()
+            .filter(agency=user.agency_id, follow_up_date__lte=today)
+            .count()
+        )
+        if due:
+            items.append(
+                format_html(
+                    '<li>{}<a class="kern-link" href="{}">{} Maßnahmen mit fälliger Wiedervorlage</a></li>',
+                    URGENT,
+                    reverse("outcomes:list"),
+                    due,
+                )
+            )
+    if letter_work.may_write_letters(user):
+        overdue = (
+            letter_work.letters_for(user)
+            .filter(
+                author=user, reply_due__lt=today, status__in=(LetterStatus.FREIGEGEBEN, LetterStatus.VERSANDT)
+            )
+            .count()
+        )
+        if overdue:
+            items.append(
+                format_html(
+                    '<li>{}<a class="kern-link" href="{}">{} Schreiben mit überschrittener Antwortfrist</a></li>',
+                    URGENT,
+                    reverse("outcomes:letters"),
+                    overdue,
+                )
+            )
+        waiting = (
+            letter_work.letters_for(user)
+            .filter(status=LetterStatus.ZUR_FREIGABE)
+            .exclude(author=user)
+            .count()
+        )
+        if waiting:
+            items.append(
+                format_html(
+                    '<li><a class="kern-link" href="{}?status={}">{} Schreiben warten auf Ihre Freigabe</a></li>',
+                    reverse("outcomes:letters"),
+                    LetterStatus.ZUR_FREIGABE.value,
+                    waiting,
+                )
+            )
+    return mark_safe("".join(items))  # noqa: S308 - every item built by format_html

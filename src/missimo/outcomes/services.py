@@ -284,6 +284,7 @@ def add_measure(
     reclaimed_amount: Decimal | None = None,
     note: str = "",
     case=None,
+    follow_up_date: dt.date | None = None,
     request=None,
 ) -> AgencyMeasure:
     """Record a measure of the user's agency on `hint`; projected savings for a stopped Kindergeld."""
@@ -324,6 +325,7 @@ def add_measure(
         projected_months=months,
         projected_savings=savings,
         note=note,
+        follow_up_date=follow_up_date,
         created_by=user,
         created_by_name=actor_name(user),
     )

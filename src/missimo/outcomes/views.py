@@ -264,6 +264,7 @@ def measure_add(request, pk: int):
                 reclaimed_amount=data["reclaimed_amount"],
                 note=data["note"],
                 case=case,
+                follow_up_date=data.get("follow_up_date"),
                 request=request,
             )
         except services.Refused as refusal:
@@ -480,6 +481,7 @@ def letter_edit(request, pk: int):
                     subject=data["subject"],
                     body=data["body"],
                     version=data["version"],
+                    reply_due=data.get("reply_due"),
                     request=request,
                 )
             except services.Conflict as clash:
@@ -499,7 +501,12 @@ def letter_edit(request, pk: int):
             status = 400
     else:
         form = LetterEditForm(
-            initial={"subject": letter.subject, "body": letter.body, "version": letter.version}
+            initial={
+                "subject": letter.subject,
+                "body": letter.body,
+                "reply_due": letter.reply_due,
+                "version": letter.version,
+            }
         )
     return render(
         request,
