@@ -4,6 +4,8 @@ the coordination office); the previous delivery can be put back; the CLI exits 3
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -141,3 +143,85 @@ def test_the_cli_holds_a_much_smaller_delivery_with_exit_code_3_and_takes_it_wit
     taken = _current_snapshot_import(data, "kindergeld")
     assert taken != first and _status(data, taken) == "taken"
     assert "trotz Auffälligkeiten ausdrücklich übernommen" in forced.stdout
+
+
+# --- the Schulen: an older Stand, a school missing that delivered last time -------------------
+
+
+def _school_lines(city, *, stand: str | None = None, without_school: str | None = None) -> bytes:
+    header, *rows = _lines(city, "schule")
+    if without_school:
+        rows = [row for row in rows if not row.startswith(without_school + ";")]
+    if stand:
+        rows = [row.rpartition(";")[0] + ";" + stand for row in rows]
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def _upload_school(client, content: bytes, capture) -> Import:
+    with capture(execute=True):
+        response = client.post(
+            "/lieferungen/neu/schule/", {"file": SimpleUploadedFile("schule.csv", content)}
+        )
+    assert response.status_code == 302, response.text
+    return Import.objects.order_by("-pk").first()
+
+
+@pytest.fixture
+def schools_in_force(client, kim, small_city, django_capture_on_commit_callbacks):
+    client.force_login(kim)
+    full = _upload_school(client, _school_lines(small_city), django_capture_on_commit_callbacks)
+    assert full.status == ImportStatus.TAKEN
+    return full
+
+
+def test_a_school_delivery_with_an_older_stand_is_held_and_the_comparison_shows_both_dates(
+    client, small_city, schools_in_force, django_capture_on_commit_callbacks
+):
+    older = _upload_school(
+        client, _school_lines(small_city, stand="01.06.2026"), django_capture_on_commit_callbacks
+    )
+    assert older.status == ImportStatus.HELD
+    assert any("älter als der Stand der geltenden Lieferung" in reason for reason in older.held_reasons)
+    assert SourceSnapshot.objects.get(source="schule").source_import == schools_in_force
+    page = client.get(f"/lieferungen/{older.pk}/").text
+    before = dt.date.fromisoformat(older.comparison["as_of_before"])
+    assert f"bisher {before:%d.%m.%Y}, neu 01.06.2026" in page
+
+
+def test_a_school_delivery_without_a_school_that_delivered_last_time_is_held_naming_it(
+    client, small_city, schools_in_force, django_capture_on_commit_callbacks
+):
+    without = _upload_school(
+        client, _school_lines(small_city, without_school="135370"), django_capture_on_commit_callbacks
+    )
+    assert without.status == ImportStatus.HELD
+    (reason,) = without.held_reasons  # about 10 % fewer rows: only the missing school holds it
+    assert reason.startswith("1 Schule fehlt") and "(135370)" in reason
+    assert without.comparison["units_missing"][0][0] == "135370"
+    assert "Schulen ohne Lieferung" in client.get(f"/lieferungen/{without.pk}/").text
+    assert SourceSnapshot.objects.get(source="schule").source_import == schools_in_force
+
+
+def test_a_school_delivery_with_a_newer_stand_and_every_school_goes_into_force(
+    client, small_city, schools_in_force, django_capture_on_commit_callbacks
+):
+    newer = _upload_school(
+        client, _school_lines(small_city, stand="15.10.2026"), django_capture_on_commit_callbacks
+    )
+    assert newer.status == ImportStatus.TAKEN, newer.held_reasons
+
+
+def test_the_cli_refuses_a_school_delivery_with_an_older_stand_in_german_and_takes_it_with_force(
+    small_city, tmp_path
+):
+    data = tmp_path / "data"
+    assert _missimo("import", "schule", small_city / "schule.csv", data_dir=data).returncode == 0
+    first = _current_snapshot_import(data, "schule")
+    (tmp_path / "alt.csv").write_bytes(_school_lines(small_city, stand="01.06.2026"))
+    held = _missimo("import", "schule", tmp_path / "alt.csv", data_dir=data)
+    assert held.returncode == 3, held.stderr
+    assert "älter als der Stand der geltenden Lieferung" in held.stderr and "--force" in held.stderr
+    assert _current_snapshot_import(data, "schule") == first
+    forced = _missimo("import", "schule", tmp_path / "alt.csv", "--force", data_dir=data)
+    assert forced.returncode == 0, forced.stderr
+    assert _current_snapshot_import(data, "schule") != first

@@ -318,9 +318,12 @@ def test_the_start_page_lists_open_hints_own_cases_and_inspections_ahead_with_li
     assert "Ihre Aufgaben" in start
     assert 'href="/aktionen/pruefliste/?status=offen">2 offene Hinweise zu sichten</a>' in start
     assert 'href="/aktionen/faelle/meine/">1 offene Prüffälle, die Ihnen zugewiesen sind</a>' in start
-    assert 'href="/kontrollen/">1 anstehende Kontrollen</a>' in start
+    assert 'href="/kontrollen/">1 Kontrollen in den nächsten 14 Tagen</a>' in start
     client.force_login(fabian)
-    assert "anstehende Kontrollen" not in client.get("/").text
+    assert "Kontrollen in den nächsten" not in client.get("/").text
+    Inspection.objects.filter(pk=inspection.pk).update(scheduled_at=timezone.now() + dt.timedelta(days=20))
+    client.force_login(kim)
+    assert "Kontrollen in den nächsten" not in client.get("/").text
 
 
 def test_the_inspection_links_its_case_and_the_case_links_the_outcome_of_its_hints(

@@ -397,6 +397,17 @@ URL_ACCESS: dict[str, Page] = {
     "inspections:list": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Kontrollen, an denen die eigene Behörde teilnimmt"
     ),
+    "inspections:calendar": _page(
+        C.TAKE_PART_IN_INSPECTIONS,
+        "Geplante Kontrollen der eigenen Behörde als Kalenderdatei (ICS; Datum, Uhrzeit, Link)",
+    ),
+    "inspections:calendar_feed": _page(
+        C.TAKE_PART_IN_INSPECTIONS,
+        "Kalender-Abonnement der geplanten Kontrollen über eine signierte persönliche Adresse "
+        "(ohne Anmeldung; Datum, Uhrzeit, Link)",
+        public=True,
+        anonymous=NOT_FOUND,
+    ),
     "inspections:export": _page(
         C.TAKE_PART_IN_INSPECTIONS, "Export der Kontrollen der eigenen Behörde (CSV/XLSX, formelsicher)"
     ),
@@ -478,6 +489,14 @@ URL_ACCESS: dict[str, Page] = {
     "outcomes:export_xlsx": _page(C.RECORD_OUTCOMES, "Export der eigenen Ergebnisse (XLSX, formelsicher)"),
     "outcomes:hint": _page(
         C.RECORD_OUTCOMES, "Ergebnis zu einem sichtbaren Hinweis erfassen", scope="hint", forms=True
+    ),
+    "outcomes:case": _page(
+        C.RECORD_OUTCOMES,
+        "Ergebnis zu einem sichtbaren Prüffall selbst, auch ohne Hinweis (nur POST)",
+        scope="case",
+        forms=True,
+        ok=POST_ONLY,
+        others_get=POST_ONLY,
     ),
     "outcomes:measure_add": _page(
         C.RECORD_OUTCOMES,

@@ -41,7 +41,7 @@ from missimo.casework.models import (
     ReviewDecision,
     ReviewReason,
 )
-from missimo.core import tables
+from missimo.core import notify, tables
 from missimo.core.errors import Conflict, Refused
 from missimo.core.params import row_id
 from missimo.imports.services import held_deliveries
@@ -467,6 +467,9 @@ def update_case(user, case: Case, data: dict, version: int, *, request=None) -> 
         details={"version": current.version, "changes": changes},
         request=request,
     )
+    reassigned = before["assigned_to"] != _shown(current, "assigned_to")
+    if reassigned and current.assigned_to_id and current.assigned_to_id != user.pk:
+        notify_assignment(current.assigned_to, 1)
     return current
 
 
@@ -509,7 +512,19 @@ def assign_cases(user, cases: Iterable[Case], assignee: User, *, request=None) -
         details={"assignee": assignee.username, "cases": [c.aktenzeichen for c in changed]},
         request=request,
     )
+    if changed and assignee.pk != user.pk:
+        notify_assignment(assignee, len(changed))
     return changed
+
+
+def notify_assignment(assignee: User, count: int) -> int:
+    """Mail the assignee that cases were assigned (how many and a link, no Aktenzeichen)."""
+    what = (
+        "Ihnen wurde in MISSIMO ein Prüffall zugewiesen."
+        if count == 1
+        else f"Ihnen wurden in MISSIMO {count} Prüffälle zugewiesen."
+    )
+    return notify.notify([assignee], "Prüffall zugewiesen", what, reverse("casework:my_cases"))
 
 
 # --- hint reviews ---------------------------------------------------------------------------

@@ -233,10 +233,19 @@ def linked_pairs_of_persons(work_dir: str | Path, person_ids: Iterable[str]) -> 
     return [(str(left), str(right)) for left, right in rows]
 
 
-def compare_snapshots(old: str | Path, new: str | Path) -> dict[str, Any]:
+def compare_snapshots(
+    old: str | Path, new: str | Path, *, as_of: str = "", unit: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Two snapshots of one source matched on the record key (``_key``): rows ``added`` and
-    ``removed`` and, per field both have, how many matched rows ``changed`` it."""
+    ``removed`` and, per field both have, how many matched rows ``changed`` it.
+
+    ``as_of`` names the field that dates the data (the Schulen's ``Stand``): its latest value in
+    each snapshot is ``as_of_before`` / ``as_of_after`` (ISO dates). ``unit`` names the field that
+    identifies the delivering unit (the Schulnummer) and optionally one with its name: the units in
+    the old snapshot that deliver nothing in the new one are ``units_missing`` ([number, name],
+    at most 50, sorted) and ``units_missing_count``."""
     con = duckdb.connect()
+    extra: dict[str, Any] = {}
     try:
         for name, path in (("o", old), ("n", new)):
             literal = str(path).replace("'", "''")
@@ -255,10 +264,28 @@ def compare_snapshots(old: str | Path, new: str | Path) -> dict[str, Any]:
             counts = con.execute(f"SELECT {sums} FROM o JOIN n USING (_key)").fetchone()  # noqa: S608
             if counts is not None:
                 changed = {c: int(v) for c, v in zip(columns, counts, strict=True) if v}
+        new_columns = {row[0] for row in con.execute("DESCRIBE n").fetchall()}
+        both = old_columns & new_columns
+        if as_of and as_of in both and _IDENTIFIER.fullmatch(as_of):
+            (before,) = con.execute(f'SELECT max("{as_of}") FROM o').fetchone() or (None,)  # noqa: S608
+            (after,) = con.execute(f'SELECT max("{as_of}") FROM n').fetchone() or (None,)  # noqa: S608
+            extra["as_of_before"] = before.isoformat() if before is not None else None
+            extra["as_of_after"] = after.isoformat() if after is not None else None
+        if unit and unit[0] in both and all(_IDENTIFIER.fullmatch(c) for c in unit):
+            number = f'"{unit[0]}"'
+            name = f'any_value("{unit[1]}")' if len(unit) > 1 and unit[1] in old_columns else "NULL"
+            missing = con.execute(
+                f"SELECT {number}, {name} FROM o WHERE {number} IS NOT NULL "  # noqa: S608
+                f"AND {number} NOT IN (SELECT {number} FROM n WHERE {number} IS NOT NULL) "
+                f"GROUP BY {number} ORDER BY {number}"
+            ).fetchall()
+            extra["units_missing_count"] = len(missing)
+            extra["units_missing"] = [[str(n), str(label or "")] for n, label in missing[:50]]
     finally:
         con.close()
     return {
         "added": int(added[0]) if added else 0,
         "removed": int(removed[0]) if removed else 0,
         "changed": changed,
+        **extra,
     }

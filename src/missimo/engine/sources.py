@@ -183,6 +183,12 @@ class SourceLayout:
     owner_label: str = ""
     persons: tuple[PersonColumns, ...] = ()
     address: tuple[str, ...] = _ADDRESS_COLUMNS
+    # The field that dates a delivery's data ("Stand"): a delivery older than the one in force is
+    # held. Empty: the source has none.
+    as_of: str = ""
+    # The field naming the unit that delivers part of the source (the Schulnummer), and the one with
+    # its name: a delivery in which a unit of the one in force is missing is held. Empty: none.
+    delivering_unit: tuple[str, ...] = ()
     _by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -384,6 +390,8 @@ SCHULE = SourceLayout(
     key=("Schulnummer", "Schueler_ID"),
     duplicate_key=("Schulnummer", "Schueler_ID"),
     checks=(EndNotBeforeStart("Entlassdatum", "Aufnahmedatum", "dem Aufnahmedatum", "Das Entlassdatum"),),
+    as_of="Stand",
+    delivering_unit=("Schulnummer", "Schulname"),
     owner="schulamt",
     owner_label="Schulamt",
     persons=(

@@ -15,20 +15,23 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo import engine
 from missimo.accounts import policy
+from missimo.accounts.models import User
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import notify
 from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
 from missimo.engine import SOURCES
@@ -337,7 +340,9 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
     reasons = [] if force else hold_reasons(current, delivery)
     if reasons:
         delivery.held_reasons = reasons
-        return _finish(delivery, ImportStatus.HELD, held_message(delivery))
+        held = _finish(delivery, ImportStatus.HELD, held_message(delivery))
+        notify_held(held)
+        return held
     if force and current is not None and hold_reasons(current, delivery):
         notes = [
             "Die Lieferung wurde trotz Auffälligkeiten ausdrücklich übernommen: "
@@ -392,7 +397,48 @@ def hold_reasons(current: SourceSnapshot | None, delivery: Import) -> list[str]:
         reasons.append(
             "Diese Spalten fehlen, die die geltende Lieferung noch enthielt: " + ", ".join(lost) + "."
         )
+    comparison = delivery.comparison or {}
+    before_as_of, after_as_of = comparison.get("as_of_before"), comparison.get("as_of_after")
+    if before_as_of and after_as_of and after_as_of < before_as_of:
+        reasons.append(
+            f"Der Stand der Lieferung ({_de_date(after_as_of)}) ist älter als der Stand der geltenden "
+            f"Lieferung Nr. {current.source_import_id} ({_de_date(before_as_of)})."
+        )
+    missing_units = comparison.get("units_missing_count") or 0
+    if missing_units:
+        named = ", ".join(
+            f"{name} ({number})" if name else number
+            for number, name in comparison.get("units_missing", [])[:5]
+        )
+        more = f" und {de_int(missing_units - 5)} weitere" if missing_units > 5 else ""
+        reasons.append(
+            f"{de_int(missing_units)} {'Schule fehlt' if missing_units == 1 else 'Schulen fehlen'}, "
+            f"die in der geltenden Lieferung Nr. {current.source_import_id} noch geliefert hatten: "
+            f"{named}{more}."
+        )
     return reasons
+
+
+def _de_date(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso[:10]).strftime("%d.%m.%Y")
+    except ValueError:
+        return iso
+
+
+def notify_held(delivery: Import) -> int:
+    """Mail the people who may confirm or discard a held delivery: that one is held, and a link."""
+    return notify.notify(
+        (
+            user
+            for user in User.objects.filter(is_active=True).exclude(email="")
+            if may_decide(user, delivery)
+        ),
+        "Lieferung zurückgehalten",
+        f"Eine Lieferung der Quelle „{engine.get_source(delivery.source).label}“ wurde in MISSIMO "
+        "zurückgehalten und wartet auf Ihre Prüfung.",
+        reverse("imports:detail", args=[delivery.pk]),
+    )
 
 
 def held_message(delivery: Import) -> str:
@@ -414,7 +460,15 @@ def compare_snapshots(current: SourceSnapshot, delivery: Import) -> dict:
     }
     if not old.exists() or not new.exists():
         return summary
-    summary.update(engine.compare_snapshots(old, new))
+    layout = engine.get_source(delivery.source)
+    summary.update(
+        engine.compare_snapshots(
+            old,
+            new,
+            as_of=getattr(layout, "as_of", ""),
+            unit=tuple(getattr(layout, "delivering_unit", ())),
+        )
+    )
     return summary
 
 

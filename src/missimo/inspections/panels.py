@@ -17,6 +17,8 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.runs.services import hints_for
 
+UPCOMING_DAYS = 14  # the start page lists the inspections of the next two weeks
+
 
 def case_panel(request, case) -> str:
     """Safe HTML for the case page, or "" when the case was never on an inspection."""
@@ -71,22 +73,28 @@ def property_panel(request, prop) -> str:
 
 
 def start_todo(request, user) -> str:
-    """The start page's to-do entry of inspections: the planned inspections ahead the user takes part in."""
+    """The start page's to-do entry of inspections: the planned inspections of the next 14 days the
+    user takes part in."""
     from missimo.inspections import services
     from missimo.inspections.models import InspectionStatus
 
     if not services.may_use(user):
         return ""
-    since = timezone.now() - dt.timedelta(hours=12)
+    now = timezone.now()
     ahead = (
         services.inspections_for(user)
-        .filter(status=InspectionStatus.GEPLANT, scheduled_at__gte=since)
+        .filter(
+            status=InspectionStatus.GEPLANT,
+            scheduled_at__gte=now - dt.timedelta(hours=12),
+            scheduled_at__lt=now + dt.timedelta(days=UPCOMING_DAYS),
+        )
         .count()
     )
     if not ahead:
         return ""
     return format_html(
-        '<li><a class="kern-link" href="{}">{} anstehende Kontrollen</a></li>',
+        '<li><a class="kern-link" href="{}">{} Kontrollen in den nächsten {} Tagen</a></li>',
         reverse("inspections:list"),
         ahead,
+        UPCOMING_DAYS,
     )

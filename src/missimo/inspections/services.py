@@ -10,17 +10,20 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core import signing
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts import policy
+from missimo.accounts.models import User
 from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework import services as casework
 from missimo.casework.models import Campaign, Case, CaseEvent, CaseStatus
-from missimo.core import errors
+from missimo.core import errors, notify
 from missimo.core.datadir import data_path
 from missimo.inspections.models import (
     ChildrenPresent,
@@ -327,6 +330,16 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
         details={"version": current.version, "changes": [c["field"] for c in changes]},
         request=request,
     )
+    if (
+        before["Datum und Uhrzeit"] != after["Datum und Uhrzeit"]
+        or before["Treffpunkt"] != after["Treffpunkt"]
+    ):
+        notify.notify(
+            current.members.exclude(pk=user.pk),
+            "Kontrolle verlegt",
+            "Eine Kontrolle, an der Sie teilnehmen, wurde in MISSIMO verlegt (neuer Termin oder Treffpunkt).",
+            reverse("inspections:detail", args=[current.pk]),
+        )
     return current
 
 
@@ -761,3 +774,55 @@ def complete_visit(user, visit: Visit, findings: dict[int, tuple[str, str]], rea
 def findings_for_case(case: Case) -> QuerySet[InspectionFinding]:
     """The inspection findings of a case (for the case page and the reports)."""
     return InspectionFinding.objects.filter(case=case).select_related("hint", "visit__inspection")
+
+
+# --- the inspections as a calendar (ICS file and subscription for the team's calendars) -------
+
+CALENDAR_SALT = "missimo.inspections.calendar"
+
+
+def calendar_token(user) -> str:
+    """The secret part of the user's subscription URL: signed, and void when the password changes
+    or the account is deactivated."""
+    return signing.dumps([user.pk, _password_mark(user)], salt=CALENDAR_SALT, compress=True)
+
+
+def _password_mark(user) -> str:
+    return hashlib.sha256(f"{user.pk}:{user.password}".encode()).hexdigest()[:12]
+
+
+def user_of_calendar_token(token: str):
+    """The active user whose subscription URL this is, or None."""
+    try:
+        pk, mark = signing.loads(token, salt=CALENDAR_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or mark != _password_mark(user) or not may_use(user):
+        return None
+    return user
+
+
+def inspections_ics(user, base_url: str = "") -> str:
+    """The planned inspections this user takes part in as an iCalendar file (RFC 5545): date, time
+    and a link; no address, meeting point or person (the calendar may live outside MISSIMO). A moved
+    inspection keeps its UID with a higher SEQUENCE, so calendars move the entry."""
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//MISSIMO//Kontrollen//DE", "CALSCALE:GREGORIAN"]
+    lines.append("X-WR-CALNAME:MISSIMO Kontrollen")
+    planned = inspections_for(user).filter(status=InspectionStatus.GEPLANT).order_by("scheduled_at", "pk")
+    for inspection in planned:
+        start = inspection.scheduled_at.astimezone(dt.UTC)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:kontrolle-{inspection.pk}@missimo",
+            f"SEQUENCE:{inspection.version}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{start + dt.timedelta(hours=2):%Y%m%dT%H%M%SZ}",
+            f"SUMMARY:MISSIMO Kontrolle Nr. {inspection.pk}",
+            f"URL:{base_url}{reverse('inspections:detail', args=[inspection.pk])}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"

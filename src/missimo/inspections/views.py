@@ -3,9 +3,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -71,8 +74,36 @@ def inspection_list(request):
             "past": past,
             "header": INSPECTION_HEADER[1:],
             "may_plan": policy.can(request.user, Capability.PLAN_INSPECTIONS),
+            "calendar_url": request.build_absolute_uri(
+                reverse("inspections:calendar_feed", args=[services.calendar_token(request.user)])
+            ),
         },
     )
+
+
+def _calendar_response(user, disposition: str) -> HttpResponse:
+    body = services.inspections_ics(user, getattr(settings, "BASE_URL", ""))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'{disposition}; filename="missimo-kontrollen.ics"'
+    return response
+
+
+@require_GET
+def calendar_ics(request):
+    """The planned inspections the user takes part in, as an ICS file to download."""
+    _require_use(request.user)
+    return _calendar_response(request.user, "attachment")
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request, token: str):
+    """The same calendar for a team calendar's subscription: the signed token in the URL stands for
+    the user (void after a password change or deactivation); no session, date, time and link only."""
+    user = services.user_of_calendar_token(token)
+    if user is None:
+        raise Http404
+    return _calendar_response(user, "inline")
 
 
 @require_GET

@@ -14,3 +14,4 @@ class OutcomesConfig(AppConfig):
         extensions.register_navigation(60, nav.items)
         extensions.register_panel("case", 20, panels.case_panel)
         extensions.register_panel("property", 20, panels.property_panel)
+        extensions.register_panel("start", 30, panels.start_todo)

@@ -144,6 +144,13 @@ class MeasureForm(_Styled):
         "eingestellt“: leer lassen, wenn unbekannt – dann gilt der Regelbedarf des Jahres.",
     )
     reclaimed_amount = _money_field("Rückforderungsbetrag (€)", "Bei einer Rückforderung erforderlich.")
+    follow_up_date = forms.DateField(
+        label="Wiedervorlage (optional)",
+        required=False,
+        help_text="Wann Sie die Maßnahme wieder ansehen wollen, Format TT.MM.JJJJ.",
+        error_messages=_DATE_ERRORS,
+        widget=forms.DateInput(format="%d.%m.%Y", attrs={"inputmode": "numeric"}),
+    )
     note = forms.CharField(
         label="Vermerk", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -222,6 +229,13 @@ class LetterEditForm(_Styled):
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text="Nur der inhaltlich nötige Mindestumfang an personenbezogenen Daten.",
         error_messages={"required": "Bitte geben Sie den Text an."},
+    )
+    reply_due = forms.DateField(
+        label="Antwort erwartet bis (optional)",
+        required=False,
+        help_text="Ist die Frist verstrichen, steht das Schreiben in Ihren Aufgaben. Format TT.MM.JJJJ.",
+        error_messages=_DATE_ERRORS,
+        widget=forms.DateInput(format="%d.%m.%Y", attrs={"inputmode": "numeric"}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 

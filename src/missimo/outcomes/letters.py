@@ -8,13 +8,15 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo.accounts import policy
-from missimo.accounts.models import Agency
+from missimo.accounts.models import Agency, User
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import notify
 from missimo.outcomes import placeholders
 from missimo.outcomes.models import Letter, LetterEvent, LetterStatus, LetterTemplate
 from missimo.outcomes.pdf import render_letter_pdf
@@ -134,7 +136,9 @@ def _locked(letter: Letter, version: int) -> Letter:
     return current
 
 
-def update_letter(user, letter: Letter, *, subject: str, body: str, version: int, request=None) -> Letter:
+def update_letter(
+    user, letter: Letter, *, subject: str, body: str, version: int, reply_due=None, request=None
+) -> Letter:
     """The author edits a draft (or a rejected letter, which becomes a draft again)."""
     with transaction.atomic():
         current = _locked(letter, version)
@@ -144,6 +148,7 @@ def update_letter(user, letter: Letter, *, subject: str, body: str, version: int
             raise Refused("Das Schreiben kann nur als Entwurf geändert werden.")
         before = current.status
         current.subject, current.body = subject, body
+        current.reply_due = reply_due
         current.status = LetterStatus.ENTWURF
         current.version += 1
         current.save()
@@ -165,6 +170,16 @@ def submit_letter(user, letter: Letter, *, version: int, request=None) -> Letter
         current.save()
         _letter_event(current, user, LetterStatus.ENTWURF, LetterStatus.ZUR_FREIGABE)
     _audit_letter(user, AuditAction.CHANGE, current, "Schreiben zur Freigabe gegeben", request)
+    notify.notify(
+        (
+            other
+            for other in User.objects.filter(is_active=True).exclude(email="").exclude(pk=user.pk)
+            if may_write_letters(other)
+        ),
+        "Schreiben wartet auf Freigabe",
+        "In MISSIMO wartet ein Schreiben auf die Freigabe durch eine zweite Person der Koordinierungsstelle.",
+        reverse("outcomes:letter", args=[current.pk]),
+    )
     return current
 
 

@@ -30,10 +30,17 @@ class OutcomeResult(models.TextChoices):
 
 
 class Outcome(models.Model):
-    """The current finding of one agency on one hint (unique per hint and agency)."""
+    """The current finding of one agency on one hint (unique per hint and agency), or on a case that
+    has no hint (a case opened from a tip-off or another office: `hint` empty, unique per case and
+    agency)."""
 
     hint = models.ForeignKey(
-        "runs.Hint", verbose_name="Hinweis", on_delete=models.CASCADE, related_name="outcomes"
+        "runs.Hint",
+        verbose_name="Hinweis",
+        on_delete=models.CASCADE,
+        related_name="outcomes",
+        null=True,
+        blank=True,
     )
     case = models.ForeignKey(
         "casework.Case",
@@ -67,11 +74,17 @@ class Outcome(models.Model):
         verbose_name_plural = "Ergebnisse"
         ordering = ["-decided_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["hint", "agency"], name="outcome_one_per_hint_and_agency")
+            models.UniqueConstraint(fields=["hint", "agency"], name="outcome_one_per_hint_and_agency"),
+            models.UniqueConstraint(
+                fields=["case", "agency"],
+                condition=models.Q(hint__isnull=True),
+                name="outcome_one_per_case_without_hint_and_agency",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.hint_id} {self.agency_id}: {self.get_result_display()}"
+        on = self.hint_id if self.hint_id is not None else f"Fall {self.case_id}"
+        return f"{on} {self.agency_id}: {self.get_result_display()}"
 
 
 class OutcomeRevision(AppendOnly):
@@ -190,6 +203,8 @@ class AgencyMeasure(models.Model):
         "prognostizierte Einsparung (€)", max_digits=14, decimal_places=2, null=True, blank=True
     )
     note = models.TextField("Vermerk", blank=True)
+    # When the agency looks at the measure again (Anhörung, Zahlungsfrist, Verfahrensstand).
+    follow_up_date = models.DateField("Wiedervorlage", null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -283,6 +298,8 @@ class Letter(models.Model):
     approved_at = models.DateTimeField("freigegeben am", null=True, blank=True, db_index=True)
     rejection_reason = models.TextField("Grund der Zurückweisung", blank=True)
     sent_at = models.DateTimeField("versandt am", null=True, blank=True)
+    # By when the recipient is asked to answer: a follow-up for the author once it is overdue.
+    reply_due = models.DateField("Antwort erwartet bis", null=True, blank=True, db_index=True)
     version = models.PositiveIntegerField("Version", default=1)
 
     class Meta:

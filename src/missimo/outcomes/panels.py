@@ -5,12 +5,17 @@ agency's), and the case's letters the user may see."""
 from __future__ import annotations
 
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import services
-from missimo.outcomes.models import AgencyMeasure, Outcome
+from missimo.outcomes.forms import OutcomeForm
+from missimo.outcomes.models import AgencyMeasure, LetterStatus, Outcome
 
 
 def case_panel(request, case) -> str:
@@ -45,9 +50,16 @@ def case_panel(request, case) -> str:
     for measure in measures:
         by_hint[measure.hint.hint_id]["measures"].append(measure)
     letters = list(letter_work.letters_for(user).filter(case=case).select_related("recipient"))
-    if not by_hint and not letters and not writer:
+    # Outcomes on the case itself (a case without a hint, or a finding not tied to one hint).
+    case_outcomes = list(
+        Outcome.objects.filter(case=case, hint__isnull=True)
+        .filter(**({} if coordination else {"agency": user.agency_id}))
+        .select_related("agency")
+    )
+    own_case_outcome = services.case_outcome(user, case) if recording else None
+    if not by_hint and not letters and not writer and not recording:
         return ""
-    if outcomes or letters:
+    if outcomes or letters or case_outcomes:
         record(
             user,
             AuditAction.READ,
@@ -55,7 +67,7 @@ def case_panel(request, case) -> str:
             object_id=case.aktenzeichen,
             purpose="Ergebnisse, Maßnahmen und Schreiben im Prüffall",
             details={
-                "outcomes": [o.pk for o in outcomes],
+                "outcomes": [o.pk for o in outcomes] + [o.pk for o in case_outcomes],
                 "measures": [m.pk for m in measures],
                 "letters": [letter.pk for letter in letters],
             },
@@ -71,6 +83,9 @@ def case_panel(request, case) -> str:
             "letters": letters,
             "writer": writer,
             "rule_titles": services.RULE_TITLES,
+            "case_outcomes": case_outcomes,
+            "own_case_outcome": own_case_outcome,
+            "case_outcome_form": OutcomeForm(outcome=own_case_outcome, prefix="fall") if recording else None,
         },
         request=request,
     )
@@ -119,3 +134,65 @@ def property_panel(request, prop) -> str:
         },
         request=request,
     )
+
+
+URGENT = mark_safe(
+    '<span class="kern-badge kern-badge--danger"><span class="kern-label">dringend</span></span> '
+)
+
+
+def start_todo(request, user) -> str:
+    """The start page's to-do entries of outcomes: measures whose Wiedervorlage is due and letters of
+    the user whose reply is overdue (urgent), letters awaiting release by a second person of the
+    coordination office (not the ones the user wrote: four-eyes)."""
+    items = []
+    today = timezone.localdate()
+    if services.may_record(user):
+        due = (
+            services.measures_for(user)
+            .active()
+            .filter(agency=user.agency_id, follow_up_date__lte=today)
+            .count()
+        )
+        if due:
+            items.append(
+                format_html(
+                    '<li>{}<a class="kern-link" href="{}">{} Maßnahmen mit fälliger Wiedervorlage</a></li>',
+                    URGENT,
+                    reverse("outcomes:list"),
+                    due,
+                )
+            )
+    if letter_work.may_write_letters(user):
+        overdue = (
+            letter_work.letters_for(user)
+            .filter(
+                author=user, reply_due__lt=today, status__in=(LetterStatus.FREIGEGEBEN, LetterStatus.VERSANDT)
+            )
+            .count()
+        )
+        if overdue:
+            items.append(
+                format_html(
+                    '<li>{}<a class="kern-link" href="{}">{} Schreiben mit überschrittener Antwortfrist</a></li>',
+                    URGENT,
+                    reverse("outcomes:letters"),
+                    overdue,
+                )
+            )
+        waiting = (
+            letter_work.letters_for(user)
+            .filter(status=LetterStatus.ZUR_FREIGABE)
+            .exclude(author=user)
+            .count()
+        )
+        if waiting:
+            items.append(
+                format_html(
+                    '<li><a class="kern-link" href="{}?status={}">{} Schreiben warten auf Ihre Freigabe</a></li>',
+                    reverse("outcomes:letters"),
+                    LetterStatus.ZUR_FREIGABE.value,
+                    waiting,
+                )
+            )
+    return mark_safe("".join(items))  # noqa: S308 - every item built by format_html

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from missimo import engine
@@ -71,7 +71,11 @@ def outcomes_for(user) -> QuerySet[Outcome]:
         return Outcome.objects.all()
     if not may_record(user):
         return Outcome.objects.none()
-    return Outcome.objects.filter(agency=user.agency_id, hint__in=hints_for(user).values("pk"))
+    return Outcome.objects.filter(
+        Q(hint__in=hints_for(user).values("pk"))
+        | Q(hint__isnull=True, case__in=visible_cases(user).values("pk")),
+        agency=user.agency_id,
+    )
 
 
 def measures_for(user) -> QuerySet[AgencyMeasure]:
@@ -135,10 +139,57 @@ def record_outcome(
         raise Refused("Bitte wählen Sie ein Ergebnis.")
     if case is not None and not case.hints.filter(pk=hint.pk).exists():
         raise Refused("Der Hinweis gehört nicht zu diesem Prüffall.")
+    return _store_outcome(
+        user,
+        _same_hint(hint, user.agency_id),
+        hint=hint,
+        case=case,
+        result=result,
+        decided_on=decided_on,
+        note=note,
+        version=version,
+        request=request,
+    )
+
+
+def case_outcome(user, case) -> Outcome | None:
+    """The outcome of the user's agency on the case itself (not on one of its hints)."""
+    if not user.agency_id:
+        return None
+    return Outcome.objects.filter(case=case, hint__isnull=True, agency=user.agency_id).first()
+
+
+def record_case_outcome(
+    user, case, *, result: str, decided_on: dt.date, note: str = "", version: int = 0, request=None
+) -> Outcome:
+    """Record or correct the outcome of the user's agency on a case as a whole: for a case without
+    any hint (opened from a tip-off or another office) or a finding not tied to one hint."""
+    if not may_record(user) or not visible_cases(user).filter(pk=case.pk).exists():
+        raise Refused("Für diesen Prüffall dürfen Sie kein Ergebnis erfassen.")
+    if result not in OutcomeResult.values:
+        raise Refused("Bitte wählen Sie ein Ergebnis.")
+    return _store_outcome(
+        user,
+        Outcome.objects.filter(case=case, hint__isnull=True, agency=user.agency_id),
+        hint=None,
+        case=case,
+        result=result,
+        decided_on=decided_on,
+        note=note,
+        version=version,
+        request=request,
+    )
+
+
+def _store_outcome(
+    user, existing: QuerySet[Outcome], *, hint, case, result, decided_on, note, version, request
+) -> Outcome:
+    """Create (version 0) or correct (the version the form showed) the outcome `existing` finds,
+    keeping the previous values as an OutcomeRevision; audited."""
     name = actor_name(user)
     try:
         with transaction.atomic():
-            current = _same_hint(hint, user.agency_id).select_for_update(of=("self",)).first()
+            current = existing.order_by("-pk").select_for_update(of=("self",)).first()
             if current is None:
                 if version:
                     raise Conflict
@@ -198,12 +249,14 @@ def record_outcome(
         action,
         object_type="outcome",
         object_id=outcome.pk,
-        purpose="Ergebnis zu einem Hinweis erfasst"
+        purpose=(
+            "Ergebnis zu einem Hinweis erfasst" if hint is not None else "Ergebnis zu einem Prüffall erfasst"
+        )
         if action == AuditAction.CREATE
         else "Ergebnis berichtigt",
         details={
-            "hint": hint.hint_id,
-            "run": hint.run_id,
+            "hint": hint.hint_id if hint is not None else None,
+            "run": hint.run_id if hint is not None else None,
             "case": outcome.case.aktenzeichen if outcome.case_id else None,
             "result": outcome.result,
             "version": outcome.version,
@@ -231,6 +284,7 @@ def add_measure(
     reclaimed_amount: Decimal | None = None,
     note: str = "",
     case=None,
+    follow_up_date: dt.date | None = None,
     request=None,
 ) -> AgencyMeasure:
     """Record a measure of the user's agency on `hint`; projected savings for a stopped Kindergeld."""
@@ -271,6 +325,7 @@ def add_measure(
         projected_months=months,
         projected_savings=savings,
         note=note,
+        follow_up_date=follow_up_date,
         created_by=user,
         created_by_name=actor_name(user),
     )

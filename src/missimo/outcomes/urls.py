@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export_csv"),
     path("export.xlsx", views.export_xlsx, name="export_xlsx"),
     path("hinweis/<int:pk>/", views.hint_outcome, name="hint"),
+    path("fall/<int:pk>/", views.case_outcome, name="case"),
     path("hinweis/<int:pk>/massnahmen/", views.measure_add, name="measure_add"),
     path("massnahmen/<int:pk>/zuruecknehmen/", views.measure_withdraw, name="measure_withdraw"),
     path("schreiben/", views.letter_list, name="letters"),

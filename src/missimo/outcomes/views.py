@@ -217,6 +217,37 @@ def hint_outcome(request, pk: int):
 
 
 @require_POST
+def case_outcome(request, pk: int):
+    """Record or correct the agency's outcome on a case as a whole (from the case page's panel)."""
+    _require_recording(request.user)
+    case = get_object_or_404(services.visible_cases(request.user), pk=pk)
+    back = reverse("casework:case_detail", args=[case.pk]) + "#ergebnis-fall"
+    form = OutcomeForm(request.POST, prefix="fall")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        services.record_case_outcome(
+            request.user,
+            case,
+            result=data["result"],
+            decided_on=data["decided_on"],
+            note=data["note"],
+            version=data["version"],
+            request=request,
+        )
+    except services.Conflict:
+        return _conflict(request, back)
+    except services.Refused as refusal:
+        return _refused(request, refusal.message, back)
+    messages.success(request, "Das Ergebnis zum Prüffall wurde gespeichert.")
+    return redirect(back)
+
+
+@require_POST
 def measure_add(request, pk: int):
     hint = _scoped_hint(request, pk)
     case = services.case_of(request.user, hint, request.POST.get("fall"))
@@ -233,6 +264,7 @@ def measure_add(request, pk: int):
                 reclaimed_amount=data["reclaimed_amount"],
                 note=data["note"],
                 case=case,
+                follow_up_date=data.get("follow_up_date"),
                 request=request,
             )
         except services.Refused as refusal:
@@ -449,6 +481,7 @@ def letter_edit(request, pk: int):
                     subject=data["subject"],
                     body=data["body"],
                     version=data["version"],
+                    reply_due=data.get("reply_due"),
                     request=request,
                 )
             except services.Conflict as clash:
@@ -468,7 +501,12 @@ def letter_edit(request, pk: int):
             status = 400
     else:
         form = LetterEditForm(
-            initial={"subject": letter.subject, "body": letter.body, "version": letter.version}
+            initial={
+                "subject": letter.subject,
+                "body": letter.body,
+                "reply_due": letter.reply_due,
+                "version": letter.version,
+            }
         )
     return render(
         request,
