@@ -60,6 +60,8 @@ def _serve(host: str, port: int, workers: int, threads: int, *, with_worker: boo
         )
         # Retention: the periods are applied at start and then daily (missimo.privacy.retention).
         processes.append(subprocess.Popen([sys.executable, "-m", "missimo.cli", "purge", "--daily"], env=env))
+        # Runs on a schedule (MISSIMO_RUN_SCHEDULE; idle when it is off): missimo.runs.schedule.
+        processes.append(subprocess.Popen([sys.executable, "-m", "missimo.cli", "schedule"], env=env))
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
@@ -396,6 +398,23 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    ensure_database()
+    import contextlib
+
+    from missimo.runs import schedule
+
+    if args.once:
+        run = schedule.tick()
+        print(schedule.next_run().text() if run is None else f"Abgleich {run.pk} nach Zeitplan gestartet.")
+        return 0
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    with contextlib.suppress(KeyboardInterrupt):
+        schedule.run_forever(stop=lambda: bool(stopping))
+    return 0
+
+
 def _cmd_notify(args: argparse.Namespace) -> int:
     ensure_database()
     from django.conf import settings
@@ -609,6 +628,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="nicht einmal, sondern täglich zur Stunde MISSIMO_PURGE_HOUR (so startet `missimo serve` es)",
     )
     purge.set_defaults(handler=_cmd_purge)
+
+    sched = sub.add_parser(
+        "schedule",
+        help="Abgleiche nach Zeitplan starten (MISSIMO_RUN_SCHEDULE; so startet `missimo serve` es)",
+    )
+    sched.add_argument(
+        "--once", action="store_true", help="nur einmal prüfen und einen fälligen Abgleich starten"
+    )
+    sched.set_defaults(handler=_cmd_schedule)
 
     notify = sub.add_parser(
         "notify",

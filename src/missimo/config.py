@@ -69,6 +69,23 @@ def parse_engine_backend(raw: str) -> str:
     return value
 
 
+RUN_SCHEDULE_OFF = ("", "aus", "off")
+
+
+def parse_run_schedule(raw: str) -> str:
+    """When runs start by themselves: ``aus`` (default), ``monatlich:<Tag>`` (day 1-28 of every
+    month) or ``lieferungen`` (as soon as every source has a delivery newer than the last run)."""
+    value = raw.strip().lower()
+    if value in RUN_SCHEDULE_OFF:
+        return ""
+    if value == "lieferungen":
+        return value
+    kind, _, day = value.partition(":")
+    if kind == "monatlich" and day.isdigit() and 1 <= int(day) <= 28:
+        return f"monatlich:{int(day)}"
+    raise ValueError("expected aus, lieferungen or monatlich:<day 1-28>")
+
+
 def parse_pairs(raw: str) -> dict[str, str]:
     """``key=value`` entries separated by ``;`` (Spark settings)."""
     pairs: dict[str, str] = {}
@@ -324,6 +341,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Days the pairs of a run's linkage review sample are kept (a label deletes the pair's records at once, "
         "its label stays for the estimate); then `missimo purge` deletes every pair of the run, and only the "
         "estimate and the counts per stratum stay on the run.",
+    ),
+    Setting(
+        "MISSIMO_RUN_SCHEDULE",
+        parse_run_schedule,
+        "",
+        "When an Abgleich starts by itself, run by the scheduler that `missimo serve` starts: `aus` "
+        "(default: only by hand), `monatlich:<day>` (every month on that day, 1-28, unless a run was "
+        "already started since) or `lieferungen` (as soon as every source has a delivery newer than "
+        "the last run).",
     ),
     Setting(
         "MISSIMO_PURGE_HOUR",

@@ -13,7 +13,7 @@ from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import lists, tables
-from missimo.runs import review, services
+from missimo.runs import review, schedule, services
 from missimo.runs.forms import StartRunForm
 from missimo.runs.models import ReviewLabel, Run, RunStatus
 from missimo.runs.tasks import run_abgleich_task
@@ -39,7 +39,8 @@ def run_list(request):
                 transaction.on_commit(lambda: run_abgleich_task.enqueue(run.pk))
                 return redirect("runs:detail", pk=run.pk)
     header, _rows = run_table([])
-    return render(request, "runs/list.html", {"runs": listed_runs(), "header": header, "form": form})
+    context = {"runs": listed_runs(), "header": header, "form": form, "next_run": schedule.next_run()}
+    return render(request, "runs/list.html", context)
 
 
 RUN_LIST_LIMIT = 50
