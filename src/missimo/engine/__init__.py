@@ -19,6 +19,8 @@ snapshot read needs DuckDB, polars or Splink.
   ``persons_of_records``, ``melderegister_keys_of_persons``, ``linked_pairs_of_persons``,
   ``compare_snapshots``.
 - The school calendar: ``school_day_counter``.
+- Cells of CSV and XLSX files (the one formula escaping): ``escape_cell``, ``neutralise_bidi``,
+  ``BIDI_CONTROLS``.
 - The engine backend (DuckDB, or Spark for the pair scoring): ``configured_backend``,
   ``EngineBackend``; the state-level run: ``run_land``, ``City``, ``CITY_SOURCES``, ``LAND_RULES``.
 """
@@ -68,6 +70,8 @@ _EXPORTS: dict[str, str] = {
         "snapshots",
     ),
     "school_day_counter": "calendar_nrw",
+    # The one formula escaping of every CSV and XLSX cell (engine and application).
+    **dict.fromkeys(("escape_cell", "neutralise_bidi", "BIDI_CONTROLS"), "cells"),
     # The backend of the pair scoring (DuckDB or Spark) and the state-level run.
     "configured_backend": "backends.configured",
     "EngineBackend": "backends",
