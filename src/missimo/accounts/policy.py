@@ -843,13 +843,6 @@ def hint_filter(user, prefix: str = "") -> Q:
     return hint_scope(user).filter(prefix)
 
 
-def hint_facts_shown(user, hint) -> frozenset[str] | None:
-    """Which facts of a (visible) hint the user sees: None for the whole hint, else the names of the
-    facts their acting agency needs (the rest of the hint, amounts and record numbers included, is
-    withheld)."""
-    return hint_scope(user).facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
-
-
 def inspecting_agency_kinds() -> frozenset[str]:
     """The agency kinds whose staff take part in inspections (offered when an inspection is planned)."""
     return frozenset(

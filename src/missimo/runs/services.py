@@ -557,11 +557,6 @@ def links_seen_by(user, hint: Hint) -> tuple[list, int]:
     return shown, len(hidden)
 
 
-def may_judge_links_of(user, hint: Hint) -> bool:
-    """Whether the user may judge any link of the hint (shows the form, allows the POST)."""
-    return any(link["may_judge"] for link in links_seen_by(user, hint)[0])
-
-
 class LinkJudgementDenied(Refused):
     """The user may not judge this link (another agency's records): the view answers 403."""
 
