@@ -1,4 +1,4 @@
-"""Proof by adding: a new role is one record of data (docs/contributing.md, "Eine neue Rolle").
+"""Proof by adding: a new role is one record of data (docs/contributing.md, "How to add … A role").
 
 The toy role below, a child-protection service of the Jugendamt that reads the Jugendamt's hints but
 works no cases, is declared exactly as a maintainer would declare it in ``accounts/policy.py``;

@@ -1,4 +1,4 @@
-"""Proof by adding: a 13th rule is three files (docs/contributing.md, "Eine neue Regel").
+"""Proof by adding: a 13th rule is three files (docs/contributing.md, "How to add … A rule").
 
 A rule is one `Rule` record in ``engine/rules.py``, one German sentence in ``engine/explain.py`` and
 one routing entry in ``accounts/policy.py``; every other part of the application reads the catalogue.
