@@ -363,7 +363,8 @@ def carry_forward(run: Run, found_hints) -> dict[str, int]:
         seen.add(found.hint_id)
         values = {
             "rule_version": found.rule_version,
-            "agency_kind": owner_of(found.primary_ref.partition(":")[0]) or "koordinierung",
+            "agency_kind": owner_of(found.primary_ref.partition(":")[0])
+            or policy.AgencyKind.ORDNUNGSAMT,  # the coordination office
             "evidence": list(found.evidence),
             "objekt_id": found.objekt_id or "",
             "address": found.address or "",
