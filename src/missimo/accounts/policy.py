@@ -110,10 +110,6 @@ class Role(str, metaclass=_Registry):
         return str(self)
 
     @property
-    def spec(self) -> RoleSpec:
-        return ROLES[self]
-
-    @property
     def label(self) -> str:
         return ROLES[self].label
 
