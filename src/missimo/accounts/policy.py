@@ -326,23 +326,6 @@ def acting_facts(rule: str, agency_kind: str) -> frozenset[str] | None:
     return routing.acting.get(agency_kind) if routing else None
 
 
-# Agencies a letter can be addressed to (their staff read released letters to them).
-LETTER_RECIPIENT_KINDS = frozenset(
-    {
-        AgencyKind.FAMILIENKASSE,
-        AgencyKind.JOBCENTER,
-        AgencyKind.SCHULAMT,
-        AgencyKind.JUGENDAMT,
-        AgencyKind.GESUNDHEITSAMT,
-        AgencyKind.BAUAUFSICHT,
-        AgencyKind.POLIZEI,
-        AgencyKind.WOHNUNGSAUFSICHT,
-        AgencyKind.ZOLL,
-        AgencyKind.AUSLAENDERBEHOERDE,
-        AgencyKind.ARBEITSSCHUTZ,
-        AgencyKind.STAATSANWALTSCHAFT,
-    }
-)
 # Agencies that never take part in a campaign.
 OUTSIDE_CAMPAIGNS = frozenset(
     {AgencyKind.IT, AgencyKind.DATENSCHUTZ, AgencyKind.SCHULE, AgencyKind.STAATSANWALTSCHAFT}
@@ -678,6 +661,12 @@ for _spec in CATALOGUE:
     register_role(_spec)
 CATALOGUE_CODES = frozenset(spec.code for spec in CATALOGUE)
 del C, _spec
+
+# Agencies a letter can be addressed to: those whose staff read released letters to them (a role of
+# the catalogue with Capability.RECEIVE_LETTERS).
+LETTER_RECIPIENT_KINDS = frozenset(
+    spec.agency_kind for spec in CATALOGUE if Capability.RECEIVE_LETTERS in spec.all_capabilities
+)
 
 # --- questions about a role --------------------------------------------------------------------
 
