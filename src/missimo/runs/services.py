@@ -23,6 +23,7 @@ from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
+from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
 from missimo.engine import explain_link, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
@@ -504,7 +505,7 @@ def links_of_hint(hint: Hint) -> list:
 
     if not hint.person_ids or not hint.run.work_dir:
         return []
-    work_dir = Path(settings.DATA_DIR) / hint.run.work_dir
+    work_dir = data_path(hint.run.work_dir)
     pairs = engine.linked_pairs_of_persons(work_dir, hint.person_ids)
     rejected = {(r.uid_left, r.uid_right) for r in RejectedLink.objects.all()}
     explanations = []
