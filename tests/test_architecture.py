@@ -74,6 +74,22 @@ def test_no_module_outside_accounts_names_a_role():
     assert offenders == []
 
 
+def test_no_module_outside_accounts_spells_a_role_code_or_label():
+    """Nor as a string: a role's code (where it is not also an agency kind's, which routes data) or its
+    German label written out elsewhere would be a second, unchecked copy of the policy."""
+    from missimo.accounts.policy import AgencyKind, Role
+
+    kinds = {str(kind.value) for kind in AgencyKind} | {str(kind.label) for kind in AgencyKind}
+    spelled = ({role.value for role in Role} | {role.label for role in Role}) - kinds - set(PACKAGES)
+    offenders = [
+        f"{rel}:{node.lineno} spells {node.value!r}"
+        for rel, tree in _sources(exclude=("accounts",))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in spelled
+    ]
+    assert offenders == []
+
+
 def test_no_package_imports_another_inside_a_function():
     """Dependencies between apps are visible at the top of each module (and checked as layers)."""
     offenders = []

@@ -28,11 +28,14 @@ AGENCY_NAMES = {
     AgencyKind.SCHULE: "Gesamtschule Nord",
     AgencyKind.IT: "IT der Stadt",
 }
-AGENCY_OF_ROLE = {
-    role: (AGENCY_NAMES.get(kind, str(AgencyKind(kind).label)), kind)
-    for role in Role
-    for kind in [policy.agency_kind_of(role)]
-}
+
+
+def agency_of(role: Role) -> tuple[str, str]:
+    """The name and kind of the agency of the role's test user."""
+    kind = policy.agency_kind_of(role)
+    return AGENCY_NAMES.get(kind, str(AgencyKind(kind).label)), kind
+
+
 SCHULNUMMER = "123456"
 
 # One hint per owning agency and hints routed to acting agencies (Schulabsentismus to the Jugendamt,
@@ -112,7 +115,8 @@ def build_world(make_user, *, xss: str = "") -> World:
     from missimo.runs.models import Hint, Run, RunStatus
 
     world = World()
-    for role, (agency_name, kind) in AGENCY_OF_ROLE.items():
+    for role in Role:
+        agency_name, kind = agency_of(role)
         if kind == AgencyKind.SCHULE:
             Agency.objects.get_or_create(
                 name=agency_name, defaults={"kind": kind, "schulnummer": SCHULNUMMER}
@@ -422,44 +426,59 @@ def test_the_matrix_names_no_page_that_does_not_exist():
     assert not stale, f"Die Zugriffsmatrix nennt Seiten, die es nicht gibt: {stale}"
 
 
-def test_every_page_answers_every_role_as_the_matrix_says_and_shows_nothing_outside_its_scope(make_user):
-    world = build_world(make_user)
-    clients = _clients(world)
-    problems: list[str] = []
+def matrix_urls(world: World):
+    """Every URL of the project with its matrix entry: (route, page, url, whether the test knows
+    the objects of its parameters)."""
     for route in all_routes():
         page = access.page_for(route.name)
         if page is None or route.name.endswith(":"):
             continue  # (unnamed patterns of the administration cannot be reversed)
         kwargs = kwargs_for(route, world)
-        known = kwargs is not None
-        url = reverse(route.name, kwargs=kwargs or _placeholder_kwargs(route))
+        yield (
+            route,
+            page,
+            reverse(route.name, kwargs=kwargs or _placeholder_kwargs(route)),
+            kwargs is not None,
+        )
+
+
+def answer_problems(route: Route, page: access.Page, url: str, known: bool, role, client, world) -> list[str]:
+    """How the answer of one URL to one role (None: anonymous) differs from the matrix, and which
+    data outside the role's need-to-know it shows."""
+    problems = []
+    response = client.get(url)
+    status = response.status_code
+    want = expected_status(page, role, world)
+    if status >= 500:
+        return [f"{route.name} als {role}: {status}"]
+    refused = role is None or role not in page.roles
+    if ((known and page.exact) or refused) and status != want:
+        problems.append(f"{route.name} ({url}) als {role}: {status}, laut Matrix {want}")
+    to_admin_login = response.get("Location", "").startswith("/verwaltung/")
+    if role is not None and refused and page is access.ADMIN_PAGE and not to_admin_login:
+        problems.append(f"{route.name} als {role}: nicht zur Anmeldung der Verwaltung")
+    if status == 200 and not getattr(response, "streaming", False):
+        content = response.content.decode("utf-8", "replace")
+        leaked = [text for text in forbidden_strings(role, world) if text in content]
+        if leaked:
+            problems.append(f"{route.name} als {role} zeigt Daten außerhalb des Bedarfs: {leaked}")
+    if page.forms and refused:
+        posted = client.post(url, {})
+        want_post = 302 if role is None or page is access.ADMIN_PAGE else page.others
+        if page.public:
+            want_post = posted.status_code if posted.status_code < 500 else 200
+        if posted.status_code != want_post:
+            problems.append(f"POST {route.name} als {role}: {posted.status_code}, erwartet {want_post}")
+    return problems
+
+
+def test_every_page_answers_every_role_as_the_matrix_says_and_shows_nothing_outside_its_scope(make_user):
+    world = build_world(make_user)
+    clients = _clients(world)
+    problems: list[str] = []
+    for route, page, url, known in matrix_urls(world):
         for role, client in clients.items():
-            response = client.get(url)
-            status = response.status_code
-            want = expected_status(page, role, world)
-            if status >= 500:
-                problems.append(f"{route.name} als {role}: {status}")
-                continue
-            refused = role is None or role not in page.roles
-            if ((known and page.exact) or refused) and status != want:
-                problems.append(f"{route.name} ({url}) als {role}: {status}, laut Matrix {want}")
-            to_admin_login = response.get("Location", "").startswith("/verwaltung/")
-            if role is not None and refused and page is access.ADMIN_PAGE and not to_admin_login:
-                problems.append(f"{route.name} als {role}: nicht zur Anmeldung der Verwaltung")
-            if status == 200 and not getattr(response, "streaming", False):
-                content = response.content.decode("utf-8", "replace")
-                leaked = [text for text in forbidden_strings(role, world) if text in content]
-                if leaked:
-                    problems.append(f"{route.name} als {role} zeigt Daten außerhalb des Bedarfs: {leaked}")
-            if page.forms and refused:
-                posted = client.post(url, {})
-                want_post = 302 if role is None or page is access.ADMIN_PAGE else page.others
-                if page.public:
-                    want_post = posted.status_code if posted.status_code < 500 else 200
-                if posted.status_code != want_post:
-                    problems.append(
-                        f"POST {route.name} als {role}: {posted.status_code}, erwartet {want_post}"
-                    )
+            problems += answer_problems(route, page, url, known, role, client, world)
     assert problems == [], "\n".join(problems)
 
 
@@ -504,7 +523,7 @@ def test_the_jugendamt_sees_school_absence_but_not_the_other_school_hints(make_u
 
 def test_the_data_protection_officer_opens_only_audit_fairness_and_aggregate_report_pages():
     allowed = sorted(name for name, page in access.URL_ACCESS.items() if Role.DATENSCHUTZ in page.roles)
-    everybody = {name for name, page in access.URL_ACCESS.items() if page.roles == access.ALL_ROLES}
+    everybody = {name for name, page in access.URL_ACCESS.items() if page.roles == frozenset(Role)}
     assert set(allowed) - everybody == {
         "privacy:fairness",
         "privacy:art15",

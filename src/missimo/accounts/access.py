@@ -28,7 +28,6 @@ from missimo.accounts.policy import (
 )
 
 C = Capability
-ALL_ROLES: frozenset[Role] = frozenset(Role)
 
 # What a logged-in role gets for a page it may not open. Outside the scope is "not found"
 # (the page does not exist for that role), so nobody learns which objects exist.

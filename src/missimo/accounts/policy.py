@@ -19,14 +19,18 @@ Hints are routed by data: a hint belongs to the agency of its primary record (`H
 and, through :data:`ACTING_AGENCIES`, to the agencies that act on every hint of its rule. A role
 with `HintVisibility.AGENCY` sees the hints of its agency kind, owned or acted on.
 
-A new role: a member of :class:`Role`, a member of :class:`AgencyKind` if its agency is of a new
-kind, and one :class:`RoleSpec` in :data:`ROLES`; then regenerate docs/datenschutz/zugriffsmatrix.md
-(`missimo.accounts.access.write_documentation()`). Its group is created after the next migrate.
+A role is data: one :class:`RoleSpec` record (code, German label, capabilities, scopes, fields) in
+:data:`CATALOGUE`, registered with :func:`register_role`; a member of :class:`AgencyKind` only if its
+agency is of a new kind. Then regenerate docs/datenschutz/zugriffsmatrix.md
+(`missimo.accounts.access.write_documentation()`). Its group, named by the code, is created after
+the next migrate. `Role` reads the registry like an enumeration (`Role.ZOLL`, `Role("zoll")`,
+`for role in Role`); tests/test_adding_a_role.py adds a toy role and removes it again.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import models
@@ -62,30 +66,55 @@ def agency_kind_choices() -> list[tuple[str, str]]:
     return AgencyKind.choices
 
 
-class Role(models.TextChoices):
-    KOORDINIERUNG = "koordinierung", "Koordinierungsstelle (Ordnungsamt)"
-    FAMILIENKASSE = "familienkasse", "Familienkasse"
-    JOBCENTER = "jobcenter", "Jobcenter"
-    SCHULAMT = "schulamt", "Schulamt"
-    JUGENDAMT = "jugendamt", "Jugendamt"
-    GESUNDHEITSAMT = "gesundheitsamt", "Gesundheitsamt"
-    POLIZEI = "polizei", "Polizei"
-    BAUAUFSICHT = "bauaufsicht", "Bauaufsicht"
-    SCHULE = "schule", "Schule"
-    DATENSCHUTZ = "datenschutz", "Datenschutzbeauftragte"
-    ADMINISTRATION = "administration", "Administration"
-    # the partners of the network (issue 17)
-    WOHNUNGSAUFSICHT = "wohnungsaufsicht", "Wohnungsaufsicht"
-    ZOLL = "zoll", "Zoll/FKS"
-    AUSLAENDERBEHOERDE = "auslaenderbehoerde", "Ausländerbehörde"
-    ARBEITSSCHUTZ = "arbeitsschutz", "Arbeitsschutz"
-    STAATSANWALTSCHAFT = "staatsanwaltschaft", "Staatsanwaltschaft"
-    SCHULLEITUNG = "schulleitung", "Schulleitung"
+class _Registry(type):
+    """The class of :class:`Role`: it reads the registry of role records (:data:`ROLES`) the way an
+    enumeration reads its members, so that ``for role in Role``, ``Role("zoll")`` and ``Role.ZOLL``
+    keep working while a role is one record of data (:func:`register_role`)."""
+
+    def __iter__(cls) -> Iterator[Role]:
+        return iter(tuple(ROLES))
+
+    def __len__(cls) -> int:
+        return len(ROLES)
+
+    def __contains__(cls, code: object) -> bool:
+        return code in ROLES
+
+    def __call__(cls, code: str) -> Role:  # type: ignore[override]
+        """The registered role with this code (ValueError for an unknown code, like an enumeration)."""
+        role = _ROLE_OF_CODE.get(str(code))
+        if role is None:
+            raise ValueError(f"{code!r} ist keine Rolle")
+        return role
+
+    def __getattr__(cls, name: str) -> Role:
+        role = _ROLE_OF_CODE.get(name.lower()) if name.isupper() else None
+        if role is None:
+            raise AttributeError(name)
+        return role
+
+
+class Role(str, metaclass=_Registry):
+    """A role: its stable code, which is also the name of its group (never the editable German
+    label). Everything else about it is its :class:`RoleSpec` in :data:`ROLES`."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
     @property
     def group_name(self) -> str:
         """The name of the role's group: the stable code, never the (editable) German label."""
-        return str(self.value)
+        return str(self)
+
+    @property
+    def label(self) -> str:
+        return ROLES[self].label
+
+    def __repr__(self) -> str:
+        return f"Role.{self.upper()}"
 
 
 class Capability(enum.StrEnum):
@@ -297,23 +326,6 @@ def acting_facts(rule: str, agency_kind: str) -> frozenset[str] | None:
     return routing.acting.get(agency_kind) if routing else None
 
 
-# Agencies a letter can be addressed to (their staff read released letters to them).
-LETTER_RECIPIENT_KINDS = frozenset(
-    {
-        AgencyKind.FAMILIENKASSE,
-        AgencyKind.JOBCENTER,
-        AgencyKind.SCHULAMT,
-        AgencyKind.JUGENDAMT,
-        AgencyKind.GESUNDHEITSAMT,
-        AgencyKind.BAUAUFSICHT,
-        AgencyKind.POLIZEI,
-        AgencyKind.WOHNUNGSAUFSICHT,
-        AgencyKind.ZOLL,
-        AgencyKind.AUSLAENDERBEHOERDE,
-        AgencyKind.ARBEITSSCHUTZ,
-        AgencyKind.STAATSANWALTSCHAFT,
-    }
-)
 # Agencies that never take part in a campaign.
 OUTSIDE_CAMPAIGNS = frozenset(
     {AgencyKind.IT, AgencyKind.DATENSCHUTZ, AgencyKind.SCHULE, AgencyKind.STAATSANWALTSCHAFT}
@@ -322,9 +334,12 @@ OUTSIDE_CAMPAIGNS = frozenset(
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """Everything a role may do and see. The texts are German, for the documentation."""
+    """One role as data: everything its members may do and see. The texts are German, for the
+    documentation. A new role is one such record, registered with :func:`register_role`."""
 
-    short: str
+    code: str  # stable: the name of the role's group and the value in MISSIMO_AUTH_GROUP_ROLES
+    label: str  # German, shown to users and in the access documentation
+    short: str  # the column header of the access matrix
     agency_kind: str  # the kind of agency the role's members work for (and whose hints they see)
     capabilities: frozenset[Capability]
     hints: HintVisibility = HintVisibility.NONE
@@ -368,8 +383,40 @@ _AGENCY_CASEWORK = frozenset(
     {C.WORK_CASES, C.REVIEW_HINTS, C.TAKE_PART_IN_INSPECTIONS, C.RECORD_OUTCOMES, C.RECEIVE_LETTERS}
 )
 
-ROLES: dict[Role, RoleSpec] = {
-    Role.KOORDINIERUNG: RoleSpec(
+# The registry of roles, in the order of the documentation's columns (filled by register_role).
+ROLES: dict[Role, RoleSpec] = {}
+_ROLE_OF_CODE: dict[str, Role] = {}
+
+
+def register_role(spec: RoleSpec) -> Role:
+    """Add a role (the catalogue below; a test adds a toy role). Its group is created at the next
+    `migrate` (or by `services.ensure_role_groups`); the access matrix, its documentation, the
+    administration's role choices and the identity-provider mapping know it at once."""
+    if spec.code in _ROLE_OF_CODE:
+        raise ValueError(f"Rolle {spec.code!r} ist bereits registriert")
+    if not spec.code.isidentifier() or spec.code != spec.code.lower():
+        raise ValueError(f"Rollencode {spec.code!r}: nur Kleinbuchstaben, Ziffern und _")
+    if any(other.short == spec.short for other in ROLES.values()):
+        raise ValueError(f"Kürzel {spec.short!r} ist bereits vergeben")
+    role = str.__new__(Role, spec.code)
+    _ROLE_OF_CODE[spec.code] = role
+    ROLES[role] = spec
+    return role
+
+
+def unregister_role(code: str) -> None:
+    """Remove a role added with :func:`register_role` (the catalogue's roles stay: they have members)."""
+    if code in CATALOGUE_CODES:
+        raise ValueError(f"Rolle {code!r} gehört zum Katalog und bleibt")
+    role = _ROLE_OF_CODE.pop(code, None)
+    if role is not None:
+        del ROLES[role]
+
+
+CATALOGUE: tuple[RoleSpec, ...] = (
+    RoleSpec(
+        code="koordinierung",
+        label="Koordinierungsstelle (Ordnungsamt)",
         short="KO",
         agency_kind=AgencyKind.ORDNUNGSAMT,
         capabilities=frozenset(
@@ -406,7 +453,9 @@ ROLES: dict[Role, RoleSpec] = {
         "zuweisen, Kontrollen planen und abschließen, Schreiben entwerfen und im Vier-Augen-Prinzip "
         "freigeben, Objekte bearbeiten, Übersicht und Berichte",
     ),
-    Role.FAMILIENKASSE: RoleSpec(
+    RoleSpec(
+        code="familienkasse",
+        label="Familienkasse",
         short="FK",
         agency_kind=AgencyKind.FAMILIENKASSE,
         capabilities=_AGENCY_CASEWORK | {C.VERIFY_CERTIFICATES},
@@ -418,7 +467,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Kindergeld liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle der eigenen "
         "Behörde, Kontrollen mit eigener Beteiligung, Schulbescheinigungen prüfen",
     ),
-    Role.JOBCENTER: RoleSpec(
+    RoleSpec(
+        code="jobcenter",
+        label="Jobcenter",
         short="JC",
         agency_kind=AgencyKind.JOBCENTER,
         capabilities=_AGENCY_CASEWORK,
@@ -430,7 +481,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="SGB-II-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
         "Kontrollen der eigenen Behörde",
     ),
-    Role.SCHULAMT: RoleSpec(
+    RoleSpec(
+        code="schulamt",
+        label="Schulamt",
         short="SA",
         agency_kind=AgencyKind.SCHULAMT,
         capabilities=_AGENCY_CASEWORK,
@@ -442,7 +495,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Schuldaten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
         "Kontrollen der eigenen Behörde",
     ),
-    Role.JUGENDAMT: RoleSpec(
+    RoleSpec(
+        code="jugendamt",
+        label="Jugendamt",
         short="JA",
         agency_kind=AgencyKind.JUGENDAMT,
         capabilities=_AGENCY_CASEWORK,
@@ -456,7 +511,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Hinweise auf Schulabsentismus sichten und Ergebnisse erfassen, Prüffälle und Kontrollen "
         "der eigenen Behörde",
     ),
-    Role.GESUNDHEITSAMT: RoleSpec(
+    RoleSpec(
+        code="gesundheitsamt",
+        label="Gesundheitsamt",
         short="GA",
         agency_kind=AgencyKind.GESUNDHEITSAMT,
         capabilities=_AGENCY_CASEWORK,
@@ -468,7 +525,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="SEU-Daten liefern, eigene Hinweise sichten und Ergebnisse erfassen, Prüffälle und "
         "Kontrollen der eigenen Behörde",
     ),
-    Role.POLIZEI: RoleSpec(
+    RoleSpec(
+        code="polizei",
+        label="Polizei",
         short="PO",
         agency_kind=AgencyKind.POLIZEI,
         capabilities=frozenset({C.WORK_CASES, C.TAKE_PART_IN_INSPECTIONS, C.RECEIVE_LETTERS}),
@@ -479,7 +538,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Objekte ansehen, Prüffälle und Kontrollen mit eigener Beteiligung (Namen erwarteter "
         "Personen vor Ort), an die Polizei freigegebene Schreiben",
     ),
-    Role.BAUAUFSICHT: RoleSpec(
+    RoleSpec(
+        code="bauaufsicht",
+        label="Bauaufsicht",
         short="BA",
         agency_kind=AgencyKind.BAUAUFSICHT,
         capabilities=_AGENCY_CASEWORK | {C.EDIT_REGISTER},
@@ -492,14 +553,18 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Gebäudebestand liefern, Objekte bearbeiten, Maßnahmen erfassen, eigene Hinweise sichten, "
         "Prüffälle und Kontrollen der eigenen Behörde",
     ),
-    Role.SCHULE: RoleSpec(
+    RoleSpec(
+        code="schule",
+        label="Schule",
         short="SCH",
         agency_kind=AgencyKind.SCHULE,
         capabilities=frozenset({C.ISSUE_CERTIFICATES}),
         fields_text="nur die eigenen Schülerinnen und Schüler (für Schulbescheinigungen)",
         actions_text="Schulbescheinigungen für eigene Schülerinnen und Schüler ausstellen und widerrufen",
     ),
-    Role.DATENSCHUTZ: RoleSpec(
+    RoleSpec(
+        code="datenschutz",
+        label="Datenschutzbeauftragte",
         short="DS",
         agency_kind=AgencyKind.DATENSCHUTZ,
         capabilities=frozenset({C.READ_AUDIT_LOG, C.SEE_PRIVACY_REPORTS, C.SEE_REPORTS}),
@@ -509,7 +574,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Protokoll durchsuchen, exportieren und prüfen; Fairnessbericht; Auskunft nach Art. 15; "
         "Berichte (nur Summen)",
     ),
-    Role.ADMINISTRATION: RoleSpec(
+    RoleSpec(
+        code="administration",
+        label="Administration",
         short="ADM",
         agency_kind=AgencyKind.IT,
         capabilities=frozenset({C.MANAGE_SIGNING_KEYS, C.ADMINISTER_ACCOUNTS}),
@@ -518,7 +585,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Benutzerkonten und Rollen verwalten (Verwaltungsoberfläche), Signaturschlüssel der Schulen",
     ),
     # --- the partners of the network (issue 17) ---
-    Role.WOHNUNGSAUFSICHT: RoleSpec(
+    RoleSpec(
+        code="wohnungsaufsicht",
+        label="Wohnungsaufsicht",
         short="WA",
         agency_kind=AgencyKind.WOHNUNGSAUFSICHT,
         capabilities=_AGENCY_CASEWORK | {C.EDIT_REGISTER},
@@ -531,7 +600,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Objekte ansehen und Maßnahmen erfassen, Hinweise auf Überbelegung sichten und Ergebnisse "
         "erfassen, Prüffälle und Kontrollen der eigenen Behörde",
     ),
-    Role.ZOLL: RoleSpec(
+    RoleSpec(
+        code="zoll",
+        label="Zoll/FKS",
         short="ZO",
         agency_kind=AgencyKind.ZOLL,
         capabilities=_AGENCY_CASEWORK,
@@ -543,7 +614,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Hinweise zur Arbeitgeber-Häufung sichten und Ergebnisse erfassen, Prüffälle und "
         "gemeinsame Kontrollen der eigenen Behörde, an den Zoll freigegebene Schreiben",
     ),
-    Role.AUSLAENDERBEHOERDE: RoleSpec(
+    RoleSpec(
+        code="auslaenderbehoerde",
+        label="Ausländerbehörde",
         short="AB",
         agency_kind=AgencyKind.AUSLAENDERBEHOERDE,
         capabilities=frozenset({C.WORK_CASES, C.TAKE_PART_IN_INSPECTIONS, C.RECEIVE_LETTERS}),
@@ -551,7 +624,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Prüffälle und Kontrollen mit eigener Beteiligung, an die Ausländerbehörde freigegebene "
         "Schreiben",
     ),
-    Role.ARBEITSSCHUTZ: RoleSpec(
+    RoleSpec(
+        code="arbeitsschutz",
+        label="Arbeitsschutz",
         short="AS",
         agency_kind=AgencyKind.ARBEITSSCHUTZ,
         capabilities=frozenset({C.WORK_CASES, C.TAKE_PART_IN_INSPECTIONS, C.RECEIVE_LETTERS}),
@@ -560,7 +635,9 @@ ROLES: dict[Role, RoleSpec] = {
         actions_text="Prüffälle und gemeinsame Kontrollen mit eigener Beteiligung, an den Arbeitsschutz "
         "freigegebene Schreiben",
     ),
-    Role.STAATSANWALTSCHAFT: RoleSpec(
+    RoleSpec(
+        code="staatsanwaltschaft",
+        label="Staatsanwaltschaft",
         short="STA",
         agency_kind=AgencyKind.STAATSANWALTSCHAFT,
         capabilities=frozenset({C.SEE_HANDED_OVER_CASES, C.RECEIVE_LETTERS}),
@@ -568,7 +645,9 @@ ROLES: dict[Role, RoleSpec] = {
         "(ohne Hinweisdaten anderer Stellen)",
         actions_text="abgegebene Prüffälle lesen, an die Staatsanwaltschaft freigegebene Schreiben",
     ),
-    Role.SCHULLEITUNG: RoleSpec(
+    RoleSpec(
+        code="schulleitung",
+        label="Schulleitung",
         short="SL",
         agency_kind=AgencyKind.SCHULE,
         capabilities=frozenset(),
@@ -577,8 +656,17 @@ ROLES: dict[Role, RoleSpec] = {
         fields_text="nur die eigenen Schülerinnen und Schüler (Daten, die die Schule selbst geliefert hat)",
         actions_text="Abwesenheitshinweise der eigenen Schule sichten",
     ),
-}
-del C
+)
+for _spec in CATALOGUE:
+    register_role(_spec)
+CATALOGUE_CODES = frozenset(spec.code for spec in CATALOGUE)
+del C, _spec
+
+# Agencies a letter can be addressed to: those whose staff read released letters to them (a role of
+# the catalogue with Capability.RECEIVE_LETTERS).
+LETTER_RECIPIENT_KINDS = frozenset(
+    spec.agency_kind for spec in CATALOGUE if Capability.RECEIVE_LETTERS in spec.all_capabilities
+)
 
 # --- questions about a role --------------------------------------------------------------------
 
@@ -616,11 +704,8 @@ def _school_prefix(schulnummer: str) -> str:
 
 
 def role_of_group(name: str) -> Role | None:
-    """The role a group stands for, by the group's name (the role's code)."""
-    try:
-        return Role(name)
-    except ValueError:
-        return None
+    """The role a group stands for, by the group's name (the role's code); None for other groups."""
+    return _ROLE_OF_CODE.get(name)
 
 
 # --- questions about a user --------------------------------------------------------------------
@@ -741,13 +826,6 @@ def hint_scope(user) -> HintScope:
 def hint_filter(user, prefix: str = "") -> Q:
     """The condition on `Hint` selecting the hints the user may see (need-to-know)."""
     return hint_scope(user).filter(prefix)
-
-
-def hint_facts_shown(user, hint) -> frozenset[str] | None:
-    """Which facts of a (visible) hint the user sees: None for the whole hint, else the names of the
-    facts their acting agency needs (the rest of the hint, amounts and record numbers included, is
-    withheld)."""
-    return hint_scope(user).facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
 
 
 def inspecting_agency_kinds() -> frozenset[str]:

@@ -6,7 +6,8 @@ exactly the rows and columns the page shows. Cells are plain values: text, numbe
 
 Formula injection: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return would be evaluated by a spreadsheet program; :func:`escape_cell` prefixes it with an
-apostrophe, in CSV and XLSX alike (and XLSX never turns text into formulas or links).
+apostrophe, in CSV and XLSX alike (and XLSX never turns text into formulas or links). The escaping
+is the engine's (`engine.escape_cell`), the same for the rejected rows of a delivery.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 
+from missimo import engine
+
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = '#,##0.00 "€"'
 
 __all__ = [
@@ -43,26 +45,11 @@ __all__ = [
 ]
 
 
-# Bidirectional control characters (issue #21): a name with U+202E shows reversed text and can hide
-# what a cell or a page really says. They have no use in the city's data and are replaced by U+FFFD
-# on display (missimo.web.middleware) and in every export.
-BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_NEUTRAL = str.maketrans(dict.fromkeys(BIDI_CONTROLS, "\ufffd"))
-
-
-def neutralise_bidi(text: str) -> str:
-    """The text with every bidirectional control character replaced by U+FFFD."""
-    return text.translate(_NEUTRAL)
-
-
-def escape_cell(value: Any) -> Any:
-    """Text beginning with a formula character gets a leading apostrophe, bidirectional control
-    characters are neutralised; other values are unchanged."""
-    if isinstance(value, str):
-        value = neutralise_bidi(value)
-        if value.startswith(FORMULA_START):
-            return "'" + value
-    return value
+# The one formula escaping (and the neutralising of bidirectional control characters, issue #21),
+# shared with the engine's rejected-rows file.
+BIDI_CONTROLS = engine.BIDI_CONTROLS
+escape_cell = engine.escape_cell
+neutralise_bidi = engine.neutralise_bidi
 
 
 def require_format(fmt: str) -> str:

@@ -22,6 +22,8 @@ snapshot read needs DuckDB, polars or Splink.
   ``review_strata``, ``ReviewSample``, ``LinkQuality``, ``LABEL_SAME``, ``LABEL_DIFFERENT``,
   ``LABEL_UNCLEAR``; a run draws the sample with ``run_abgleich(..., review_sample_size=n)``.
 - The school calendar: ``school_day_counter``.
+- Cells of CSV and XLSX files (the one formula escaping): ``escape_cell``, ``neutralise_bidi``,
+  ``BIDI_CONTROLS``.
 - The engine backend (DuckDB, or Spark for the pair scoring): ``configured_backend``,
   ``EngineBackend``; the state-level run: ``run_land``, ``City``, ``CITY_SOURCES``, ``LAND_RULES``.
 """
@@ -84,6 +86,8 @@ _EXPORTS: dict[str, str] = {
         "review",
     ),
     "school_day_counter": "calendar_nrw",
+    # The one formula escaping of every CSV and XLSX cell (engine and application).
+    **dict.fromkeys(("escape_cell", "neutralise_bidi", "BIDI_CONTROLS"), "cells"),
     # The backend of the pair scoring (DuckDB or Spark) and the state-level run.
     "configured_backend": "backends.configured",
     "EngineBackend": "backends",

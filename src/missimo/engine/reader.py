@@ -69,6 +69,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from missimo.engine.cells import escape_cell
 from missimo.engine.sources import SOURCES, FieldType, SourceLayout, get_source
 
 __all__ = [
@@ -254,16 +255,6 @@ def write_snapshot(table: pa.Table, path: str | os.PathLike[str]) -> None:
             os.close(dfd)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+([.,]\d+)?")
-
-
-def _escape_formula(value: str) -> str:
-    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
 def write_rejected_csv(
     result: ReadResult, dest: str | os.PathLike[str] | BinaryIO, *, escape_formulas: bool = True
 ) -> int:
@@ -273,7 +264,8 @@ def write_rejected_csv(
     header + ``Zeile`` + ``Fehler``; one line per rejected row with its original values.
     ``Fehler`` lists every problem as ``Spalte: Meldung (Wert: …)``, separated by
     `` | ``. With ``escape_formulas`` (default) a value that Excel would run as a
-    formula (starting with ``= + - @``, unless a plain number) gets a leading ``'``.
+    formula (starting with ``= + - @``) gets a leading ``'`` (:func:`missimo.engine.cells.escape_cell`,
+    the one escaping of every export).
     Returns the number of rows written.
     """
     width = len(result.header)
@@ -283,7 +275,7 @@ def write_rejected_csv(
     for rej in result.rejected:
         values = [v or "" for v in rej.values[:width]] + [""] * max(0, width - len(rej.values))
         if escape_formulas:
-            values = [_escape_formula(v) for v in values]
+            values = [escape_cell(v) for v in values]
         problems = " | ".join(
             (f"{e.column}: " if e.column else "")
             + e.message
@@ -291,7 +283,7 @@ def write_rejected_csv(
             for e in rej.errors
         )
         if escape_formulas:
-            problems = _escape_formula(problems)
+            problems = escape_cell(problems)
         writer.writerow([*values, str(rej.row), problems])
     payload = codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
     if isinstance(dest, str | os.PathLike):

@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
@@ -184,7 +183,7 @@ def _melderegister_key_of_persons(run, person_ids: set[str]) -> dict[str, str]:
     the links of hint persons); without the store, from cluster ids `melderegister:...`."""
     mapping: dict[str, str] = {}
     if run.work_dir and person_ids:
-        keys = engine.melderegister_keys_of_persons(Path(settings.DATA_DIR) / run.work_dir)
+        keys = engine.melderegister_keys_of_persons(data_path(run.work_dir))
         mapping = {person_id: key for person_id, key in keys.items() if person_id in person_ids}
     for person_id in person_ids:
         if person_id not in mapping and person_id.startswith("melderegister:"):
@@ -520,7 +519,7 @@ def _hints_of(refs: set[str]) -> list[dict[str, Any]]:
     for run in Run.objects.filter(status=RunStatus.FINISHED):
         persons: set[str] = set()
         if run.work_dir:
-            persons = engine.persons_of_records(Path(settings.DATA_DIR) / run.work_dir, refs)
+            persons = engine.persons_of_records(data_path(run.work_dir), refs)
         for hint in Hint.objects.filter(run=run):
             if (
                 refs.intersection(hint.evidence)

@@ -23,6 +23,7 @@ from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import tables
+from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
 from missimo.engine import explain_link, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
@@ -367,7 +368,8 @@ def carry_forward(run: Run, found_hints) -> dict[str, int]:
         seen.add(found.hint_id)
         values = {
             "rule_version": found.rule_version,
-            "agency_kind": owner_of(found.primary_ref.partition(":")[0]) or "koordinierung",
+            "agency_kind": owner_of(found.primary_ref.partition(":")[0])
+            or policy.AgencyKind.ORDNUNGSAMT,  # the coordination office
             "evidence": list(found.evidence),
             "objekt_id": found.objekt_id or "",
             "address": found.address or "",
@@ -507,7 +509,7 @@ def links_of_hint(hint: Hint) -> list:
 
     if not hint.person_ids or not hint.run.work_dir:
         return []
-    work_dir = Path(settings.DATA_DIR) / hint.run.work_dir
+    work_dir = data_path(hint.run.work_dir)
     pairs = engine.linked_pairs_of_persons(work_dir, hint.person_ids)
     rejected = {(r.uid_left, r.uid_right) for r in RejectedLink.objects.all()}
     explanations = []
@@ -559,11 +561,6 @@ def links_seen_by(user, hint: Hint) -> tuple[list, int]:
                 uid for uid in (link["uid_left"], link["uid_right"]) if source_of_uid(uid) not in readable
             )
     return shown, len(hidden)
-
-
-def may_judge_links_of(user, hint: Hint) -> bool:
-    """Whether the user may judge any link of the hint (shows the form, allows the POST)."""
-    return any(link["may_judge"] for link in links_seen_by(user, hint)[0])
 
 
 class LinkJudgementDenied(Refused):
