@@ -402,7 +402,7 @@ def test_a_failed_night_does_not_stop_the_schedule(monkeypatch):
     assert len(attempts) == 2
 
 
-def test_serve_starts_the_daily_purge_beside_the_worker(monkeypatch):
+def test_serve_starts_the_daily_purge_and_the_run_scheduler_beside_the_worker(monkeypatch):
     from missimo import cli
 
     started = []
@@ -425,6 +425,7 @@ def test_serve_starts_the_daily_purge_beside_the_worker(monkeypatch):
     monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
     cli._serve("127.0.0.1", 8000, 1, 1)
     assert any(args[-2:] == ["purge", "--daily"] for args in started)
+    assert any(args[-1:] == ["schedule"] for args in started)
 
 
 def test_missimo_purge_applies_every_period_and_prints_the_counts(monkeypatch, capsys, settings):
