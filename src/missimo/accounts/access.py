@@ -271,6 +271,11 @@ URL_ACCESS: dict[str, Page] = {
     "certificates:keylist": _everybody(
         "Öffentliche Schlüsselliste mit Widerrufen (nur Nummern)", public=True
     ),
+    "certificates:schools": _page(
+        C.KEEP_SCHOOL_REGISTER,
+        "Schulregister: Schulnummer, Name, Schulform, Kontakt, Lieferstand je Schule (keine Schülerdaten)",
+        forms=True,
+    ),
     "certificates:detail": _page(
         C.ISSUE_CERTIFICATES, "Eine Bescheinigung der eigenen Schule", scope="certificate"
     ),
