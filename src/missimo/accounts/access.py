@@ -452,6 +452,11 @@ URL_ACCESS: dict[str, Page] = {
     "inspections:complete": _page(
         C.PLAN_INSPECTIONS, "Kontrolle eines Objekts abschließen", scope="visit", forms=True
     ),
+    "inspections:referrals": _page(
+        C.WORK_CASES,
+        "Vermittlungen an Hilfsangebote mit Stand (Prüffälle im eigenen Bereich; Koordinierungsstelle: alle), "
+        "filterbar, ohne Namen",
+    ),
     "inspections:referral_add": _page(
         C.WORK_CASES,
         "Vermittlung an ein Hilfsangebot erfassen (mit Einwilligung; nur POST)",
