@@ -11,7 +11,18 @@ from django.template.loader import render_to_string
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes.models import Letter, LetterStatus, LetterTemplate
 from missimo.properties.models import Owner
-from tests.app.test_outcomes import _client, bau_hint, case, jc_hint, kai, kg_hint, run  # noqa: F401
+from tests.app import test_outcomes as _outcomes
+
+_client = _outcomes._client
+# The letter fixtures of the outcome tests (a case with a Kindergeld, a Jobcenter and a Bauaufsicht hint).
+run, kg_hint, jc_hint, bau_hint, case, kai = (
+    _outcomes.run,
+    _outcomes.kg_hint,
+    _outcomes.jc_hint,
+    _outcomes.bau_hint,
+    _outcomes.case,
+    _outcomes.kai,
+)
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

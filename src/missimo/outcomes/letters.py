@@ -20,8 +20,6 @@ from missimo.audit.services import record
 from missimo.outcomes import placeholders
 from missimo.outcomes.models import Letter, LetterEvent, LetterStatus, LetterTemplate
 from missimo.outcomes.pdf import render_letter_pdf
-from missimo.properties.models import Owner
-from missimo.properties.owners import owners_for
 from missimo.outcomes.services import (
     RULE_TITLES,
     Conflict,
@@ -30,6 +28,8 @@ from missimo.outcomes.services import (
     sees_all_agencies,
     visible_cases,
 )
+from missimo.properties.models import Owner
+from missimo.properties.owners import owners_for
 from missimo.runs.models import Hint
 
 
