@@ -93,12 +93,14 @@ def run_abgleich(
     threads: int | None = None,
     memory_limit: str | None = None,
     backend: EngineBackend | None = None,
+    ranking_weights: Mapping[str, float] | None = None,
 ) -> RunOutput:
     """Run linkage and every rule over the given snapshots (Parquet files) as of ``stichtag``.
 
     Sources that are not given are simply absent: rules that need them are reported as not
     evaluated by :func:`missimo.engine.rules.evaluate`. ``backend`` chooses where the
     person linkage scores its pairs (:mod:`missimo.engine.backends`; default DuckDB).
+    ``ranking_weights`` replace the fixed weights of the priority score (calibrated, ADR 0009).
     """
     unknown = set(snapshots) - set(source_layouts.SOURCES)
     if unknown:
@@ -165,7 +167,7 @@ def run_abgleich(
 
         started = time.perf_counter()
         report("Objekte werden priorisiert", 90)
-        ranking = rank_properties(evaluation.hints)
+        ranking = rank_properties(evaluation.hints, dict(ranking_weights) if ranking_weights else None)
         timings["ranking"] = time.perf_counter() - started
 
         started = time.perf_counter()
