@@ -93,7 +93,9 @@ def test_the_jobcenter_and_the_schulleitung_do_not_get_the_register(make_user):
         assert _client(user).get(reverse("certificates:schools")).status_code == 404
 
 
-def test_the_committee_report_lists_the_schools_taking_part_and_not_with_the_year_before(db):
+def test_the_committee_report_lists_the_schools_taking_part_and_not_with_the_year_before(db, monkeypatch):
+    monkeypatch.setattr(fig, "school_numbers_delivered", lambda: {"100001", "100002"})
+    Agency.objects.create(name="Förderschule Ost", kind=AgencyKind.SCHULE, schulnummer="100005")
     both = School.objects.create(schulnummer="100001", name="Grundschule Beide", schulform="grundschule")
     new = School.objects.create(schulnummer="100002", name="Gymnasium Neu", schulform="gymnasium")
     dropped = School.objects.create(schulnummer="100003", name="Realschule Weg", schulform="realschule")
@@ -110,4 +112,6 @@ def test_the_committee_report_lists_the_schools_taking_part_and_not_with_the_yea
     assert table.value("Realschule Weg (100003)", "2026") == "nimmt nicht teil"
     assert table.value("Realschule Weg (100003)", "2025") == "nahm teil"
     assert table.value("Hauptschule Nie (100004)", "Schulform") == "–"
-    assert "2 von 4 Schulen" in table.note
+    assert table.value("Förderschule Ost (100005)", "2026") == "nimmt nicht teil"
+    assert "2 von 5 Schulen" in table.note
+    assert not School.objects.filter(schulnummer="100005").exists()  # the report writes nothing

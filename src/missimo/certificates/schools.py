@@ -98,8 +98,8 @@ class Participation:
 
 def participation(year: int) -> list[Participation]:
     """Every school of the register with whether a delivery in force named it in `year` and in the
-    year before; schools that took part first, then by name."""
-    register_known_schools()
+    year before; schools that took part first, then by name. Schools set up only as agencies count
+    as registered schools that have not delivered (nothing is written here)."""
     by_year: dict[int, set[int]] = {year: set(), year - 1: set()}
     start = dt.date(year - 1, 1, 1)
     end = dt.date(year, 12, 31)
@@ -107,8 +107,18 @@ def participation(year: int) -> list[Participation]:
         delivered_at__date__gte=start, delivered_at__date__lte=end
     ).values_list("school_id", "delivered_at"):
         by_year[timezone.localtime(delivered_at).year].add(school_id)
+    schools = list(School.objects.all())
+    known = {school.schulnummer for school in schools}
+    for agency in Agency.objects.filter(kind=AgencyKind.SCHULE).exclude(schulnummer="").order_by("name"):
+        if agency.schulnummer not in known:
+            schools.append(
+                School(
+                    schulnummer=agency.schulnummer, name=agency.name, schulform=form_from_name(agency.name)
+                )
+            )
+            known.add(agency.schulnummer)
     rows = [
         Participation(school, school.pk in by_year[year], school.pk in by_year[year - 1])
-        for school in School.objects.all()
+        for school in schools
     ]
     return sorted(rows, key=lambda row: (not row.this_year, row.school.name, row.school.schulnummer))

@@ -644,13 +644,11 @@ def _school_list_table(year: int) -> Table | None:
 def _schools_section(scope: _Scope) -> Section:
     section = Section("schulen", "Beteiligung der Schulen")
     delivered = school_numbers_delivered()
-    school_list = _school_list_table(scope.end.year)
     if delivered is None:
-        section.available = school_list is not None
+        section.available = False
         section.note = "Es liegt keine Lieferung der Schulen vor."
-        if school_list is not None:
-            section.tables.append(school_list)
         return section
+    school_list = _school_list_table(scope.end.year)
     Agency = _model("accounts", "Agency")
     known = set(
         Agency.objects.filter(kind="schule").exclude(schulnummer="").values_list("schulnummer", flat=True)
