@@ -118,3 +118,36 @@ def test_the_report_counts_help_needs_referrals_and_released_child_welfare_notic
     assert {row.label: row.values[0] for row in tables["hilfe_vermittlungen"].rows}["vorgeschlagen"] == 1
     notices = {row.label: row.values[0] for row in tables["hilfe_abgaben"].rows}
     assert notices["Mitteilungen an das Jugendamt (§ 8a SGB VIII)"] == 1
+
+
+def test_the_referral_list_shows_every_referral_with_its_status_and_filters_by_status(client, kim, world):
+    case = world["case"]
+    housing = SupportService.objects.get(name="Wohnbegleitende Hilfen")
+    coaching = SupportService.objects.get(name="Jobcoaching")
+    first = referrals.refer(kim, case, service_id=housing.pk, help_need="wohnen", consent=True)
+    referrals.refer(kim, case, service_id=coaching.pk, help_need="arbeit", consent=True)
+    referrals.move(kim, first, ReferralStatus.VERMITTELT)
+    client.force_login(kim)
+    page = client.get(reverse("inspections:referrals")).text
+    assert "2 Vermittlungen" in page and "MIS-2026-0001" in page
+    assert "Wohnbegleitende Hilfen" in page and "Jobcoaching" in page
+    assert "vermittelt (Kontakt hergestellt)" in page
+    only_new = client.get(reverse("inspections:referrals"), {"stand": "vorgeschlagen"}).text
+    assert "1 Vermittlung." in only_new and "Jobcoaching" in only_new
+    assert '<td class="kern-table__cell">Wohnbegleitende Hilfen' not in only_new
+    by_service = client.get(reverse("inspections:referrals"), {"angebot": housing.pk}).text
+    assert "1 Vermittlung." in by_service
+    event = AuditEvent.objects.using("audit").filter(object_type="referral_list").latest("sequence")
+    assert event.details["angebot"] == str(housing.pk)
+
+
+def test_an_agency_outside_the_case_sees_none_of_its_referrals_in_the_list(client, kim, world, make_user):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.policy import Role
+
+    service = SupportService.objects.get(name="Jobcoaching")
+    referrals.refer(kim, world["case"], service_id=service.pk, help_need="arbeit", consent=True)
+    zora = make_user("zora", Role.ZOLL, "Hauptzollamt", AgencyKind.ZOLL)
+    client.force_login(zora)
+    page = client.get(reverse("inspections:referrals")).text
+    assert "0 Vermittlungen" in page and "MIS-2026-0001" not in page

@@ -276,6 +276,11 @@ URL_ACCESS: dict[str, Page] = {
     "certificates:keylist": _everybody(
         "Öffentliche Schlüsselliste mit Widerrufen (nur Nummern)", public=True
     ),
+    "certificates:schools": _page(
+        C.KEEP_SCHOOL_REGISTER,
+        "Schulregister: Schulnummer, Name, Schulform, Kontakt, Lieferstand je Schule (keine Schülerdaten)",
+        forms=True,
+    ),
     "certificates:detail": _page(
         C.ISSUE_CERTIFICATES, "Eine Bescheinigung der eigenen Schule", scope="certificate"
     ),
@@ -462,6 +467,11 @@ URL_ACCESS: dict[str, Page] = {
     ),
     "inspections:complete": _page(
         C.PLAN_INSPECTIONS, "Kontrolle eines Objekts abschließen", scope="visit", forms=True
+    ),
+    "inspections:referrals": _page(
+        C.WORK_CASES,
+        "Vermittlungen an Hilfsangebote mit Stand (Prüffälle im eigenen Bereich; Koordinierungsstelle: alle), "
+        "filterbar, ohne Namen",
     ),
     "inspections:referral_add": _page(
         C.WORK_CASES,

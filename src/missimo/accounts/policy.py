@@ -166,6 +166,11 @@ class Capability(enum.StrEnum):
         "record_steering_decisions",
         "Beschlüsse des Lenkungskreises zu Maßnahmen erfassen",
     )
+    # the school register (issue 17): Schulnummer, school form, contact and delivery per school
+    KEEP_SCHOOL_REGISTER = (
+        "keep_school_register",
+        "Schulregister ansehen und pflegen (Schulform, Kontakt, Lieferstand)",
+    )
     # person linkage (issue #21): a judgement changes the linkage of every agency in later runs
     JUDGE_LINKS = "judge_links", "Personenverknüpfungen aller Quellen als „nicht dieselbe Person“ ablehnen"
 
@@ -436,6 +441,7 @@ CATALOGUE: tuple[RoleSpec, ...] = (
                 C.WRITE_LETTERS,
                 C.HAND_OVER_CASES,
                 C.RECORD_STEERING_DECISIONS,
+                C.KEEP_SCHOOL_REGISTER,
                 C.SEE_DASHBOARD,
                 C.SEE_REPORTS,
                 C.SEE_INTERNAL_REPORTS,
@@ -486,7 +492,7 @@ CATALOGUE: tuple[RoleSpec, ...] = (
         label="Schulamt",
         short="SA",
         agency_kind=AgencyKind.SCHULAMT,
-        capabilities=_AGENCY_CASEWORK,
+        capabilities=_AGENCY_CASEWORK | {C.KEEP_SCHOOL_REGISTER},
         hints=HintVisibility.AGENCY,
         hints_text="Hinweise des Schulamts (Schulpflicht) und Kindergeld für Kinder ohne Schulanmeldung",
         properties=PropertyVisibility.WITH_OWN_HINTS,

@@ -54,6 +54,8 @@ OBJECT_TYPES: dict[str, str] = {
     "property_owner": "Eigentümer eines Objekts",
     "owner": "Eigentümer",
     "referral": "Vermittlung an ein Hilfeangebot",
+    "referral_list": "Liste der Vermittlungen",
+    "school": "Schule im Schulregister",
     "notification": "Benachrichtigung (E-Mail zu Fristen)",
     "property_list": "Liste der Objekte",
     "property_map": "Karte der Objekte",

@@ -1,5 +1,7 @@
 from django import forms
 
+from missimo.certificates.models import School
+
 _INPUT = {"class": "kern-form-input__input"}
 _DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
@@ -103,3 +105,27 @@ class KeyForm(_KernForm):
             "invalid": "Die Schulnummer hat sechs Ziffern.",
         },
     )
+
+
+class SchoolForm(forms.ModelForm):
+    """Add a school to the register or change its form and contact (by Schulnummer)."""
+
+    class Meta:
+        model = School
+        fields = [
+            "schulnummer",
+            "name",
+            "schulform",
+            "contact_person",
+            "phone",
+            "email",
+            "strasse",
+            "plz",
+            "ort",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "kern-form-input__select" if isinstance(field.widget, forms.Select) else _INPUT["class"]
+            field.widget.attrs.setdefault("class", css)

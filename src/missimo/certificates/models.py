@@ -4,6 +4,7 @@ audit)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -81,3 +82,69 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_from is not None
+
+
+class School(models.Model):
+    """A school of the city (the school register): Schulnummer, name, school form and contact.
+    A delivery of the `schule` source adds the schools it names and records their delivery."""
+
+    class Form(models.TextChoices):
+        GRUNDSCHULE = "grundschule", "Grundschule"
+        HAUPTSCHULE = "hauptschule", "Hauptschule"
+        REALSCHULE = "realschule", "Realschule"
+        SEKUNDARSCHULE = "sekundarschule", "Sekundarschule"
+        GESAMTSCHULE = "gesamtschule", "Gesamtschule"
+        GYMNASIUM = "gymnasium", "Gymnasium"
+        FOERDERSCHULE = "foerderschule", "Förderschule"
+        BERUFSKOLLEG = "berufskolleg", "Berufskolleg"
+        SONSTIGE = "sonstige", "sonstige Schulform"
+
+    schulnummer = models.CharField(
+        "Schulnummer",
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6}$", "Die Schulnummer hat sechs Ziffern.")],
+    )
+    name = models.CharField("Name", max_length=200)
+    schulform = models.CharField("Schulform", max_length=20, choices=Form.choices, blank=True)
+    contact_person = models.CharField("Ansprechperson", max_length=200, blank=True)
+    phone = models.CharField("Telefon", max_length=50, blank=True)
+    email = models.EmailField("E-Mail", blank=True)
+    strasse = models.CharField("Straße und Hausnummer", max_length=200, blank=True)
+    plz = models.CharField("PLZ", max_length=10, blank=True)
+    ort = models.CharField("Ort", max_length=100, blank=True)
+    # From the deliveries (kept up to date by record_school_deliveries, not by the form).
+    in_current_delivery = models.BooleanField("in der geltenden Lieferung", default=False)
+    last_delivered_at = models.DateTimeField("zuletzt geliefert", null=True, blank=True)
+    last_pupils = models.PositiveIntegerField(
+        "Schülerinnen und Schüler (letzte Lieferung)", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "Schule"
+        verbose_name_plural = "Schulen"
+        ordering = ["name", "schulnummer"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.schulnummer})"
+
+
+class SchoolDelivery(models.Model):
+    """That a delivery of the `schule` source in force named a school (with how many pupils): the
+    register's last delivery and the committee report's participation per year follow from these."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="deliveries")
+    import_id = models.IntegerField("Lieferung")
+    delivered_at = models.DateTimeField("geliefert am")
+    pupils = models.PositiveIntegerField("Schülerinnen und Schüler")
+
+    class Meta:
+        verbose_name = "Lieferung einer Schule"
+        verbose_name_plural = "Lieferungen der Schulen"
+        ordering = ["-delivered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "import_id"], name="school_delivery_once_per_import")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school.schulnummer}: Lieferung {self.import_id}"

@@ -18,4 +18,6 @@ def items(user) -> list[tuple[str, str]]:
         entries.append((_("Schulbescheinigung prüfen"), reverse("certificates:verify")))
     if policy.can(user, Capability.MANAGE_SIGNING_KEYS):
         entries.append((_("Bescheinigungsschlüssel"), reverse("certificates:keys")))
+    if policy.can(user, Capability.KEEP_SCHOOL_REGISTER):
+        entries.append((_("Schulregister"), reverse("certificates:schools")))
     return entries

@@ -12,6 +12,7 @@ urlpatterns = [
     path("pruefen/", views.verify, name="verify"),
     path("schluessel/", views.keys, name="keys"),
     path("schluessel.json", views.key_list_json, name="keylist"),
+    path("schulen/", views.school_register, name="schools"),
     path("<str:certificate_id>/", views.detail, name="detail"),
     path("<str:certificate_id>/bescheinigung.pdf", views.download, name="pdf"),
     path("<str:certificate_id>/widerrufen/", views.revoke, name="revoke"),

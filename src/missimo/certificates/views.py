@@ -11,9 +11,16 @@ from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.certificates import services
-from missimo.certificates.forms import KeyForm, ManualCertificateForm, PupilSearchForm, RevokeForm, VerifyForm
-from missimo.certificates.models import SigningKey
+from missimo.certificates import schools, services
+from missimo.certificates.forms import (
+    KeyForm,
+    ManualCertificateForm,
+    PupilSearchForm,
+    RevokeForm,
+    SchoolForm,
+    VerifyForm,
+)
+from missimo.certificates.models import School, SigningKey
 from missimo.certificates.scan import ScanError
 from missimo.core import tables
 
@@ -244,3 +251,37 @@ def key_list_json(request):
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def school_register(request):
+    """The register of the city's schools: Schulnummer, name, school form, contact, delivery yes/no
+    and last delivery; a form adds a school or changes one (found by its Schulnummer)."""
+    if not policy.can(request.user, Capability.KEEP_SCHOOL_REGISTER):
+        raise Http404
+    form = SchoolForm()
+    if request.method == "POST":
+        existing = School.objects.filter(schulnummer=(request.POST.get("schulnummer") or "").strip()).first()
+        form = SchoolForm(request.POST, instance=existing)
+        if form.is_valid():
+            school = form.save()
+            record(
+                request.user,
+                AuditAction.CHANGE if existing else AuditAction.CREATE,
+                object_type="school",
+                object_id=school.schulnummer,
+                details={"schulform": school.schulform},
+                request=request,
+            )
+            messages.success(request, f"Die Schule {school} ist im Schulregister gespeichert.")
+            return redirect("certificates:schools")
+    register = schools.register()
+    return render(
+        request,
+        "certificates/schools.html",
+        {
+            "form": form,
+            "schools": register,
+            "delivering": sum(1 for school in register if school.in_current_delivery),
+        },
+    )

@@ -6,6 +6,9 @@
 - **Panels**: an app registers a function `panel(request, obj) -> str` (safe HTML, or "" when it has
   nothing to show) for a slot of another app's page, e.g. ``"case"`` (the case page of casework) or
   ``"property"`` (the property page of the register). The page renders :func:`panels`.
+- **Ranking weights**: the app that records outcomes registers a function returning the weights a
+  run ranks with (calibrated from decided outcomes, ADR 0009); the runs app asks
+  :func:`ranking_weights` and needs no import of it. Without a provider the fixed weights apply.
 
 Registration is idempotent: registering the same function again (e.g. a second `ready()`) keeps one.
 """
@@ -29,6 +32,7 @@ class _Registered:
 
 _navigation: list[_Registered] = []
 _panels: dict[str, list[_Registered]] = {}
+_ranking_weights: list[Callable[[], dict[str, float] | None]] = []
 
 
 def _add(entries: list[_Registered], order: int, function: Callable) -> None:
@@ -68,3 +72,14 @@ def panels(slot: str, request, obj) -> list[str]:
         if html:
             found.append(conditional_escape(html))
     return found
+
+
+def register_ranking_weights(provider: Callable[[], dict[str, float] | None]) -> None:
+    """Set the function that gives a run's ranking weights (None from it: the fixed weights)."""
+    if provider not in _ranking_weights:
+        _ranking_weights[:] = [provider]
+
+
+def ranking_weights() -> dict[str, float] | None:
+    """The weights the next run ranks with, or None for the engine's fixed weights."""
+    return _ranking_weights[0]() if _ranking_weights else None

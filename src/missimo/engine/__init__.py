@@ -55,7 +55,17 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("RULES", "RULE_BY_CODE", "SETTINGS", "Hint", "EvaluationResult"), "rules"),
     **dict.fromkeys(("run_abgleich", "RunOutput", "open_analysis", "explain_link"), "run"),
     **dict.fromkeys(
-        ("RankedProperty", "rank_properties", "write_hints_csv", "write_properties_csv"), "ranking"
+        (
+            "RankedProperty",
+            "rank_properties",
+            "write_hints_csv",
+            "write_properties_csv",
+            "WEIGHTS",
+            "Calibration",
+            "CalibrationSample",
+            "calibrate_weights",
+        ),
+        "ranking",
     ),
     **dict.fromkeys(
         (

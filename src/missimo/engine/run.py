@@ -95,6 +95,7 @@ def run_abgleich(
     threads: int | None = None,
     memory_limit: str | None = None,
     backend: EngineBackend | None = None,
+    ranking_weights: Mapping[str, float] | None = None,
     review_sample_size: int = 0,
 ) -> RunOutput:
     """Run linkage and every rule over the given snapshots (Parquet files) as of ``stichtag``.
@@ -102,6 +103,7 @@ def run_abgleich(
     Sources that are not given are simply absent: rules that need them are reported as not
     evaluated by :func:`missimo.engine.rules.evaluate`. ``backend`` chooses where the
     person linkage scores its pairs (:mod:`missimo.engine.backends`; default DuckDB).
+    ``ranking_weights`` replace the fixed weights of the priority score (calibrated, ADR 0009).
     ``review_sample_size`` > 0 draws that many pairs per probability band for the review of the
     linkage (:mod:`missimo.engine.review`), before the data minimisation deletes them.
     """
@@ -178,7 +180,7 @@ def run_abgleich(
 
         started = time.perf_counter()
         report("Objekte werden priorisiert", 90)
-        ranking = rank_properties(evaluation.hints)
+        ranking = rank_properties(evaluation.hints, dict(ranking_weights) if ranking_weights else None)
         timings["ranking"] = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from missimo.accounts import policy
-from missimo.accounts.models import Agency
+from missimo.accounts.models import Agency, AgencyKind
 from missimo.accounts.policy import Capability
 from missimo.casework.models import Campaign
 from missimo.inspections.models import Finding
@@ -126,6 +126,12 @@ class PlanForm(DescribedForm):
         self.fields["cases"].label_from_instance = lambda case: (
             f"{case.aktenzeichen} – {case.property.address if case.property else case.title}"
             f" ({case.get_status_display()})"
+            + (
+                f" – Unterkunft für Beschäftigte ({case.property.arbeitgeber or 'Arbeitgeber unbekannt'}), "
+                "mit Arbeitsschutz"
+                if case.property is not None and case.property.kategorie_beschaeftigte
+                else ""
+            )
         )
         agencies = Q(agency__in=campaign.agencies.all()) | policy.users_who_can(Capability.PLAN_INSPECTIONS)
         self.fields["members"].queryset = (
@@ -144,6 +150,7 @@ class PlanForm(DescribedForm):
         data = super().clean()
         if data.get("interpreter_needed") and not (data.get("interpreter_language") or "").strip():
             self.add_error("interpreter_language", "Bitte geben Sie die Sprache der Dolmetschung an.")
+        self._check_worker_accommodation(data)
         when = self.scheduled_at()
         if (
             when is not None
@@ -160,6 +167,24 @@ class PlanForm(DescribedForm):
         return data
 
     asks_past_confirmation = False
+
+    def _check_worker_accommodation(self, data) -> None:
+        """A worker accommodation (property category "Unterkunft für Beschäftigte") is inspected
+        jointly with the Arbeitsschutz (gemeinsamer Runderlass vom 20.10.2022), where the city has one."""
+        cases, agencies = data.get("cases") or [], data.get("agencies") or []
+        housing = [
+            case for case in cases if case.property is not None and case.property.kategorie_beschaeftigte
+        ]
+        if not housing or any(agency.kind == AgencyKind.ARBEITSSCHUTZ for agency in agencies):
+            return
+        if not self.fields["agencies"].queryset.filter(kind=AgencyKind.ARBEITSSCHUTZ).exists():
+            return
+        addresses = ", ".join(case.property.address for case in housing)
+        self.add_error(
+            "agencies",
+            f"{addresses}: Unterkunft für Beschäftigte – bitte beteiligen Sie den Arbeitsschutz "
+            "(gemeinsame Kontrolle nach dem Runderlass vom 20.10.2022).",
+        )
 
     def scheduled_at(self) -> dt.datetime | None:
         """The chosen date and time (local time of the city), or None while either is missing."""

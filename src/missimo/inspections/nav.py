@@ -10,6 +10,9 @@ from missimo.accounts.policy import Capability
 
 def items(user) -> list[tuple[str, str]]:
     """(label, url) pairs of this app's pages that `user` may open."""
-    if not policy.can(user, Capability.TAKE_PART_IN_INSPECTIONS):
-        return []
-    return [("Kontrollen", reverse("inspections:list"))]
+    entries = []
+    if policy.can(user, Capability.TAKE_PART_IN_INSPECTIONS):
+        entries.append(("Kontrollen", reverse("inspections:list")))
+    if policy.can(user, Capability.WORK_CASES):
+        entries.append(("Vermittlungen", reverse("inspections:referrals")))
+    return entries

@@ -21,5 +21,6 @@ urlpatterns = [
     path("objekt/<int:pk>/abschliessen/", views.complete, name="complete"),
     path("foto/<int:pk>/", views.photo, name="photo"),
     path("fall/<int:pk>/vermittlung/", referral_views.referral_add, name="referral_add"),
+    path("vermittlungen/", referral_views.referral_list, name="referrals"),
     path("vermittlung/<int:pk>/", referral_views.referral_move, name="referral_move"),
 ]

@@ -9,9 +9,10 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Ergebnisse, Maßnahmen und Schreiben"
 
     def ready(self) -> None:
-        from missimo.outcomes import nav, panels
+        from missimo.outcomes import calibration, nav, panels
 
         extensions.register_navigation(60, nav.items)
         extensions.register_panel("case", 20, panels.case_panel)
         extensions.register_panel("property", 20, panels.property_panel)
         extensions.register_panel("start", 30, panels.start_todo)
+        extensions.register_ranking_weights(calibration.ranking_weights)

@@ -199,9 +199,15 @@ class RejectForm(_Styled):
 
 
 class LetterDraftForm(_Styled):
+    to_owner = forms.BooleanField(
+        label="An den Eigentümer des Objekts (Anschrift aus dem Eigentümer-Datensatz)",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "kern-form-check__checkbox"}),
+    )
     recipient = forms.ModelChoiceField(
-        label="Empfängerin",
+        label="Empfängerin (Behörde)",
         queryset=letter_work.recipients(),
+        required=False,
         empty_label="bitte wählen",
         error_messages={
             "required": "Bitte wählen Sie die Empfängerin.",
@@ -217,6 +223,26 @@ class LetterDraftForm(_Styled):
             "invalid_choice": "Bitte wählen Sie eine Vorlage.",
         },
     )
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.fields["recipient"].required = owner is None
+        if owner is None:
+            del self.fields["to_owner"]
+        else:
+            self.fields["to_owner"].label = f"An den Eigentümer des Objekts: {', '.join(owner.address_block)}"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("to_owner"):
+            if data.get("recipient") is not None:
+                self.add_error(
+                    "recipient", "Ein Schreiben geht an eine Behörde oder an den Eigentümer, nicht an beide."
+                )
+        elif data.get("recipient") is None and "recipient" not in self.errors:
+            self.add_error("recipient", "Bitte wählen Sie die Empfängerin.")
+        return data
 
 
 class LetterEditForm(_Styled):

@@ -1,6 +1,8 @@
 """Letters to agencies: drafted from templates by the coordination office, released in the four-eyes
 principle (a second person, never the author), sent; the recipient agency sees a letter only once it
-is released, and it names only the hints that agency works itself (data minimisation)."""
+is released, and it names only the hints that agency works itself (data minimisation). A letter to
+the owner of a case's property (Anhörung, Anordnung ...) names no hint; its address block comes from
+the owner record (DIN 5008: name or company, street, PLZ Ort) and it is sent by post."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from missimo.outcomes.services import (
     sees_all_agencies,
     visible_cases,
 )
+from missimo.properties.models import Owner
+from missimo.properties.owners import owners_for
 from missimo.runs.models import Hint
 
 
@@ -100,7 +104,7 @@ def _audit_letter(user, action, letter: Letter, purpose: str, request, **details
         purpose=purpose,
         details={
             "case": letter.case.aktenzeichen,
-            "recipient": letter.recipient.name,
+            "recipient": letter.recipient_name,
             "status": letter.status,
             "version": letter.version,
             **details,
@@ -109,16 +113,43 @@ def _audit_letter(user, action, letter: Letter, purpose: str, request, **details
     )
 
 
-def draft_letter(user, case, recipient: Agency, template: LetterTemplate, *, request=None) -> Letter:
+def owner_of_case(user, case) -> Owner | None:
+    """The owner record of the case's property, if the user may see owners (else None)."""
+    if case.property_id is None or case.property.owner_id is None:
+        return None
+    return owners_for(user).filter(pk=case.property.owner_id).first()
+
+
+def owner_letter_values(case, owner: Owner, day: dt.date | None = None) -> dict[str, str]:
+    """A letter to an owner names the building and the case, never a hint (no person, no benefit)."""
+    day = day or timezone.localdate()
+    return {
+        "aktenzeichen": case.aktenzeichen,
+        "adresse": case.property.address if case.property_id else "",
+        "hinweise": "",
+        "empfaenger": owner.name,
+        "datum": f"{day:%d.%m.%Y}",
+    }
+
+
+def draft_letter(user, case, recipient: Agency | Owner, template: LetterTemplate, *, request=None) -> Letter:
+    """A draft from the template to an agency (only the hints it works itself) or to the owner of
+    the case's property (no hint at all; the address block from the owner record)."""
     if not may_write_letters(user):
         raise Refused("Schreiben verfasst die Koordinierungsstelle.")
     if not visible_cases(user).filter(pk=case.pk).exists():
         raise Refused("Diesen Prüffall dürfen Sie nicht sehen.")
-    values = letter_values(case, recipient)
+    to_owner = isinstance(recipient, Owner)
+    if to_owner and (owner_of_case(user, case) is None or owner_of_case(user, case).pk != recipient.pk):
+        raise Refused(
+            "Ein Schreiben an einen Eigentümer geht nur an den Eigentümer des Objekts dieses Prüffalls."
+        )
+    values = owner_letter_values(case, recipient) if to_owner else letter_values(case, recipient)
     with transaction.atomic():
         letter = Letter.objects.create(
             case=case,
-            recipient=recipient,
+            recipient=None if to_owner else recipient,
+            owner=recipient if to_owner else None,
             template=template,
             subject=placeholders.fill(template.subject, values)[:300],
             body=placeholders.fill(template.body, values),

@@ -266,7 +266,22 @@ class Letter(models.Model):
         "casework.Case", verbose_name="Prüffall", on_delete=models.PROTECT, related_name="letters"
     )
     recipient = models.ForeignKey(
-        "accounts.Agency", verbose_name="Empfängerin", on_delete=models.PROTECT, related_name="letters"
+        "accounts.Agency",
+        verbose_name="Empfängerin",
+        on_delete=models.PROTECT,
+        related_name="letters",
+        null=True,
+        blank=True,
+    )
+    # A letter to the owner of the case's property (Anhörung, Anordnung ...): sent by post to the
+    # owner record's address; no agency reads it. Exactly one of recipient and owner is set.
+    owner = models.ForeignKey(
+        "properties.Owner",
+        verbose_name="Eigentümer",
+        on_delete=models.PROTECT,
+        related_name="letters",
+        null=True,
+        blank=True,
     )
     template = models.ForeignKey(
         LetterTemplate,
@@ -306,9 +321,29 @@ class Letter(models.Model):
         verbose_name = "Schreiben"
         verbose_name_plural = "Schreiben"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False, owner__isnull=True)
+                | models.Q(recipient__isnull=True, owner__isnull=False),
+                name="letter_to_an_agency_or_an_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} ({self.get_status_display()})"
+
+    @property
+    def recipient_name(self) -> str:
+        if self.owner_id:
+            return f"{self.owner.name} (Eigentümer)"
+        return self.recipient.name if self.recipient_id else ""
+
+    @property
+    def address_block(self) -> list[str]:
+        """The lines of the letter's address field (DIN 5008: name, street, PLZ Ort)."""
+        if self.owner_id:
+            return self.owner.address_block
+        return [self.recipient.name] if self.recipient_id else []
 
     @property
     def released(self) -> bool:

@@ -49,7 +49,7 @@ def case_panel(request, case) -> str:
             by_hint[outcome.hint.hint_id]["outcomes"].append(outcome)
     for measure in measures:
         by_hint[measure.hint.hint_id]["measures"].append(measure)
-    letters = list(letter_work.letters_for(user).filter(case=case).select_related("recipient"))
+    letters = list(letter_work.letters_for(user).filter(case=case).select_related("recipient", "owner"))
     # Outcomes on the case itself (a case without a hint, or a finding not tied to one hint).
     case_outcomes = list(
         Outcome.objects.filter(case=case, hint__isnull=True)
@@ -106,7 +106,7 @@ def property_panel(request, prop) -> str:
         .order_by("taken_on", "pk")
     )
     letters = list(
-        letter_work.letters_for(user).filter(case__property=prop).select_related("recipient", "case")
+        letter_work.letters_for(user).filter(case__property=prop).select_related("recipient", "owner", "case")
     )
     if not outcomes and not measures and not letters:
         return ""

@@ -320,7 +320,7 @@ def _listed_letters(request) -> tuple[str, list[Letter]]:
     _require_letters(request.user)
     status = request.GET.get("status", "")
     letters = letter_work.letters_for(request.user).select_related(
-        "case", "recipient", "author", "approved_by"
+        "case", "recipient", "owner", "author", "approved_by"
     )
     if status in LetterStatus.values:
         letters = letters.filter(status=status)
@@ -337,7 +337,7 @@ def letter_table(letters) -> tuple[list[str], list[list]]:
         [
             letter.subject,
             letter.case.aktenzeichen,
-            str(letter.recipient),
+            letter.recipient_name,
             letter.get_status_display(),
             letter.author.display_name if letter.author else "",
             timezone.localtime(letter.created_at).date(),
@@ -393,7 +393,9 @@ def letter_export(request, fmt: str):
 def _scoped_letter(request, pk: int) -> Letter:
     _require_letters(request.user)
     return get_object_or_404(
-        letter_work.letters_for(request.user).select_related("case", "case__property", "recipient", "author"),
+        letter_work.letters_for(request.user).select_related(
+            "case", "case__property", "recipient", "owner", "author"
+        ),
         pk=pk,
     )
 
@@ -402,13 +404,14 @@ def _scoped_letter(request, pk: int) -> Letter:
 def letter_new(request, case_pk: int):
     _require_writer(request.user)
     case = get_object_or_404(services.visible_cases(request.user), pk=case_pk)
-    form = LetterDraftForm(request.POST or None)
+    owner = letter_work.owner_of_case(request.user, case)
+    form = LetterDraftForm(request.POST or None, owner=owner)
     if request.method == "POST" and form.is_valid():
         try:
             letter = letter_work.draft_letter(
                 request.user,
                 case,
-                form.cleaned_data["recipient"],
+                owner if form.cleaned_data.get("to_owner") else form.cleaned_data["recipient"],
                 form.cleaned_data["template"],
                 request=request,
             )

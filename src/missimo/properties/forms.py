@@ -38,6 +38,12 @@ class CaseworkForm(forms.Form):
         error_messages={"invalid": "Bitte geben Sie eine ganze Zahl ein."},
     )
     aktenzeichen = forms.CharField(label="Aktenzeichen", required=False, max_length=100)
+    arbeitgeber = forms.CharField(
+        label="Arbeitgeber (Unterkunft für Beschäftigte)",
+        required=False,
+        max_length=300,
+        help_text="Nur bei „Unterkunft für Beschäftigte“: das Unternehmen, das die Beschäftigten unterbringt.",
+    )
     eigentuemer_notiz = forms.CharField(
         label="Notiz zum Eigentümer",
         required=False,
@@ -72,10 +78,22 @@ class CaseworkForm(forms.Form):
             "beschwerdelage": prop.beschwerdelage,
             "beschwerden_anzahl": prop.beschwerden_anzahl,
             "aktenzeichen": prop.aktenzeichen,
+            "arbeitgeber": prop.arbeitgeber,
             "eigentuemer_notiz": prop.eigentuemer_notiz,
             "version": prop.version,
         }
         return cls(data, initial=initial)
+
+    def clean(self):
+        data = super().clean()
+        worker_housing = Category.BESCHAEFTIGTE in (data.get("kategorien") or [])
+        if worker_housing and not (data.get("arbeitgeber") or "").strip():
+            self.add_error(
+                "arbeitgeber", "Bitte geben Sie bei einer Unterkunft für Beschäftigte den Arbeitgeber an."
+            )
+        if not worker_housing:
+            data["arbeitgeber"] = ""
+        return data
 
     def casework(self) -> dict:
         data = self.cleaned_data
@@ -90,6 +108,7 @@ class CaseworkForm(forms.Form):
                     "ziel",
                     "beschwerdelage",
                     "aktenzeichen",
+                    "arbeitgeber",
                     "eigentuemer_notiz",
                 )
             }

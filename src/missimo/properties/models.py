@@ -47,6 +47,8 @@ class Category(models.TextChoices):
     UMWELT = "umwelt", "umweltrechtlich"
     WOHNUNG = "wohnung", "wohnungsaufsichtsrechtlich"
     SOZIAL = "sozial", "sozial"
+    # Worker accommodation (gemeinsamer Runderlass vom 20.10.2022): inspected with the Arbeitsschutz.
+    BESCHAEFTIGTE = "beschaeftigte", "Unterkunft für Beschäftigte"
 
 
 CATEGORY_FIELDS = {
@@ -54,6 +56,7 @@ CATEGORY_FIELDS = {
     Category.UMWELT: "kategorie_umwelt",
     Category.WOHNUNG: "kategorie_wohnung",
     Category.SOZIAL: "kategorie_sozial",
+    Category.BESCHAEFTIGTE: "kategorie_beschaeftigte",
 }
 
 
@@ -118,6 +121,13 @@ class Property(models.Model):
     kategorie_umwelt = models.BooleanField("umweltrechtlich", default=False)
     kategorie_wohnung = models.BooleanField("wohnungsaufsichtsrechtlich", default=False)
     kategorie_sozial = models.BooleanField("sozial", default=False)
+    kategorie_beschaeftigte = models.BooleanField("Unterkunft für Beschäftigte", default=False)
+    arbeitgeber = models.CharField(
+        "Arbeitgeber (Unterkunft für Beschäftigte)",
+        max_length=300,
+        blank=True,
+        help_text="Das Unternehmen, das die Beschäftigten hier unterbringt (oder für das sie arbeiten).",
+    )
     problemdruck = models.CharField("Problemdruck", max_length=10, choices=Level.choices, blank=True)
     handlungsmoeglichkeit = models.CharField(
         "Handlungsmöglichkeit", max_length=10, choices=Level.choices, blank=True

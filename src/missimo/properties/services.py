@@ -513,6 +513,7 @@ CASEWORK_FIELDS = [
     "beschwerdelage",
     "beschwerden_anzahl",
     "aktenzeichen",
+    "arbeitgeber",
     "eigentuemer_notiz",
 ]
 

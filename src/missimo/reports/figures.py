@@ -40,6 +40,7 @@ from django.db.models.functions import TruncMonth
 from missimo import engine
 from missimo.casework.models import CaseStatus, ReviewReason
 from missimo.casework.services import with_review_status
+from missimo.certificates.schools import participation as school_participation_by_year
 from missimo.engine import RULES
 from missimo.imports import services as imports
 from missimo.inspections.models import Finding as FindingChoice
@@ -614,6 +615,35 @@ def school_numbers_delivered() -> set[str] | None:
     return engine.distinct_values(snapshot.path, "Schulnummer")
 
 
+def _school_list_table(year: int) -> Table | None:
+    """The schools of the register, those that took part in `year` first, with the year before."""
+    rows = [
+        Row(
+            f"{entry.school.name} ({entry.school.schulnummer})",
+            [
+                entry.school.get_schulform_display() or "–",
+                "nimmt teil" if entry.this_year else "nimmt nicht teil",
+                "nahm teil" if entry.previous_year else "nahm nicht teil",
+            ],
+        )
+        for entry in school_participation_by_year(year)
+    ]
+    if not rows:
+        return None
+    taking_part = sum(1 for row in rows if row.values[1] == "nimmt teil")
+    return Table(
+        "schulen_liste",
+        f"Schulen mit und ohne Teilnahme {year} (Vorjahr {year - 1})",
+        "Schule (Schulnummer)",
+        ["Schulform", str(year), str(year - 1)],
+        rows,
+        suppress=False,
+        chart=False,
+        note=f"{taking_part} von {len(rows)} Schulen haben {year} Daten geliefert. Teilnahme: mindestens eine "
+        "Lieferung im Kalenderjahr, die in Kraft trat.",
+    )
+
+
 def _schools_section(scope: _Scope) -> Section:
     section = Section("schulen", "Beteiligung der Schulen")
     delivered = school_numbers_delivered()
@@ -621,6 +651,7 @@ def _schools_section(scope: _Scope) -> Section:
         section.available = False
         section.note = "Es liegt keine Lieferung der Schulen vor."
         return section
+    school_list = _school_list_table(scope.end.year)
     Agency = _model("accounts", "Agency")
     known = set(
         Agency.objects.filter(kind="schule").exclude(schulnummer="").values_list("schulnummer", flat=True)
@@ -643,6 +674,8 @@ def _schools_section(scope: _Scope) -> Section:
             note=f"Beteiligung: {str(share).replace('.', ',')} % der Schulen.",
         )
     )
+    if school_list is not None:
+        section.tables.append(school_list)
     section.note = (
         "Stand: aktuelle Lieferung der Schulen. Alle Schulen: die in MISSIMO angelegten Schulen mit "
         "Schulnummer und alle Schulen, die geliefert haben."

@@ -22,7 +22,7 @@ from missimo import __version__, engine
 from missimo.accounts import policy
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import tables
+from missimo.core import extensions, tables
 from missimo.core.datadir import data_path
 from missimo.core.errors import Refused
 from missimo.engine import explain_link, owner_of, run_abgleich
@@ -215,6 +215,16 @@ def execute_run(run_id: int, *, echo: Callable[[str, int], None] | None = None) 
         return run
 
 
+def _ranking_weights() -> dict[str, float] | None:
+    """The calibrated weights (ADR 0009) if the outcomes app provides them; a failure ranks with the
+    fixed weights rather than stopping the run."""
+    try:
+        return extensions.ranking_weights()
+    except Exception:
+        log.exception("Kalibrierung der Rangliste fehlgeschlagen; feste Gewichte")
+        return None
+
+
 def _execute(run: Run, echo) -> Run:
     snapshots = current_snapshots()
     run.inputs = [
@@ -232,6 +242,7 @@ def _execute(run: Run, echo) -> Run:
             echo(step, percent)
 
     rejected = [link.as_engine_pair() for link in RejectedLink.objects.all()]
+    weights = _ranking_weights()
     output = run_abgleich(
         {s: snap.path for s, snap in snapshots.items()},
         run.stichtag,
@@ -239,10 +250,13 @@ def _execute(run: Run, echo) -> Run:
         progress=progress,
         rejected_links=rejected,
         backend=engine.configured_backend(),
+        ranking_weights=weights,
         review_sample_size=review.sample_size(),
     )
     evaluation = output.evaluation
-    run.settings_used = _json_ready(dict(evaluation.settings))
+    run.settings_used = _json_ready(
+        {**dict(evaluation.settings), "ranking_weights": dict(weights or engine.WEIGHTS)}
+    )
     run.rule_versions = dict(evaluation.rule_versions)
     run.linkage_threshold = output.linkage_threshold
     run.linkage_model_sha256 = (
