@@ -221,6 +221,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Base DN of the group search (groupOfNames); the group DNs are mapped by MISSIMO_AUTH_GROUP_ROLES.",
     ),
+    Setting(
+        "MISSIMO_LDAP_GROUP_FILTER",
+        parse_str,
+        "(objectClass=groupOfNames)",
+        "Filter of the group search; groups list their members in `member` (OpenLDAP groupOfNames; "
+        "Active Directory: `(objectClass=group)`).",
+    ),
     Setting("MISSIMO_LANGUAGE", parse_str, "de", "Default language of the user interface (`de` or `en`)."),
     Setting("MISSIMO_TIME_ZONE", parse_str, "Europe/Berlin", "Time zone for dates shown to users."),
     Setting(
