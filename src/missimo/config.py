@@ -368,6 +368,21 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "MISSIMO_AUDIT_SIGNING_KEY_FILE",
+        parse_str,
+        "",
+        "File of the private Ed25519 key that signs the exported audit checkpoints (PEM, mode 0600). "
+        "Empty: `audit_signing_key` in the data directory, created once.",
+    ),
+    Setting(
+        "MISSIMO_AUDIT_PUBLIC_KEY",
+        parse_str,
+        "",
+        "The public Ed25519 key of the checkpoints (base64, `missimo audit public-key` prints it), "
+        "pinned so that `missimo audit verify` notices a replaced signing key. Keep it also outside "
+        "the server: checking a checkpoint needs only this key, and with it nobody can forge one.",
+    ),
+    Setting(
         "MISSIMO_AUDIT_CHECKPOINT_FILE",
         parse_str,
         "",
