@@ -21,7 +21,6 @@ reached through ``MISSIMO_SPARK_MASTER``, ``MISSIMO_SPARK_STAGING_DIR`` and
 from __future__ import annotations
 
 import copy
-import logging
 import os
 import re
 import shutil
@@ -186,7 +185,7 @@ def predict_on_spark(
             spark.sparkContext.setCheckpointDir(str(run_dir / "checkpoints"))
         db_api = SparkAPI(spark_session=spark, break_lineage_method="persist" if local else "parquet")
         sdf = db_api.register(spark.read.parquet(str(records_file)))
-        linker = Linker(sdf, spark_model(model), log_level=logging.WARNING)
+        linker = Linker(sdf, spark_model(model), log_level=None)
         pred = linker.inference.predict(threshold_match_probability=store_threshold)
         frame = pred.as_spark_dataframe()
         keep = [

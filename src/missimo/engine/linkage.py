@@ -662,7 +662,7 @@ def link_records(
     sdf = db_api.register(records_table)
     if trained_model is not None:
         settings: Any = trained_model if isinstance(trained_model, dict) else str(trained_model)
-        linker = Linker(sdf, settings, log_level=logging.WARNING)
+        linker = Linker(sdf, settings, log_level=None)
     else:
         cols = {c[0] for c in con.execute(f"DESCRIBE {records_table}").fetchall()}
         with_kennung = "kennung" in cols and bool(
@@ -672,9 +672,9 @@ def link_records(
             n_input = con.execute(f"SELECT count(*) FROM {records_table}").fetchall()[0][0]
             blocking_rules = BLOCKING_RULES if n_input <= LARGE_INPUT else BLOCKING_RULES_LARGE
         settings = model_settings(blocking_rules, with_kennung=with_kennung)
-        linker = Linker(sdf, settings, log_level=logging.WARNING)
+        linker = Linker(sdf, settings, log_level=None)
         _train(linker, em_max_pairs, u_max_pairs, seed)
-        linker = Linker(sdf, _monotone(linker.misc.save_model_to_json(None)), log_level=logging.WARNING)
+        linker = Linker(sdf, _monotone(linker.misc.save_model_to_json(None)), log_level=None)
     model = linker.misc.save_model_to_json(str(model_path) if model_path else None, overwrite=True)
     timings["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
