@@ -454,6 +454,14 @@ def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit_public_key(args: argparse.Namespace) -> int:
+    ensure_database()
+    from missimo.audit.keys import public_key_text
+
+    print(public_key_text())
+    return 0
+
+
 def _cmd_certificate_keys(args: argparse.Namespace) -> int:
     ensure_database()
     from missimo.certificates import services
@@ -652,6 +660,11 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint", help="signierten Prüfpunkt des Kettenendes in die Prüfpunktdatei schreiben"
     )
     checkpoint.set_defaults(handler=_cmd_audit_checkpoint)
+    public_key = audit_sub.add_parser(
+        "public-key",
+        help="öffentlichen Ed25519-Schlüssel der Prüfpunkte ausgeben (für MISSIMO_AUDIT_PUBLIC_KEY)",
+    )
+    public_key.set_defaults(handler=_cmd_audit_public_key)
 
     cert = sub.add_parser(
         "certificate", help="Schulbescheinigungen: Schlüssel verwalten, Bescheinigungen prüfen"

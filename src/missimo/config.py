@@ -238,6 +238,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Base DN of the group search (groupOfNames); the group DNs are mapped by MISSIMO_AUTH_GROUP_ROLES.",
     ),
+    Setting(
+        "MISSIMO_LDAP_GROUP_FILTER",
+        parse_str,
+        "(objectClass=groupOfNames)",
+        "Filter of the group search; groups list their members in `member` (OpenLDAP groupOfNames; "
+        "Active Directory: `(objectClass=group)`).",
+    ),
     Setting("MISSIMO_LANGUAGE", parse_str, "de", "Default language of the user interface (`de` or `en`)."),
     Setting("MISSIMO_TIME_ZONE", parse_str, "Europe/Berlin", "Time zone for dates shown to users."),
     Setting(
@@ -400,6 +407,21 @@ SETTINGS: tuple[Setting, ...] = (
         "once in the data directory as `audit_key` (file mode 0600). Keep a copy outside the server: "
         "without it `missimo audit verify` cannot check the log.",
         secret=True,
+    ),
+    Setting(
+        "MISSIMO_AUDIT_SIGNING_KEY_FILE",
+        parse_str,
+        "",
+        "File of the private Ed25519 key that signs the exported audit checkpoints (PEM, mode 0600). "
+        "Empty: `audit_signing_key` in the data directory, created once.",
+    ),
+    Setting(
+        "MISSIMO_AUDIT_PUBLIC_KEY",
+        parse_str,
+        "",
+        "The public Ed25519 key of the checkpoints (base64, `missimo audit public-key` prints it), "
+        "pinned so that `missimo audit verify` notices a replaced signing key. Keep it also outside "
+        "the server: checking a checkpoint needs only this key, and with it nobody can forge one.",
     ),
     Setting(
         "MISSIMO_AUDIT_CHECKPOINT_FILE",

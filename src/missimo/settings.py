@@ -238,6 +238,9 @@ IMPORT_REJECTED_ROWS_KEPT = config.get("MISSIMO_IMPORT_REJECTED_ROWS_KEPT")
 # directory (see missimo.audit.keys); the checkpoints are appended to this file.
 AUDIT_KEY = config.get("MISSIMO_AUDIT_KEY")
 AUDIT_KEY_FILE = DATA_DIR / "audit_key"
+# Ed25519 key of the exported checkpoints (missimo.audit.keys.signing_key) and the pinned public key.
+AUDIT_SIGNING_KEY_FILE = Path(config.get("MISSIMO_AUDIT_SIGNING_KEY_FILE") or DATA_DIR / "audit_signing_key")
+AUDIT_PUBLIC_KEY = config.get("MISSIMO_AUDIT_PUBLIC_KEY")
 AUDIT_CHECKPOINT_FILE = Path(
     config.get("MISSIMO_AUDIT_CHECKPOINT_FILE") or DATA_DIR / "audit_checkpoints.jsonl"
 )

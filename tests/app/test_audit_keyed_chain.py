@@ -198,3 +198,71 @@ def test_the_migration_seals_entries_written_before_the_key(kim):
     report = verify_chain()
     assert report.intact, report.message
     assert report.checked == 3
+
+
+# --- the Ed25519 signature of the exported checkpoints -----------------------------------------
+
+
+def _append_checkpoint(data):
+    path = settings.AUDIT_CHECKPOINT_FILE
+    with path.open("a", encoding="ascii") as stream:
+        stream.write(json.dumps(data, sort_keys=True) + "\n")
+
+
+@transactional
+def test_every_exported_checkpoint_carries_an_ed25519_signature_of_the_pinned_public_key(kim, settings):
+    from missimo.audit.keys import public_key_text
+
+    _entries(kim, 2)
+    settings.AUDIT_PUBLIC_KEY = public_key_text()
+    lines = [json.loads(line) for line in settings.AUDIT_CHECKPOINT_FILE.read_text().splitlines()]
+    assert [line["sequence"] for line in lines] == [1, 2]
+    assert all(services._ed25519_valid(line) for line in lines)
+    assert verify_chain().intact
+    mode = stat.S_IMODE(settings.AUDIT_SIGNING_KEY_FILE.stat().st_mode)
+    assert mode == 0o600
+
+
+@transactional
+def test_a_checkpoint_forged_with_the_hmac_key_is_detected(kim):
+    """Whoever holds the HMAC key (every verifier needs it) deletes the newest entries, moves the head
+    with valid MACs and appends a checkpoint with a valid HMAC: the Ed25519 signature is missing."""
+    _entries(kim, 4)
+    _sql("DELETE FROM audit_auditevent WHERE sequence > 2")
+    third = AuditEvent.objects.using("audit").get(sequence=2)
+    _sql(
+        "UPDATE audit_auditchainhead SET last_sequence = 2, last_hash = %s, last_mac = %s, head_mac = %s "
+        "WHERE id = 1",
+        [third.entry_hash, third.entry_mac, services.head_mac(2, third.entry_hash, third.entry_mac)],
+    )
+    forged = {
+        "sequence": 2,
+        "hash": third.entry_hash,
+        "mac": third.entry_mac,
+        "at": "2099-01-01T00:00:00+00:00",
+    }
+    forged["signature"] = services._export_signature(forged)
+    _append_checkpoint(forged)
+    report = verify_chain()
+    assert not report.intact and "Signatur ungültig" in report.message
+
+    # nor does a copied Ed25519 signature of another checkpoint help
+    path = settings.AUDIT_CHECKPOINT_FILE
+    lines = path.read_text(encoding="ascii").splitlines()[:-1]
+    forged["ed25519"] = json.loads(lines[0])["ed25519"]
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    _append_checkpoint(forged)
+    assert not verify_chain().intact
+
+
+@transactional
+def test_checkpoints_signed_with_a_replaced_signing_key_fail_against_the_pinned_public_key(
+    kim, settings, tmp_path
+):
+    from missimo.audit.keys import public_key_text
+
+    settings.AUDIT_PUBLIC_KEY = public_key_text()  # pinned while the key was the city's
+    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "attackers_key"  # a new key, created on first use
+    _entries(kim, 2)
+    report = verify_chain()
+    assert not report.intact and "Signatur ungültig" in report.message

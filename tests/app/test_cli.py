@@ -87,3 +87,17 @@ def test_export_before_any_run_is_a_clear_error(tmp_path):
     result = _missimo("export", "hints", str(tmp_path / "h.csv"), data_dir=tmp_path)
     assert result.returncode != 0
     assert "noch keinen abgeschlossenen Abgleich" in result.stderr
+
+
+def test_the_public_key_of_the_audit_checkpoints_is_printed_for_pinning_and_its_private_key_is_0600(tmp_path):
+    import base64
+    import stat
+
+    first = _missimo("audit", "public-key", data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(base64.b64decode(key, validate=True)) == 32
+    assert _missimo("audit", "public-key", data_dir=tmp_path).stdout.strip() == key  # created once
+    assert stat.S_IMODE((tmp_path / "audit_signing_key").stat().st_mode) == 0o600
+    pinned = _missimo("audit", "verify", data_dir=tmp_path, MISSIMO_AUDIT_PUBLIC_KEY=key)
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr

@@ -118,7 +118,7 @@ def _ldap(get) -> dict[str, Any]:
     }
     if get("MISSIMO_LDAP_GROUP_SEARCH_BASE"):
         out["AUTH_LDAP_GROUP_SEARCH"] = LDAPSearch(
-            get("MISSIMO_LDAP_GROUP_SEARCH_BASE"), ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"
+            get("MISSIMO_LDAP_GROUP_SEARCH_BASE"), ldap.SCOPE_SUBTREE, get("MISSIMO_LDAP_GROUP_FILTER")
         )
         out["AUTH_LDAP_GROUP_TYPE"] = GroupOfNamesType()
     return out

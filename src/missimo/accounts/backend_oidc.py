@@ -5,7 +5,11 @@ come only from the provider's groups claim via `MISSIMO_AUTH_GROUP_ROLES`."""
 
 from __future__ import annotations
 
+import logging
+
+import requests
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from missimo.accounts.idp import apply_groups
@@ -22,7 +26,20 @@ def groups_of(claims: dict) -> list[str]:
     return [str(group) for group in groups]
 
 
+logger = logging.getLogger(__name__)
+
+
 class MissimoOIDCBackend(OIDCAuthenticationBackend):
+    def get_token(self, payload):
+        """The provider's tokens for the code of the callback. A code the provider refuses (made up,
+        used twice, expired) is a failed log-in, not a server error: Django's `authenticate` turns
+        PermissionDenied into "no user", and the callback sends the browser to the log-in page."""
+        try:
+            return super().get_token(payload)
+        except requests.HTTPError as exc:
+            logger.warning("OIDC token request refused: %s", exc)
+            raise PermissionDenied("Anmeldung beim Identitätsanbieter abgelehnt") from None
+
     def verify_claims(self, claims):
         return bool(username_of(claims))
 

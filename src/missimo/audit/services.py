@@ -130,12 +130,45 @@ def record(
 _EXPORT_CONTEXT = b"missimo/audit/exported-checkpoint"
 
 
+_SIGNATURE_FIELDS = ("signature", "ed25519")
+
+
+def _signed_payload(data: dict[str, Any]) -> bytes:
+    return _canonical({k: v for k, v in data.items() if k not in _SIGNATURE_FIELDS})
+
+
 def _export_signature(data: dict[str, Any]) -> str:
-    return _keyed(_EXPORT_CONTEXT, _canonical({k: v for k, v in data.items() if k != "signature"}))
+    return _keyed(_EXPORT_CONTEXT, _signed_payload(data))
+
+
+def _ed25519_signature(data: dict[str, Any]) -> str:
+    import base64
+
+    from missimo.audit.keys import signing_key
+
+    return base64.b64encode(signing_key().sign(_EXPORT_CONTEXT + b"\x00" + _signed_payload(data))).decode()
+
+
+def _ed25519_valid(data: dict[str, Any]) -> bool:
+    """Whether the checkpoint carries a valid Ed25519 signature of the (pinned) public key: a holder
+    of the HMAC key or of the database cannot compute it."""
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+
+    from missimo.audit.keys import verifying_key
+
+    try:
+        signature = base64.b64decode(str(data.get("ed25519", "")), validate=True)
+        verifying_key().verify(signature, _EXPORT_CONTEXT + b"\x00" + _signed_payload(data))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def export_checkpoint(sequence: int, entry_hash: str, mac: str) -> dict[str, Any]:
-    """Append a signed checkpoint of the chain (entry number, hash, MAC) to the checkpoint file
+    """Append a checkpoint of the chain (entry number, hash, MAC), signed with the HMAC key and with
+    the Ed25519 key (missimo.audit.keys.signing_key), to the checkpoint file
     (MISSIMO_AUDIT_CHECKPOINT_FILE, created with mode 0600) and to the logger
     `missimo.audit.checkpoint`. Whoever can rewrite the database but not this file cannot delete the
     newest entries unnoticed: `verify_chain` requires the entry of the newest checkpoint."""
@@ -146,6 +179,7 @@ def export_checkpoint(sequence: int, entry_hash: str, mac: str) -> dict[str, Any
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     line["signature"] = _export_signature(line)
+    line["ed25519"] = _ed25519_signature(line)
     text = json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n"
     path = settings.AUDIT_CHECKPOINT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +228,9 @@ def _newest_exported_checkpoint() -> tuple[_Exported | None, str]:
                 continue
             try:
                 data = json.loads(text)
-                valid = hmac.compare_digest(str(data.get("signature", "")), _export_signature(data))
+                valid = hmac.compare_digest(
+                    str(data.get("signature", "")), _export_signature(data)
+                ) and _ed25519_valid(data)
                 checkpoint = _Exported(int(data["sequence"]), str(data["hash"]), str(data["mac"]))
             except (ValueError, KeyError, TypeError, AttributeError):
                 valid = False

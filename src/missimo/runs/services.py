@@ -97,10 +97,22 @@ def shown_to(user, hints):
     whether this happened; `hint.owner_label` names the agency that owns the data. Returns a list.
     """
     scope = policy.hint_scope(user)
+    readable = policy.record_sources(user)
     titles = {rule.code: rule.title for rule in engine.RULES}
     out = []
     for hint in hints:
         shown = scope.facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)
+        hint.evidence = evidence_shown(hint.evidence, readable)
+        hint.changes = [
+            {
+                **change,
+                "added": evidence_shown(change.get("added") or [], readable),
+                "removed": evidence_shown(change.get("removed") or [], readable),
+            }
+            if change.get("field") == "evidence"
+            else change
+            for change in hint.changes or []
+        ]
         hint.withheld = shown is not None
         hint.owner_label = (
             policy.AgencyKind(hint.agency_kind).label
@@ -120,6 +132,21 @@ def shown_to(user, hints):
             hint.evidence = []
             hint.person_ids = []  # no "Warum verknüpft?": the records belong to the owning agency
         out.append(hint)
+    return out
+
+
+def evidence_shown(evidence, readable) -> list[str]:
+    """The evidence records (`source:key`) as a user reading the records of `readable` sources may
+    see them (issue #21): other agencies' records only as "Beleg des Jobcenters", without the key
+    (a Bedarfsgemeinschaft or Kindergeld number tells who draws which benefit). Records of a source
+    without persons (the property register) stay as they are."""
+    out = []
+    for ref in evidence:
+        source = source_of_uid(str(ref))
+        if source in readable or source not in engine.SOURCES or not engine.SOURCES[source].persons:
+            out.append(ref)
+        else:
+            out.append(f"Beleg: {engine.SOURCES[source].owner_label or engine.SOURCES[source].label}")
     return out
 
 
