@@ -201,6 +201,28 @@ def test_the_list_pages_fifty_properties_at_a_time_and_keeps_the_filters_in_the_
     assert len(last.context["rows"]) == total - 50 * (first.context["page"].paginator.num_pages - 1)
 
 
+def test_the_list_pages_by_the_chosen_size_and_filters_by_the_data_state(imported_city, kim, client):
+    _client(client, kim)
+    gone = Property.objects.order_by("objekt_id")[0]
+    Property.objects.filter(pk=gone.pk).update(in_snapshot=False)
+    small = client.get("/objekte/?anzahl=25")
+    assert len(small.context["rows"]) == 25
+    assert "anzahl=25&amp;seite=2" in small.content.decode()
+    assert client.get("/objekte/?anzahl=7").context["page"].paginator.per_page == 50
+    dropped = client.get("/objekte/?bestand=entfallen")
+    assert [prop.pk for prop, _ in dropped.context["rows"]] == [gone.pk]
+    assert "export.csv?bestand=entfallen" in dropped.content.decode()
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/objekte/export.csv?bestand=entfallen").content.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
+    assert [r[0] for r in rows[1:]] == [gone.objekt_id]
+    current = client.get("/objekte/?bestand=aktuell").context["page"].paginator.count
+    assert current == Property.objects.count() - 1
+
+
 def test_search_finds_a_property_by_address_and_by_aktenzeichen(imported_city, kim):
     prop = Property.objects.order_by("objekt_id")[3]
     services.update_casework(kim, prop, {"aktenzeichen": "AZ-63-4711"}, 1)

@@ -117,6 +117,10 @@ SORTS = {
 }
 
 
+PAGE_SIZES = (25, 50, 100)
+BESTAND = {"aktuell": "im aktuellen Datenstand", "entfallen": "nicht mehr geliefert"}
+
+
 @dataclass(frozen=True)
 class ListQuery:
     ampel: str = ""
@@ -125,6 +129,8 @@ class ListQuery:
     plz: str = ""
     q: str = ""
     sort: str = "adresse"
+    bestand: str = ""  # "aktuell": in the latest objekte delivery; "entfallen": no longer delivered
+    size: int = 50
 
     @classmethod
     def from_params(cls, params, *, rank_allowed: bool = True) -> ListQuery:
@@ -135,7 +141,11 @@ class ListQuery:
         sort = params.get("sortierung", "adresse")
         if sort not in SORTS or (sort == "rang" and not rank_allowed):
             sort = "adresse"
+        bestand = params.get("bestand", "")
+        size = params.get("anzahl", "").strip()
         return cls(
+            bestand=bestand if bestand in BESTAND else "",
+            size=int(size) if size in {str(n) for n in PAGE_SIZES} else 50,
             ampel=ampel if ampel in Ampel.values else "",
             kategorie=kategorie if kategorie in Category.values else "",
             hinweise=hinweise if hinweise in ("ja", "nein") else "",
@@ -151,7 +161,9 @@ class ListQuery:
             "hinweise": self.hinweise,
             "plz": self.plz,
             "q": self.q,
+            "bestand": self.bestand,
             "sortierung": self.sort,
+            "anzahl": str(self.size) if self.size != 50 else "",
         }
         return {key: value for key, value in params.items() if value}
 
@@ -167,6 +179,8 @@ def apply_query(queryset: QuerySet[Property], query: ListQuery) -> QuerySet[Prop
         queryset = queryset.filter(hint_count=0)
     if query.plz:
         queryset = queryset.filter(plz=query.plz)
+    if query.bestand:
+        queryset = queryset.filter(in_snapshot=query.bestand == "aktuell")
     for token in query.q.replace(",", " ").split():
         queryset = queryset.filter(
             Q(strasse__icontains=token)
