@@ -223,6 +223,34 @@ def test_the_list_pages_by_the_chosen_size_and_filters_by_the_data_state(importe
     assert current == Property.objects.count() - 1
 
 
+def test_a_street_is_shown_in_one_spelling_found_in_every_spelling_and_kept_as_delivered(
+    imported_city, kim, client
+):
+    from missimo import engine
+
+    variants = ["Untere Dorfstr.", "UNTERE DORFSTRASSE", "Untere  Dorfstrasse", "Untere Dorfstraße"]
+    props = [
+        Property.objects.create(
+            objekt_id=f"OBJ-DORF-{n}",
+            strasse=spelling,
+            hausnummer=str(n + 1),
+            plz="44623",
+            ort="Musterstadt",
+            address_key=f"44623|{engine.street_key(spelling)}|{n + 1}",
+        )
+        for n, spelling in enumerate(variants)
+    ]
+    assert {p.address.split(" 1")[0].split(" 2")[0].split(" 3")[0].split(" 4")[0] for p in props} == {
+        "Untere Dorfstraße"
+    }
+    found = services.listed(kim, services.ListQuery(q="Dorfstraße"))
+    assert {p.pk for p in props} <= {p.pk for p in found}
+    _client(client, kim)
+    page = client.get(f"/objekte/{props[1].pk}/").content.decode()
+    assert '<h1 class="kern-heading-large">Untere Dorfstraße 2, 44623 Musterstadt</h1>' in page
+    assert "Straße laut Datenlieferung" in page and "UNTERE DORFSTRASSE" in page
+
+
 def test_search_finds_a_property_by_address_and_by_aktenzeichen(imported_city, kim):
     prop = Property.objects.order_by("objekt_id")[3]
     services.update_casework(kim, prop, {"aktenzeichen": "AZ-63-4711"}, 1)

@@ -68,6 +68,7 @@ _EXPORTS: dict[str, str] = {
         "snapshots",
     ),
     "school_day_counter": "calendar_nrw",
+    **dict.fromkeys(("street_label", "street_key"), "normalise"),
     # The backend of the pair scoring (DuckDB or Spark) and the state-level run.
     "configured_backend": "backends.configured",
     "EngineBackend": "backends",

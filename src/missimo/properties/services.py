@@ -182,8 +182,11 @@ def apply_query(queryset: QuerySet[Property], query: ListQuery) -> QuerySet[Prop
     if query.bestand:
         queryset = queryset.filter(in_snapshot=query.bestand == "aktuell")
     for token in query.q.replace(",", " ").split():
+        # "Dorfstraße" finds "Dorfstr." and "DORFSTRASSE" too: the address key holds the street's key.
+        key = engine.street_key(token) if not token.isdigit() else ""
         queryset = queryset.filter(
-            Q(strasse__icontains=token)
+            (Q(address_key__contains=key) if len(key) >= 3 else Q(pk__in=[]))
+            | Q(strasse__icontains=token)
             | Q(hausnummer__iexact=token)
             | Q(plz=token)
             | Q(ort__icontains=token)
@@ -269,7 +272,10 @@ def markers(queryset: QuerySet[Property], limit: int = MAP_LIMIT) -> tuple[list[
             "id": row["pk"],
             "lat": round(row["lat"], 6),
             "lon": round(row["lon"], 6),
-            "label": f"{row['strasse']} {row['hausnummer']}{row['hausnummerzusatz']}, {row['plz']} {row['ort']}",
+            "label": (
+                f"{engine.street_label(row['strasse'])} {row['hausnummer']}{row['hausnummerzusatz']}, "
+                f"{row['plz']} {row['ort']}"
+            ),
             "ampel": row["ampel"],
             "ampel_label": str(labels.get(row["ampel"], row["ampel"])),
             "hints": row["hint_count"],
@@ -314,7 +320,7 @@ _DATA_FIELDS = [  # delivered fields, rewritten when a delivery changes them
 def _sort_address(strasse: str, hausnummer: str, zusatz: str) -> str:
     digits = re.match(r"\d+", hausnummer or "")
     number = f"{int(digits.group()):06d}" if digits else (hausnummer or "").lower()
-    return f"{(strasse or '').casefold()}|{number}|{(zusatz or '').casefold()}"
+    return f"{engine.street_label(strasse).casefold()}|{number}|{(zusatz or '').casefold()}"
 
 
 def _read_objekte(path: Path) -> list[dict]:
