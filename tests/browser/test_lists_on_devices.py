@@ -29,7 +29,13 @@ def _screenshot(page, name: str) -> None:
 
 def _fits(page, size) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= size["width"], f"Seite breiter als der Bildschirm: {width}"
+    wide = page.evaluate(
+        """(limit) => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > limit + 1 && !e.closest('.kern-table-responsive table'))
+        .slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
+        size["width"],
+    )
+    assert width <= size["width"], f"Seite breiter als der Bildschirm: {width} {wide}"
 
 
 @pytest.mark.parametrize("size", [PHONE, TABLET], ids=["telefon", "tablet"])
@@ -58,7 +64,7 @@ def test_the_worked_lists_filter_sort_and_fit_a_phone_and_a_tablet(
 
         page.goto(f"{live_server.url}/kontrollen/")
         assert page.get_by_label("Termin von").get_attribute("type") == "date"
-        page.get_by_label("Zeitraum").select_option("anstehend")
+        page.get_by_label("Zeitraum", exact=True).select_option("anstehend")
         page.get_by_role("button", name="Anzeigen").click()
         page.wait_for_url("**zeitraum=anstehend**")
         rows = page.locator("main table tbody tr")
