@@ -24,7 +24,7 @@ def _screenshot(page, name: str) -> None:
     """Refresh the handbook's screenshots with MISSIMO_SCREENSHOTS=1 (kept out of ordinary runs)."""
     if os.environ.get("MISSIMO_SCREENSHOTS"):
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name))
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def _fits(page, size) -> None:
