@@ -316,6 +316,21 @@ SETTINGS: tuple[Setting, ...] = (
         "that `missimo audit verify` still checks the rest of the chain.",
     ),
     Setting(
+        "MISSIMO_LINK_REVIEW_SAMPLE_SIZE",
+        parse_int,
+        20,
+        "Pairs of person records per probability band that a run keeps for measuring the precision of the "
+        "person linkage (linked pairs in four bands, unlinked pairs near the threshold); 0 draws no sample.",
+    ),
+    Setting(
+        "MISSIMO_RETENTION_LINK_REVIEW_DAYS",
+        parse_int,
+        14,
+        "Days the pairs of a run's linkage review sample are kept (a label deletes the pair's records at once, "
+        "its label stays for the estimate); then `missimo purge` deletes every pair of the run, and only the "
+        "estimate and the counts per stratum stay on the run.",
+    ),
+    Setting(
         "MISSIMO_PURGE_HOUR",
         parse_int,
         3,

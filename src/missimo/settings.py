@@ -256,6 +256,9 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = config.get("MISSIMO_EMAIL_FROM")
 BASE_URL = config.get("MISSIMO_BASE_URL").rstrip("/")
 RETENTION_SNAPSHOTS_DAYS = config.get("MISSIMO_RETENTION_SNAPSHOTS_DAYS")
+# The review sample of the person linkage (issue #15): pairs per band, days its records are kept.
+LINK_REVIEW_SAMPLE_SIZE = config.get("MISSIMO_LINK_REVIEW_SAMPLE_SIZE")
+RETENTION_LINK_REVIEW_DAYS = config.get("MISSIMO_RETENTION_LINK_REVIEW_DAYS")
 
 # --- Language, time, formats ----------------------------------------------------------------
 

@@ -320,7 +320,7 @@ def kwargs_for(route: Route, world: World) -> dict | None:
         return {"source": "kindergeld"}
     if route.params == ("fmt",):
         return {"fmt": "csv"}
-    if route.name == "runs:detail":
+    if route.name in ("runs:detail", "runs:review"):
         return {"pk": world.run.pk}
     if route.params:
         return None

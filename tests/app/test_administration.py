@@ -141,3 +141,48 @@ def test_the_django_administration_opens_for_the_administration_role_without_gra
     index = admin_client.get("/verwaltung/")
     assert index.status_code == 200 and "/verwaltung/accounts/user/" in index.text
     assert admin_client.get("/verwaltung/accounts/user/").status_code == 200
+
+
+def _change_form(user, groups) -> dict:
+    return {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+        "agency": user.agency_id,
+        "groups": [g.pk for g in groups],
+    }
+
+
+def test_an_administrator_cannot_give_their_own_account_a_role_that_reads_personal_data(
+    admin_client, alex, kim
+):
+    from django.contrib.auth.models import Group
+
+    coordination = Group.objects.get(name=Role.KOORDINIERUNG)
+    form = admin_client.get(f"/verwaltung/accounts/user/{alex.pk}/change/")
+    assert form.status_code == 200 and 'name="groups"' not in form.text
+    admin_client.post(f"/verwaltung/accounts/user/{alex.pk}/change/", _change_form(alex, [coordination]))
+    alex.refresh_from_db()
+    assert list(alex.groups.values_list("name", flat=True)) == [Role.ADMINISTRATION]
+
+
+def test_a_role_changed_in_the_django_administration_is_audited_with_the_roles_before_and_after(
+    admin_client, alex, kim
+):
+    from django.contrib.auth.models import Group
+
+    before = sorted(kim.groups.values_list("name", flat=True))
+    jobcenter = Group.objects.get(name=Role.JOBCENTER)
+    response = admin_client.post(
+        f"/verwaltung/accounts/user/{kim.pk}/change/", _change_form(kim, [jobcenter])
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    kim.refresh_from_db()
+    assert list(kim.groups.values_list("name", flat=True)) == [Role.JOBCENTER]
+    event = _events("Rollen eines Kontos").get()
+    assert event.actor_id == alex.pk and event.object_id == str(kim.pk)
+    assert event.details == {"before": before, "after": [Role.JOBCENTER.value]}

@@ -403,6 +403,19 @@ def test_the_list_shows_the_agencys_hints_with_status_and_filters(fabian, kg_hin
     assert set(read.details["hints"]) == {open_hint.hint_id}
 
 
+def test_an_agency_acting_on_another_agencys_hint_cannot_find_it_by_the_record_key(
+    make_user, fabian, kg_hint, client
+):
+    sina = make_user("sina", Role.SCHULAMT, "Schulamt", AgencyKind.SCHULAMT)
+    _client(client, sina)
+    assert kg_hint.hint_id in client.get("/ergebnisse/").content.decode()  # it acts on the hint
+    # the Kindergeldnummer is the Familienkasse's: typing it must not tell whether it exists
+    assert kg_hint.hint_id not in client.get("/ergebnisse/", {"q": "KG-4711"}).content.decode()
+    assert kg_hint.hint_id in client.get("/ergebnisse/", {"q": "Hauptstraße"}).content.decode()
+    _client(client, fabian)
+    assert kg_hint.hint_id in client.get("/ergebnisse/", {"q": "KG-4711"}).content.decode()
+
+
 def test_the_export_is_exactly_what_is_shown_with_formula_escaping(fabian, kg_hint, run, client):
     _hint(run, "KG_DOPPELBEZUG", "familienkasse", '=HYPERLINK("http://x")', address="=1+1")
     services.record_outcome(fabian, kg_hint, result=OutcomeResult.MISSBRAUCH, decided_on=TODAY)

@@ -311,6 +311,20 @@ def test_an_older_period_uses_the_run_of_that_period_and_none_of_this_years_reco
     assert old.table("geld_monat").value("Summe", "eingestellt (€/Monat)") == Decimal("50.00")
 
 
+def test_a_hint_found_again_by_a_later_run_still_counts_for_the_period_of_the_earlier_run(world):
+    from missimo.runs.models import HintChange, HintSighting
+
+    # a hint of the old run, found again in the new run: one hint, its latest run the new one
+    again = _hint(world.old, "KG_OHNE_SCHULE", "familienkasse", 99)
+    HintSighting.objects.create(run=world.old, hint=again, change=HintChange.NEU)
+    HintSighting.objects.create(run=world.run, hint=again, change=HintChange.UNVERAENDERT)
+    again.run = world.run
+    again.save(update_fields=["run"])
+
+    old = fig.figures_for(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert old.table("hinweise_regel_status").value("Summe", "Summe") == 6
+
+
 def test_a_period_without_runs_says_keine_daten_for_hints(world):
     empty = fig.figures_for(dt.date(2024, 1, 1), dt.date(2024, 1, 31))
     assert not empty.section("hinweise").available and not empty.section("schulabsentismus").available

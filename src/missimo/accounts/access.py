@@ -186,6 +186,12 @@ URL_ACCESS: dict[str, Page] = {
     "runs:list": _page(C.SEE_HINTS, "Abgleiche (Zählwerte); starten nur Koordinierung", forms=True),
     "runs:export": _page(C.SEE_HINTS, "Export der Abgleichsliste (Zählwerte; CSV/XLSX, formelsicher)"),
     "runs:detail": _page(C.SEE_HINTS, "Ein Abgleich (Zählwerte je Regel); Rangliste nur Koordinierung"),
+    "runs:review": _page(
+        C.JUDGE_LINKS,
+        "Stichprobe der Personenverknüpfung eines Abgleichs beurteilen (Datensätze beider Seiten, nur "
+        "Koordinierung)",
+        forms=True,
+    ),
     "runs:hints": _page(C.SEE_HINTS, "Hinweise im eigenen Zuständigkeitsbereich (siehe Hinweise je Rolle)"),
     "runs:hint_export": _page(
         C.SEE_HINTS, "Export der sichtbaren Hinweise (CSV/XLSX, formelsicher, protokolliert)"

@@ -18,3 +18,5 @@ second_factor_failed = Signal()
 recovery_codes_renewed = Signal()
 # user, roles (list of codes), agency (str), request: an identity provider changed roles or agency.
 roles_changed_by_provider = Signal()
+# user, before, after (lists of role codes), request: an administrator changed an account's roles.
+roles_changed_by_administrator = Signal()

@@ -42,6 +42,8 @@ OBJECT_TYPES: dict[str, str] = {
     "inspection_photo": "Foto einer Kontrolle",
     "inspection_visit": "Kontrollprotokoll",
     "letter": "Schreiben",
+    "link_review": "Beurteilung eines Paares der Stichprobe zur Verknüpfungsgüte",
+    "link_review_sample": "Stichprobe zur Güte der Personenverknüpfung",
     "letter_list": "Liste der Schreiben",
     "letter_template": "Briefvorlage",
     "outcome": "Ergebnis",
@@ -76,6 +78,12 @@ OBJECT_TYPES: dict[str, str] = {
 }
 
 DETAIL_KEYS: dict[str, str] = {
+    # the linkage review sample (issue #15)
+    "stratum": "Schicht der Stichprobe",
+    "linked": "verknüpft",
+    "label": "Beurteilung",
+    "rejected_link": "als abgelehnte Verknüpfung übernommen",
+    "link_review_pairs": "Paare der Stichprobe zur Verknüpfungsgüte",
     "agencies": "Behörden",
     "agency": "Behörde",
     "aktionszeitraum": "Aktionszeitraum",
@@ -179,6 +187,8 @@ DETAIL_KEYS: dict[str, str] = {
 }
 
 VALUES: dict[str, str] = {
+    "gleich": "gleiche Person",
+    "verschieden": "verschiedene Personen",
     "intern": "interne Fassung",
     "oeffentlich": "öffentliche Fassung",
     "jahresbericht": "Jahresbericht",

@@ -94,3 +94,16 @@ def _roles_changed_by_provider(sender, user, roles, agency, request=None, **kwar
         details={"roles": roles, "agency": agency},
         request=request,
     )
+
+
+@receiver(accounts.roles_changed_by_administrator)
+def _roles_changed_by_administrator(sender, user, before, after, request=None, **kwargs):
+    record(
+        request.user if request is not None else None,
+        AuditAction.CHANGE,
+        object_type="user",
+        object_id=user.pk,
+        purpose="Rollen eines Kontos in der Benutzerverwaltung geändert",
+        details={"before": sorted(before), "after": sorted(after)},
+        request=request,
+    )

@@ -18,6 +18,9 @@ snapshot read needs DuckDB, polars or Splink.
   ``distinct_values``, ``latest_value_per_key``, ``find_person_rows``, ``record_refs``,
   ``persons_of_records``, ``melderegister_keys_of_persons``, ``linked_pairs_of_persons``,
   ``compare_snapshots``.
+- Measuring the linkage's precision (issue #15): ``draw_review_sample``, ``estimate_link_quality``,
+  ``review_strata``, ``ReviewSample``, ``LinkQuality``, ``LABEL_SAME``, ``LABEL_DIFFERENT``,
+  ``LABEL_UNCLEAR``; a run draws the sample with ``run_abgleich(..., review_sample_size=n)``.
 - The school calendar: ``school_day_counter``.
 - The engine backend (DuckDB, or Spark for the pair scoring): ``configured_backend``,
   ``EngineBackend``; the state-level run: ``run_land``, ``City``, ``CITY_SOURCES``, ``LAND_RULES``.
@@ -66,6 +69,19 @@ _EXPORTS: dict[str, str] = {
             "compare_snapshots",
         ),
         "snapshots",
+    ),
+    **dict.fromkeys(
+        (
+            "draw_review_sample",
+            "estimate_link_quality",
+            "review_strata",
+            "ReviewSample",
+            "LinkQuality",
+            "LABEL_SAME",
+            "LABEL_DIFFERENT",
+            "LABEL_UNCLEAR",
+        ),
+        "review",
     ),
     "school_day_counter": "calendar_nrw",
     **dict.fromkeys(("street_label", "street_key"), "normalise"),

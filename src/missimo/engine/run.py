@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from missimo.engine import linkage, rules
+from missimo.engine import linkage, review, rules
 from missimo.engine import sources as source_layouts
 from missimo.engine.addresses import link_addresses
 from missimo.engine.backends import EngineBackend
@@ -48,6 +48,8 @@ class RunOutput:
     model_path: Path | None
     analysis_db: Path
     address_counts: dict[str, int] = field(default_factory=dict)
+    #: the stratified sample of scored pairs for measuring precision (issue #15), or None
+    review_sample: Any = None
 
 
 _ADDRESS_COLUMNS = ("Strasse", "Hausnummer", "Hausnummerzusatz", "PLZ")
@@ -93,12 +95,15 @@ def run_abgleich(
     threads: int | None = None,
     memory_limit: str | None = None,
     backend: EngineBackend | None = None,
+    review_sample_size: int = 0,
 ) -> RunOutput:
     """Run linkage and every rule over the given snapshots (Parquet files) as of ``stichtag``.
 
     Sources that are not given are simply absent: rules that need them are reported as not
     evaluated by :func:`missimo.engine.rules.evaluate`. ``backend`` chooses where the
     person linkage scores its pairs (:mod:`missimo.engine.backends`; default DuckDB).
+    ``review_sample_size`` > 0 draws that many pairs per probability band for the review of the
+    linkage (:mod:`missimo.engine.review`), before the data minimisation deletes them.
     """
     unknown = set(snapshots) - set(source_layouts.SOURCES)
     if unknown:
@@ -137,6 +142,7 @@ def run_abgleich(
 
         linkage_result = None
         model_path = None
+        review_sample = None
         person_sources = {source: source for source in source_layouts.person_sources() if source in paths}
         if person_sources:
             started = time.perf_counter()
@@ -157,6 +163,13 @@ def run_abgleich(
             timings["person_linkage"] = time.perf_counter() - started
             for step, seconds in linkage_result.timings.items():
                 timings[f"person_linkage.{step}"] = seconds
+            if review_sample_size > 0:
+                started = time.perf_counter()
+                review_sample = review.draw_review_sample(
+                    con, linkage_result.threshold, review_sample_size, linkage_result.model
+                )
+                counts["review_pairs"] = len(review_sample.pairs)
+                timings["review_sample"] = time.perf_counter() - started
 
         started = time.perf_counter()
         report("Regeln werden ausgewertet", 75)
@@ -187,6 +200,7 @@ def run_abgleich(
         model_path=model_path,
         analysis_db=db_path,
         address_counts=address_counts,
+        review_sample=review_sample,
     )
 
 

@@ -15,7 +15,7 @@ from missimo.core.params import row_id
 from missimo.outcomes.models import AgencyMeasure, Outcome, OutcomeResult
 from missimo.outcomes.services import RULE_TITLES, may_record, recordable_hints, visible_cases
 from missimo.runs.models import Hint, Run, RunStatus
-from missimo.runs.services import latest_run, shown_to
+from missimo.runs.services import hints_of_run, latest_run, shown_to
 
 STATUS_FILTERS = [("offen", "noch kein Ergebnis"), ("erfasst", "Ergebnis erfasst"), *OutcomeResult.choices]
 
@@ -61,7 +61,7 @@ def listed_hints(user, query: ListQuery) -> QuerySet[Hint]:
     own = Outcome.objects.filter(hint__hint_id=OuterRef("hint_id"), agency=user.agency_id).order_by("-pk")
     queryset = (
         recordable_hints(user)
-        .filter(run=run)
+        .filter(pk__in=hints_of_run(run).values("pk"))
         .annotate(
             outcome_result=Subquery(own.values("result")[:1], output_field=CharField()),
             outcome_decided_on=Subquery(own.values("decided_on")[:1], output_field=DateField()),
@@ -77,9 +77,14 @@ def listed_hints(user, query: ListQuery) -> QuerySet[Hint]:
         queryset = queryset.filter(outcome_result=query.status)
     if query.rule:
         queryset = queryset.filter(rule=query.rule)
+    # The record key is searched only in the agency's own hints: an agency that acts on another's
+    # hint (e.g. the Schulamt on a Kindergeld hint) must not learn whether a key it types exists.
+    own_data = Q(agency_kind=getattr(user.agency, "kind", None))
     for token in query.q.replace(",", " ").split():
         queryset = queryset.filter(
-            Q(address__icontains=token) | Q(hint_id__iexact=token) | Q(primary_ref__icontains=token)
+            Q(address__icontains=token)
+            | Q(hint_id__iexact=token)
+            | (own_data & Q(primary_ref__icontains=token))
         )
     return queryset.order_by("address", "rule", "primary_ref", "pk")
 

@@ -11,6 +11,7 @@ deletion is logged in the audit log with counts only (no names, no references).
 | hints, ranking and analysis files of a run | `MISSIMO_RETENTION_HINTS_MONTHS` | the latest run that found the hint (ADR 0005); hints in a case stay with the case |
 | closed and discarded cases with their history | `MISSIMO_RETENTION_CLOSED_CASES_MONTHS` | closing of the case |
 | Schulbescheinigungen | `MISSIMO_RETENTION_CERTIFICATES_MONTHS` | end of validity |
+| records of the linkage review sample | `MISSIMO_RETENTION_LINK_REVIEW_DAYS` (and at once when labelled) | the run that drew them (runs.review) |
 | audit entries | `MISSIMO_RETENTION_AUDIT_YEARS` | the entry (signed checkpoint keeps the chain verifiable) |
 """
 
@@ -37,6 +38,7 @@ from missimo.certificates.models import Certificate
 from missimo.core.datadir import data_path
 from missimo.imports.services import purge_expired
 from missimo.runs.models import Hint, HintSighting, RankedProperty, Run
+from missimo.runs.review import purge_expired_pairs
 from missimo.runs.services import remove_failed_run_stores
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class RetentionReport:
     case_records: int = 0
     certificates: int = 0
     audit_entries: int = 0
+    link_review_pairs: int = 0
 
     @property
     def anything(self) -> bool:
@@ -89,6 +92,7 @@ class RetentionReport:
             f"Hinweise: {self.hints} aus {self.runs} Abgleichen ({self.run_directories} Analyseverzeichnisse).",
             f"Prüffälle: {self.cases} abgeschlossene Fälle mit {self.case_records} zugehörigen Einträgen.",
             f"Schulbescheinigungen: {self.certificates}. Protokolleinträge: {self.audit_entries}.",
+            f"Datensätze der Stichprobe zur Verknüpfungsgüte: {self.link_review_pairs} Paare.",
         ]
 
 
@@ -265,7 +269,14 @@ def purge_all(now: datetime | None = None) -> RetentionReport:
     report.runs, report.hints, report.run_directories = purge_hints(now)
     report.run_directories += remove_failed_run_stores()  # interrupted runs leave full registers
     report.certificates = purge_certificates(timezone.localdate(now))
-    if report.cases or report.hints or report.run_directories or report.certificates:
+    report.link_review_pairs = purge_expired_pairs(now)
+    if (
+        report.cases
+        or report.hints
+        or report.run_directories
+        or report.certificates
+        or report.link_review_pairs
+    ):
         record(
             None,
             AuditAction.DELETE,
@@ -278,6 +289,7 @@ def purge_all(now: datetime | None = None) -> RetentionReport:
                 "cases": report.cases,
                 "case_records": report.case_records,
                 "certificates": report.certificates,
+                "link_review_pairs": report.link_review_pairs,
             },
         )
     # The audit log last, so that today's deletion entries are part of the chain that stays.

@@ -46,6 +46,7 @@ from missimo.inspections.models import Finding as FindingChoice
 from missimo.inspections.models import HelpNeed, ReferralStatus
 from missimo.outcomes.models import MeasureKind, OutcomeResult
 from missimo.properties.models import CATEGORY_FIELDS, Ampel, Category
+from missimo.runs.services import hints_of_run
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +290,9 @@ class _Scope:
             return Hint.objects.filter(cases__campaign=self.campaign).distinct()
         if self.run is None:
             return Hint.objects.none()
-        return Hint.objects.filter(run=self.run)
+        # Every hint the period's run found, also those found again by a later run (a hint is one
+        # thing across runs; its `run` is the latest run that found it).
+        return hints_of_run(self.run)
 
     def campaign_hint_ids(self):
         return _model("runs", "Hint").objects.filter(cases__campaign=self.campaign).values("pk")

@@ -44,6 +44,11 @@ class Run(models.Model):
     # Objekt_ID -> persons with their main residence there on the Stichtag, counted as the rules
     # count them (engine.rules.RESIDENTS_SQL); the register shows these (no personal data).
     residents = models.JSONField("Bewohner je Gebäude", default=dict)
+    # The review sample of the person linkage (issue #15): its strata with their populations
+    # ({"strata": [...], "per_stratum": n}); the pairs are LinkReviewPair rows.
+    link_review = models.JSONField("Stichprobe der Personenverknüpfung", default=dict, blank=True)
+    # The estimate from the labels so far (engine.estimate_link_quality(...).as_dict()).
+    link_quality = models.JSONField("geschätzte Güte der Personenverknüpfung", default=dict, blank=True)
     work_dir = models.CharField(max_length=500, blank=True)
     worker_host = models.CharField(max_length=255, blank=True)
     worker_pid = models.IntegerField(null=True, blank=True)
@@ -191,3 +196,43 @@ class RejectedLink(models.Model):
         left_entity, _, left_key = self.uid_left.partition(":")
         right_entity, _, right_key = self.uid_right.partition(":")
         return (left_entity, left_key, right_entity, right_key)
+
+
+class ReviewLabel(models.TextChoices):
+    SAME = "gleich", "gleiche Person"
+    DIFFERENT = "verschieden", "verschiedene Personen"
+    UNCLEAR = "unklar", "unklar"
+
+
+class LinkReviewPair(models.Model):
+    """One pair of person records drawn during a run for measuring the linkage's precision (issue
+    #15). `comparison` holds only what the comparison page shows (both records' display fields and
+    the field weights); it is emptied when the pair is labelled. Stratum, probability, record ids and
+    label serve the estimate until the retention period ends (MISSIMO_RETENTION_LINK_REVIEW_DAYS),
+    then the row is deleted; the estimate stays on the run."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="review_pairs")
+    position = models.PositiveIntegerField("Nr.")
+    stratum = models.CharField("Schicht", max_length=10)
+    linked = models.BooleanField("verknüpft")
+    uid_left = models.CharField("Datensatz 1", max_length=250)
+    uid_right = models.CharField("Datensatz 2", max_length=250)
+    probability = models.FloatField("Wahrscheinlichkeit derselben Person")
+    comparison = models.JSONField("Vergleich", default=dict, blank=True)
+    label = models.CharField("Beurteilung", max_length=20, choices=ReviewLabel.choices, blank=True)
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    labelled_at = models.DateTimeField("beurteilt am", null=True, blank=True)
+    created_at = models.DateTimeField("gezogen am", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Paar der Stichprobe zur Verknüpfungsgüte"
+        verbose_name_plural = "Paare der Stichprobe zur Verknüpfungsgüte"
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="link_review_pair_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uid_left} / {self.uid_right}"

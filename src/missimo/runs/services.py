@@ -27,6 +27,7 @@ from missimo.core.errors import Refused
 from missimo.engine import explain_link, owner_of, run_abgleich
 from missimo.imports.services import current_snapshots, reconcile_interrupted_imports
 from missimo.processes import pid_alive
+from missimo.runs import review
 from missimo.runs.models import Hint, HintChange, HintSighting, RankedProperty, RejectedLink, Run, RunStatus
 from missimo.runs.signals import run_finished
 
@@ -237,6 +238,7 @@ def _execute(run: Run, echo) -> Run:
         progress=progress,
         rejected_links=rejected,
         backend=engine.configured_backend(),
+        review_sample_size=review.sample_size(),
     )
     evaluation = output.evaluation
     run.settings_used = _json_ready(dict(evaluation.settings))
@@ -280,6 +282,8 @@ def _execute(run: Run, echo) -> Run:
             ),
             batch_size=2000,
         )
+        # the linkage review sample (issue #15), drawn before the minimisation deleted the records
+        review.store_sample(run, output.review_sample, COMPARISON_LABELS)
         run.status = RunStatus.FINISHED
         run.finished_at = timezone.now()
         run.progress_percent = 100

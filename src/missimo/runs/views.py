@@ -13,9 +13,9 @@ from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import lists, tables
-from missimo.runs import services
+from missimo.runs import review, services
 from missimo.runs.forms import StartRunForm
-from missimo.runs.models import Run, RunStatus
+from missimo.runs.models import ReviewLabel, Run, RunStatus
 from missimo.runs.tasks import run_abgleich_task
 
 RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
@@ -74,7 +74,78 @@ def run_detail(request, pk: int):
     statuses = [{**s, "title": RULE_TITLES.get(s["rule"], s["rule"])} for s in run.rule_statuses]
     ranking = run.ranking.all()[:50] if policy.can(request.user, Capability.SEE_RANKING) else []
     template = "runs/_status.html" if request.htmx else "runs/detail.html"
-    return render(request, template, {"run": run, "statuses": statuses, "ranking": ranking})
+    return render(
+        request,
+        template,
+        {
+            "run": run,
+            "statuses": statuses,
+            "ranking": ranking,
+            "may_review_links": policy.can(request.user, Capability.JUDGE_LINKS),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def run_review(request, pk: int):
+    """The review sample of a run's person linkage (issue #15): both records of each pair side by
+    side with the field comparison, labelled "gleiche Person", "verschiedene Personen" or "unklar";
+    the estimate of precision and missed share. Only the coordination office (JUDGE_LINKS)."""
+    if not policy.can(request.user, Capability.JUDGE_LINKS):
+        raise Http404
+    run = get_object_or_404(Run, pk=pk, status=RunStatus.FINISHED)
+    if request.method == "POST":
+        labels = {}
+        for key, value in request.POST.items():
+            if key.startswith("paar-") and key[5:].isdigit() and value:
+                labels[int(key[5:])] = value
+        if not labels:
+            messages.error(request, "Bitte beurteilen Sie mindestens ein Paar, bevor Sie speichern.")
+        else:
+            try:
+                stored = review.label_pairs(request.user, run, labels)
+            except review.ReviewRefused as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(
+                    request,
+                    f"{stored} Beurteilung{'' if stored == 1 else 'en'} gespeichert. Die Datensätze der "
+                    "beurteilten Paare sind gelöscht; die Schätzung ist aktualisiert.",
+                )
+        return redirect("runs:review", pk=run.pk)
+    pairs = list(review.open_pairs(run)[: review.PAGE_SIZE])
+    strata = {s["key"]: s for s in run.link_review.get("strata", [])}
+    for pair in pairs:
+        pair.stratum_label = strata.get(pair.stratum, {}).get("label", pair.stratum)
+        pair.link = {
+            **pair.comparison,
+            "uid_left": pair.uid_left,
+            "uid_right": pair.uid_right,
+            "probability": pair.probability,
+        }
+    if pairs:
+        record(
+            request.user,
+            AuditAction.READ,
+            object_type="link_review_sample",
+            object_id=run.pk,
+            purpose="Beurteilung der Stichprobe zur Güte der Personenverknüpfung",
+            details={"records": sorted({uid for p in pairs for uid in (p.uid_left, p.uid_right)})},
+            request=request,
+        )
+    return render(
+        request,
+        "runs/review.html",
+        {
+            "run": run,
+            "pairs": pairs,
+            "open_count": review.open_pairs(run).count(),
+            "strata": review.stratum_rows(run),
+            "quality": run.link_quality,
+            "retention_days": review.retention_days(),
+            "choices": ReviewLabel.choices,
+        },
+    )
 
 
 HINT_COLUMNS = (
