@@ -262,7 +262,12 @@ SETTINGS: tuple[Setting, ...] = (
         BASEMAP_DE_ATTRIBUTION,
         "Attribution shown on every map (required by the tile provider's licence).",
     ),
-    Setting("MISSIMO_CITY_NAME", parse_str, "Musterstadt", "Name of the city shown in the header."),
+    Setting(
+        "MISSIMO_CITY_NAME",
+        parse_str,
+        "Musterstadt",
+        "Name of the city shown in the header; the demo city's addresses carry it too.",
+    ),
     Setting(
         "MISSIMO_LOG_LEVEL", parse_str, "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."
     ),

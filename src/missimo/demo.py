@@ -32,6 +32,7 @@ def ensure_demo_city(echo=print) -> None:
     if not (city_dir / "objekte.csv").exists():
         echo(f"Synthetische Stadt mit {DEMO_RESIDENTS} Einwohnerinnen und Einwohnern wird erzeugt …")
         generate(residents=DEMO_RESIDENTS, seed=DEMO_SEED, stichtag=stichtag, out_dir=city_dir)
+        name_city(city_dir, settings.CITY_NAME)
     coordination = User.objects.get(username="koordination")
     # The property register first: the other deliveries' addresses are linked onto its buildings.
     for source in sorted(SOURCES, key=lambda name: name != "objekte"):
@@ -52,6 +53,24 @@ def ensure_demo_city(echo=print) -> None:
         f"  gegenüber dem Vormonat: {counts.get('hints_neu', 0)} neu, {counts.get('hints_unveraendert', 0)} "
         f"unverändert, {counts.get('hints_geaendert', 0)} geändert, {counts.get('hints_entfallen', 0)} entfallen"
     )
+
+
+def name_city(city_dir, name: str) -> None:
+    """The generator's city (Herne, with its street names and postcodes) carries the name of the
+    city the application is set up for (MISSIMO_CITY_NAME): the header and the addresses agree.
+    Neighbouring towns (Bochum, Gelsenkirchen, …) keep their names."""
+    import re
+
+    from missimo.synth.city import CITY
+
+    if not name or name == CITY:
+        return
+    word = re.compile(rf"\b{re.escape(CITY)}\b")
+    for path in sorted(city_dir.rglob("*.csv")):
+        text = path.read_bytes().decode("utf-8")
+        renamed = word.sub(name, text)
+        if renamed != text:
+            path.write_bytes(renamed.encode("utf-8"))
 
 
 def _deliver(source: str, path, user, echo) -> None:

@@ -389,6 +389,7 @@ def _completed_inspection(demo: _Demo, campaign, cases, day: dt.date, hints, res
     plan = inspections.Plan(
         campaign=campaign,
         scheduled_at=_at(day, 9),
+        past_confirmed=True,  # recorded afterwards: the demo inspection lies in the past
         meeting_point=f"Vor dem Objekt {cases[0].property.address if cases[0].property else cases[0].title}",
         agencies=demo.agencies("koordination", "polizei", "bauaufsicht", "familienkasse", "jobcenter"),
         members=team,

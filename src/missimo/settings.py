@@ -266,7 +266,9 @@ RETENTION_LINK_REVIEW_DAYS = config.get("MISSIMO_RETENTION_LINK_REVIEW_DAYS")
 # --- Language, time, formats ----------------------------------------------------------------
 
 LANGUAGE_CODE = config.get("MISSIMO_LANGUAGE")
-LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+# German only (issue #20): the English switch translated only the frame of the application and was
+# removed rather than left half done; every page, letter and report is German.
+LANGUAGES = [("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = config.get("MISSIMO_TIME_ZONE")
 USE_I18N = True

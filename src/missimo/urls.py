@@ -11,7 +11,6 @@ admin.site.site_title = "MISSIMO"
 urlpatterns = [
     path("", web_views.start, name="start"),
     path("barrierefreiheit/", web_views.accessibility, name="accessibility"),
-    path("sprache/", web_views.choose_language, name="set_language"),
     path("filter/speichern/", web_views.save_filter, name="save_filter"),
     path("filter/<int:pk>/loeschen/", web_views.delete_filter, name="delete_filter"),
     path(

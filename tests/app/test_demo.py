@@ -174,3 +174,22 @@ def test_the_demo_shows_the_whole_job_and_is_prepared_only_once(settings, tmp_pa
     before = _counts()
     demo.prepare_demo(echo=lambda *_: None)
     assert _counts() == before
+
+
+def test_the_demo_city_carries_the_configured_city_name_in_its_addresses_but_neighbours_keep_theirs(
+    tmp_path,
+):
+    from missimo.demo import name_city
+
+    (tmp_path / "truth").mkdir()
+    (tmp_path / "objekte.csv").write_text(
+        "Strasse;PLZ;Ort\r\nBahnhofstraße;44623;Herne\r\nKortumstraße;44787;Bochum\r\nHerner Straße;44625;Herne\r\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "truth" / "schulen.csv").write_text("Schulname\nGrundschule Herne-Mitte\n", encoding="utf-8")
+    name_city(tmp_path, "Musterstadt")
+    assert (tmp_path / "objekte.csv").read_bytes().decode("utf-8") == (
+        "Strasse;PLZ;Ort\r\nBahnhofstraße;44623;Musterstadt\r\nKortumstraße;44787;Bochum\r\n"
+        "Herner Straße;44625;Musterstadt\r\n"
+    )
+    assert "Grundschule Musterstadt-Mitte" in (tmp_path / "truth" / "schulen.csv").read_text(encoding="utf-8")

@@ -103,6 +103,7 @@ def _plan(kim, world, *, agencies=None, cases=None) -> Inspection:
         services.Plan(
             campaign=world["campaign"],
             scheduled_at=dt.datetime(2026, 10, 7, 9, 30, tzinfo=dt.UTC),
+            past_confirmed=True,
             meeting_point="Parkplatz Hafenstraße",
             agencies=agencies
             if agencies is not None
@@ -708,7 +709,7 @@ def test_the_inspection_export_has_the_inspections_of_the_page_in_its_order(clie
     earlier.agencies.set([kim.agency])
     client.force_login(kim)
     page = client.get(reverse("inspections:list"))
-    shown = [i.scheduled_at for i in page.context["upcoming"] + page.context["past"]]
+    shown = [i.scheduled_at for i in page.context["listing"].queryset]
     assert "/kontrollen/export.csv" in page.content.decode()
     response = client.get(reverse("inspections:export", args=["csv"]))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
@@ -869,3 +870,54 @@ def test_an_inspection_in_the_future_is_planned_from_the_date_and_time_pickers(c
     assert response.status_code == 302
     planned = timezone.localtime(Inspection.objects.get().scheduled_at)
     assert planned.date() == future and planned.strftime("%H:%M") == "09:30"
+
+
+# --- the list: filters, sorting and paging; the export follows the filter -----------------------
+
+
+def test_the_inspection_list_filters_by_period_status_and_date_and_the_export_follows_the_filter(
+    client, kim, world
+):
+    import csv
+    import io
+
+    _plan(kim, world)
+    future = Inspection.objects.create(
+        campaign=world["campaign"],
+        scheduled_at=timezone.now() + dt.timedelta(days=5),
+        meeting_point="Rathaus Vorplatz",
+    )
+    future.agencies.set([kim.agency])
+    client.force_login(kim)
+    everything = client.get(reverse("inspections:list"))
+    assert everything.context["listing"].page.paginator.count == 2
+    assert 'aria-sort="descending"' in everything.content.decode()
+    upcoming = client.get(reverse("inspections:list"), {"zeitraum": "anstehend"})
+    assert [i.pk for i in upcoming.context["page"].object_list] == [future.pk]
+    by_text = client.get(reverse("inspections:list"), {"suche": "Hafenstraße"})
+    assert [i.meeting_point for i in by_text.context["page"].object_list] == ["Parkplatz Hafenstraße"]
+    by_date = client.get(reverse("inspections:list"), {"von": "01.10.2026", "bis": "10.10.2026"})
+    assert by_date.context["page"].paginator.count == 1
+    page = upcoming.content.decode()
+    assert "/kontrollen/export.csv?zeitraum=anstehend" in page
+    body = client.get(reverse("inspections:export", args=["csv"]), {"zeitraum": "anstehend"})
+    rows = list(csv.reader(io.StringIO(body.content.decode("utf-8-sig")), delimiter=";"))
+    assert [row[2] for row in rows[1:]] == ["Rathaus Vorplatz"]
+    refused = client.get(reverse("inspections:list"), {"von": "gestern"})
+    assert "Bitte geben Sie ein Datum im Format TT.MM.JJJJ an." in refused.content.decode()
+
+
+def test_an_inspection_in_the_past_is_refused_by_the_service_without_confirmation(kim, world):
+    with pytest.raises(services.PastDate, match="liegt in der Vergangenheit"):
+        services.plan_inspection(
+            kim,
+            services.Plan(
+                campaign=world["campaign"],
+                scheduled_at=timezone.now() - dt.timedelta(days=6),
+                meeting_point="Parkplatz",
+                agencies=[kim.agency],
+                members=[],
+            ),
+            [world["case"]],
+        )
+    assert not Inspection.objects.exists()

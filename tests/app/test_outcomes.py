@@ -636,6 +636,25 @@ def test_the_letter_export_has_the_letters_of_the_filtered_page(
     assert client.get("/ergebnisse/schreiben/export.json").status_code == 404
 
 
+def test_the_letter_list_sorts_pages_and_filters_by_recipient_and_text_and_the_export_follows(
+    familienkasse_letter, kim, fabian, case, client
+):
+    _client(client, kim)
+    page = client.get("/ergebnisse/schreiben/", {"empfaengerin": str(fabian.agency.pk), "anzahl": "25"})
+    assert [letter.pk for letter in page.context["letters"]] == [familienkasse_letter.pk]
+    html = page.content.decode()
+    assert 'aria-sort="descending"' in html and 'id="filter-von" name="von"' in html and 'type="date"' in html
+    assert f"export.csv?empfaengerin={fabian.agency.pk}" in html
+    nothing = client.get("/ergebnisse/schreiben/", {"suche": "gibtesnicht"})
+    assert (
+        nothing.context["letters"] == [] and "Keine Schreiben für diese Auswahl." in nothing.content.decode()
+    )
+    assert _export_rows(client, "csv", suche="gibtesnicht")[1:] == []
+    by_subject = client.get("/ergebnisse/schreiben/", {"sortierung": "betreff"})
+    subjects = [letter.subject for letter in by_subject.context["letters"]]
+    assert subjects == sorted(subjects)
+
+
 def test_the_letter_export_is_audited_escapes_formulas_and_has_no_letter_of_another_agency(
     familienkasse_letter, kim, kai, fabian, jonas, client
 ):

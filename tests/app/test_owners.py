@@ -83,7 +83,7 @@ def test_one_owner_record_holds_all_its_properties_with_measures_and_complaints(
 
 def test_a_complaint_is_a_dated_entry_and_bad_dates_are_refused_in_german(bea, props):
     with pytest.raises(owners.OwnerRefused, match=r"TT\.MM\.JJJJ"):
-        owners.add_complaint(bea, props[0], received_on="2026-10-02", source="Polizei", subject="Lärm")
+        owners.add_complaint(bea, props[0], received_on="31.02.2026", source="Polizei", subject="Lärm")
     with pytest.raises(owners.OwnerRefused, match="Quelle und Gegenstand"):
         owners.add_complaint(bea, props[0], received_on="02.10.2026", source="", subject="Lärm")
     owners.add_complaint(bea, props[0], received_on="02.10.2026", source="Polizei", subject="Lärm")

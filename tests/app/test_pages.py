@@ -49,21 +49,15 @@ def test_the_accessibility_statement_is_public(client):
     assert "Erklärung zur Barrierefreiheit" in response.text
 
 
-def test_the_page_can_be_shown_in_english_when_chosen(client):
+def test_the_application_is_german_only_without_a_language_switch(client):
     from django.conf import settings
 
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    response = client.get("/anmelden/")
-    assert '<html lang="en">' in response.text
-    assert "Please sign in with your work account." in response.text
-
-
-def test_english_is_chosen_with_the_button_in_the_footer(client):
     page = client.get("/anmelden/").text
-    assert 'name="language" value="en"' in page
-    response = client.post("/sprache/", {"language": "en", "next": "/anmelden/"})
-    assert response.status_code == 302 and response["Location"] == "/anmelden/"
-    assert "Please sign in with your work account." in client.get("/anmelden/").text
+    assert 'name="language"' not in page and "English" not in page
+    assert client.post("/sprache/", {"language": "en", "next": "/anmelden/"}).status_code == 404
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # a cookie left from an earlier version
+    response = client.get("/anmelden/")
+    assert '<html lang="de">' in response.text and "Please sign in" not in response.text
 
 
 def test_a_browser_set_to_english_still_gets_the_german_application(client, kim):

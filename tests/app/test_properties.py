@@ -201,6 +201,56 @@ def test_the_list_pages_fifty_properties_at_a_time_and_keeps_the_filters_in_the_
     assert len(last.context["rows"]) == total - 50 * (first.context["page"].paginator.num_pages - 1)
 
 
+def test_the_list_pages_by_the_chosen_size_and_filters_by_the_data_state(imported_city, kim, client):
+    _client(client, kim)
+    gone = Property.objects.order_by("objekt_id")[0]
+    Property.objects.filter(pk=gone.pk).update(in_snapshot=False)
+    small = client.get("/objekte/?anzahl=25")
+    assert len(small.context["rows"]) == 25
+    assert "anzahl=25&amp;seite=2" in small.content.decode()
+    assert client.get("/objekte/?anzahl=7").context["page"].paginator.per_page == 50
+    dropped = client.get("/objekte/?bestand=entfallen")
+    assert [prop.pk for prop, _ in dropped.context["rows"]] == [gone.pk]
+    assert "export.csv?bestand=entfallen" in dropped.content.decode()
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/objekte/export.csv?bestand=entfallen").content.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
+    assert [r[0] for r in rows[1:]] == [gone.objekt_id]
+    current = client.get("/objekte/?bestand=aktuell").context["page"].paginator.count
+    assert current == Property.objects.count() - 1
+
+
+def test_a_street_is_shown_in_one_spelling_found_in_every_spelling_and_kept_as_delivered(
+    imported_city, kim, client
+):
+    from missimo import engine
+
+    variants = ["Untere Dorfstr.", "UNTERE DORFSTRASSE", "Untere  Dorfstrasse", "Untere Dorfstraße"]
+    props = [
+        Property.objects.create(
+            objekt_id=f"OBJ-DORF-{n}",
+            strasse=spelling,
+            hausnummer=str(n + 1),
+            plz="44623",
+            ort="Musterstadt",
+            address_key=f"44623|{engine.street_key(spelling)}|{n + 1}",
+        )
+        for n, spelling in enumerate(variants)
+    ]
+    assert {p.address.split(" 1")[0].split(" 2")[0].split(" 3")[0].split(" 4")[0] for p in props} == {
+        "Untere Dorfstraße"
+    }
+    found = services.listed(kim, services.ListQuery(q="Dorfstraße"))
+    assert {p.pk for p in props} <= {p.pk for p in found}
+    _client(client, kim)
+    page = client.get(f"/objekte/{props[1].pk}/").content.decode()
+    assert '<h1 class="kern-heading-large">Untere Dorfstraße 2, 44623 Musterstadt</h1>' in page
+    assert "Straße laut Datenlieferung" in page and "UNTERE DORFSTRASSE" in page
+
+
 def test_search_finds_a_property_by_address_and_by_aktenzeichen(imported_city, kim):
     prop = Property.objects.order_by("objekt_id")[3]
     services.update_casework(kim, prop, {"aktenzeichen": "AZ-63-4711"}, 1)

@@ -449,12 +449,20 @@ def test_the_period_bounds_are_inclusive_in_german_date_format(client, kim, worl
 
 def test_a_wrong_date_or_an_end_before_the_start_is_refused_with_a_message(client, kim, world):
     client.force_login(kim)
-    response = client.get("/berichte/", {"von": "2026-01-01", "bis": "31.12.2026"})
+    response = client.get("/berichte/", {"von": "31.02.2026", "bis": "31.12.2026"})
     assert response.status_code == 400
     assert "Bitte geben Sie den Beginn im Format TT.MM.JJJJ an." in response.content.decode()
     response = client.get("/berichte/", {"von": "31.12.2026", "bis": "01.01.2026"})
     assert response.status_code == 400
     assert "Das Ende darf nicht vor dem Beginn liegen." in response.content.decode()
+
+
+def test_the_period_is_picked_with_date_pickers_which_send_jjjj_mm_tt(client, kim, world):
+    client.force_login(kim)
+    response = client.get("/berichte/", {"von": "2026-01-01", "bis": "2026-12-31"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'type="date"' in page and 'value="2026-01-01"' in page and 'value="2026-12-31"' in page
 
 
 def test_other_agencies_get_a_404_for_dashboard_and_reports(client, fabian, world):

@@ -104,6 +104,7 @@ def test_the_field_protocol_on_a_tablet_keeps_every_input_through_an_offline_spe
         services.Plan(
             campaign=world["campaign"],
             scheduled_at=dt.datetime(2026, 10, 7, 7, 30, tzinfo=dt.UTC),
+            past_confirmed=True,
             meeting_point="Parkplatz Hafenstraße",
             agencies=[kim.agency, paul.agency],
             members=[paul],
@@ -186,6 +187,7 @@ def test_the_completion_page_is_accessible_and_closes_the_case(page, login, kim,
         services.Plan(
             campaign=world["campaign"],
             scheduled_at=dt.datetime(2026, 10, 7, 7, 30, tzinfo=dt.UTC),
+            past_confirmed=True,
             meeting_point="Parkplatz Hafenstraße",
             agencies=[kim.agency],
             members=[],
@@ -222,6 +224,7 @@ def test_a_conflict_on_the_tablet_keeps_the_input_and_lets_the_user_decide(
         services.Plan(
             campaign=world["campaign"],
             scheduled_at=dt.datetime(2026, 10, 7, 7, 30, tzinfo=dt.UTC),
+            past_confirmed=True,
             meeting_point="Parkplatz Hafenstraße",
             agencies=[kim.agency, paul.agency],
             members=[],
@@ -262,6 +265,7 @@ def test_input_made_after_the_session_expired_is_sent_after_logging_in_again(
         services.Plan(
             campaign=world["campaign"],
             scheduled_at=dt.datetime(2026, 10, 7, 7, 30, tzinfo=dt.UTC),
+            past_confirmed=True,
             meeting_point="Parkplatz Hafenstraße",
             agencies=[kim.agency, paul.agency],
             members=[],

@@ -122,13 +122,6 @@ URL_ACCESS: dict[str, Page] = {
         others_get=POST_ONLY,
     ),
     "accessibility": _everybody("Erklärung zur Barrierefreiheit", public=True),
-    "set_language": _everybody(
-        "Sprache der Oberfläche wählen (Cookie; nur POST ändert etwas)",
-        public=True,
-        anonymous=302,
-        forms=True,
-        ok=REDIRECT,
-    ),
     "login": _everybody(
         "Anmeldung", public=True, forms=True, ok=REDIRECT
     ),  # already logged in: on to the start page

@@ -2,6 +2,7 @@ from django import forms
 
 from missimo.audit.labels import object_type_label
 from missimo.audit.models import AuditAction
+from missimo.core.widgets import DatePicker
 
 
 def _text(label: str, help_text: str = "") -> forms.CharField:
@@ -21,9 +22,7 @@ def _date(label: str) -> forms.DateField:
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         help_text="TT.MM.JJJJ",
         error_messages={"invalid": "Bitte geben Sie ein Datum im Format TT.MM.JJJJ an."},
-        widget=forms.DateInput(
-            format="%d.%m.%Y", attrs={"class": "kern-form-input__input", "inputmode": "numeric"}
-        ),
+        widget=DatePicker(attrs={"class": "kern-form-input__input", "inputmode": "numeric"}),
     )
 
 

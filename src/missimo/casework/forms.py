@@ -2,6 +2,7 @@ from django import forms
 
 from missimo.casework import services
 from missimo.casework.models import Campaign, CaseOrigin, ReviewReason
+from missimo.core.widgets import DatePicker
 
 _INPUT = {"class": "kern-form-input__input"}
 _SELECT = {"class": "kern-form-input__select"}
@@ -27,8 +28,8 @@ class CampaignForm(forms.ModelForm):
         fields = ["name", "start", "end", "description", "agencies"]
         widgets = {
             "name": forms.TextInput(attrs=_INPUT),
-            "start": forms.DateInput(format="%d.%m.%Y", attrs=_DATE),
-            "end": forms.DateInput(format="%d.%m.%Y", attrs=_DATE),
+            "start": DatePicker(attrs=_DATE),
+            "end": DatePicker(attrs=_DATE),
             "description": forms.Textarea(attrs={**_INPUT, "rows": 3}),
             "agencies": forms.CheckboxSelectMultiple(attrs={"class": "kern-form-check__checkbox"}),
         }
@@ -120,14 +121,14 @@ class CaseEditForm(forms.Form):
         required=False,
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         help_text="TT.MM.JJJJ – bis wann der Fall bearbeitet sein muss",
-        widget=forms.DateInput(format="%d.%m.%Y", attrs=_DATE),
+        widget=DatePicker(attrs=_DATE),
     )
     follow_up_date = forms.DateField(
         label="Wiedervorlage",
         required=False,
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         help_text="TT.MM.JJJJ – wann Sie den Fall wieder ansehen wollen",
-        widget=forms.DateInput(format="%d.%m.%Y", attrs=_DATE),
+        widget=DatePicker(attrs=_DATE),
     )
     follow_up_note = forms.CharField(
         label="Notiz zur Wiedervorlage",

@@ -1,6 +1,7 @@
 from django import forms
 
 from missimo.certificates.models import School
+from missimo.core.widgets import DatePicker
 
 _INPUT = {"class": "kern-form-input__input"}
 _DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
@@ -16,7 +17,7 @@ def _date(label: str, required: bool = True, help_text: str = "Format TT.MM.JJJJ
             "required": f"Bitte geben Sie das {label} an.",
             "invalid": "Bitte geben Sie ein Datum im Format TT.MM.JJJJ an.",
         },
-        widget=forms.DateInput(attrs={**_INPUT, "inputmode": "numeric"}, format="%d.%m.%Y"),
+        widget=DatePicker(attrs={**_INPUT, "inputmode": "numeric"}),
     )
 
 

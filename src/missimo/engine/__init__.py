@@ -98,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "school_day_counter": "calendar_nrw",
     # The one formula escaping of every CSV and XLSX cell (engine and application).
     **dict.fromkeys(("escape_cell", "neutralise_bidi", "BIDI_CONTROLS"), "cells"),
+    **dict.fromkeys(("street_label", "street_key"), "normalise"),
     # The backend of the pair scoring (DuckDB or Spark) and the state-level run.
     "configured_backend": "backends.configured",
     "EngineBackend": "backends",

@@ -194,6 +194,23 @@ class Plan:
     interpreter_needed: bool = False
     interpreter_language: str = ""
     notes: str = ""
+    # A date in the past is refused unless the planner confirms that the inspection is recorded afterwards.
+    past_confirmed: bool = False
+
+
+class PastDate(Refused):
+    """The inspection's date and time lie in the past and the planner has not confirmed it."""
+
+    def __init__(self, when: dt.datetime) -> None:
+        super().__init__(
+            f"Der {timezone.localtime(when):%d.%m.%Y, %H:%M} Uhr liegt in der Vergangenheit. Eine Kontrolle "
+            "mit vergangenem Termin wird nur gespeichert, wenn Sie bestätigen, dass sie nachträglich erfasst wird."
+        )
+
+
+def _refuse_unconfirmed_past(plan: Plan) -> None:
+    if plan.scheduled_at < timezone.now() and not plan.past_confirmed:
+        raise PastDate(plan.scheduled_at)
 
 
 def plan_inspection(user, plan: Plan, cases: list[Case], *, request=None) -> Inspection:
@@ -205,6 +222,7 @@ def plan_inspection(user, plan: Plan, cases: list[Case], *, request=None) -> Ins
         raise Refused("Bitte wählen Sie mindestens ein Objekt (Prüffall) aus.")
     if any(case.campaign_id != plan.campaign.pk for case in cases):
         raise Refused("Es können nur Prüffälle dieses Aktionszeitraums kontrolliert werden.")
+    _refuse_unconfirmed_past(plan)
     with transaction.atomic():
         inspection = Inspection.objects.create(
             campaign=plan.campaign,
@@ -289,6 +307,8 @@ def replan_inspection(user, inspection: Inspection, plan: Plan, version: int, *,
             raise Refused("Nur eine geplante Kontrolle kann geändert werden.")
         if current.version != version:
             raise StalePlan()
+        if plan.scheduled_at != current.scheduled_at:
+            _refuse_unconfirmed_past(plan)
         before = plan_shown(current)
         current.scheduled_at = plan.scheduled_at
         current.meeting_point = plan.meeting_point

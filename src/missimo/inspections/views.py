@@ -6,6 +6,7 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,10 +18,19 @@ from missimo.accounts.policy import Capability, Field
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.casework.services import campaigns_for, cases_for
-from missimo.core import tables
+from missimo.core import lists, tables
 from missimo.inspections import services
 from missimo.inspections.forms import CampaignChoiceForm, CompleteForm, PhotoForm, PlanForm, ReplanForm
-from missimo.inspections.models import ChildrenPresent, Defect, HelpNeed, Household, Photo, Presence, Visit
+from missimo.inspections.models import (
+    ChildrenPresent,
+    Defect,
+    HelpNeed,
+    Household,
+    InspectionStatus,
+    Photo,
+    Presence,
+    Visit,
+)
 
 
 def _require_use(user) -> None:
@@ -33,46 +43,120 @@ def _scoped_visit(request, pk: int) -> Visit:
     return get_object_or_404(services.visits_for(request.user), pk=pk)
 
 
-def _listed_inspections(request) -> tuple[list, list]:
-    """The two lists of the Kontrollen page: upcoming (soonest first) and past (latest first)."""
+UPCOMING_SINCE = dt.timedelta(hours=12)
+
+INSPECTION_COLUMNS = [
+    lists.Column("termin", "Termin", ("scheduled_at",)),
+    lists.Column("treffpunkt", "Treffpunkt", ("meeting_point",)),
+    lists.Column("aktionszeitraum", "Aktionszeitraum", ("campaign__name",)),
+    lists.Column("objekte", "Objekte", ("visit_count",), numeric=True),
+    lists.Column("status", "Status", ("status",)),
+]
+
+SECTIONS = [("anstehend", "anstehende Kontrollen"), ("vergangen", "vergangene Kontrollen")]
+
+
+def _section(queryset, value: str):
+    since = timezone.now() - UPCOMING_SINCE
+    if value == "anstehend":
+        return queryset.filter(scheduled_at__gte=since)
+    return queryset.filter(scheduled_at__lt=since)
+
+
+def _search(queryset, value: str):
+    """Every word in the meeting point or in an address of the inspection's properties."""
+    for token in value.replace(",", " ").split():
+        queryset = queryset.filter(
+            Q(meeting_point__icontains=token)
+            | Q(visits__case__property__strasse__icontains=token)
+            | Q(visits__case__property__plz=token)
+        )
+    return queryset.distinct()
+
+
+def inspection_filters(inspections) -> list[lists.ListFilter]:
+    campaigns = sorted({(str(i.campaign_id), i.campaign.name) for i in inspections}, key=lambda c: c[1])
+    agencies = sorted(
+        {(str(a.pk), str(a)) for i in inspections for a in i.agencies.all()}, key=lambda a: a[1]
+    )
+    return [
+        lists.ChoiceFilter("zeitraum", "Zeitraum", _section, choices=SECTIONS, empty_label="alle Kontrollen"),
+        lists.ChoiceFilter(
+            "status",
+            "Status",
+            lambda qs, v: qs.filter(status=v),
+            choices=list(InspectionStatus.choices),
+        ),
+        lists.ChoiceFilter(
+            "aktionszeitraum",
+            "Aktionszeitraum",
+            lambda qs, v: qs.filter(campaign_id=int(v)),
+            choices=campaigns,
+        ),
+        lists.ChoiceFilter(
+            "behoerde",
+            "Beteiligte Behörde",
+            lambda qs, v: qs.filter(agencies=int(v)).distinct(),
+            choices=agencies,
+        ),
+        lists.TextFilter(
+            "suche",
+            "Treffpunkt oder Adresse",
+            _search,
+            hint="z. B. Straße oder PLZ eines Objekts",
+        ),
+        lists.DateFilter("von", "Termin von", lambda qs, v: qs.filter(scheduled_at__date__gte=v)),
+        lists.DateFilter("bis", "Termin bis", lambda qs, v: qs.filter(scheduled_at__date__lte=v)),
+    ]
+
+
+def _inspection_listing(request) -> lists.Listing:
+    """The inspections of the Kontrollen page (all pages): the user's scope, filtered and sorted
+    as the query string asks (by default the latest date first)."""
     _require_use(request.user)
-    inspections = services.inspections_for(request.user).prefetch_related("agencies", "visits")
-    since = timezone.now() - dt.timedelta(hours=12)
-    upcoming = [i for i in inspections if i.scheduled_at >= since][::-1]
-    past = [i for i in inspections if i.scheduled_at < since]
-    return upcoming, past
+    scoped = services.inspections_for(request.user).prefetch_related("agencies")
+    queryset = services.inspections_for(request.user).annotate(visit_count=Count("visits", distinct=True))
+    listing = lists.Listing(
+        request,
+        queryset.select_related("campaign").prefetch_related("agencies"),
+        columns=INSPECTION_COLUMNS,
+        default_sort="-termin",
+        filters=inspection_filters(list(scoped)),
+    )
+    return listing
 
 
 INSPECTION_HEADER = ["Abschnitt", "Termin", "Treffpunkt", "Aktionszeitraum", "Objekte", "Status"]
 
 
-def inspection_table(upcoming, past) -> tuple[list[str], list[list]]:
-    """Both tables of the Kontrollen page as one table; the first column names the section."""
+def inspection_table(inspections) -> tuple[list[str], list[list]]:
+    """The Kontrollen list as a table; the first column says whether it is upcoming or past."""
+    since = timezone.now() - UPCOMING_SINCE
     rows = [
         [
-            section,
+            "Anstehende Kontrollen" if inspection.scheduled_at >= since else "Vergangene Kontrollen",
             inspection.scheduled_at,
             inspection.meeting_point,
             inspection.campaign.name,
-            len(inspection.visits.all()),
+            inspection.visit_count,
             inspection.get_status_display(),
         ]
-        for section, items in (("Anstehende Kontrollen", upcoming), ("Vergangene Kontrollen", past))
-        for inspection in items
+        for inspection in inspections
     ]
     return INSPECTION_HEADER, rows
 
 
 @require_GET
 def inspection_list(request):
-    upcoming, past = _listed_inspections(request)
+    listing = _inspection_listing(request)
+    since = timezone.now() - UPCOMING_SINCE
     return render(
         request,
         "inspections/list.html",
         {
-            "upcoming": upcoming,
-            "past": past,
-            "header": INSPECTION_HEADER[1:],
+            "listing": listing,
+            "page": listing.page,
+            "since": since,
             "may_plan": policy.can(request.user, Capability.PLAN_INSPECTIONS),
             "calendar_url": request.build_absolute_uri(
                 reverse("inspections:calendar_feed", args=[services.calendar_token(request.user)])
@@ -108,9 +192,9 @@ def calendar_feed(request, token: str):
 
 @require_GET
 def inspection_export(request, fmt: str):
-    """The inspections of the page (both sections, same order and columns) as CSV or XLSX."""
+    """The inspections of the filter (every page, same order) as CSV or XLSX."""
     tables.require_format(fmt)
-    header, rows = inspection_table(*_listed_inspections(request))
+    header, rows = inspection_table(_inspection_listing(request).queryset)
     return tables.export(header, rows, fmt, "kontrollen", "Kontrollen")
 
 
@@ -154,6 +238,7 @@ def _plan_from(campaign, data) -> services.Plan:
         interpreter_needed=data["interpreter_needed"],
         interpreter_language=data["interpreter_language"].strip(),
         notes=data["notes"],
+        past_confirmed=bool(data.get("past_confirmed")),
     )
 
 

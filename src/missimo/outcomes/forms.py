@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from missimo.accounts import policy
 from missimo.accounts.policy import AgencyKind
+from missimo.core.widgets import DatePicker
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import placeholders
 from missimo.outcomes.models import RECLAIMS, LetterTemplate, MeasureKind, OutcomeResult, measure_kinds_for
@@ -63,7 +64,7 @@ def _date_field(label: str) -> forms.DateField:
         label=label,
         help_text="Format TT.MM.JJJJ.",
         error_messages=_DATE_ERRORS,
-        widget=forms.DateInput(format="%d.%m.%Y", attrs={"inputmode": "numeric"}),
+        widget=DatePicker(attrs={"inputmode": "numeric"}),
     )
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -312,21 +310,53 @@ def _require_writer(user) -> None:
         raise Http404
 
 
-LETTER_LIST_LIMIT = 500
+LETTER_COLUMNS = [
+    lists.Column("betreff", "Betreff", ("subject",)),
+    lists.Column("prueffall", "Prüffall", ("case__aktenzeichen",)),
+    lists.Column("empfaengerin", "Empfängerin", ("recipient__name",)),
+    lists.Column("status", "Status", ("status",)),
+    lists.Column("verfasser", "verfasst von", ()),
+    lists.Column("angelegt", "angelegt", ("created_at",)),
+]
 
 
-def _listed_letters(request) -> tuple[str, list[Letter]]:
-    """The letters of the Schreiben page: the user's scope, the status filter, at most 500."""
-    _require_letters(request.user)
-    status = request.GET.get("status", "")
-    letters = letter_work.letters_for(request.user).select_related(
-        "case", "recipient", "owner", "author", "approved_by"
+def _letter_filters(letters) -> list[lists.ListFilter]:
+    recipients = sorted(
+        {
+            (str(pk), name)
+            for pk, name in letters.values_list("recipient_id", "recipient__name")
+            if pk is not None
+        },
+        key=lambda r: r[1],
     )
-    if status in LetterStatus.values:
-        letters = letters.filter(status=status)
-    else:
-        status = ""
-    return status, list(letters[:LETTER_LIST_LIMIT])
+    return [
+        lists.ChoiceFilter(
+            "status", "Status", lambda qs, v: qs.filter(status=v), choices=list(LetterStatus.choices)
+        ),
+        lists.ChoiceFilter(
+            "empfaengerin", "Empfängerin", lambda qs, v: qs.filter(recipient_id=int(v)), choices=recipients
+        ),
+        lists.TextFilter(
+            "suche",
+            "Betreff oder Aktenzeichen",
+            lists.token_search("subject__icontains", "case__aktenzeichen__icontains"),
+        ),
+        lists.DateFilter("von", "angelegt von", lambda qs, v: qs.filter(created_at__date__gte=v)),
+        lists.DateFilter("bis", "angelegt bis", lambda qs, v: qs.filter(created_at__date__lte=v)),
+    ]
+
+
+def _letter_listing(request) -> lists.Listing:
+    """The letters of the Schreiben page (all pages): the user's scope, filtered and sorted."""
+    _require_letters(request.user)
+    letters = letter_work.letters_for(request.user)
+    return lists.Listing(
+        request,
+        letters.select_related("case", "recipient", "owner", "author", "approved_by"),
+        columns=LETTER_COLUMNS,
+        default_sort="-angelegt",
+        filters=_letter_filters(letters),
+    )
 
 
 LETTER_HEADER = ["Betreff", "Prüffall", "Empfängerin", "Status", "verfasst von", "angelegt"]
@@ -349,14 +379,15 @@ def letter_table(letters) -> tuple[list[str], list[list]]:
 
 @require_GET
 def letter_list(request):
-    status, letters = _listed_letters(request)
+    listing = _letter_listing(request)
+    letters = list(listing.page.object_list)
     if letters:
         record(
             request.user,
             AuditAction.READ,
             object_type="letter_list",
             purpose="Übersicht der Schreiben",
-            details={"status": status, "letters": [letter.pk for letter in letters]},
+            details={**listing.audit_details(), "letters": [letter.pk for letter in letters]},
             request=request,
         )
     return render(
@@ -364,10 +395,8 @@ def letter_list(request):
         "outcomes/letters.html",
         {
             "letters": letters,
-            "header": LETTER_HEADER,
-            "status": status,
-            "querystring": urlencode({"status": status} if status else {}),
-            "statuses": LetterStatus.choices,
+            "listing": listing,
+            "page": listing.page,
             "may_write": letter_work.may_write_letters(request.user),
         },
     )
@@ -375,16 +404,21 @@ def letter_list(request):
 
 @require_GET
 def letter_export(request, fmt: str):
-    """The Schreiben list (same filter, order and columns) as CSV or XLSX; audited like reading it."""
+    """The Schreiben list (same filter and order, every page) as CSV or XLSX; audited like reading it."""
     tables.require_format(fmt)
-    status, letters = _listed_letters(request)
+    listing = _letter_listing(request)
+    letters = list(listing.queryset)
     header, rows = letter_table(letters)
     record(
         request.user,
         AuditAction.EXPORT,
         object_type="letter_list",
         purpose="Export der Übersicht der Schreiben",
-        details={"format": fmt, "status": status, "letters": [letter.pk for letter in letters]},
+        details={
+            "format": fmt,
+            "filters": listing.audit_details()["filters"],
+            "letters": [letter.pk for letter in letters],
+        },
         request=request,
     )
     return tables.export(header, rows, fmt, "schreiben", "Schreiben")

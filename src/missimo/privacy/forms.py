@@ -1,5 +1,7 @@
 from django import forms
 
+from missimo.core.widgets import DatePicker
+
 
 def _text(label: str, help_text: str = "", required: bool = False) -> forms.CharField:
     return forms.CharField(
@@ -28,9 +30,7 @@ class Art15Form(forms.Form):
         input_formats=["%d.%m.%Y", "%Y-%m-%d"],
         help_text="TT.MM.JJJJ",
         error_messages={"invalid": "Bitte geben Sie ein Datum im Format TT.MM.JJJJ an."},
-        widget=forms.DateInput(
-            format="%d.%m.%Y", attrs={"class": "kern-form-input__input", "inputmode": "numeric"}
-        ),
+        widget=DatePicker(attrs={"class": "kern-form-input__input", "inputmode": "numeric"}),
     )
 
     def clean(self):

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from missimo.core.widgets import DatePicker
 from missimo.properties.models import CATEGORY_FIELDS, Category, Level, Measure
 
 _INPUT = {"class": "kern-form-input__input"}
@@ -122,8 +123,8 @@ class MeasureForm(forms.ModelForm):
         model = Measure
         fields = ["date", "agency", "kind", "text", "deadline"]
         widgets = {
-            "date": forms.DateInput(format="%d.%m.%Y", attrs={**_INPUT, "inputmode": "numeric"}),
-            "deadline": forms.DateInput(format="%d.%m.%Y", attrs={**_INPUT, "inputmode": "numeric"}),
+            "date": DatePicker(attrs={**_INPUT, "inputmode": "numeric"}),
+            "deadline": DatePicker(attrs={**_INPUT, "inputmode": "numeric"}),
             "agency": forms.TextInput(attrs=_INPUT),
             "kind": forms.Select(attrs=_SELECT),
             "text": forms.Textarea(attrs={**_INPUT, "rows": 3}),

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from missimo.core.models import AppendOnly
+from missimo.engine import street_label
 
 
 class Level(models.TextChoices):
@@ -160,9 +161,15 @@ class Property(models.Model):
         return self.address
 
     @property
+    def street(self) -> str:
+        """The street in one spelling ("Dorfstr.", "DORFSTRASSE" -> "Dorfstraße"); `strasse`
+        keeps the spelling of the delivery (shown as delivered in the property's data)."""
+        return street_label(self.strasse)
+
+    @property
     def address(self) -> str:
         number = f"{self.hausnummer}{self.hausnummerzusatz}"
-        return f"{self.strasse} {number}, {self.plz} {self.ort}".strip()
+        return f"{self.street} {number}, {self.plz} {self.ort}".strip()
 
     @property
     def categories(self) -> list[str]:

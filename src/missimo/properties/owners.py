@@ -80,10 +80,13 @@ def assign_owner(
 
 
 def _date(value: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(value.strip(), "%d.%m.%Y").date()
-    except ValueError as error:
-        raise OwnerRefused("Bitte geben Sie das Datum im Format TT.MM.JJJJ an.") from error
+    """TT.MM.JJJJ as typed, or JJJJ-MM-TT as the date picker sends it."""
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise OwnerRefused("Bitte geben Sie das Datum im Format TT.MM.JJJJ an.")
 
 
 @transaction.atomic

@@ -117,6 +117,10 @@ SORTS = {
 }
 
 
+PAGE_SIZES = (25, 50, 100)
+BESTAND = {"aktuell": "im aktuellen Datenstand", "entfallen": "nicht mehr geliefert"}
+
+
 @dataclass(frozen=True)
 class ListQuery:
     ampel: str = ""
@@ -125,6 +129,8 @@ class ListQuery:
     plz: str = ""
     q: str = ""
     sort: str = "adresse"
+    bestand: str = ""  # "aktuell": in the latest objekte delivery; "entfallen": no longer delivered
+    size: int = 50
 
     @classmethod
     def from_params(cls, params, *, rank_allowed: bool = True) -> ListQuery:
@@ -135,7 +141,11 @@ class ListQuery:
         sort = params.get("sortierung", "adresse")
         if sort not in SORTS or (sort == "rang" and not rank_allowed):
             sort = "adresse"
+        bestand = params.get("bestand", "")
+        size = params.get("anzahl", "").strip()
         return cls(
+            bestand=bestand if bestand in BESTAND else "",
+            size=int(size) if size in {str(n) for n in PAGE_SIZES} else 50,
             ampel=ampel if ampel in Ampel.values else "",
             kategorie=kategorie if kategorie in Category.values else "",
             hinweise=hinweise if hinweise in ("ja", "nein") else "",
@@ -151,7 +161,9 @@ class ListQuery:
             "hinweise": self.hinweise,
             "plz": self.plz,
             "q": self.q,
+            "bestand": self.bestand,
             "sortierung": self.sort,
+            "anzahl": str(self.size) if self.size != 50 else "",
         }
         return {key: value for key, value in params.items() if value}
 
@@ -167,9 +179,14 @@ def apply_query(queryset: QuerySet[Property], query: ListQuery) -> QuerySet[Prop
         queryset = queryset.filter(hint_count=0)
     if query.plz:
         queryset = queryset.filter(plz=query.plz)
+    if query.bestand:
+        queryset = queryset.filter(in_snapshot=query.bestand == "aktuell")
     for token in query.q.replace(",", " ").split():
+        # "Dorfstraße" finds "Dorfstr." and "DORFSTRASSE" too: the address key holds the street's key.
+        key = engine.street_key(token) if not token.isdigit() else ""
         queryset = queryset.filter(
-            Q(strasse__icontains=token)
+            (Q(address_key__contains=key) if len(key) >= 3 else Q(pk__in=[]))
+            | Q(strasse__icontains=token)
             | Q(hausnummer__iexact=token)
             | Q(plz=token)
             | Q(ort__icontains=token)
@@ -255,7 +272,10 @@ def markers(queryset: QuerySet[Property], limit: int = MAP_LIMIT) -> tuple[list[
             "id": row["pk"],
             "lat": round(row["lat"], 6),
             "lon": round(row["lon"], 6),
-            "label": f"{row['strasse']} {row['hausnummer']}{row['hausnummerzusatz']}, {row['plz']} {row['ort']}",
+            "label": (
+                f"{engine.street_label(row['strasse'])} {row['hausnummer']}{row['hausnummerzusatz']}, "
+                f"{row['plz']} {row['ort']}"
+            ),
             "ampel": row["ampel"],
             "ampel_label": str(labels.get(row["ampel"], row["ampel"])),
             "hints": row["hint_count"],
@@ -300,7 +320,7 @@ _DATA_FIELDS = [  # delivered fields, rewritten when a delivery changes them
 def _sort_address(strasse: str, hausnummer: str, zusatz: str) -> str:
     digits = re.match(r"\d+", hausnummer or "")
     number = f"{int(digits.group()):06d}" if digits else (hausnummer or "").lower()
-    return f"{(strasse or '').casefold()}|{number}|{(zusatz or '').casefold()}"
+    return f"{engine.street_label(strasse).casefold()}|{number}|{(zusatz or '').casefold()}"
 
 
 def _read_objekte(path: Path) -> list[dict]:

@@ -68,7 +68,7 @@ def property_list(request):
     _require_register(request.user)
     query = _query(request)
     queryset = services.listed(request.user, query)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("seite"))
+    page = Paginator(queryset, query.size).get_page(request.GET.get("seite"))
     cols = services.columns(request.user)
     keys = [key for key, _ in cols]
     rows = [
@@ -125,6 +125,8 @@ def property_list(request):
             "ampeln": Ampel.choices,
             "kategorien": Category.choices,
             "plzs": list(plzs),
+            "bestaende": list(services.BESTAND.items()),
+            "page_sizes": services.PAGE_SIZES,
             "run": latest_run(),
             "map": _map_settings(),
         },

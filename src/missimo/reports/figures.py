@@ -100,6 +100,10 @@ class Table:
     chart: bool = True
     chart_column: int | None = None
     note: str = ""
+    # Printed (PDF, DOCX) as one row per row label × column ("long"), not as a matrix: for tables
+    # with many columns whose headings would only fit hyphenated letter by letter.
+    printed_long: bool = False
+    long_column: str = "Art"  # the header of the column that names the matrix's column in a long table
 
     def value(self, row_label: str, column: str | int = 0) -> Value:
         """The value of a row (by label, "Summe" for the total) and column (by header or index)."""
@@ -120,7 +124,37 @@ class Table:
     @property
     def wide(self) -> bool:
         """More value columns than fit an A4 portrait page: printed on a landscape page."""
-        return len(self.columns) > WIDE_COLUMNS
+        return not self.printed_long and len(self.columns) > WIDE_COLUMNS
+
+    @property
+    def printed_header(self) -> list[str]:
+        """The header of the printed table (PDF, DOCX)."""
+        if self.printed_long:
+            return [self.row_header, self.long_column, "Anzahl"]
+        return self.header
+
+    @property
+    def printed_numeric(self) -> list[bool]:
+        """Per printed value column: numeric (right-aligned)?"""
+        if self.printed_long:
+            return [False, True]
+        return [True] * len(self.columns)
+
+    def printed(self) -> list[tuple[str, list[str], bool]]:
+        """The rows of the printed table as `display` gives them; for a long table one row per row
+        label and column with a value other than zero, then the row's sum, then the sum per column."""
+        if not self.printed_long:
+            return self.display()
+        rows = []
+        for label, cells, is_total in self.display():
+            values = (self.total if is_total else next(r for r in self.rows if r.label == label)).values
+            name = "Summe (alle)" if is_total else label
+            for column, value, text in zip(self.columns, values, cells, strict=True):
+                if column == "Summe":
+                    rows.append((name, ["Summe", text], True))
+                elif value != 0:
+                    rows.append((name, [column, text], is_total))
+        return rows
 
     def display(self) -> list[tuple[str, list[str], bool]]:
         """(label, cell texts, is total) per row, as the page, the PDF and the chart show them."""
@@ -516,6 +550,8 @@ def _outcomes_section(scope: _Scope) -> Section:
             Counter({(agencies[a], k): n for (a, k), n in pairs.items()}),
             {name: name for name in sorted(agencies.values())},
             {code: str(label) for code, label in MeasureKind.choices},
+            printed_long=True,
+            long_column="Maßnahme",
         )
     )
     section.note = (

@@ -6,11 +6,12 @@ from django import forms
 
 from missimo.accounts import policy
 from missimo.accounts.policy import Capability
+from missimo.core.widgets import DatePicker
 from missimo.reports import services
 
 _INPUT = {"class": "kern-form-input__input", "inputmode": "numeric", "autocomplete": "off"}
 _SELECT = {"class": "kern-form-input__select"}
-DATE_FORMATS = ["%d.%m.%Y"]
+DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]  # typed, or sent by the date picker
 
 
 def _date_field(label: str, what: str) -> forms.DateField:
@@ -19,7 +20,7 @@ def _date_field(label: str, what: str) -> forms.DateField:
         required=False,
         input_formats=DATE_FORMATS,
         help_text="Format TT.MM.JJJJ.",
-        widget=forms.DateInput(format="%d.%m.%Y", attrs=_INPUT),
+        widget=DatePicker(attrs=_INPUT),
         error_messages={"invalid": f"Bitte geben Sie {what} im Format TT.MM.JJJJ an."},
     )
 

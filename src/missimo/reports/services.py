@@ -228,11 +228,12 @@ def export_docx(report: ReportRequest, figures: fig.Figures) -> bytes:
         for table in section.tables:
             heading = document.add_heading(table.title, level=2)
             heading.paragraph_format.keep_with_next = True
-            rows = table.display()
-            grid = document.add_table(rows=1 + len(rows), cols=len(table.header))
+            rows = table.printed()
+            numeric = [False, *table.printed_numeric]
+            grid = document.add_table(rows=1 + len(rows), cols=len(table.printed_header))
             grid.style = "Table Grid"
             grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-            for column, text in enumerate(table.header):
+            for column, text in enumerate(table.printed_header):
                 cell = grid.rows[0].cells[column]
                 cell.text = text
                 cell.paragraphs[0].runs[0].bold = True
@@ -241,7 +242,7 @@ def export_docx(report: ReportRequest, figures: fig.Figures) -> bytes:
                 for column, text in enumerate([label, *cells]):
                     cell = grid.rows[r].cells[column]
                     cell.text = text
-                    if column:
+                    if numeric[column]:
                         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
                     if is_total:
                         cell.paragraphs[0].runs[0].bold = True

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from missimo.core.widgets import DatePicker
+
 
 class StartRunForm(forms.Form):
     stichtag = forms.DateField(
@@ -10,8 +12,7 @@ class StartRunForm(forms.Form):
             "required": "Bitte geben Sie einen Stichtag an.",
             "invalid": "Bitte geben Sie ein Datum im Format TT.MM.JJJJ an.",
         },
-        widget=forms.DateInput(
-            format="%d.%m.%Y",
+        widget=DatePicker(
             attrs={
                 "class": "kern-form-input__input",
                 "aria-describedby": "id_stichtag-hint",

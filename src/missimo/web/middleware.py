@@ -27,13 +27,9 @@ class RejectNulCharactersMiddleware:
 
 
 class GermanUnlessChosenMiddleware:
-    """German for everybody unless English was chosen explicitly (language cookie).
-
-    Only the frame of the application (header, log-in, start page) is translated; every working
-    page is German. Following the browser's Accept-Language would give a user whose browser is set
-    to English a half-English page, so the header is dropped before LocaleMiddleware reads it; the
-    cookie `django_language` (LANGUAGE_COOKIE_NAME) still selects English where it exists.
-    """
+    """German for everybody: the browser's Accept-Language is dropped before LocaleMiddleware reads
+    it (the application is German only; settings.LANGUAGES has no other language, so a language
+    cookie left from an earlier version selects nothing else either)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django.views.i18n import set_language
 
 from missimo.accounts import policy, twofactor
 from missimo.core import extensions
@@ -30,11 +29,6 @@ def start(request):
 def accessibility(request):
     """Erklärung zur Barrierefreiheit (BITV 2.0 / EU-Richtlinie 2016/2102)."""
     return render(request, "web/barrierefreiheit.html")
-
-
-# The language cookie is the only way to English (see GermanUnlessChosenMiddleware); it may be
-# chosen before logging in. Django's view changes state only on POST.
-choose_language = login_not_required(set_language)
 
 
 # --- saved filters of lists (web/lists/_filters.html) ----------------------------------------------
