@@ -10,13 +10,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from missimo import engine
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import extensions
+from missimo.outcomes import calibration, services
 from missimo.outcomes import letters as letter_work
-from missimo.outcomes import services
 from missimo.outcomes.forms import OutcomeForm
 from missimo.outcomes.models import AgencyMeasure, LetterStatus, Outcome
+from missimo.runs.models import Run, RunStatus
 
 
 def case_panel(request, case) -> str:
@@ -244,3 +246,53 @@ def due_items(user, mine: bool) -> list[extensions.DueItem]:
                 )
             )
     return items
+
+
+WEIGHT_LABELS = {
+    "agencies": "Behörden mit Hinweisen",
+    "rules": "Regeln",
+    "hints": "Hinweise",
+    "persons": "Personen",
+    "money": "Geldbetrag je Monat",
+}
+
+
+def _calibrated(weights: dict | None) -> bool:
+    return bool(weights) and {k: float(v) for k, v in weights.items()} != dict(engine.WEIGHTS)
+
+
+def run_calibration_panel(request, run) -> str:
+    """The run page's read-only status of the ranking's calibration (ADR 0009), for the coordination
+    office: the weights this run ranked with (fixed or calibrated, with the run's date), and whether
+    the next run ranks with fixed weights (and how many decided properties there are of the ones
+    needed) or calibrated ones (and since which run)."""
+    if not services.sees_all_agencies(request.user):
+        return ""
+    weights = (run.settings_used or {}).get("ranking_weights")
+    last = next(
+        (
+            r
+            for r in Run.objects.filter(status=RunStatus.FINISHED)
+            .order_by("-pk")
+            .only("pk", "settings_used", "started_at", "created_at")[:50]
+            if _calibrated((r.settings_used or {}).get("ranking_weights"))
+        ),
+        None,
+    )
+    return render_to_string(
+        "outcomes/_calibration.html",
+        {
+            "run_calibrated": _calibrated(weights),
+            "run_day": run.started_at or run.created_at,
+            "run_weights": [
+                (WEIGHT_LABELS.get(name, name), float(weights.get(name, fixed)), fixed)
+                for name, fixed in engine.WEIGHTS.items()
+            ]
+            if weights
+            else [],
+            "current": calibration.calibration(),
+            "last_calibrated": last,
+            "last_calibrated_day": (last.started_at or last.created_at) if last else None,
+        },
+        request=request,
+    )
