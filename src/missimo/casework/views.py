@@ -24,7 +24,7 @@ from missimo.core.params import row_id
 from missimo.properties.services import properties_for
 from missimo.runs.services import latest_run, shown_to
 
-RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
+RULE_TITLES = engine.rule_titles()
 PAGE_SIZE = 50
 SELECTION_LIMIT = 300  # ranked properties shown for selection; "Top N" reaches further
 

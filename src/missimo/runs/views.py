@@ -18,7 +18,7 @@ from missimo.runs.forms import StartRunForm
 from missimo.runs.models import ReviewLabel, Run, RunStatus
 from missimo.runs.tasks import run_abgleich_task
 
-RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
+RULE_TITLES = engine.rule_titles()
 
 
 @require_http_methods(["GET", "POST"])
