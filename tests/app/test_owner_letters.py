@@ -113,7 +113,7 @@ def test_the_draft_form_keeps_owner_and_agency_templates_apart(kim, fabian, case
     url = f"/ergebnisse/schreiben/neu/{case.pk}/"
     page = client.get(url).text
     assert f"{OWNER_TEMPLATE} (für Eigentümer)" in page
-    assert "Mitteilung an die Familienkasse (für Behörden)" in page
+    assert "Mitteilung an die Familienkasse</option>" in page
     to_owner = client.post(url, {"to_owner": "on", "template": agency_template.pk})
     assert to_owner.status_code == 400 and "Bitte wählen Sie eine Vorlage für Eigentümer." in to_owner.text
     to_agency = client.post(url, {"recipient": fabian.agency.pk, "template": owner_template.pk})

@@ -239,7 +239,7 @@ class LetterDraftForm(_Styled):
             self.fields["to_owner"].label = f"An den Eigentümer des Objekts: {', '.join(owner.address_block)}"
             template.help_text = (
                 "Vorlagen „für Eigentümer“ passen nur zu einem Schreiben an den Eigentümer, "
-                "Vorlagen „für Behörden“ nur zu einem Schreiben an eine Behörde."
+                "Vorlagen für eine Behördenart nur zu einem Schreiben an eine Behörde."
             )
         template.label_from_instance = _template_label
 
@@ -266,10 +266,9 @@ class LetterDraftForm(_Styled):
 
 
 def _template_label(template: LetterTemplate) -> str:
+    """Owner templates are marked; the others keep their name (they usually name the agency)."""
     if template.recipient_kind == OWNER_KIND:
         return f"{template.name} (für Eigentümer)"
-    if template.recipient_kind:
-        return f"{template.name} (für Behörden)"
     return template.name
 
 
