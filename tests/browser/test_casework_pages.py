@@ -41,12 +41,12 @@ def test_kim_selects_properties_for_a_campaign_and_works_a_case(
 
     page.get_by_role("link", name="Aktionszeitraum anlegen").click()
     page.get_by_label("Bezeichnung").fill("Aktion Nordviertel Herbst")
-    page.get_by_label("Beginn").fill("01.10.2026")
-    page.get_by_label("Ende").fill("30.09.2026")
+    page.get_by_label("Beginn").fill("2026-10-01")
+    page.get_by_label("Ende").fill("2026-09-30")
     page.get_by_role("button", name="Anlegen und Objekte auswählen").click()
     assert "Das Ende darf nicht vor dem Beginn liegen." in page.locator("main").inner_text()
     assert axe_violations(page) == []
-    page.get_by_label("Ende").fill("31.10.2026")
+    page.get_by_label("Ende").fill("2026-10-31")
     page.get_by_label("Ordnungsamt", exact=True).check()
     page.get_by_label("Familienkasse", exact=True).check()
     page.get_by_role("button", name="Anlegen und Objekte auswählen").click()

@@ -41,7 +41,9 @@ def test_a_school_issues_a_certificate_on_accessible_pages(page, login, school, 
     page.get_by_role("link", name="Zurück zu den Schulbescheinigungen").click()
     page.get_by_role("link", name="Daten selbst eingeben").click()
     page.get_by_role("button", name="Bescheinigung ausstellen").click()
-    page.get_by_text("Bitte geben Sie das Geburtsdatum an.").wait_for()
+    # the error at the field, and above the form a summary that links to it
+    page.locator("#id_geburtsdatum-error").get_by_text("Bitte geben Sie das Geburtsdatum an.").wait_for()
+    page.get_by_role("link", name="Geburtsdatum: Bitte geben Sie das Geburtsdatum an.").wait_for()
     assert axe_violations(page) == []
 
 

@@ -36,7 +36,7 @@ def test_a_review_survives_the_second_abgleich_and_the_hint_is_marked_unchanged(
     assert "zur Kontrolle vorgeschlagen" in reviewed.inner_text()
 
     page.goto(page.base_url + "/abgleich/")
-    page.get_by_label("Stichtag").fill("15.09.2026")
+    page.get_by_label("Stichtag").fill("2026-09-15")
     # The tests' task backend runs the Abgleich inside the request: the page answers when it is done.
     with page.expect_navigation(timeout=600_000):
         page.get_by_role("button", name="Abgleich starten").click(timeout=600_000)

@@ -85,12 +85,12 @@ def test_fabian_records_an_outcome_with_a_stopped_kindergeld(
     assert axe_violations(page) == []
 
     page.get_by_label("Ergebnis", exact=True).select_option(label="Missbrauch bestätigt")
-    page.get_by_label("festgestellt am").fill("14.10.2026")
+    page.get_by_label("festgestellt am").fill("2026-10-14")
     page.get_by_role("button", name="Ergebnis speichern").click()
     page.get_by_text("Das Ergebnis wurde gespeichert.").wait_for()
 
     page.get_by_label("Maßnahme", exact=True).select_option(label="Kindergeld eingestellt")
-    page.get_by_label("Datum der Maßnahme").fill("15.10.2026")
+    page.get_by_label("Datum der Maßnahme").fill("2026-10-15")
     assert page.get_by_label("eingestellter Betrag (€/Monat)").input_value() == "255,00"
     page.get_by_role("button", name="Maßnahme erfassen").click()
     page.get_by_text("Die Maßnahme wurde erfasst.").wait_for()

@@ -31,8 +31,8 @@ def test_kim_picks_a_period_on_the_dashboard_and_downloads_the_annual_report(
     login(kim)
     page.get_by_role("link", name="Übersicht").click()
     page.get_by_role("heading", name="Übersicht", exact=True).wait_for()
-    page.get_by_label("Zeitraum von").fill("01.01.2026")
-    page.get_by_label("Zeitraum bis").fill("31.12.2026")
+    page.get_by_label("Zeitraum von").fill("2026-01-01")
+    page.get_by_label("Zeitraum bis").fill("2026-12-31")
     page.get_by_role("button", name="Anzeigen").click()
     page.get_by_text("01.01.2026 bis 31.12.2026").wait_for()
     main = page.locator("main")
@@ -61,6 +61,8 @@ def test_kim_picks_a_period_on_the_dashboard_and_downloads_the_annual_report(
 
     page.get_by_label("Berichtsart").select_option("abschlussbericht")
     page.get_by_role("button", name="Bericht erstellen").click()
-    page.get_by_text("Bitte wählen Sie den Aktionszeitraum des Abschlussberichts.").wait_for()
+    page.locator("#id_aktion-error").get_by_text(
+        "Bitte wählen Sie den Aktionszeitraum des Abschlussberichts."
+    ).wait_for()
     assert axe_violations(page) == []
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
