@@ -1004,6 +1004,7 @@ class _Input:
                     if not isinstance(chunk, bytes):
                         raise TypeError("read_source needs a binary file object")
                     spool.write(chunk)
+                spool.seek(0)
                 self.stream = spool
         else:
             try:
