@@ -386,10 +386,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MISSIMO_IMPORT_BATCH_ROWS",
         parse_int,
-        50000,
+        10000,
         "Data rows of a delivered CSV file checked at a time. A CSV is read as a stream and its rows are "
         "spooled to temporary files, so the memory of an import grows with this number, not with the "
-        "file (about 250 MiB at the default, see docs/sicherheit.md).",
+        "file (about 200 MiB above the process's base at the default, see docs/sicherheit.md).",
     ),
     Setting(
         "MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB",

@@ -30,11 +30,12 @@ duplicate key are rejected (the office must decide which one is right), and the
 message names the rows. A row may carry several errors; rejected rows keep their
 original raw values for :func:`write_rejected_csv`.
 
-Speed: the file is split with polars where that gives exactly the csv module's
-records (lines without quotes, or regularly quoted; a quoted line break is joined by
-quote parity), otherwise the csv module reads the whole file; types are parsed once
-per distinct value; German messages are built only for invalid rows. About 1 million
-rows of all six sources take ~10 s of CPU.
+Memory and speed: a CSV is streamed (encoding decided over 1 MiB chunks, records read
+row by row by the csv module), checked ``batch_rows`` rows at a time and spooled to
+temporary files; duplicate keys are grouped out of core by DuckDB; ``result.table`` is
+mapped from a temporary Arrow file. Types are parsed once per distinct value of a
+batch; German messages are built only for invalid rows. (``_fast_split`` and
+``_parse_csv`` are the former whole-file splitters, kept for their property tests.)
 
 Encoding: a UTF-8 BOM means UTF-8; otherwise strict UTF-8 is tried, then strict
 Windows-1252 (cp1252). A file that is mostly valid UTF-8 but has a few broken bytes is
@@ -979,7 +980,7 @@ def _duplicate_messages(layout: SourceLayout, dups: pl.DataFrame, bad: pl.DataFr
 # --- streaming input (CSV) -----------------------------------------------------------------
 
 #: Data rows checked at a time; the memory of a CSV import is bounded by this (see docs/sicherheit.md).
-BATCH_ROWS = 50_000
+BATCH_ROWS = 10_000
 _CHUNK = 1 << 20
 _WS_BYTES = b" \t\n\r\x0b\x0c"
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
