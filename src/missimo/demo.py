@@ -211,11 +211,12 @@ def ensure_demo_school(echo=print) -> None:
 
 
 def prepare_demo(echo=print) -> list[DemoAccount]:
-    from missimo.demo_casework import ensure_demo_casework
+    from missimo.demo_casework import ensure_demo_casework, ensure_demo_network
 
     accounts = ensure_demo_accounts()
     ensure_demo_city(echo)
     ensure_demo_school(echo)
     ensure_demo_school_head(echo)
     ensure_demo_casework(echo)
+    ensure_demo_network(echo)
     return accounts

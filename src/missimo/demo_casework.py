@@ -12,6 +12,10 @@ accounts through the real services (so every step is validated, audited and in t
   "neu", "in Prüfung" and "Kontrolle geplant", with an inspection planned a few days ahead so the
   tablet protocol can be tried.
 
+- The network (`ensure_demo_network`, each step once): contacts in the school register, one property
+  marked "Unterkunft für Beschäftigte" with its employer (from an employer-cluster hint where there
+  is one), and one owner (a company) of the two properties at the top of the ranking.
+
 Which property or hint plays which part is decided by rules over the run's data (rank, rule,
 agency), never by ids: the synthetic city is generated from a fixed seed but with today as its
 Stichtag. Idempotent: nothing happens once a demo campaign exists.
@@ -591,6 +595,94 @@ def _assess_properties(demo: _Demo, objekt_ids: list[str]) -> None:
         )
         properties.update_casework(demo.kim, prop, data, prop.version)
         demo.counts["assessed"] += 1
+
+
+# --- the network: school contacts, worker accommodation, an owner with two properties --------
+
+# Invented contacts for the school register (the synthetic city's deliveries name no contact).
+SCHOOL_CONTACTS = ["Frau Nowak", "Herr Becker", "Frau Yilmaz", "Herr Schulte", "Frau Kaya", "Herr Wagner"]
+DEMO_OWNER = {"name": "Ruhrblick Wohnen GmbH", "kind": "firma", "strasse": "Am Stadthafen 12", "plz": "44623"}
+DEMO_EMPLOYER = "Westfalen Fleischverarbeitung GmbH"
+
+
+def _school_contacts() -> int:
+    """Fill the contact of every school of the register that has none yet."""
+    from missimo.certificates import schools
+
+    filled = 0
+    for position, school in enumerate(schools.register()):
+        if school.contact_person or school.phone or school.email:
+            continue
+        school.contact_person = f"Sekretariat, {SCHOOL_CONTACTS[position % len(SCHOOL_CONTACTS)]}"
+        school.phone = f"02323 16-{4100 + position}"
+        school.email = f"sekretariat.{school.schulnummer}@schulen.example"
+        school.save(update_fields=["contact_person", "phone", "email"])
+        filled += 1
+    return filled
+
+
+def _worker_accommodation(kim, ranking: list[str]) -> str | None:
+    """Mark one property of the ranking as "Unterkunft für Beschäftigte": preferably the home of a
+    person of an employer cluster (ARBEITGEBER_HAEUFUNG), with that employer; once."""
+    from missimo.properties import services as properties
+    from missimo.properties.models import Property
+    from missimo.runs.models import Hint
+
+    if Property.objects.filter(kategorie_beschaeftigte=True).exists():
+        return None
+    cluster = (
+        Hint.objects.filter(run=latest_run(), rule="ARBEITGEBER_HAEUFUNG", objekt_id__in=ranking)
+        .exclude(objekt_id="")
+        .order_by("primary_ref")
+        .first()
+    )
+    objekt_id = cluster.objekt_id if cluster else ranking[0]
+    employer = (cluster.facts.get("arbeitgeber") if cluster else "") or DEMO_EMPLOYER
+    prop = Property.objects.filter(objekt_id=objekt_id).first()
+    if prop is None:
+        return None
+    properties.update_casework(
+        kim, prop, {"kategorie_beschaeftigte": True, "arbeitgeber": employer}, prop.version
+    )
+    return prop.objekt_id
+
+
+def _owner_with_two_properties(kim, ranking: list[str]) -> int:
+    """One owner (a company) of two properties at the top of the ranking (both with a case of the
+    past campaign, so a letter to the owner can be tried); once."""
+    from django.conf import settings
+
+    from missimo.properties import owners
+    from missimo.properties.models import Property
+
+    if owners.Owner.objects.filter(name=DEMO_OWNER["name"]).exists():
+        return 0
+    props = list(Property.objects.filter(objekt_id__in=ranking[:2], owner__isnull=True))
+    for prop in props:
+        owners.assign_owner(kim, prop, ort=settings.CITY_NAME or "Musterstadt", **DEMO_OWNER)
+    return len(props)
+
+
+def ensure_demo_network(echo=print) -> None:
+    """What the network features need to show in the demo, each step once: contacts in the school
+    register, a worker accommodation with its employer, and an owner with two properties."""
+    run = latest_run()
+    kim = User.objects.filter(username=COORDINATION).first()
+    if run is None or kim is None:
+        return
+    ranking = list(
+        RankedProperty.objects.filter(run=run).order_by("rank").values_list("objekt_id", flat=True)
+    )
+    with transaction.atomic():
+        contacts = _school_contacts()
+        accommodation = _worker_accommodation(kim, ranking) if ranking else None
+        owned = _owner_with_two_properties(kim, ranking) if len(ranking) >= 2 else 0
+    if contacts or accommodation or owned:
+        echo(
+            f"  Netzwerk: {contacts} Schulen mit Ansprechperson, "
+            f"{'1 Unterkunft für Beschäftigte' if accommodation else 'keine neue Unterkunft für Beschäftigte'}, "
+            f"{owned} Objekte einem Eigentümer zugeordnet."
+        )
 
 
 # --- entry point ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from missimo import engine
 from missimo.accounts import access, policy
 from missimo.accounts.models import AgencyKind
 from missimo.accounts.policy import Capability, Role
-from tests.app.test_access_matrix import AGENCY_OF_ROLE, all_routes
+from tests.app.test_access_matrix import agency_of, all_routes
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -116,7 +116,8 @@ def test_no_page_shows_a_role_the_keys_or_names_of_records_of_sources_it_may_not
 
     schulnummer = _rows(imported_city, "schule")[0]["Schulnummer"]
     users = {}
-    for role, (agency_name, kind) in AGENCY_OF_ROLE.items():
+    for role in Role:
+        agency_name, kind = agency_of(role)
         if kind == AgencyKind.SCHULE:
             Agency.objects.get_or_create(
                 name=agency_name, defaults={"kind": kind, "schulnummer": schulnummer}

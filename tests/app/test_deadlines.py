@@ -106,6 +106,90 @@ def test_the_ics_file_has_one_all_day_event_per_date_without_personal_data(clien
     assert "Antwort der Schule" not in body
 
 
+# --- measures' Wiedervorlagen and letters' reply dates on the Fristen page and in its ICS file ----
+
+
+@pytest.fixture
+def measure_follow_ups(fabian):
+    from missimo.outcomes import services as outcome_services
+    from missimo.runs.models import Run, RunStatus
+    from tests.app.test_outcomes import _hint
+
+    run = Run.objects.create(stichtag=dt.date(2026, 9, 15), status=RunStatus.FINISHED)
+    hint = _hint(run, "KG_KIND_NICHT_GEMELDET", "familienkasse", "kindergeld:KG-1")
+    overdue = outcome_services.add_measure(
+        fabian,
+        hint,
+        kind="rueckforderung",
+        taken_on=_today() - dt.timedelta(days=20),
+        reclaimed_amount=500,
+        follow_up_date=_today() - dt.timedelta(days=2),
+    )
+    later = outcome_services.add_measure(
+        fabian, hint, kind="anzeige", taken_on=_today(), follow_up_date=_today() + dt.timedelta(days=9)
+    )
+    return hint, overdue, later
+
+
+def test_the_fristen_page_lists_the_follow_ups_of_the_own_agencys_measures_overdue_ones_marked(
+    client, fabian, measure_follow_ups
+):
+    hint, overdue, later = measure_follow_ups
+    page = _login(client, fabian).get(reverse("casework:deadlines")).content.decode()
+    overdue_part, later_part = page.split('id="anstehend"')
+    assert "Wiedervorlage Maßnahme" in overdue_part and hint.hint_id in overdue_part
+    assert f"{overdue.follow_up_date:%d.%m.%Y}" in overdue_part and "überfällig" in overdue_part
+    assert reverse("outcomes:hint", args=[hint.pk]) in overdue_part
+    assert f"{later.follow_up_date:%d.%m.%Y}" in later_part and "Anzeige" in later_part
+    body = client.get(reverse("casework:deadlines_ics")).content.decode()
+    assert f"SUMMARY:Wiedervorlage Maßnahme {hint.hint_id} (überfällig)" in body
+    assert f"SUMMARY:Wiedervorlage Maßnahme {hint.hint_id}\r\n" in body
+    assert f"UID:massnahme-{overdue.pk}-" in body and "Hauptstraße" not in body
+
+
+def test_the_measures_of_another_agency_are_not_on_the_fristen_page(client, make_user, measure_follow_ups):
+    from missimo.accounts.models import AgencyKind
+    from missimo.accounts.policy import Role
+
+    hint, _overdue, _later = measure_follow_ups
+    jonas = make_user("jonas", Role.JOBCENTER, "Jobcenter", AgencyKind.JOBCENTER)
+    page = _login(client, jonas).get(reverse("casework:deadlines") + "?alle=1").content.decode()
+    assert hint.hint_id not in page and "Wiedervorlage Maßnahme" not in page
+    assert "Wiedervorlage Maßnahme" not in client.get(reverse("casework:deadlines_ics")).content.decode()
+
+
+def test_a_letters_reply_date_is_on_its_authors_fristen_page_and_not_on_the_recipients(
+    client, kim, fabian, make_user
+):
+    from missimo.accounts.policy import Role
+    from missimo.outcomes.models import Letter, LetterStatus
+
+    case = Case.objects.create(
+        aktenzeichen="MIS-2026-00078", status=CaseStatus.IN_PRUEFUNG, lead_agency=kim.agency
+    )
+    letter = Letter.objects.create(
+        case=case,
+        recipient=fabian.agency,
+        subject="Bitte um Stellungnahme",
+        body="Text",
+        status=LetterStatus.VERSANDT,
+        author=kim,
+        reply_due=_today() - dt.timedelta(days=1),
+    )
+    page = _login(client, kim).get(reverse("casework:deadlines")).content.decode()
+    overdue_part = page.split('id="anstehend"')[0]
+    assert "Antwort erwartet" in overdue_part and "MIS-2026-00078" in overdue_part
+    assert reverse("outcomes:letter", args=[letter.pk]) in overdue_part
+    body = client.get(reverse("casework:deadlines_ics")).content.decode()
+    assert "SUMMARY:Antwort erwartet MIS-2026-00078 (überfällig)" in body
+    assert "Stellungnahme" not in body
+    # A colleague of the coordination office sees it only among "all", the recipient not at all.
+    lea = make_user("lea", Role.KOORDINIERUNG, "Ordnungsamt")
+    assert "MIS-2026-00078" not in _login(client, lea).get(reverse("casework:deadlines")).content.decode()
+    assert "MIS-2026-00078" in client.get(reverse("casework:deadlines") + "?alle=1").content.decode()
+    assert "MIS-2026-00078" not in _login(client, fabian).get(reverse("casework:deadlines") + "?alle=1").text
+
+
 # --- e-mail through a real SMTP server on the loopback address --------------------------------
 
 

@@ -301,8 +301,10 @@ def test_other_agencies_on_the_team_see_a_count_but_no_names(client, kim, bea, w
 def test_the_menu_offers_kontrollen_to_the_roles_that_take_part(kim, paul, dana):
     from missimo.inspections.nav import items
 
-    assert items(kim) == [("Kontrollen", reverse("inspections:list"))]
-    assert items(paul) == [("Kontrollen", reverse("inspections:list"))]
+    # who works cases (the coordination office, the police at the door) also gets the referral list
+    both = [("Kontrollen", reverse("inspections:list")), ("Vermittlungen", reverse("inspections:referrals"))]
+    assert items(kim) == both
+    assert items(paul) == both
     assert items(dana) == []
 
 

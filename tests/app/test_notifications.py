@@ -96,6 +96,7 @@ def test_a_moved_inspection_is_mailed_to_the_team_members(mail_on, kim, paul, be
     plan = inspections.Plan(
         campaign=world["campaign"],
         scheduled_at=dt.datetime(2026, 10, 9, 8, 0, tzinfo=dt.UTC),
+        past_confirmed=True,  # a fixed date, confirmed as the planner would once it lies in the past
         meeting_point="Parkplatz Hafenstraße",
         agencies=list(inspection.agencies.all()),
         members=[paul],
@@ -195,6 +196,7 @@ def test_a_moved_inspection_keeps_its_uid_with_a_higher_sequence_in_the_subscrip
     plan = inspections.Plan(
         campaign=world["campaign"],
         scheduled_at=dt.datetime(2026, 10, 9, 8, 0, tzinfo=dt.UTC),
+        past_confirmed=True,  # a fixed date, confirmed as the planner would once it lies in the past
         meeting_point="Parkplatz Hafenstraße",
         agencies=list(inspection.agencies.all()),
         members=[],

@@ -351,9 +351,14 @@ URL_ACCESS: dict[str, Page] = {
         C.ASSIGN_CASES, "Export der Arbeitslast je Person (Anzahlen; CSV/XLSX)"
     ),
     "casework:case_create": _page(C.WORK_CASES, "Prüffall von Hand anlegen", forms=True),
-    "casework:deadlines": _page(C.WORK_CASES, "Fristen und Wiedervorlagen der eigenen Prüffälle"),
+    "casework:deadlines": _page(
+        C.WORK_CASES,
+        "Fristen und Wiedervorlagen der eigenen Prüffälle, der Maßnahmen der eigenen Behörde und der "
+        "Antworten auf eigene Schreiben",
+    ),
     "casework:deadlines_ics": _page(
-        C.WORK_CASES, "Fristen und Wiedervorlagen als iCalendar-Datei (nur Aktenzeichen, keine Personen)"
+        C.WORK_CASES,
+        "Fristen und Wiedervorlagen als iCalendar-Datei (nur Aktenzeichen oder Hinweis-ID, keine Personen)",
     ),
     "casework:case_detail": _page(
         C.WORK_CASES, "Ein Prüffall mit den Hinweisen der eigenen Stelle", scope="case"

@@ -41,7 +41,7 @@ from missimo.casework.models import (
     ReviewDecision,
     ReviewReason,
 )
-from missimo.core import notify, tables
+from missimo.core import extensions, notify, tables
 from missimo.core.errors import Conflict, Refused
 from missimo.core.params import row_id
 from missimo.imports.services import held_deliveries
@@ -847,6 +847,24 @@ class Deadline:
     def due_today(self) -> bool:
         return self.date == today()
 
+    # The same face as extensions.DueItem, so the Fristen page and the ICS file list both alike.
+    @property
+    def title(self) -> str:
+        return self.case.aktenzeichen
+
+    @property
+    def url(self) -> str:
+        return reverse("casework:case_detail", args=[self.case.pk])
+
+    @property
+    def place(self) -> str:
+        return self.case.property.address if self.case.property_id else ""
+
+    @property
+    def uid(self) -> str:
+        kind = "frist" if self.kind == "Frist" else "wiedervorlage"
+        return f"{kind}-{self.case.pk}-{self.date:%Y%m%d}"
+
 
 def deadlines_for(user, *, until: dt.date | None = None, mine: bool = True) -> list[Deadline]:
     """The Fristen and Wiedervorlagen of open cases this user may see (own cases when `mine`),
@@ -866,6 +884,16 @@ def deadlines_for(user, *, until: dt.date | None = None, mine: bool = True) -> l
     if until is not None:
         found = [d for d in found if d.date <= until]
     return sorted(found, key=lambda d: (d.date, d.case.aktenzeichen, d.kind))
+
+
+def all_deadlines_for(user, *, until: dt.date | None = None, mine: bool = True) -> list:
+    """The Fristen page's dates: the cases' Fristen and Wiedervorlagen and the dates other apps give
+    through `extensions.register_deadlines` (a measure's Wiedervorlage, a letter's reply date), each
+    scoped by its app to what the user may see; overdue first, then by date."""
+    found = [*deadlines_for(user, mine=mine), *extensions.deadlines(user, mine=mine)]
+    if until is not None:
+        found = [d for d in found if d.date <= until]
+    return sorted(found, key=lambda d: (d.date, d.title, d.kind))
 
 
 @dataclass(frozen=True)
@@ -920,16 +948,16 @@ def deadlines_ics(user) -> str:
     each, naming only the Aktenzeichen and the kind (no personal data)."""
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//MISSIMO//Fristen//DE", "CALSCALE:GREGORIAN"]
-    for deadline in deadlines_for(user):
+    for deadline in all_deadlines_for(user):
         day = deadline.date
-        kind = "frist" if deadline.kind == "Frist" else "wiedervorlage"
+        summary = f"{deadline.kind} {deadline.title}" + (" (überfällig)" if deadline.overdue else "")
         lines += [
             "BEGIN:VEVENT",
-            f"UID:{kind}-{deadline.case.pk}-{day:%Y%m%d}@missimo",
+            f"UID:{deadline.uid}@missimo",
             f"DTSTAMP:{stamp}",
             f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
             f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{_ics_text(deadline.kind + ' ' + deadline.case.aktenzeichen)}",
+            f"SUMMARY:{_ics_text(summary)}",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
@@ -950,7 +978,7 @@ def send_deadline_notifications(*, day: dt.date | None = None) -> int:
     base_url = getattr(settings, "BASE_URL", "")
     sent = 0
     for user in User.objects.filter(is_active=True).exclude(email=""):
-        due = deadlines_for(user, until=day)
+        due = all_deadlines_for(user, until=day)
         if not due:
             continue
         overdue = sum(1 for d in due if d.date < day)

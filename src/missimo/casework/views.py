@@ -24,7 +24,7 @@ from missimo.core.params import row_id
 from missimo.properties.services import properties_for
 from missimo.runs.services import latest_run, shown_to
 
-RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
+RULE_TITLES = engine.rule_titles()
 PAGE_SIZE = 50
 SELECTION_LIMIT = 300  # ranked properties shown for selection; "Top N" reaches further
 
@@ -730,10 +730,11 @@ def case_edit(request, pk: int):
 
 @require_GET
 def deadlines(request):
-    """The Fristen page: the user's own deadlines and follow-ups of open cases, overdue first."""
+    """The Fristen page: the user's own deadlines and follow-ups of open cases, of measures and
+    letters (from the apps that own them), overdue first."""
     _require(policy.can(request.user, Capability.WORK_CASES))
     mine = request.GET.get("alle") != "1"
-    found = services.deadlines_for(request.user, mine=mine)
+    found = services.all_deadlines_for(request.user, mine=mine)
     overdue = [d for d in found if d.overdue]
     return render(
         request,

@@ -9,15 +9,20 @@
 - **Ranking weights**: the app that records outcomes registers a function returning the weights a
   run ranks with (calibrated from decided outcomes, ADR 0009); the runs app asks
   :func:`ranking_weights` and needs no import of it. Without a provider the fixed weights apply.
+- **Deadlines**: an app registers a function `provider(user, mine) -> list[DueItem]` giving the dates
+  of its own objects the user must act on (a measure's Wiedervorlage, a letter's reply date); the
+  Fristen page of casework and its ICS file list them beside the cases' Fristen without importing it.
 
 Registration is idempotent: registering the same function again (e.g. a second `ready()`) keeps one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.html import conditional_escape
 
 NavItems = Callable[[object], list[tuple[str, str]]]
@@ -33,6 +38,31 @@ class _Registered:
 _navigation: list[_Registered] = []
 _panels: dict[str, list[_Registered]] = {}
 _ranking_weights: list[Callable[[], dict[str, float] | None]] = []
+_deadlines: list[_Registered] = []
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One date a person must act on, from an app other than casework: `kind` (e.g. "Wiedervorlage
+    Maßnahme"), `title` (the Aktenzeichen or Hinweis-ID, the only thing the ICS file names besides
+    the kind), `url` of the page to act on, `uid` unique and stable for the calendar, `place` (the
+    property's address) and `note` for the page only."""
+
+    kind: str
+    date: dt.date
+    title: str
+    url: str
+    uid: str
+    place: str = ""
+    note: str = ""
+
+    @property
+    def overdue(self) -> bool:
+        return self.date < timezone.localdate()
+
+    @property
+    def due_today(self) -> bool:
+        return self.date == timezone.localdate()
 
 
 def _add(entries: list[_Registered], order: int, function: Callable) -> None:
@@ -83,3 +113,14 @@ def register_ranking_weights(provider: Callable[[], dict[str, float] | None]) ->
 def ranking_weights() -> dict[str, float] | None:
     """The weights the next run ranks with, or None for the engine's fixed weights."""
     return _ranking_weights[0]() if _ranking_weights else None
+
+
+def register_deadlines(order: int, provider: Callable[[object, bool], list[DueItem]]) -> None:
+    """Add an app's dates to the Fristen page and its ICS file; `provider(user, mine)` returns only
+    what the user may see (`mine`: the user's own, else everything the user may see)."""
+    _add(_deadlines, order, provider)
+
+
+def deadlines(user, *, mine: bool = True) -> list[DueItem]:
+    """The dates the registered apps give for `user`, in registration order (unsorted)."""
+    return [item for entry in _deadlines for item in entry.function(user, mine)]

@@ -10,7 +10,7 @@ snapshot read needs DuckDB, polars or Splink.
   ``Field``, ``FieldType``.
 - Reading a delivery: ``read_source``, ``write_snapshot``, ``write_rejected_csv``, ``sha256_of``,
   ``ImportRefused``.
-- The rule catalogue: ``RULES``, ``RULE_BY_CODE``, ``SETTINGS``, ``Hint``, ``EvaluationResult``.
+- The rule catalogue: ``RULES``, ``RULE_BY_CODE``, ``rule_titles``, ``SETTINGS``, ``Hint``, ``EvaluationResult``.
 - A run: ``run_abgleich``, ``RunOutput``, ``open_analysis``, ``explain_link``.
 - Ranking and the contract's exports: ``RankedProperty``, ``rank_properties``,
   ``write_hints_csv``, ``write_properties_csv``.
@@ -52,7 +52,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         ("read_source", "write_snapshot", "write_rejected_csv", "sha256_of", "ImportRefused"), "reader"
     ),
-    **dict.fromkeys(("RULES", "RULE_BY_CODE", "SETTINGS", "Hint", "EvaluationResult"), "rules"),
+    **dict.fromkeys(
+        ("RULES", "RULE_BY_CODE", "rule_titles", "SETTINGS", "Hint", "EvaluationResult"), "rules"
+    ),
     **dict.fromkeys(("run_abgleich", "RunOutput", "open_analysis", "explain_link"), "run"),
     **dict.fromkeys(
         (

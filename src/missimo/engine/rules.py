@@ -726,6 +726,14 @@ FROM _r_jc j WHERE j.in_city AND j.objekt_id IS NULL
     ),
 )
 RULE_BY_CODE = {r.code: r for r in RULES}
+
+
+def rule_titles() -> dict[str, str]:
+    """The German title of every rule of the catalogue, by code (the one place pages, lists,
+    exports and reports take rule titles from)."""
+    return {rule.code: rule.title for rule in RULES}
+
+
 _log = logging.getLogger(__name__)
 
 

@@ -8,6 +8,7 @@ from missimo.accounts.policy import AgencyKind
 from missimo.core.widgets import DatePicker
 from missimo.outcomes import letters as letter_work
 from missimo.outcomes import placeholders
+from missimo.outcomes.defaults import OWNER_KIND
 from missimo.outcomes.models import RECLAIMS, LetterTemplate, MeasureKind, OutcomeResult, measure_kinds_for
 
 _INPUT = {"class": "kern-form-input__input"}
@@ -229,21 +230,46 @@ class LetterDraftForm(_Styled):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.fields["recipient"].required = owner is None
+        template = self.fields["template"]
         if owner is None:
             del self.fields["to_owner"]
+            # No owner record for this case: templates for owners are of no use here.
+            template.queryset = template.queryset.exclude(recipient_kind=OWNER_KIND)
         else:
             self.fields["to_owner"].label = f"An den Eigentümer des Objekts: {', '.join(owner.address_block)}"
+            template.help_text = (
+                "Vorlagen „für Eigentümer“ passen nur zu einem Schreiben an den Eigentümer, "
+                "Vorlagen für eine Behördenart nur zu einem Schreiben an eine Behörde."
+            )
+        template.label_from_instance = _template_label
 
     def clean(self):
         data = super().clean()
-        if data.get("to_owner"):
+        to_owner = bool(data.get("to_owner"))
+        if to_owner:
             if data.get("recipient") is not None:
                 self.add_error(
                     "recipient", "Ein Schreiben geht an eine Behörde oder an den Eigentümer, nicht an beide."
                 )
         elif data.get("recipient") is None and "recipient" not in self.errors:
             self.add_error("recipient", "Bitte wählen Sie die Empfängerin.")
+        template = data.get("template")
+        if template is not None and not letter_work.template_fits(template, to_owner=to_owner):
+            self.add_error(
+                "template",
+                "Diese Vorlage ist für Schreiben an Behörden. Bitte wählen Sie eine Vorlage für Eigentümer."
+                if to_owner
+                else "Diese Vorlage ist für Schreiben an Eigentümer. Bitte wählen Sie eine Vorlage für Behörden "
+                "oder kreuzen Sie „An den Eigentümer des Objekts“ an.",
+            )
         return data
+
+
+def _template_label(template: LetterTemplate) -> str:
+    """Owner templates are marked; the others keep their name (they usually name the agency)."""
+    if template.recipient_kind == OWNER_KIND:
+        return f"{template.name} (für Eigentümer)"
+    return template.name
 
 
 class LetterEditForm(_Styled):
@@ -276,7 +302,7 @@ class TemplateForm(_Styled):
     recipient_kind = forms.ChoiceField(
         label="übliche Empfängerin",
         required=False,
-        choices=[("", "keine Vorgabe")]
+        choices=[("", "keine Vorgabe"), (OWNER_KIND, "Eigentümer des Objekts")]
         + [(kind, label) for kind, label in AgencyKind.choices if kind in policy.LETTER_RECIPIENT_KINDS],
     )
     subject = forms.CharField(

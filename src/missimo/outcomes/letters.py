@@ -20,6 +20,7 @@ from missimo.audit.models import AuditAction
 from missimo.audit.services import record
 from missimo.core import notify
 from missimo.outcomes import placeholders
+from missimo.outcomes.defaults import OWNER_KIND
 from missimo.outcomes.models import Letter, LetterEvent, LetterStatus, LetterTemplate
 from missimo.outcomes.pdf import render_letter_pdf
 from missimo.outcomes.services import (
@@ -81,6 +82,7 @@ def letter_values(case, agency: Agency, day: dt.date | None = None) -> dict[str,
         "hinweise": "\n".join(lines) or "(keine Hinweise in Ihrer Zuständigkeit)",
         "empfaenger": agency.name,
         "datum": f"{day:%d.%m.%Y}",
+        "frist": f"{reply_due_from(day):%d.%m.%Y}",
     }
 
 
@@ -129,7 +131,20 @@ def owner_letter_values(case, owner: Owner, day: dt.date | None = None) -> dict[
         "hinweise": "",
         "empfaenger": owner.name,
         "datum": f"{day:%d.%m.%Y}",
+        "frist": f"{reply_due_from(day):%d.%m.%Y}",
     }
+
+
+def reply_due_from(day: dt.date) -> dt.date:
+    """The date a template's {frist} names: REPLY_DAYS after the draft's day."""
+    return day + dt.timedelta(days=placeholders.REPLY_DAYS)
+
+
+def template_fits(template: LetterTemplate, *, to_owner: bool) -> bool:
+    """Owner templates for owners, agency templates for agencies, templates without a kind for both."""
+    if not template.recipient_kind:
+        return True
+    return (template.recipient_kind == OWNER_KIND) == to_owner
 
 
 def draft_letter(user, case, recipient: Agency | Owner, template: LetterTemplate, *, request=None) -> Letter:
@@ -144,7 +159,16 @@ def draft_letter(user, case, recipient: Agency | Owner, template: LetterTemplate
         raise Refused(
             "Ein Schreiben an einen Eigentümer geht nur an den Eigentümer des Objekts dieses Prüffalls."
         )
-    values = owner_letter_values(case, recipient) if to_owner else letter_values(case, recipient)
+    if not template_fits(template, to_owner=to_owner):
+        raise Refused(
+            "Diese Vorlage ist für Schreiben an Behörden, nicht an Eigentümer."
+            if to_owner
+            else "Diese Vorlage ist für Schreiben an Eigentümer, nicht an Behörden."
+        )
+    day = timezone.localdate()
+    values = owner_letter_values(case, recipient, day) if to_owner else letter_values(case, recipient, day)
+    # A template that names a reply date ({frist}) sets it as the letter's "Antwort erwartet bis".
+    asks_reply = "{frist}" in template.subject + template.body
     with transaction.atomic():
         letter = Letter.objects.create(
             case=case,
@@ -154,6 +178,7 @@ def draft_letter(user, case, recipient: Agency | Owner, template: LetterTemplate
             subject=placeholders.fill(template.subject, values)[:300],
             body=placeholders.fill(template.body, values),
             author=user,
+            reply_due=reply_due_from(day) if asks_reply else None,
         )
         _letter_event(letter, user, "", LetterStatus.ENTWURF, f"aus der Vorlage „{template.name}“")
     _audit_letter(user, AuditAction.CREATE, letter, "Schreiben entworfen", request, template=template.name)

@@ -234,7 +234,10 @@ class LetterTemplate(models.Model):
     name = models.CharField("Bezeichnung", max_length=200, unique=True)
     subject = models.CharField("Betreff", max_length=300)
     body = models.TextField("Text")
-    recipient_kind = models.CharField("übliche Empfängerin (Art der Behörde)", max_length=30, blank=True)
+    # An agency kind, or defaults.OWNER_KIND for a letter to a property's owner; empty: any recipient.
+    recipient_kind = models.CharField(
+        "übliche Empfängerin (Art der Behörde oder Eigentümer)", max_length=30, blank=True
+    )
     active = models.BooleanField("aktiv", default=True)
     updated_by_name = models.CharField("zuletzt geändert von", max_length=200, blank=True)
     updated_at = models.DateTimeField("zuletzt geändert", auto_now=True)

@@ -10,12 +10,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from missimo import engine
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
+from missimo.core import extensions
+from missimo.outcomes import calibration, services
 from missimo.outcomes import letters as letter_work
-from missimo.outcomes import services
 from missimo.outcomes.forms import OutcomeForm
 from missimo.outcomes.models import AgencyMeasure, LetterStatus, Outcome
+from missimo.runs.models import Run, RunStatus
 
 
 def case_panel(request, case) -> str:
@@ -196,3 +199,100 @@ def start_todo(request, user) -> str:
                 )
             )
     return mark_safe("".join(items))  # noqa: S308 - every item built by format_html
+
+
+def due_items(user, mine: bool) -> list[extensions.DueItem]:
+    """The Fristen page's dates of outcomes (registered in apps.py), scoped as the start page's
+    to-do list scopes them: the Wiedervorlagen of the active measures of the user's own agency, and
+    the reply dates of released or sent letters the user wrote (with `mine` off: every such letter the
+    user may see). The ICS file names only kind and title; place and note are for the page."""
+    items: list[extensions.DueItem] = []
+    if services.may_record(user):
+        measures = (
+            services.measures_for(user)
+            .active()
+            .filter(agency=user.agency_id, follow_up_date__isnull=False)
+            .select_related("hint", "case__property")
+        )
+        for measure in measures:
+            case = measure.case
+            items.append(
+                extensions.DueItem(
+                    kind="Wiedervorlage Maßnahme",
+                    date=measure.follow_up_date,
+                    title=case.aktenzeichen if case else measure.hint.hint_id,
+                    url=reverse("outcomes:hint", args=[measure.hint_id]),
+                    uid=f"massnahme-{measure.pk}-{measure.follow_up_date:%Y%m%d}",
+                    place=case.property.address if case and case.property_id else measure.hint.address,
+                    note=f"{measure.get_kind_display()} vom {measure.taken_on:%d.%m.%Y}",
+                )
+            )
+    if letter_work.may_write_letters(user):
+        letters = letter_work.letters_for(user).filter(
+            reply_due__isnull=False, status__in=(LetterStatus.FREIGEGEBEN, LetterStatus.VERSANDT)
+        )
+        if mine:
+            letters = letters.filter(author=user)
+        for letter in letters.select_related("case__property"):
+            items.append(
+                extensions.DueItem(
+                    kind="Antwort erwartet",
+                    date=letter.reply_due,
+                    title=letter.case.aktenzeichen,
+                    url=reverse("outcomes:letter", args=[letter.pk]),
+                    uid=f"schreiben-{letter.pk}-{letter.reply_due:%Y%m%d}",
+                    place=letter.case.property.address if letter.case.property_id else "",
+                    note=f"Schreiben „{letter.subject}“ ({letter.get_status_display()})",
+                )
+            )
+    return items
+
+
+WEIGHT_LABELS = {
+    "agencies": "Behörden mit Hinweisen",
+    "rules": "Regeln",
+    "hints": "Hinweise",
+    "persons": "Personen",
+    "money": "Geldbetrag je Monat",
+}
+
+
+def _calibrated(weights: dict | None) -> bool:
+    return bool(weights) and {k: float(v) for k, v in weights.items()} != dict(engine.WEIGHTS)
+
+
+def run_calibration_panel(request, run) -> str:
+    """The run page's read-only status of the ranking's calibration (ADR 0009), for the coordination
+    office: the weights this run ranked with (fixed or calibrated, with the run's date), and whether
+    the next run ranks with fixed weights (and how many decided properties there are of the ones
+    needed) or calibrated ones (and since which run)."""
+    if not services.sees_all_agencies(request.user):
+        return ""
+    weights = (run.settings_used or {}).get("ranking_weights")
+    last = next(
+        (
+            r
+            for r in Run.objects.filter(status=RunStatus.FINISHED)
+            .order_by("-pk")
+            .only("pk", "settings_used", "started_at", "created_at")[:50]
+            if _calibrated((r.settings_used or {}).get("ranking_weights"))
+        ),
+        None,
+    )
+    return render_to_string(
+        "outcomes/_calibration.html",
+        {
+            "run_calibrated": _calibrated(weights),
+            "run_day": run.started_at or run.created_at,
+            "run_weights": [
+                (WEIGHT_LABELS.get(name, name), float(weights.get(name, fixed)), fixed)
+                for name, fixed in engine.WEIGHTS.items()
+            ]
+            if weights
+            else [],
+            "current": calibration.calibration(),
+            "last_calibrated": last,
+            "last_calibrated_day": (last.started_at or last.created_at) if last else None,
+        },
+        request=request,
+    )

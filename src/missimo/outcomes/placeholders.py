@@ -2,7 +2,7 @@
 
 Templates are text written by the coordination office. They are never executed as Django templates:
 `fill` replaces exactly the known placeholders ({aktenzeichen}, {adresse}, {hinweise}, {empfaenger},
-{datum}) with plain-text values in one pass (a value that itself contains "{adresse}" stays as it is),
+{datum}, {frist}) with plain-text values in one pass (a value that itself contains "{adresse}" stays as it is),
 and leaves anything else in braces untouched. `fill_html` does the same for display and escapes both
 the template text and the values, so neither can inject markup.
 """
@@ -14,12 +14,17 @@ import re
 from django.utils.html import escape, linebreaks
 from django.utils.safestring import SafeString
 
+# The days a template's {frist} gives the recipient to answer.
+REPLY_DAYS = 14
+
 PLACEHOLDERS: dict[str, str] = {
     "aktenzeichen": "Aktenzeichen des Prüffalls",
     "adresse": "Anschrift des Objekts",
     "hinweise": "die Hinweise des Falls, die die Empfängerin betreffen (Hinweis-ID, Regel, Beleg)",
-    "empfaenger": "Name der empfangenden Behörde",
+    "empfaenger": "Name der empfangenden Behörde oder des Eigentümers",
     "datum": "heutiges Datum (TT.MM.JJJJ)",
+    "frist": f"Antwortfrist: {REPLY_DAYS} Tage nach dem heutigen Datum (TT.MM.JJJJ); wird als "
+    "„Antwort erwartet bis“ des Schreibens übernommen",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -36,7 +36,7 @@ from missimo.outcomes.savings import birth_date_of, projected_savings, projected
 from missimo.runs.models import Hint
 from missimo.runs.services import hints_for
 
-RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
+RULE_TITLES = engine.rule_titles()
 
 
 class Refused(errors.Refused):

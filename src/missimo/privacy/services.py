@@ -221,7 +221,7 @@ def fairness_report(run=None) -> FairnessReport | None:
             out[group_of(pid)] += 1
         return out
 
-    titles = {rule.code: rule.title for rule in engine.RULES}
+    titles = engine.rule_titles()
     rows = [
         _row(code, titles.get(code, code), counts(persons_by_rule[code]), population)
         for code in sorted(persons_by_rule)

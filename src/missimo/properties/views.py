@@ -23,7 +23,7 @@ from missimo.properties.forms import CaseworkForm, MeasureForm
 from missimo.properties.models import AMPEL_MATRIX, Ampel, Category, Level, Property
 from missimo.runs.services import latest_run, shown_to
 
-RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
+RULE_TITLES = engine.rule_titles()
 PAGE_SIZE = 50
 
 

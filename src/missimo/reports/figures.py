@@ -41,7 +41,6 @@ from missimo import engine
 from missimo.casework.models import CaseStatus, ReviewReason
 from missimo.casework.services import with_review_status
 from missimo.certificates.schools import participation as school_participation_by_year
-from missimo.engine import RULES
 from missimo.imports import services as imports
 from missimo.inspections.models import Finding as FindingChoice
 from missimo.inspections.models import HelpNeed, ReferralStatus
@@ -366,7 +365,7 @@ def _with_status(hints):
 
 
 def _rule_titles() -> dict[str, str]:
-    return {rule.code: rule.title for rule in RULES}
+    return engine.rule_titles()
 
 
 def _hints_section(scope: _Scope) -> Section:

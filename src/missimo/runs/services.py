@@ -98,7 +98,7 @@ def shown_to(user, hints):
     """
     scope = policy.hint_scope(user)
     readable = policy.record_sources(user)
-    titles = {rule.code: rule.title for rule in engine.RULES}
+    titles = engine.rule_titles()
     out = []
     for hint in hints:
         shown = scope.facts_shown(hint.agency_kind, hint.rule, hint.primary_ref)

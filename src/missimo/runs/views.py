@@ -12,13 +12,13 @@ from missimo.accounts import policy
 from missimo.accounts.policy import Capability
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import lists, tables
+from missimo.core import extensions, lists, tables
 from missimo.runs import review, schedule, services
 from missimo.runs.forms import StartRunForm
 from missimo.runs.models import ReviewLabel, Run, RunStatus
 from missimo.runs.tasks import run_abgleich_task
 
-RULE_TITLES = {rule.code: rule.title for rule in engine.RULES}
+RULE_TITLES = engine.rule_titles()
 
 
 @require_http_methods(["GET", "POST"])
@@ -83,6 +83,8 @@ def run_detail(request, pk: int):
             "statuses": statuses,
             "ranking": ranking,
             "may_review_links": policy.can(request.user, Capability.JUDGE_LINKS),
+            # Sections of other apps (the ranking's calibration, ADR 0009); not in the htmx status.
+            "panels": [] if request.htmx else extensions.panels("run", request, run),
         },
     )
 
