@@ -257,3 +257,47 @@ def test_no_mail_is_sent_while_notifications_are_off(settings, fabian, cases, sm
     settings.EMAIL_NOTIFICATIONS = False
     assert services.send_deadline_notifications() == 0
     assert smtp_server.received == []
+
+
+def test_a_procedure_steps_deadline_is_on_the_fristen_page_until_a_later_step_answers_it(client, kim, fabian):
+    from missimo.properties import services as register
+    from missimo.properties.models import Measure, Property
+
+    prop = Property.objects.create(
+        objekt_id="OBJ-77", strasse="Hafenstraße", hausnummer="7", plz="45127", ort="Musterstadt"
+    )
+    hearing = register.add_measure(
+        kim,
+        prop,
+        {
+            "date": _today() - dt.timedelta(days=20),
+            "agency": "Wohnungsaufsicht",
+            "kind": Measure.Kind.ANHOERUNG,
+            "text": "Anhörung zur Mängelbeseitigung",
+            "deadline": _today() - dt.timedelta(days=2),
+        },
+    )
+    page = _login(client, kim).get(reverse("casework:deadlines")).content.decode()
+    overdue_part, _later_part = page.split('id="anstehend"')
+    assert "Frist: Anhörung" in overdue_part and "OBJ-77" in overdue_part and "überfällig" in overdue_part
+    assert reverse("properties:detail", args=[prop.pk]) in overdue_part
+    body = client.get(reverse("casework:deadlines_ics")).content.decode()
+    assert "SUMMARY:Frist: Anhörung OBJ-77 (überfällig)" in body and "Hafenstraße" not in body
+    assert f"UID:verfahrensschritt-{hearing.pk}-" in body
+
+    # the agencies that do not keep the register do not get the register's deadlines
+    other = _login(client, fabian).get(reverse("casework:deadlines") + "?alle=1").content.decode()
+    assert "Frist: Anhörung" not in other
+
+    register.add_measure(
+        kim,
+        prop,
+        {
+            "date": _today(),
+            "agency": "Wohnungsaufsicht",
+            "kind": Measure.Kind.ANORDNUNG,
+            "text": "Mängelbeseitigung angeordnet",
+        },
+    )
+    page = _login(client, kim).get(reverse("casework:deadlines")).content.decode()
+    assert "Frist: Anhörung" not in page

@@ -11,7 +11,9 @@ class PropertiesConfig(AppConfig):
     def ready(self) -> None:
         from missimo.properties import (
             nav,
+            services,
             signals,  # noqa: F401  (keeps the register in step with snapshots and runs)
         )
 
         extensions.register_navigation(30, nav.items)
+        extensions.register_deadlines(40, services.procedure_deadlines)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from missimo import engine
@@ -21,7 +22,7 @@ from missimo.accounts import policy
 from missimo.accounts.policy import Capability, Field, PropertyVisibility
 from missimo.audit.models import AuditAction
 from missimo.audit.services import record
-from missimo.core import tables
+from missimo.core import extensions, tables
 from missimo.core.errors import Conflict
 from missimo.imports.services import current_snapshots
 from missimo.properties.models import (
@@ -639,3 +640,34 @@ def sync_after_import() -> SyncReport | None:
     except Exception:
         log.exception("Immobilienkataster: sync with the objekte snapshot failed")
         return None
+
+
+def procedure_deadlines(user, mine: bool) -> list[extensions.DueItem]:
+    """The Fristen page's dates of procedure steps (registered in apps.py): the deadline of a
+    property's latest step, as long as no later step is recorded there (a later step, e.g. the
+    Anordnung after the Anhörung, answers it). For those who keep the register; `mine`: the steps
+    the user recorded. The ICS file names only the kind and the property's number."""
+    if not policy.can(user, Capability.EDIT_REGISTER):
+        return []
+    later = Measure.objects.filter(property=OuterRef("property")).filter(
+        Q(date__gt=OuterRef("date")) | Q(date=OuterRef("date"), pk__gt=OuterRef("pk"))
+    )
+    steps = (
+        Measure.objects.filter(deadline__isnull=False, property__in=properties_for(user).values("pk"))
+        .exclude(Exists(later))
+        .select_related("property")
+    )
+    if mine:
+        steps = steps.filter(created_by=user)
+    return [
+        extensions.DueItem(
+            kind=f"Frist: {step.get_kind_display()}",
+            date=step.deadline,
+            title=step.property.objekt_id,
+            url=reverse("properties:detail", args=[step.property.pk]),
+            uid=f"verfahrensschritt-{step.pk}-{step.deadline:%Y%m%d}",
+            place=step.property.address,
+            note=f"{step.agency}: {step.text}"[:200],
+        )
+        for step in steps
+    ]
