@@ -384,6 +384,14 @@ SETTINGS: tuple[Setting, ...] = (
         "breaks) refuses the delivery before it is read into memory.",
     ),
     Setting(
+        "MISSIMO_IMPORT_BATCH_ROWS",
+        parse_int,
+        10000,
+        "Data rows of a delivered CSV file checked at a time. A CSV is read as a stream and its rows are "
+        "spooled to temporary files, so the memory of an import grows with this number, not with the "
+        "file (about 200 MiB above the process's base at the default, see docs/sicherheit.md).",
+    ),
+    Setting(
         "MISSIMO_IMPORT_XLSX_MAX_UNPACKED_MB",
         parse_int,
         256,

@@ -681,3 +681,68 @@ def test_ten_thousand_rows_with_some_bad_ones_give_exact_counts():
     assert sorted(result.table.column("_row").to_pylist() + [r.row for r in result.rejected]) == list(
         range(2, 10_002)
     )
+
+
+# --- streaming in batches ---------------------------------------------------------------------
+
+
+def _batched_file() -> bytes:
+    """Forty Kindergeld rows with a duplicate key far apart, a duplicate written differently
+    ("7" and "07"), an invalid amount, a quoted line break, a blank line and a broken row."""
+    rows = [row("kindergeld", Kind_Nr=str(i)) for i in range(1, 41)]
+    rows[30]["Kind_Nr"] = "1"  # same key as the first row, many batches later
+    rows[20]["Kind_Nr"] = "07"  # same key as the seventh row
+    rows[12]["Monatsbetrag"] = "viel"
+    rows[15]["Kind_Vornamen"] = "Ana\nMaria"  # the record spans two lines
+    text = to_csv(rows).decode()
+    lines = text.split("\r\n")
+    lines.insert(25, ";;;")  # a blank line
+    lines.insert(33, "214FK123456;99;Popescu")  # too few fields
+    return "\r\n".join(lines).encode()
+
+
+def _outcome(result) -> tuple:
+    return (
+        result.data_rows,
+        result.blank_rows,
+        result.table.to_pylist(),
+        [(r.row, r.values, r.errors) for r in result.rejected],
+    )
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 7])
+def test_a_file_larger_than_the_batch_gives_the_same_result_as_one_batch(batch_rows):
+    data = _batched_file()
+    whole = read_source("kindergeld", data, batch_rows=100_000)
+    batched = read_source("kindergeld", data, batch_rows=batch_rows)
+    assert _outcome(batched) == _outcome(whole)
+    assert whole.data_rows == 41 and whole.blank_rows == 1
+    rejected = {r.row: [e.message for e in r.errors] for r in whole.rejected}
+    # rows 2 and 32 share a key across batches; after the quoted line break (row 17 spans two
+    # lines) and the blank line, file lines are one and two ahead of the record count
+    assert rejected[2] == ["Kindergeldnummer und Kind-Nr. kommen mehrfach in der Datei vor (Zeilen 2, 34)"]
+    assert rejected[34] == rejected[2]
+    assert rejected[8] == ["Kindergeldnummer und Kind-Nr. kommen mehrfach in der Datei vor (Zeilen 8, 23)"]
+    assert rejected[14] == ["Keine gültige Zahl (erwartet z. B. 1234,56)"]
+    assert rejected[35][0].startswith("Zeile hat 3 statt")
+    assert whole.accepted_count == 41 - 6
+
+
+def test_a_stream_that_cannot_seek_is_read_like_its_bytes():
+    data = _batched_file()
+
+    class Upload(io.RawIOBase):
+        def __init__(self) -> None:
+            self._inner = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:  # type: ignore[override]
+            chunk = self._inner.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    assert _outcome(read_source("kindergeld", Upload(), batch_rows=5)) == _outcome(
+        read_source("kindergeld", data)
+    )

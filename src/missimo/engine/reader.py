@@ -30,11 +30,12 @@ duplicate key are rejected (the office must decide which one is right), and the
 message names the rows. A row may carry several errors; rejected rows keep their
 original raw values for :func:`write_rejected_csv`.
 
-Speed: the file is split with polars where that gives exactly the csv module's
-records (lines without quotes, or regularly quoted; a quoted line break is joined by
-quote parity), otherwise the csv module reads the whole file; types are parsed once
-per distinct value; German messages are built only for invalid rows. About 1 million
-rows of all six sources take ~10 s of CPU.
+Memory and speed: a CSV is streamed (encoding decided over 1 MiB chunks, records read
+row by row by the csv module), checked ``batch_rows`` rows at a time and spooled to
+temporary files; duplicate keys are grouped out of core by DuckDB; ``result.table`` is
+mapped from a temporary Arrow file. Types are parsed once per distinct value of a
+batch; German messages are built only for invalid rows. (``_fast_split`` and
+``_parse_csv`` are the former whole-file splitters, kept for their property tests.)
 
 Encoding: a UTF-8 BOM means UTF-8; otherwise strict UTF-8 is tried, then strict
 Windows-1252 (cp1252). A file that is mostly valid UTF-8 but has a few broken bytes is
@@ -60,10 +61,10 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import polars as pl
 import pyarrow as pa
@@ -976,50 +977,307 @@ def _duplicate_messages(layout: SourceLayout, dups: pl.DataFrame, bad: pl.DataFr
     return joined.select(pl.when(pl.col("__dup")).then(pl.col("__dupmsg"))).to_series().alias("__dupmsg")
 
 
-def read_source(
-    source: str | SourceLayout,
-    data: str | os.PathLike[str] | bytes | BinaryIO,
-    *,
-    mapping: Mapping[str, str] | None = None,
-    progress: ProgressCallback | None = None,
-) -> ReadResult:
-    """Read one export of ``source`` (a name of :data:`~missimo.engine.sources.SOURCES`).
+# --- streaming input (CSV) -----------------------------------------------------------------
 
-    ``data`` is a path, the file's bytes or a binary file object (e.g. an upload);
-    CSV or XLSX is recognised by content, not by name. ``mapping`` maps a variant's
-    column names to contract field names (case-insensitive, e.g.
-    ``{"Name": "Familienname"}``) and is applied before the header is matched.
+#: Data rows checked at a time; the memory of a CSV import is bounded by this (see docs/sicherheit.md).
+BATCH_ROWS = 10_000
+_CHUNK = 1 << 20
+_WS_BYTES = b" \t\n\r\x0b\x0c"
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 
-    ``progress(done, total)`` reports rows processed for a progress bar: ``done``
-    only grows; reading the file counts as the first half of the work and checking
-    as the second, so ``done`` reaches ``total // 2`` when the file is read and
-    ``total`` at the end (the last call is ``done == total == data_rows``). While
-    reading, ``total`` is an estimate from the number of lines.
 
-    Raises :class:`ImportRefused` (one German message) when the file cannot be used as
-    a whole; otherwise returns a :class:`ReadResult`. An unknown source name is a
-    programming error and raises ``KeyError`` (see :func:`get_source`).
-    """
-    layout = source if isinstance(source, SourceLayout) else get_source(source)
-    raw = _load(data)
-    if not raw.strip():
+class _Input:
+    """A seekable binary stream over ``data`` (a non-seekable file object is spooled to a
+    temporary file first; bytes stay where they are)."""
+
+    def __init__(self, data: str | os.PathLike[str] | bytes | BinaryIO) -> None:
+        self._close = True
+        self.wrappers: list[io.TextIOWrapper] = []
+        if isinstance(data, bytes | bytearray | memoryview):
+            self.stream: BinaryIO = io.BytesIO(data)
+        elif hasattr(data, "read"):
+            seekable = getattr(data, "seekable", None)
+            if seekable is not None and seekable():
+                self.stream, self._close = cast(BinaryIO, data), False
+            else:
+                spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+                while chunk := data.read(_CHUNK):
+                    if not isinstance(chunk, bytes):
+                        raise TypeError("read_source needs a binary file object")
+                    spool.write(chunk)
+                spool.seek(0)
+                self.stream = spool
+        else:
+            try:
+                self.stream = open(data, "rb")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise ImportRefused(f"Die Datei kann nicht geöffnet werden ({exc.strerror}).") from exc
+        self.start = self.stream.tell()
+        probe = self.stream.read(0)
+        if not isinstance(probe, bytes):
+            raise TypeError("read_source needs a binary file object")
+
+    def rewind(self) -> BinaryIO:
+        self.stream.seek(self.start)
+        return self.stream
+
+    def chunks(self) -> Iterator[bytes]:
+        stream = self.rewind()
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+
+    def close(self) -> None:
+        for wrapper in self.wrappers:
+            wrapper.detach()
+        if self._close:
+            self.stream.close()
+
+
+def _detect_encoding(inp: _Input) -> tuple[str, str, int]:
+    """(codec for decoding, reported encoding, estimated lines), decided exactly as for the
+    whole file in memory but in one pass over chunks: BOM, NUL bytes, strict UTF-8, the
+    share of UTF-8 multibyte sequences, strict Windows-1252."""
+    head = inp.rewind().read(4)
+    nonblank = False
+    newlines = 0
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    bom = head.startswith(codecs.BOM_UTF8)
+    utf8_error: int | None = None  # line of the first invalid UTF-8 byte
+    cp_error: int | None = None  # line of the first byte Windows-1252 does not define
+    nul = False
+    high = multibyte = 0
+    carry = b""
+    pending = b""
+    first = True
+    u16 = codecs.getincrementaldecoder("utf-16")()
+    for chunk in inp.chunks():
+        if first and bom:
+            chunk = chunk[3:]
+        first = False
+        nonblank = nonblank or bool(chunk.strip(_WS_BYTES))
+        if utf16:
+            try:
+                u16.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise ImportRefused(
+                    "Die Datei ist als UTF-16 gekennzeichnet, aber fehlerhaft kodiert."
+                ) from exc
+            newlines += chunk.count(b"\n")
+            continue
+        nul = nul or b"\x00" in chunk
+        if utf8_error is None:
+            buf = pending + chunk
+            try:
+                _, used = codecs.utf_8_decode(buf, "strict", False)
+                pending = buf[used:]
+            except UnicodeDecodeError as exc:
+                utf8_error = newlines + buf.count(b"\n", 0, exc.start) + 1
+        if cp_error is None and (m := _CP1252_UNDEFINED.search(chunk)):
+            cp_error = newlines + chunk.count(b"\n", 0, m.start()) + 1
+        high += len(chunk) - len(chunk.translate(None, bytes(range(0x80, 0x100))))
+        buf = carry + chunk
+        last = 0
+        for m in _UTF8_MULTIBYTE.finditer(buf):
+            if m.start() >= len(buf) - 3:
+                break
+            multibyte += m.end() - m.start()
+            last = m.end()
+        carry = buf[max(last, len(buf) - 3) :]
+        newlines += chunk.count(b"\n")
+    if utf16:
+        try:
+            u16.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise ImportRefused("Die Datei ist als UTF-16 gekennzeichnet, aber fehlerhaft kodiert.") from exc
+        if not nonblank:
+            raise ImportRefused("Die Datei ist leer.")
+        return "utf-16", "utf-16", newlines
+    multibyte += sum(len(m) for m in _UTF8_MULTIBYTE.findall(carry))
+    if not nonblank and not bom:
         raise ImportRefused("Die Datei ist leer.")
-    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        rec = _xlsx_records(raw, progress)
-    else:
-        rec = _csv_records(raw, progress)
-    del raw
-    column_map, extra, missing_optional = _map_header(layout, rec.header, mapping)
-    n_ok = len(rec.lines)
-    data_rows = n_ok + len(rec.broken)
-    if data_rows == 0:
-        raise ImportRefused("Die Datei enthält nur die Kopfzeile und keine Datensätze.")
-    if progress is not None:
-        progress(data_rows // 2, data_rows)
+    if utf8_error is None and pending:
+        utf8_error = newlines + 1
+    if bom:
+        if utf8_error is not None:
+            raise ImportRefused(_broken_utf8_message_at(utf8_error))
+        return "utf-8-sig", "utf-8-sig", newlines
+    if nul:
+        raise ImportRefused(_MSG_BINARY)
+    if utf8_error is None:
+        return "utf-8", "utf-8", newlines
+    if multibyte and multibyte * 2 >= high:
+        raise ImportRefused(_broken_utf8_message_at(utf8_error))
+    if cp_error is not None:
+        raise ImportRefused(
+            "Die Zeichenkodierung der Datei ist weder UTF-8 noch Windows-1252 "
+            f"(unbekanntes Byte in Zeile {cp_error}); bitte als UTF-8 speichern."
+        )
+    return "cp1252", "cp1252", newlines
 
-    # all-string frame of the contract fields (missing optional -> NULL), cleaned
-    # every original column as a string Series (raw values are needed for the report)
-    raw_cols_all = rec.columns
+
+def _broken_utf8_message_at(line: int) -> str:
+    return (
+        f"Die Datei ist UTF-8-kodiert, enthält aber in Zeile {line} ungültige Zeichen; "
+        "bitte die Datei erneut als UTF-8 exportieren."
+    )
+
+
+@dataclass
+class _Spool:
+    """Header and facts of a file whose well-formed rows were written to a Parquet file."""
+
+    file_format: str
+    encoding: str | None
+    delimiter: str | None
+    header: list[str]
+    broken: list[tuple[int, list[str]]]
+    blank_rows: int
+    good_rows: int
+
+
+def _csv_batches(
+    inp: _Input, codec: str, batch_rows: int
+) -> tuple[str, list[str], Iterator[tuple[list[list[str]], list[int]]], _Spool]:
+    """Header and an iterator of (well-formed rows, their start lines) batches, read row by
+    row with the csv module exactly as :func:`_parse_csv` and :func:`_split_records` do
+    for the whole text (CR and CRLF become LF first); broken and blank rows are counted
+    into the returned spool record while the iterator runs."""
+    probe = io.TextIOWrapper(inp.rewind(), encoding=codec, newline="")
+    sample = probe.read(200_000)
+    probe.detach()
+    if len(_CONTROL.findall(sample)) > max(3, len(sample) // 1000) and sample.strip():
+        raise ImportRefused(_MSG_BINARY)
+    del sample
+    text = io.TextIOWrapper(inp.rewind(), encoding=codec, newline=None)
+    inp.wrappers.append(text)
+    lines = iter(text)
+    seen: list[str] = []
+    first_line = ""
+    for line in lines:
+        seen.append(line)
+        if line != "\n":
+            first_line = line.rstrip("\n")
+            break
+    delimiter = _detect_delimiter(first_line)
+    reader = csv.reader(itertools.chain(seen, lines), delimiter=delimiter, quotechar='"', strict=False)
+    prev = 0
+    header: list[str] | None = None
+
+    def is_blank(rec: list[str]) -> bool:
+        return not rec or (not rec[0].strip() and not "".join(rec).strip())
+
+    try:
+        for rec in reader:
+            prev = reader.line_num
+            if is_blank(rec):
+                continue
+            header = list(rec)
+            break
+    except csv.Error as exc:  # pragma: no cover - csv with strict=False hardly raises
+        raise ImportRefused(f"Die CSV-Datei ist nicht lesbar ({exc}).") from exc
+    if header is None:
+        raise ImportRefused("Die Datei ist leer.")
+    while header and not header[-1].strip():
+        header.pop()
+    width = len(header)
+    info = _Spool("csv", None, delimiter, header, [], 0, 0)
+
+    def batches() -> Iterator[tuple[list[list[str]], list[int]]]:
+        nonlocal prev
+        good: list[list[str]] = []
+        starts: list[int] = []
+        try:
+            for rec in reader:
+                start, prev = prev + 1, reader.line_num
+                if is_blank(rec):
+                    info.blank_rows += 1
+                elif len(rec) == width:
+                    good.append(rec)
+                    starts.append(start)
+                elif len(rec) > width and not "".join(rec[width:]).strip():
+                    good.append(rec[:width])
+                    starts.append(start)
+                else:
+                    info.broken.append((start, rec))
+                if len(good) >= batch_rows:
+                    yield good, starts
+                    good, starts = [], []
+        except csv.Error as exc:  # pragma: no cover
+            raise ImportRefused(f"Die CSV-Datei ist nicht lesbar ({exc}).") from exc
+        if good:
+            yield good, starts
+
+    return delimiter, header, batches(), info
+
+
+def _raw_frame(header: Sequence[str], rows: list[list[str]], starts: Sequence[int]) -> pl.DataFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    return pl.DataFrame(
+        [pl.Series(f"__c{i}", col, dtype=pl.String) for i, col in enumerate(columns)]
+        + [pl.Series("_row", list(starts), dtype=pl.Int32)]
+    )
+
+
+def _cleaned(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().pipe(lambda e: pl.when(e.str.len_chars() > 0).then(e))
+
+
+def _key_frame(layout: SourceLayout, raw: pl.DataFrame, by_field: Mapping[str, int]) -> pl.DataFrame:
+    """The typed duplicate-key fields of a batch as text (NULL when empty or invalid)."""
+    keys = list(layout.duplicate_key)
+    exprs: list[pl.Expr] = []
+    for k in keys:
+        if k in by_field:
+            typed, _ = _field_exprs(layout, k, f"__s_{k}")
+            exprs.append(typed.cast(pl.String).alias(f"__k_{k}"))
+        else:
+            exprs.append(pl.lit(None, dtype=pl.String).alias(f"__k_{k}"))
+    pre = [_cleaned(f"__c{by_field[k]}").alias(f"__s_{k}") for k in keys if k in by_field]
+    return raw.select("_row", *pre).select("_row", *exprs)
+
+
+def _dup_messages(layout: SourceLayout, key_file: str, memory_mb: int) -> pl.DataFrame:
+    """Keys that occur more than once among the key-complete rows, each with its German
+    message (rows named as before: the first five, then "…"). Out of core: DuckDB groups
+    the key file on disk with a memory limit; the result holds only duplicate keys."""
+    import duckdb
+
+    keys = list(layout.duplicate_key)
+    cols = ", ".join(f'"__k_{k}"' for k in keys)
+    con = duckdb.connect(config={"memory_limit": f"{memory_mb}MB", "threads": 1})
+    try:
+        con.execute("SET temp_directory = ?", [str(Path(key_file).parent / "duckdb_tmp")])
+        not_null = " AND ".join(f'"__k_{k}" IS NOT NULL' for k in keys)
+        # column names come from the layout, the path is a parameter
+        query = f"SELECT {cols}, count(*) AS n, list_slice(list(_row ORDER BY _row), 1, 5) AS r "
+        query += f"FROM read_parquet(?) WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"
+        rows = con.execute(query, [key_file]).fetchall()
+    finally:
+        con.close()
+    label = " und ".join(layout.field(k).label for k in keys)
+    verb = "kommen" if len(keys) > 1 else "kommt"
+    data: dict[str, list[object]] = {f"__k_{k}": [r[i] for r in rows] for i, k in enumerate(keys)}
+    data["__dupmsg"] = [
+        f"{label} {verb} mehrfach in der Datei vor (Zeilen "
+        + ", ".join(str(x) for x in r[len(keys) + 1])
+        + (", …" if r[len(keys)] > 5 else "")
+        + ")"
+        for r in rows
+    ]
+    return pl.DataFrame(data, schema={**{f"__k_{k}": pl.String for k in keys}, "__dupmsg": pl.String})
+
+
+def _check_batch(
+    layout: SourceLayout,
+    raw: pl.DataFrame,
+    header_width: int,
+    column_map: Mapping[int, str],
+    dups: pl.DataFrame,
+) -> tuple[pa.Table, list[RejectedRow]]:
+    """Check one batch of well-formed rows (``__c<i>`` raw columns and ``_row``):
+    accepted rows in the snapshot schema and the rejected rows with German messages."""
+    n_ok = raw.height
+    raw_cols_all = [raw[f"__c{i}"] for i in range(header_width)]
     by_field = {target: i for i, target in column_map.items()}
     cols: dict[str, pl.Series] = {}
     for name in layout.field_names:
@@ -1028,20 +1286,11 @@ def read_source(
         else:
             cols[name] = pl.Series(name, [None] * n_ok, dtype=pl.String)
     frame = pl.DataFrame(cols, height=n_ok).with_columns(
-        rec.lines.alias("_row"), pl.int_range(pl.len(), dtype=pl.Int32).alias("_idx")
+        raw["_row"].alias("_row"), pl.int_range(pl.len(), dtype=pl.Int32).alias("_idx")
     )
-    # phase 1, over all rows: cleaned text (stripped, empty -> NULL) and typed values
     names = layout.field_names
     cleaned = frame.lazy().select(
-        pl.col("_idx"),
-        pl.col("_row"),
-        *[
-            pl.col(n)
-            .str.strip_chars()
-            .pipe(lambda e: pl.when(e.str.len_chars() > 0).then(e))
-            .alias(f"__s_{n}")
-            for n in names
-        ],
+        pl.col("_idx"), pl.col("_row"), *[_cleaned(n).alias(f"__s_{n}") for n in names]
     )
     exprs = {n: _field_exprs(layout, n, f"__s_{n}") for n in names}
     cleaned_df = cleaned.collect()
@@ -1058,18 +1307,18 @@ def read_source(
         typed_lf = typed_lf.join(distinct, on=src, how="left", maintain_order="left")
     typed = typed_lf.collect()
     del cleaned_df
-    if progress is not None:
-        progress(data_rows * 3 // 4, data_rows)
     keys = list(layout.duplicate_key)
     key_ok = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
+    typed = typed.with_columns(*[pl.col(k).cast(pl.String).alias(f"__k_{k}") for k in keys]).join(
+        dups, on=[f"__k_{k}" for k in keys], how="left", nulls_equal=False, maintain_order="left"
+    )
     invalid = [pl.col(f"__s_{n}").is_not_null() & pl.col(n).is_null() for n in names]
     missing = [pl.col(f"__s_{n}").is_null() for n in layout.required_fields]
     checks = [chk.error_expr().is_not_null() for chk in layout.checks]
-    typed = typed.with_columns(
-        (key_ok & pl.len().over(keys).gt(1)).alias("__dup"),
-    ).with_columns(pl.any_horizontal([*invalid, *missing, *checks, pl.col("__dup")]).alias("__bad"))
+    typed = typed.with_columns((key_ok & pl.col("__dupmsg").is_not_null()).alias("__dup")).with_columns(
+        pl.any_horizontal([*invalid, *missing, *checks, pl.col("__dup")]).alias("__bad")
+    )
 
-    # accepted rows -> snapshot table
     schema = snapshot_schema(layout)
     key_expr = pl.concat_str([pl.col(k).cast(pl.String) for k in layout.key], separator="/").alias("_key")
     accepted = typed.filter(~pl.col("__bad")).select(
@@ -1077,18 +1326,16 @@ def read_source(
     )
     table = accepted.to_arrow().cast(schema)
 
-    # rejected rows: errors long, raw values from the uncleaned frame
     rejected: list[RejectedRow] = []
     bad = typed.filter(pl.col("__bad")).sort("_idx")
     if bad.height:
-        # phase 2, over the invalid rows only: German messages
         err_cols: list[tuple[str, str]] = [(f"__err_{n}", n) for n in names]
         err_cols += [(f"__chk_{j}", chk.column) for j, chk in enumerate(layout.checks)]
-        err_cols.append(("__dupmsg", keys[0]))
+        err_cols.append(("__dupmsg2", keys[0]))
         bad = bad.with_columns(
             *[e.alias(f"__err_{n}") for n, (_, e) in exprs.items()],
             *[chk.error_expr().alias(f"__chk_{j}") for j, chk in enumerate(layout.checks)],
-            _duplicate_messages(layout, typed.filter(pl.col("__dup")), bad),
+            pl.when(pl.col("__dup")).then(pl.col("__dupmsg")).alias("__dupmsg2"),
         )
         err_names = [e for e, _ in err_cols]
         field_of = dict(err_cols)
@@ -1098,7 +1345,6 @@ def read_source(
             .drop_nulls("__msg")
         )
         long = long.with_columns(pl.col("__col").replace_strict(field_of, return_dtype=pl.String))
-        # keep the field order of the layout within a row
         order = {n: i for i, n in enumerate(layout.field_names)}
         long = long.with_columns(
             pl.col("__col").replace_strict(order, return_dtype=pl.Int32).alias("__ord")
@@ -1107,7 +1353,6 @@ def read_source(
         raw_cols = {n: raw_vals[n].to_list() for n in layout.field_names}
         idx_pos = {idx: p for p, idx in enumerate(raw_vals["_idx"].to_list())}
         all_raw_idx = raw_vals["_idx"].to_list()
-        # raw values of every original column (including extra ones) for the report
         bad_idx = pl.Series(all_raw_idx, dtype=pl.Int64)
         original = [col.gather(bad_idx).to_list() for col in raw_cols_all]
         grouped: dict[int, list[RowError]] = {}
@@ -1120,9 +1365,132 @@ def read_source(
             row = rows_of[idx]
             errors = grouped.get(idx) or [RowError(row, "", "", "Ungültige Zeile")]  # defensive
             rejected.append(RejectedRow(row, tuple(c[p] for c in original), tuple(errors)))
-    width = len(rec.header)
-    sep = rec.delimiter or ";"
-    for row, values in rec.broken:
+    return table, rejected
+
+
+def read_source(
+    source: str | SourceLayout,
+    data: str | os.PathLike[str] | bytes | BinaryIO,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    progress: ProgressCallback | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ReadResult:
+    """Read one export of ``source`` (a name of :data:`~missimo.engine.sources.SOURCES`).
+
+    ``data`` is a path, the file's bytes or a binary file object (e.g. an upload);
+    CSV or XLSX is recognised by content, not by name. ``mapping`` maps a variant's
+    column names to contract field names (case-insensitive, e.g.
+    ``{"Name": "Familienname"}``) and is applied before the header is matched.
+
+    ``progress(done, total)`` reports rows processed for a progress bar: ``done``
+    only grows; reading the file counts as the first half of the work and checking
+    as the second, so ``done`` reaches ``total // 2`` when the file is read and
+    ``total`` at the end (the last call is ``done == total == data_rows``). While
+    reading, ``total`` is an estimate from the number of lines.
+
+    Memory: a CSV is read as a stream and checked ``batch_rows`` data rows at a time;
+    the rows are spooled to temporary files (Parquet for the raw rows, Arrow IPC for the
+    accepted ones, which ``result.table`` maps from disk), duplicate keys are grouped
+    out of core by DuckDB. What stays in memory grows only with the rejected rows and
+    the duplicate keys. An XLSX is read whole (its unpacked size is bounded before).
+
+    Raises :class:`ImportRefused` (one German message) when the file cannot be used as
+    a whole; otherwise returns a :class:`ReadResult`. An unknown source name is a
+    programming error and raises ``KeyError`` (see :func:`get_source`).
+    """
+    layout = source if isinstance(source, SourceLayout) else get_source(source)
+    batch_rows = max(1, batch_rows)
+    inp = _Input(data)
+    try:
+        with tempfile.TemporaryDirectory(prefix="missimo-read-") as tmp:
+            return _read(layout, inp, mapping, progress, batch_rows, Path(tmp))
+    finally:
+        inp.close()
+
+
+def _read(
+    layout: SourceLayout,
+    inp: _Input,
+    mapping: Mapping[str, str] | None,
+    progress: ProgressCallback | None,
+    batch_rows: int,
+    tmp: Path,
+) -> ReadResult:
+    head = inp.rewind().read(4)
+    if not head.strip(_WS_BYTES) and not any(c.strip(_WS_BYTES) for c in inp.chunks()):
+        raise ImportRefused("Die Datei ist leer.")
+    raw_batches: Iterator[pl.DataFrame]
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        rec = _xlsx_records(inp.rewind().read(), progress)
+        info = _Spool("xlsx", None, None, rec.header, rec.broken, rec.blank_rows, 0)
+        frame = pl.DataFrame(
+            [c.alias(f"__c{i}") for i, c in enumerate(rec.columns)] + [rec.lines.alias("_row")]
+        )
+        del rec
+        raw_batches = iter(frame.iter_slices(batch_rows))
+        estimate = frame.height
+    else:
+        codec, encoding, estimate = _detect_encoding(inp)
+        _, header, csv_batches, info = _csv_batches(inp, codec, batch_rows)
+        info.encoding = encoding
+        raw_batches = (_raw_frame(header, rows, starts) for rows, starts in csv_batches)
+    estimate = max(1, estimate)
+    column_map, extra, missing_optional = _map_header(layout, info.header, mapping)
+    by_field = {target: i for i, target in column_map.items()}
+    width = len(info.header)
+
+    # pass 1: raw rows and their typed duplicate keys to disk
+    spool_path = str(tmp / "rows.parquet")
+    writer: pq.ParquetWriter | None = None
+    for batch in raw_batches:
+        keyed = batch.with_columns(_key_frame(layout, batch, by_field).drop("_row"))
+        table = keyed.to_arrow()
+        if writer is None:
+            writer = pq.ParquetWriter(spool_path, table.schema, compression="lz4")
+        writer.write_table(table)
+        info.good_rows += batch.height
+        if progress is not None:
+            progress(min(info.good_rows // 4, estimate // 2), estimate)
+    if writer is not None:
+        writer.close()
+    data_rows = info.good_rows + len(info.broken)
+    if data_rows == 0:
+        raise ImportRefused("Die Datei enthält nur die Kopfzeile und keine Datensätze.")
+    if progress is not None:
+        progress(data_rows // 4, data_rows)
+
+    # duplicate keys over the whole file, out of core
+    keys = list(layout.duplicate_key)
+    if writer is not None:
+        dups = _dup_messages(layout, spool_path, 256)
+    else:
+        dups = pl.DataFrame(schema={**{f"__k_{k}": pl.String for k in keys}, "__dupmsg": pl.String})
+
+    # pass 2: check each batch; accepted rows to an Arrow file mapped from disk
+    schema = snapshot_schema(layout)
+    accepted_path = tmp / "accepted.arrow"
+    rejected: list[RejectedRow] = []
+    done = 0
+    with pa.OSFile(str(accepted_path), "wb") as sink, pa.ipc.new_file(sink, schema) as ipc:
+        if writer is not None:
+            for arrow_batch in pq.ParquetFile(spool_path).iter_batches(batch_size=batch_rows):
+                raw = pl.from_arrow(arrow_batch)
+                assert isinstance(raw, pl.DataFrame)
+                table, rej = _check_batch(layout, raw, width, column_map, dups)
+                for b in table.to_batches():
+                    ipc.write_batch(b)
+                rejected.extend(rej)
+                done += raw.height
+                if progress is not None:
+                    progress(
+                        data_rows // 4 + (data_rows - data_rows // 4) * done // (data_rows + 1), data_rows
+                    )
+    Path(spool_path).unlink(missing_ok=True)
+    table = pa.ipc.open_file(pa.memory_map(str(accepted_path))).read_all()
+
+    sep = info.delimiter or ";"
+    for row, values in info.broken:
         msg = f"Zeile hat {len(values)} statt {width} Felder" + (
             " (abgeschnitten oder Anführungszeichen nicht geschlossen?)" if len(values) < width else ""
         )
@@ -1134,15 +1502,15 @@ def read_source(
         progress(data_rows, data_rows)
     return ReadResult(
         source=layout.name,
-        file_format=rec.file_format,
-        encoding=rec.encoding,
-        delimiter=rec.delimiter,
-        header=tuple(rec.header),
+        file_format=info.file_format,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        header=tuple(info.header),
         column_map=column_map,
         extra_columns=tuple(extra),
         missing_optional_columns=tuple(missing_optional),
         table=table,
         rejected=tuple(rejected),
         data_rows=data_rows,
-        blank_rows=rec.blank_rows,
+        blank_rows=info.blank_rows,
     )

@@ -2,6 +2,8 @@
 the reader loads it, so that a hostile or broken file cannot exhaust the worker's memory.
 
 - a line longer than `IMPORT_MAX_LINE_BYTES` (a CSV without line breaks) is refused;
+- a CSV is read as a stream, `IMPORT_BATCH_ROWS` data rows at a time (`batch_rows()`, passed to the
+  reader), so the memory of an import does not grow with the file;
 - an XLSX whose parts unpack to more than `IMPORT_XLSX_MAX_UNPACKED_BYTES` or more than
   `IMPORT_XLSX_MAX_RATIO` times its packed size (a zip bomb) is refused; the parts are decompressed
   chunk by chunk and counted, so a zip whose headers lie about the sizes is caught as well;
@@ -93,3 +95,8 @@ def check_xlsx(path: Path) -> None:
 
 def rejected_rows_kept() -> int:
     return settings.IMPORT_REJECTED_ROWS_KEPT
+
+
+def batch_rows() -> int:
+    """Data rows of a CSV delivery checked at a time (bounds the memory of an import)."""
+    return max(1, settings.IMPORT_BATCH_ROWS)

@@ -270,6 +270,7 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
             data_path(delivery.stored_file),
             mapping=delivery.mapping_used or None,
             progress=_throttled_progress(delivery.pk, echo),
+            batch_rows=bounds.batch_rows(),
         )
     except engine.ImportRefused as refused:
         return _finish(delivery, ImportStatus.REFUSED, refused.message)
