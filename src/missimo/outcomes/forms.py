@@ -149,9 +149,9 @@ class MeasureForm(_Styled):
     follow_up_date = forms.DateField(
         label="Wiedervorlage (optional)",
         required=False,
-        help_text="Wann Sie die Maßnahme wieder ansehen wollen, Format TT.MM.JJJJ.",
+        help_text="Wann Sie die Maßnahme wieder ansehen wollen.",
         error_messages=_DATE_ERRORS,
-        widget=forms.DateInput(format="%d.%m.%Y", attrs={"inputmode": "numeric"}),
+        widget=DatePicker(),
     )
     note = forms.CharField(
         label="Vermerk", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
@@ -286,9 +286,9 @@ class LetterEditForm(_Styled):
     reply_due = forms.DateField(
         label="Antwort erwartet bis (optional)",
         required=False,
-        help_text="Ist die Frist verstrichen, steht das Schreiben in Ihren Aufgaben. Format TT.MM.JJJJ.",
+        help_text="Ist die Frist verstrichen, steht das Schreiben in Ihren Aufgaben.",
         error_messages=_DATE_ERRORS,
-        widget=forms.DateInput(format="%d.%m.%Y", attrs={"inputmode": "numeric"}),
+        widget=DatePicker(),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
