@@ -746,3 +746,78 @@ def test_a_stream_that_cannot_seek_is_read_like_its_bytes():
     assert _outcome(read_source("kindergeld", Upload(), batch_rows=5)) == _outcome(
         read_source("kindergeld", data)
     )
+
+
+# --- bounded memory: rejected rows and duplicate keys -----------------------------------------
+
+
+def _only_invalid_file(n: int) -> bytes:
+    """``n`` Kindergeld rows whose child birth dates are all impossible, every fifth row cut
+    short (wrong field count, found while reading), so both kinds of rejection interleave."""
+    text = to_csv([row("kindergeld", Kind_Nr=str(i), Kind_Geburtsdatum="31.02.2015") for i in range(n)])
+    lines = text.decode().split("\r\n")
+    for i in range(1, n + 1, 5):
+        lines[i] = f"214FK123456;{i};Popescu"
+    return "\r\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("batch_rows", [1, 7, 1000])
+def test_a_file_of_only_invalid_rows_keeps_at_most_n_rejected_rows_but_counts_all(batch_rows):
+    data = _only_invalid_file(30)
+    everything = read_source("kindergeld", data, batch_rows=batch_rows)
+    kept = read_source("kindergeld", data, batch_rows=batch_rows, keep_rejected=9)
+    assert everything.rejected_count == kept.rejected_count == kept.data_rows == 30
+    assert kept.accepted_count + kept.rejected_count == kept.data_rows
+    assert len(everything.rejected) == 30 and everything.rejected_left_out == 0
+    assert len(kept.rejected) == 9 and kept.rejected_left_out == 21
+    # the first nine by row number, broken and invalid rows alike, with their errors
+    assert kept.rejected == everything.rejected[:9]
+    assert [r.row for r in kept.rejected] == list(range(2, 11))
+    assert kept.rejected[0].errors[0].message.startswith("Zeile hat 3 statt")
+    assert kept.rejected[1].errors[0].message == "Dieses Datum gibt es nicht"
+    assert kept.errors == [e for r in everything.rejected[:9] for e in r.errors]
+
+
+def test_keeping_no_rejected_rows_still_counts_them_and_writes_an_empty_rejected_file(tmp_path):
+    result = read_source("kindergeld", _only_invalid_file(12), keep_rejected=0)
+    assert (result.rejected, result.rejected_count, result.rejected_left_out) == ((), 12, 12)
+    assert write_rejected_csv(result, tmp_path / "abgelehnt.csv") == 0
+
+
+def _many_duplicates(n: int) -> bytes:
+    """``n`` Kindergeld rows where every key occurs twice (rows i and i + n/2), and one key
+    seven times, so its message names five rows and "…"."""
+    half = n // 2
+    rows = [row("kindergeld", Kindergeldnummer=f"214FK{i % half:06d}", Kind_Nr="1") for i in range(n)]
+    rows += [row("kindergeld", Kindergeldnummer="214FK999999", Kind_Nr="3") for _ in range(7)]
+    return to_csv(rows)
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2])
+def test_duplicate_key_messages_are_unchanged_across_batch_boundaries(batch_rows):
+    data = _many_duplicates(10)
+    batched = read_source("kindergeld", data, batch_rows=batch_rows)
+    assert batched.accepted_count == 0 and batched.rejected_count == 17
+    messages = {r.row: [e.message for e in r.errors] for r in batched.rejected}
+    label = "Kindergeldnummer und Kind-Nr. kommen mehrfach in der Datei vor"
+    for i in range(5):
+        assert messages[2 + i] == messages[7 + i] == [f"{label} (Zeilen {2 + i}, {7 + i})"]
+    for r in range(12, 19):
+        assert messages[r] == [f"{label} (Zeilen 12, 13, 14, 15, 16, …)"]
+    assert _outcome(batched) == _outcome(read_source("kindergeld", data))
+
+
+def test_duplicate_key_messages_of_a_small_file_are_unchanged():
+    rows = [row("kindergeld"), row("kindergeld", Kind_Nr="1"), row("kindergeld", Kind_Nr="02")]
+    result = read_source("kindergeld", to_csv(rows), batch_rows=1)
+    assert [(r.row, [e.message for e in r.errors]) for r in result.rejected] == [
+        (2, ["Kindergeldnummer und Kind-Nr. kommen mehrfach in der Datei vor (Zeilen 2, 4)"]),
+        (4, ["Kindergeldnummer und Kind-Nr. kommen mehrfach in der Datei vor (Zeilen 2, 4)"]),
+    ]
+
+
+def test_results_are_identical_for_batch_rows_1_7_and_the_default():
+    for data in (_batched_file(), _only_invalid_file(30), _many_duplicates(20)):
+        default = _outcome(read_source("kindergeld", data))
+        assert _outcome(read_source("kindergeld", data, batch_rows=1)) == default
+        assert _outcome(read_source("kindergeld", data, batch_rows=7)) == default

@@ -2,7 +2,8 @@
 
 Public API (everything else is internal)::
 
-    read_source(source, data, *, mapping=None, progress=None) -> ReadResult
+    read_source(source, data, *, mapping=None, progress=None, batch_rows=BATCH_ROWS,
+                keep_rejected=None) -> ReadResult
     write_rejected_csv(result, dest, *, escape_formulas=True) -> int
     write_snapshot(table, path) -> None          # atomic Parquet write
     sha256_of(data) -> str                       # hex digest of the original file
@@ -12,7 +13,8 @@ Public API (everything else is internal)::
 Guarantees of :func:`read_source`:
 
 * Every data record of the file is either accepted (a row of ``result.table``) or
-  rejected (an entry of ``result.rejected``): ``accepted_count + rejected_count ==
+  rejected (counted in ``result.rejected_count``; the first ``keep_rejected`` of them,
+  or all, are entries of ``result.rejected``): ``accepted_count + rejected_count ==
   data_rows``. Lines that are completely blank (no value in any field, e.g. ``;;;;``)
   are not data records; they are counted in ``blank_rows`` and otherwise ignored.
 * A file that cannot be used as a whole raises :class:`ImportRefused` with exactly one
@@ -32,10 +34,11 @@ original raw values for :func:`write_rejected_csv`.
 
 Memory and speed: a CSV is streamed (encoding decided over 1 MiB chunks, records read
 row by row by the csv module), checked ``batch_rows`` rows at a time and spooled to
-temporary files; duplicate keys are grouped out of core by DuckDB; ``result.table`` is
-mapped from a temporary Arrow file. Types are parsed once per distinct value of a
-batch; German messages are built only for invalid rows. (``_fast_split`` and
-``_parse_csv`` are the former whole-file splitters, kept for their property tests.)
+temporary files; duplicate keys are grouped out of core by DuckDB, whose per-row
+messages are written to disk and read back beside the batches; ``result.table`` is
+mapped from a temporary Arrow file. With ``keep_rejected`` only that many rejected
+rows are kept in memory (all are counted). Types are parsed once per distinct value of
+a batch; German messages are built only for invalid rows.
 
 Encoding: a UTF-8 BOM means UTF-8; otherwise strict UTF-8 is tried, then strict
 Windows-1252 (cp1252). A file that is mostly valid UTF-8 but has a few broken bytes is
@@ -56,6 +59,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import heapq
 import io
 import itertools
 import os
@@ -132,7 +136,9 @@ class ReadResult:
     """Outcome of :func:`read_source` for a file that was not refused.
 
     ``table`` holds the accepted rows in exactly :func:`snapshot_schema` (contract
-    columns, typed, then ``_row`` and ``_key``). ``encoding`` is ``"utf-8"``,
+    columns, typed, then ``_row`` and ``_key``). ``rejected_count`` counts every
+    rejected row; ``rejected`` holds the first of them by row number (all of them
+    unless ``read_source`` was given ``keep_rejected``). ``encoding`` is ``"utf-8"``,
     ``"utf-8-sig"`` (with BOM), ``"cp1252"`` or ``"utf-16"``, and ``None`` for XLSX;
     ``delimiter`` likewise. ``header`` is the file's header as delivered;
     ``column_map`` maps header position -> contract field for the columns used.
@@ -149,6 +155,7 @@ class ReadResult:
     table: pa.Table
     rejected: tuple[RejectedRow, ...]
     data_rows: int
+    rejected_count: int
     blank_rows: int = 0
 
     @property
@@ -156,12 +163,13 @@ class ReadResult:
         return self.table.num_rows
 
     @property
-    def rejected_count(self) -> int:
-        return len(self.rejected)
+    def rejected_left_out(self) -> int:
+        """Rejected rows counted in ``rejected_count`` but not kept in ``rejected``."""
+        return self.rejected_count - len(self.rejected)
 
     @property
     def errors(self) -> list[RowError]:
-        """All errors of all rejected rows, in row order."""
+        """All errors of the kept rejected rows (``rejected``), in row order."""
         return [e for r in self.rejected for e in r.errors]
 
     def summary(self) -> dict[str, object]:
@@ -311,60 +319,9 @@ class _Records:
     blank_rows: int
 
 
-def _load(data: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
-    if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data)
-    if hasattr(data, "read"):
-        content = data.read()
-        if not isinstance(content, bytes):
-            raise TypeError("read_source needs a binary file object")
-        return content
-    try:
-        return Path(data).read_bytes()
-    except OSError as exc:
-        raise ImportRefused(f"Die Datei kann nicht geöffnet werden ({exc.strerror}).") from exc
-
-
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}",
 )
-
-
-def _decode(raw: bytes) -> tuple[str, str]:
-    if raw.startswith(codecs.BOM_UTF8):
-        try:
-            return raw[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise ImportRefused(_broken_utf8_message(raw, exc.start + 3)) from exc
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise ImportRefused("Die Datei ist als UTF-16 gekennzeichnet, aber fehlerhaft kodiert.") from exc
-    if b"\x00" in raw:
-        raise ImportRefused(_MSG_BINARY)
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        high = sum(1 for b in raw if b >= 0x80)
-        multibyte = sum(len(m) for m in _UTF8_MULTIBYTE.findall(raw))
-        if multibyte and multibyte * 2 >= high:
-            raise ImportRefused(_broken_utf8_message(raw, exc.start)) from exc
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(
-            "Die Zeichenkodierung der Datei ist weder UTF-8 noch Windows-1252 "
-            f"(unbekanntes Byte in Zeile {raw.count(b'\n', 0, exc.start) + 1}); bitte als UTF-8 speichern."
-        ) from exc
-
-
-def _broken_utf8_message(raw: bytes, pos: int) -> str:
-    line = raw.count(b"\n", 0, pos) + 1
-    return (
-        f"Die Datei ist UTF-8-kodiert, enthält aber in Zeile {line} ungültige Zeichen; "
-        "bitte die Datei erneut als UTF-8 exportieren."
-    )
 
 
 _MSG_BINARY = (
@@ -379,241 +336,8 @@ def _detect_delimiter(first_line: str) -> str:
     return best if counts[best] > counts[";"] else ";"
 
 
-def _parse_csv(
-    text: str, delimiter: str, estimate: int, progress: ProgressCallback | None
-) -> tuple[list[list[str]], Sequence[int]]:
-    """All records and the file line where each starts.
-
-    Fast path: read everything with the C parser; if the number of physical lines
-    equals the number of records, no record spans lines and record ``i`` is line
-    ``i + 1``. Otherwise (quoted line breaks) parse again, tracking each start line.
-    """
-    reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, quotechar='"', strict=False)
-    records: list[list[str]] = []
-    while chunk := list(itertools.islice(reader, PROGRESS_EVERY)):
-        records.extend(chunk)
-        if progress is not None:
-            progress(len(records) // 2, estimate)
-    if reader.line_num == len(records):
-        return records, range(1, len(records) + 1)
-    reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, quotechar='"', strict=False)
-    starts: list[int] = []
-    prev = 0
-    for _ in reader:
-        starts.append(prev + 1)
-        prev = reader.line_num
-    return records, starts
-
-
-def _split_records(
-    records: list[list[str]], lines_of: Sequence[int]
-) -> tuple[list[str], list[tuple[str, ...]], list[int], list[tuple[int, list[str]]], int]:
-    """Header, well-formed rows as columns, their lines, broken rows, blank-row count.
-
-    Blank records (no value in any field) are skipped; the first non-blank one is the
-    header. Trailing empty header cells are not columns; a row with more fields than
-    the header is well-formed if the surplus fields are all empty.
-    """
-
-    def is_blank(rec: list[str]) -> bool:
-        return not rec or (not rec[0].strip() and not "".join(rec).strip())
-
-    first = 0
-    while first < len(records) and is_blank(records[first]):
-        first += 1
-    if first == len(records):
-        raise ImportRefused("Die Datei ist leer.")
-    header = list(records[first])
-    while header and not header[-1].strip():
-        header.pop()
-    width = len(header)
-    body = range(first + 1, len(records))
-    if all(len(records[i]) == width for i in body) and not any(
-        is_blank(records[i]) for i in body if not records[i][0].strip()
-    ):
-        good = records[first + 1 :]
-        lines = list(lines_of[first + 1 :])
-        broken: list[tuple[int, list[str]]] = []
-        blank = 0
-    else:
-        good, lines, broken, blank = [], [], [], 0
-        for i in body:
-            rec = records[i]
-            if is_blank(rec):
-                blank += 1
-            elif len(rec) == width:
-                good.append(rec)
-                lines.append(lines_of[i])
-            elif len(rec) > width and not "".join(rec[width:]).strip():
-                good.append(rec[:width])
-                lines.append(lines_of[i])
-            else:
-                broken.append((lines_of[i], rec))
-    columns: list[tuple[str, ...]] = list(zip(*good, strict=True)) if good else [() for _ in header]
-    return header, columns, lines, broken, blank
-
-
-def _csv_records(raw: bytes, progress: ProgressCallback | None) -> _Records:
-    text, encoding = _decode(raw)
-    if not text.strip():
-        raise ImportRefused("Die Datei ist leer.")
-    sample = text[:200_000]
-    if len(_CONTROL.findall(sample)) > max(3, len(sample) // 1000):
-        raise ImportRefused(_MSG_BINARY)
-    if "\r" in text:  # CRLF and old Mac CR both end a line; a lone CR is no field content
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    first_line = text.lstrip("\n").split("\n", 1)[0]
-    delimiter = _detect_delimiter(first_line)
-    try:
-        fast = _fast_split(text, encoding, delimiter, progress)
-    except ImportRefused:
-        raise
-    except Exception:  # defensive: any surprise in the fast path -> the csv module decides
-        fast = None
-    if fast is not None:
-        return fast
-    estimate = max(1, text.count("\n"))
-    try:
-        records, lines_of = _parse_csv(text, delimiter, estimate, progress)
-    except csv.Error as exc:  # pragma: no cover - csv with strict=False hardly raises
-        raise ImportRefused(f"Die CSV-Datei ist nicht lesbar ({exc}).") from exc
-    header, columns, lines, broken, blank = _split_records(records, lines_of)
-    del records
-    return _Records(
-        "csv", encoding, delimiter, header, _series(columns), pl.Series(lines, dtype=pl.Int32), broken, blank
-    )
-
-
 def _series(columns: Sequence[Sequence[str]]) -> list[pl.Series]:
     return [pl.Series(f"__c{i}", col, dtype=pl.String) for i, col in enumerate(columns)]
-
-
-def _fast_split(
-    text: str, encoding: str, delimiter: str, progress: ProgressCallback | None
-) -> _Records | None:
-    """Vectorised split of a CSV: one record per line.
-
-    Lines without ``"`` are split by polars; regularly quoted lines (every field
-    either plain or fully quoted with ``""`` escapes) with the header's field count go
-    through polars' CSV reader; other quoted lines through the csv module, line by
-    line. Returns ``None`` when any line is irregularly quoted or a quoted field
-    spans lines: then the caller reads the whole file with the csv module, so the
-    result is always exactly what the csv module would give.
-    """
-    lines = pl.Series([text]).str.split("\n").explode()
-    if text.endswith("\n"):
-        lines = lines.head(len(lines) - 1)
-    # blank: no value in any field; a quoted line is judged after parsing (see below)
-    blank = lines.str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() == 0
-    if blank.all():
-        raise ImportRefused("Die Datei ist leer.")
-    frame = pl.DataFrame({"line": lines, "blank": blank}).with_row_index("i", offset=1)
-    del lines, blank
-    frame = frame.with_columns(pl.col("line").str.contains('"', literal=True).alias("q"))
-    # a quoted field may continue on the next lines: by quote parity, such lines are
-    # joined into one item that starts at the first line (checked for regularity below)
-    odd = (pl.col("line").str.count_matches('"', literal=True) % 2).cast(pl.Int32)
-    inside = frame.select(((odd.cum_sum() - odd) % 2 == 1).alias("inside"))["inside"]
-    if inside.any():
-        if frame.select(odd.sum() % 2 == 1).item():
-            return None  # a quote is never closed: the csv module reads the file
-        frame = (
-            frame.with_columns((~inside).cum_sum().alias("__g"))
-            .group_by("__g", maintain_order=True)
-            .agg(pl.col("i").first(), pl.col("line").str.join("\n"), pl.col("blank").all(), pl.col("q").any())
-            .drop("__g")
-        )
-    first = int(frame["blank"].arg_min() or 0)
-    d = re.escape(delimiter)
-    field_rx = f'(?:"(?:[^"]|"")*"|[^"{d}\n]*)'
-    well_quoted = pl.col("line").str.contains(f"^{field_rx}(?:{d}{field_rx})*$")
-    if frame.select((pl.col("q") & ~well_quoted).any()).item():
-        return None  # irregular quoting: the csv module reads the whole file
-    header = next(csv.reader([frame["line"][first]], delimiter=delimiter, strict=False))
-    while header and not header[-1].strip():
-        header.pop()
-    width = max(1, len(header))
-    frame = frame.slice(first + 1)
-    # regularly quoted lines with the header's number of fields (surplus fields empty and
-    # unquoted) go to polars' CSV reader; other quoted lines to the csv module
-    exact = f'^{field_rx}(?:{d}{field_rx}){{{width - 1}}}(?:{d}[^\\S"{d}]*)*$'
-    frame = frame.with_columns((pl.col("q") & ~pl.col("line").str.contains(exact)).alias("special"))
-    quoted = frame.filter(pl.col("q") & ~pl.col("special"))
-    special = frame.filter(pl.col("special"))
-    frame = frame.filter(~pl.col("q"))
-    count = pl.col("line").str.count_matches(delimiter, literal=True) + 1
-    parts = pl.col("line").str.splitn(delimiter, width + 1)
-    frame = frame.with_columns(count.alias("n"), parts.alias("parts"))
-    rest = pl.col("parts").struct.field(f"field_{width}")
-    good = (
-        ~pl.col("blank")
-        & (pl.col("n") >= width)
-        & (
-            rest.is_null()
-            | (rest.str.replace_all(delimiter, "", literal=True).str.strip_chars().str.len_bytes() == 0)
-        )
-    )
-    frame = frame.with_columns(good.alias("good"))
-    ok = frame.filter(pl.col("good")).select(
-        pl.col("i"),
-        *[
-            pl.col("parts").struct.field(f"field_{j}").fill_null("").alias(f"__c{j}")
-            for j in range(len(header))
-        ],
-    )
-    bad = frame.filter(~pl.col("good") & ~pl.col("blank"))
-    broken = [(int(i), line.split(delimiter)) for i, line in bad.select("i", "line").iter_rows()]
-    n_blank = int(frame["blank"].sum())
-    if quoted.height:
-        names = [f"__c{j}" for j in range(len(header))]
-        joined = io.BytesIO()
-        quoted.select("line").write_csv(joined, include_header=False, quote_style="never")
-        joined.seek(0)
-        parsed = pl.read_csv(
-            joined,
-            has_header=False,
-            separator=delimiter,
-            quote_char='"',
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-        )
-        if parsed.width < len(header):
-            return None
-        parsed = parsed.select(pl.nth(j).alias(n) for j, n in enumerate(names))
-        if parsed.height != quoted.height:
-            return None  # not what the checks above promised: let the csv module decide
-        parsed = parsed.select(pl.col(n).fill_null("") for n in names).insert_column(0, quoted["i"])
-        empty = pl.all_horizontal([pl.col(n).str.strip_chars().str.len_bytes() == 0 for n in names])
-        n_blank += parsed.select(empty.sum()).item()
-        ok = pl.concat([ok, parsed.filter(~empty)]).sort("i")
-    if special.height:
-        # regularly quoted items with a wrong field count: each is one record for the csv module
-        starts: list[int] = special["i"].to_list()
-        records = [
-            next(csv.reader(io.StringIO(text + "\n", newline="\n"), delimiter=delimiter, strict=False), [])
-            for text in special["line"].to_list()
-        ]
-        extra_rows: list[list[str]] = []
-        extra_lines: list[int] = []
-        for line_no, rec in zip(starts, records, strict=True):
-            if not rec or not "".join(rec).strip():
-                n_blank += 1
-            elif len(rec) == width or (len(rec) > width and not "".join(rec[width:]).strip()):
-                extra_rows.append(rec[:width])
-                extra_lines.append(line_no)
-            else:
-                broken.append((line_no, rec))
-        if extra_rows:
-            cols = list(zip(*extra_rows, strict=True))
-            more = pl.DataFrame(
-                {"i": pl.Series(extra_lines, dtype=ok["i"].dtype)}
-                | {f"__c{j}": pl.Series(cols[j], dtype=pl.String) for j in range(len(header))}
-            )
-            ok = pl.concat([ok, more]).sort("i")
-        broken.sort()
-    columns = [ok[f"__c{j}"] for j in range(len(header))]
-    return _Records("csv", encoding, delimiter, header, columns, ok["i"].cast(pl.Int32), broken, n_blank)
 
 
 def _cell_text(value: object) -> str:
@@ -951,32 +675,6 @@ def _is_plain(layout: SourceLayout, name: str) -> bool:
     return f.type is FieldType.TEXT and not (f.choices or f.pattern or f.upper)
 
 
-def _duplicate_messages(layout: SourceLayout, dups: pl.DataFrame, bad: pl.DataFrame) -> pl.Series:
-    """``__dupmsg`` for the rows of ``bad``: which rows share the duplicate key."""
-    keys = list(layout.duplicate_key)
-    if not dups.height:
-        return pl.Series("__dupmsg", [None] * bad.height, dtype=pl.String)
-    groups = dups.group_by(keys).agg(
-        pl.col("_row").sort().head(5).cast(pl.String).str.join(", ").alias("__rows"), pl.len().alias("__n")
-    )
-    label = " und ".join(layout.field(k).label for k in keys)
-    verb = "kommen" if len(keys) > 1 else "kommt"
-    msg = pl.concat_str(
-        pl.lit(f"{label} {verb} mehrfach in der Datei vor (Zeilen "),
-        pl.col("__rows"),
-        pl.when(pl.col("__n") > 5).then(pl.lit(", …")).otherwise(pl.lit("")),
-        pl.lit(")"),
-    )
-    joined = bad.select("_idx", *keys, "__dup").join(
-        groups.select(*keys, msg.alias("__dupmsg")),
-        on=keys,
-        how="left",
-        nulls_equal=False,
-        maintain_order="left",
-    )
-    return joined.select(pl.when(pl.col("__dup")).then(pl.col("__dupmsg"))).to_series().alias("__dupmsg")
-
-
 # --- streaming input (CSV) -----------------------------------------------------------------
 
 #: Data rows checked at a time; the memory of a CSV import is bounded by this (see docs/sicherheit.md).
@@ -1130,9 +828,16 @@ class _Spool:
     encoding: str | None
     delimiter: str | None
     header: list[str]
-    broken: list[tuple[int, list[str]]]
+    broken: list[tuple[int, list[str]]]  # the first ``keep_broken`` of them, in row order
     blank_rows: int
     good_rows: int
+    broken_count: int = 0  # all rows with a wrong field count
+    keep_broken: int | None = None  # None: keep every broken row
+
+    def add_broken(self, row: int, values: list[str]) -> None:
+        self.broken_count += 1
+        if self.keep_broken is None or len(self.broken) < self.keep_broken:
+            self.broken.append((row, values))
 
 
 def _csv_batches(
@@ -1198,7 +903,7 @@ def _csv_batches(
                     good.append(rec[:width])
                     starts.append(start)
                 else:
-                    info.broken.append((start, rec))
+                    info.add_broken(start, rec)
                 if len(good) >= batch_rows:
                     yield good, starts
                     good, starts = [], []
@@ -1236,35 +941,85 @@ def _key_frame(layout: SourceLayout, raw: pl.DataFrame, by_field: Mapping[str, i
     return raw.select("_row", *pre).select("_row", *exprs)
 
 
-def _dup_messages(layout: SourceLayout, key_file: str, memory_mb: int) -> pl.DataFrame:
-    """Keys that occur more than once among the key-complete rows, each with its German
-    message (rows named as before: the first five, then "…"). Out of core: DuckDB groups
-    the key file on disk with a memory limit; the result holds only duplicate keys."""
+#: DuckDB's memory limit (MiB) while it groups the duplicate keys of a file; beyond it DuckDB
+#: spills to the temporary directory. There is no import memory setting to derive it from: the
+#: memory of an import is set by ``MISSIMO_IMPORT_BATCH_ROWS`` (see docs/sicherheit.md), and this
+#: limit is part of the budget measured there.
+DUPLICATE_KEY_MEMORY_MB = 256
+#: Rows per batch when DuckDB's per-row duplicate messages are written to disk.
+_DUP_FETCH_ROWS = 100_000
+_FIRST_FIVE = "array_to_string(list_slice(list(_row ORDER BY _row), 1, 5), ', ')"
+_DUP_SCHEMA = pa.schema(
+    [pa.field("_row", pa.int32()), pa.field("n", pa.int64()), pa.field("rows", pa.string())]
+)
+
+
+def _dup_rows(layout: SourceLayout, key_file: str, dest: Path, memory_mb: int) -> None:
+    """Write every row that shares its duplicate key with another key-complete row to the
+    Parquet file ``dest``, ordered by ``_row``: its row number, how many rows share the key
+    (``n``) and the first five of them (``rows``, ``"3, 8"``). Out of core: DuckDB groups
+    and sorts the key file on disk with a memory limit, and the result is streamed to
+    ``dest`` batch by batch, so neither the duplicate keys nor their rows are ever held in
+    memory as a whole (a file in which every key occurs twice has half its rows here)."""
     import duckdb
 
-    keys = list(layout.duplicate_key)
-    cols = ", ".join(f'"__k_{k}"' for k in keys)
+    keys = [f'"__k_{k}"' for k in layout.duplicate_key]
+    cols = ", ".join(keys)
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
     con = duckdb.connect(config={"memory_limit": f"{memory_mb}MB", "threads": 1})
     try:
         con.execute("SET temp_directory = ?", [str(Path(key_file).parent / "duckdb_tmp")])
-        not_null = " AND ".join(f'"__k_{k}" IS NOT NULL' for k in keys)
+        con.execute("SET preserve_insertion_order = false")
         # column names come from the layout, the path is a parameter
-        query = f"SELECT {cols}, count(*) AS n, list_slice(list(_row ORDER BY _row), 1, 5) AS r "
-        query += f"FROM read_parquet(?) WHERE {not_null} GROUP BY ALL HAVING count(*) > 1"
-        rows = con.execute(query, [key_file]).fetchall()
+        k_rows = f"SELECT _row, {cols} FROM read_parquet(?) WHERE {not_null}"  # noqa: S608
+        g_keys = f"SELECT {cols}, count(*) AS n, {_FIRST_FIVE} AS rows FROM k GROUP BY ALL HAVING n > 1"  # noqa: S608
+        query = f"WITH k AS ({k_rows}), g AS ({g_keys}) SELECT CAST(k._row AS INTEGER) AS _row, g.n, g.rows "
+        query += f"FROM k JOIN g USING ({cols}) ORDER BY k._row"
+        relation = con.sql(query, params=[key_file])
+        assert relation is not None
+        stream = relation.to_arrow_reader(_DUP_FETCH_ROWS)
+        with pq.ParquetWriter(str(dest), _DUP_SCHEMA, compression="lz4") as out:
+            for batch in stream:
+                out.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=_DUP_SCHEMA))
     finally:
         con.close()
-    label = " und ".join(layout.field(k).label for k in keys)
-    verb = "kommen" if len(keys) > 1 else "kommt"
-    data: dict[str, list[object]] = {f"__k_{k}": [r[i] for r in rows] for i, k in enumerate(keys)}
-    data["__dupmsg"] = [
-        f"{label} {verb} mehrfach in der Datei vor (Zeilen "
-        + ", ".join(str(x) for x in r[len(keys) + 1])
-        + (", …" if r[len(keys)] > 5 else "")
-        + ")"
-        for r in rows
-    ]
-    return pl.DataFrame(data, schema={**{f"__k_{k}": pl.String for k in keys}, "__dupmsg": pl.String})
+
+
+class _DupCursor:
+    """Reads the per-row duplicate messages of :func:`_dup_rows` alongside the batches of
+    pass 2: both are ordered by ``_row``, so each batch takes the messages up to its last
+    row and only one batch of messages is in memory at a time."""
+
+    def __init__(self, layout: SourceLayout, path: Path | None, batch_rows: int) -> None:
+        keys = list(layout.duplicate_key)
+        label = " und ".join(layout.field(k).label for k in keys)
+        verb = "kommen" if len(keys) > 1 else "kommt"
+        self._prefix = f"{label} {verb} mehrfach in der Datei vor (Zeilen "
+        self._batches = (
+            iter(pq.ParquetFile(str(path)).iter_batches(batch_size=batch_rows)) if path else iter(())
+        )
+        self._pending = pl.DataFrame(schema={"_row": pl.Int32, "n": pl.Int64, "rows": pl.String})
+
+    def upto(self, last_row: int) -> pl.DataFrame:
+        """``_row`` and ``__dupmsg`` of the duplicate rows up to ``last_row``."""
+        parts = [self._pending]
+        while parts[-1].height == 0 or parts[-1]["_row"][-1] <= last_row:
+            batch = next(self._batches, None)
+            if batch is None:
+                break
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            parts.append(frame)
+        frame = pl.concat(parts) if len(parts) > 1 else parts[0]
+        taken = frame.filter(pl.col("_row") <= last_row)
+        self._pending = frame.filter(pl.col("_row") > last_row)
+        message = pl.concat_str(
+            pl.lit(self._prefix),
+            pl.col("rows"),
+            pl.when(pl.col("n") > 5).then(pl.lit(", …")).otherwise(pl.lit("")),
+            pl.lit(")"),
+        )
+        return taken.select(pl.col("_row"), message.alias("__dupmsg"))
 
 
 def _check_batch(
@@ -1273,9 +1028,12 @@ def _check_batch(
     header_width: int,
     column_map: Mapping[int, str],
     dups: pl.DataFrame,
-) -> tuple[pa.Table, list[RejectedRow]]:
+    keep: int | None = None,
+) -> tuple[pa.Table, list[RejectedRow], int]:
     """Check one batch of well-formed rows (``__c<i>`` raw columns and ``_row``):
-    accepted rows in the snapshot schema and the rejected rows with German messages."""
+    accepted rows in the snapshot schema, the first ``keep`` rejected rows (all if
+    ``None``) with German messages, and the number of all rejected rows of the batch.
+    ``dups`` holds ``_row`` and ``__dupmsg`` of the batch's rows with a duplicate key."""
     n_ok = raw.height
     raw_cols_all = [raw[f"__c{i}"] for i in range(header_width)]
     by_field = {target: i for i, target in column_map.items()}
@@ -1309,9 +1067,7 @@ def _check_batch(
     del cleaned_df
     keys = list(layout.duplicate_key)
     key_ok = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    typed = typed.with_columns(*[pl.col(k).cast(pl.String).alias(f"__k_{k}") for k in keys]).join(
-        dups, on=[f"__k_{k}" for k in keys], how="left", nulls_equal=False, maintain_order="left"
-    )
+    typed = typed.join(dups, on="_row", how="left", maintain_order="left")
     invalid = [pl.col(f"__s_{n}").is_not_null() & pl.col(n).is_null() for n in names]
     missing = [pl.col(f"__s_{n}").is_null() for n in layout.required_fields]
     checks = [chk.error_expr().is_not_null() for chk in layout.checks]
@@ -1328,6 +1084,9 @@ def _check_batch(
 
     rejected: list[RejectedRow] = []
     bad = typed.filter(pl.col("__bad")).sort("_idx")
+    n_bad = bad.height
+    if keep is not None:
+        bad = bad.head(keep)
     if bad.height:
         err_cols: list[tuple[str, str]] = [(f"__err_{n}", n) for n in names]
         err_cols += [(f"__chk_{j}", chk.column) for j, chk in enumerate(layout.checks)]
@@ -1365,7 +1124,7 @@ def _check_batch(
             row = rows_of[idx]
             errors = grouped.get(idx) or [RowError(row, "", "", "Ungültige Zeile")]  # defensive
             rejected.append(RejectedRow(row, tuple(c[p] for c in original), tuple(errors)))
-    return table, rejected
+    return table, rejected, n_bad
 
 
 def read_source(
@@ -1375,6 +1134,7 @@ def read_source(
     mapping: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
     batch_rows: int = BATCH_ROWS,
+    keep_rejected: int | None = None,
 ) -> ReadResult:
     """Read one export of ``source`` (a name of :data:`~missimo.engine.sources.SOURCES`).
 
@@ -1392,8 +1152,11 @@ def read_source(
     Memory: a CSV is read as a stream and checked ``batch_rows`` data rows at a time;
     the rows are spooled to temporary files (Parquet for the raw rows, Arrow IPC for the
     accepted ones, which ``result.table`` maps from disk), duplicate keys are grouped
-    out of core by DuckDB. What stays in memory grows only with the rejected rows and
-    the duplicate keys. An XLSX is read whole (its unpacked size is bounded before).
+    out of core by DuckDB and their per-row messages read back batch by batch. Every
+    rejected row is counted (``result.rejected_count``), but with ``keep_rejected`` only
+    the first ``keep_rejected`` of them (by row number) are kept with their values and
+    errors in ``result.rejected``; ``None`` keeps all, so only then does memory grow with
+    the rejected rows. An XLSX is read whole (its unpacked size is bounded before).
 
     Raises :class:`ImportRefused` (one German message) when the file cannot be used as
     a whole; otherwise returns a :class:`ReadResult`. An unknown source name is a
@@ -1401,10 +1164,11 @@ def read_source(
     """
     layout = source if isinstance(source, SourceLayout) else get_source(source)
     batch_rows = max(1, batch_rows)
+    keep = None if keep_rejected is None else max(0, keep_rejected)
     inp = _Input(data)
     try:
         with tempfile.TemporaryDirectory(prefix="missimo-read-") as tmp:
-            return _read(layout, inp, mapping, progress, batch_rows, Path(tmp))
+            return _read(layout, inp, mapping, progress, batch_rows, Path(tmp), keep)
     finally:
         inp.close()
 
@@ -1416,6 +1180,7 @@ def _read(
     progress: ProgressCallback | None,
     batch_rows: int,
     tmp: Path,
+    keep: int | None = None,
 ) -> ReadResult:
     head = inp.rewind().read(4)
     if not head.strip(_WS_BYTES) and not any(c.strip(_WS_BYTES) for c in inp.chunks()):
@@ -1423,7 +1188,9 @@ def _read(
     raw_batches: Iterator[pl.DataFrame]
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         rec = _xlsx_records(inp.rewind().read(), progress)
-        info = _Spool("xlsx", None, None, rec.header, rec.broken, rec.blank_rows, 0)
+        info = _Spool("xlsx", None, None, rec.header, [], rec.blank_rows, 0, keep_broken=keep)
+        for row, values in rec.broken:
+            info.add_broken(row, values)
         frame = pl.DataFrame(
             [c.alias(f"__c{i}") for i, c in enumerate(rec.columns)] + [rec.lines.alias("_row")]
         )
@@ -1434,6 +1201,7 @@ def _read(
         codec, encoding, estimate = _detect_encoding(inp)
         _, header, csv_batches, info = _csv_batches(inp, codec, batch_rows)
         info.encoding = encoding
+        info.keep_broken = keep
         raw_batches = (_raw_frame(header, rows, starts) for rows, starts in csv_batches)
     estimate = max(1, estimate)
     column_map, extra, missing_optional = _map_header(layout, info.header, mapping)
@@ -1454,33 +1222,39 @@ def _read(
             progress(min(info.good_rows // 4, estimate // 2), estimate)
     if writer is not None:
         writer.close()
-    data_rows = info.good_rows + len(info.broken)
+    data_rows = info.good_rows + info.broken_count
     if data_rows == 0:
         raise ImportRefused("Die Datei enthält nur die Kopfzeile und keine Datensätze.")
     if progress is not None:
         progress(data_rows // 4, data_rows)
 
-    # duplicate keys over the whole file, out of core
-    keys = list(layout.duplicate_key)
+    # duplicate keys over the whole file, out of core: per-row messages on disk
+    dup_path: Path | None = None
     if writer is not None:
-        dups = _dup_messages(layout, spool_path, 256)
-    else:
-        dups = pl.DataFrame(schema={**{f"__k_{k}": pl.String for k in keys}, "__dupmsg": pl.String})
+        dup_path = tmp / "duplicates.parquet"
+        _dup_rows(layout, spool_path, dup_path, DUPLICATE_KEY_MEMORY_MB)
+    dups = _DupCursor(layout, dup_path, batch_rows)
 
-    # pass 2: check each batch; accepted rows to an Arrow file mapped from disk
+    # pass 2: check each batch; accepted rows to an Arrow file mapped from disk. Batches
+    # come in row order, so the first ``keep`` rejected rows of the batches are the first
+    # ``keep`` list entries; every rejected row is counted.
     schema = snapshot_schema(layout)
     accepted_path = tmp / "accepted.arrow"
     rejected: list[RejectedRow] = []
+    rejected_count = 0
     done = 0
     with pa.OSFile(str(accepted_path), "wb") as sink, pa.ipc.new_file(sink, schema) as ipc:
         if writer is not None:
             for arrow_batch in pq.ParquetFile(spool_path).iter_batches(batch_size=batch_rows):
                 raw = pl.from_arrow(arrow_batch)
                 assert isinstance(raw, pl.DataFrame)
-                table, rej = _check_batch(layout, raw, width, column_map, dups)
+                room = None if keep is None else keep - len(rejected)
+                batch_dups = dups.upto(raw["_row"].max())  # type: ignore[arg-type]
+                table, rej, n_rej = _check_batch(layout, raw, width, column_map, batch_dups, room)
                 for b in table.to_batches():
                     ipc.write_batch(b)
                 rejected.extend(rej)
+                rejected_count += n_rej
                 done += raw.height
                 if progress is not None:
                     progress(
@@ -1489,15 +1263,22 @@ def _read(
     Path(spool_path).unlink(missing_ok=True)
     table = pa.ipc.open_file(pa.memory_map(str(accepted_path))).read_all()
 
+    # broken rows (wrong field count) were found while reading; both lists are the first
+    # rows of their kind in row order, so the first ``keep`` of their merge are the first
+    # ``keep`` rejected rows of the file
     sep = info.delimiter or ";"
+    broken: list[RejectedRow] = []
     for row, values in info.broken:
         msg = f"Zeile hat {len(values)} statt {width} Felder" + (
             " (abgeschnitten oder Anführungszeichen nicht geschlossen?)" if len(values) < width else ""
         )
-        rejected.append(RejectedRow(row, tuple(values), (RowError(row, "", sep.join(values), msg),)))
-    rejected.sort(key=lambda r: r.row)
+        broken.append(RejectedRow(row, tuple(values), (RowError(row, "", sep.join(values), msg),)))
+    info.broken = []
+    rejected_count += info.broken_count
+    merged = heapq.merge(rejected, broken, key=lambda r: r.row)
+    rejected = list(merged if keep is None else itertools.islice(merged, keep))
 
-    assert table.num_rows + len(rejected) == data_rows
+    assert table.num_rows + rejected_count == data_rows
     if progress is not None:
         progress(data_rows, data_rows)
     return ReadResult(
@@ -1512,5 +1293,6 @@ def _read(
         table=table,
         rejected=tuple(rejected),
         data_rows=data_rows,
+        rejected_count=rejected_count,
         blank_rows=info.blank_rows,
     )

@@ -49,7 +49,7 @@ from missimo.processes import pid_alive
 
 log = logging.getLogger(__name__)
 
-ROW_ERRORS_KEPT = 10_000  # errors kept in the database for display; the file holds all
+ROW_ERRORS_KEPT = 10_000  # errors kept in the database for display (the rejected-rows file is capped too)
 
 
 class DeliveryRefused(Refused):
@@ -271,6 +271,9 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
             mapping=delivery.mapping_used or None,
             progress=_throttled_progress(delivery.pk, echo),
             batch_rows=bounds.batch_rows(),
+            # only what the rejected-rows file and the stored errors show is kept in memory
+            # (every rejected row holds at least one error); all are counted
+            keep_rejected=max(bounds.rejected_rows_kept(), ROW_ERRORS_KEPT),
         )
     except engine.ImportRefused as refused:
         return _finish(delivery, ImportStatus.REFUSED, refused.message)
@@ -291,7 +294,7 @@ def _process(delivery: Import, echo, *, force: bool = False) -> Import:
         )
     delivery.warnings = [*notes, *getattr(result, "warnings", ())]
     delivery.missing_columns = list(result.missing_optional_columns)
-    if result.rejected:
+    if result.rejected_count:
         relative = f"{_import_dir(delivery.pk)}/abgelehnte_zeilen.csv"
         _write_rejected(result, data_path(relative))
         if result.rejected_count > bounds.rejected_rows_kept():
