@@ -121,3 +121,30 @@ def test_two_identical_deliveries_at_the_same_time_are_taken_once(tiny_city, kim
     assert not second.snapshot_file
     type(first).objects.filter(pk=first.pk).update(status=ImportStatus.PENDING)
     assert services.process_delivery(first.pk).status == ImportStatus.TAKEN
+
+
+def test_a_file_of_only_invalid_rows_keeps_only_what_the_rejected_file_shows_but_counts_all(
+    tiny_city, kim, settings, monkeypatch
+):
+    settings.IMPORT_REJECTED_ROWS_KEPT = 2
+    monkeypatch.setattr(services, "ROW_ERRORS_KEPT", 3)
+    kept_in_memory = []
+    read = services.engine.read_source
+
+    def spy(*args, **kwargs):
+        result = read(*args, **kwargs)
+        kept_in_memory.append((kwargs.get("keep_rejected"), len(result.rejected), result.rejected_count))
+        return result
+
+    monkeypatch.setattr(services.engine, "read_source", spy)
+    header = (tiny_city / "kindergeld.csv").read_bytes().splitlines()[0]
+    rows = b"".join(f"kaputt;{n}\r\n".encode() for n in range(40))
+    delivery = _deliver(kim, "kindergeld", header + b"\r\n" + rows, "nur_fehler.csv")
+    assert delivery.status == ImportStatus.REFUSED
+    assert (delivery.data_rows, delivery.accepted_count, delivery.rejected_count) == (40, 0, 40)
+    assert kept_in_memory == [(3, 3, 40)]  # the larger of the two caps, not all 40
+    assert delivery.row_errors.count() == 3
+    lines = data_path(delivery.rejected_file).read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + 2 + 1
+    assert lines[-1].startswith("# 38 weitere abgelehnte Zeilen sind in dieser Datei nicht aufgeführt")
+    assert "(insgesamt 40 abgelehnt; höchstens 2 Zeilen je Datei)" in lines[-1]
