@@ -312,6 +312,7 @@ def _cmd_land_run(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
+    from missimo import config
     from missimo.engine import (
         CITY_SOURCES,
         LAND_RULES,
@@ -324,6 +325,7 @@ def _cmd_land_run(args: argparse.Namespace) -> int:
         write_snapshot,
     )
 
+    batch_rows = max(1, config.get("MISSIMO_IMPORT_BATCH_ROWS"))
     backend = configured_backend()
     if args.backend:
         backend = EngineBackend(args.backend, backend.spark_master, backend.staging_dir, backend.spark_conf)
@@ -345,7 +347,9 @@ def _cmd_land_run(args: argparse.Namespace) -> int:
                 if found is None:
                     continue
                 try:
-                    result = read_source(source, found)
+                    # batches as in `missimo import` (MISSIMO_IMPORT_BATCH_ROWS); only the counts
+                    # of the rejected rows are shown, so none is kept in memory
+                    result = read_source(source, found, batch_rows=batch_rows, keep_rejected=0)
                 except ImportRefused as exc:
                     print(f"Fehler: {code}/{found.name}: {exc}", file=sys.stderr)
                     return 2
