@@ -409,7 +409,9 @@ SETTINGS: tuple[Setting, ...] = (
         parse_int,
         10000,
         "Rows kept in the downloadable file of rejected rows of a delivery; the file states how many "
-        "further rejected rows it leaves out (the counts of the delivery are always complete).",
+        "further rejected rows it leaves out (the counts of the delivery are always complete). While a "
+        "delivery is read, only this many rejected rows (at least 10,000, the errors stored for display) "
+        "are held in memory.",
     ),
     Setting(
         "MISSIMO_AUDIT_KEY",
