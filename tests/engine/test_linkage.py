@@ -9,11 +9,14 @@ import pytest
 
 from missimo.engine.addresses import link_addresses
 from missimo.engine.linkage import (
+    _comparisons,
     _monotone,
     build_person_records,
     explain_pair,
     link_persons,
     link_records,
+    model_settings,
+    prior_rule_recall,
     write_links,
 )
 from tests.engine.sample_population import make_population
@@ -394,6 +397,40 @@ def test_no_comparison_level_counts_more_against_a_match_than_complete_differenc
     assert levels[2]["m_probability"] / 0.001 == pytest.approx(0.1 / 0.989)
 
 
+def test_the_prior_follows_the_share_of_true_pairs_the_strict_rule_finds_in_the_trained_model():
+    model = model_settings()
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            level["m_probability"] = {
+                "alle Vornamen gleich (Reihenfolge egal)": 0.7,
+                "gleich": 0.6 if comp["output_column_name"] == "familienname" else 0.9,
+            }.get(level["label_for_charts"], 0.01)
+    assert prior_rule_recall(model) == pytest.approx(0.7 * 0.6 * 0.9)
+
+
+def test_the_prior_rule_recall_is_unknown_before_training_and_never_below_five_percent():
+    assert prior_rule_recall(model_settings()) is None
+    model = model_settings()
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            level["m_probability"] = 0.01
+    assert prior_rule_recall(model) == 0.05
+
+
+def test_the_same_street_name_under_another_postcode_is_a_level_of_its_own_above_the_postcode():
+    address = next(c for c in _comparisons() if c["output_column_name"] == "adresse")
+    labels = [lv["label_for_charts"] for lv in address["comparison_levels"]]
+    assert labels.index("gleiche Straße, andere PLZ") == labels.index("gleiche PLZ") - 1
+    con = duckdb.connect()
+    level = next(
+        lv for lv in address["comparison_levels"] if lv["label_for_charts"] == "gleiche Straße, andere PLZ"
+    )
+    row = con.execute(
+        f"SELECT {level['sql_condition']} FROM (SELECT 'hauptstr' AS street_name_l, 'hauptstr' AS street_name_r)"  # noqa: S608 (the model's own SQL)
+    ).fetchone()
+    assert row == (True,)
+
+
 def _household(con):
     """A family that moved: the Kindergeld claim still has the old address, the Melderegister
     entry of the entitled person both; the child's entry only the new one."""
@@ -420,10 +457,13 @@ def _household(con):
         ),
     )
     con.execute("CREATE OR REPLACE TABLE rec AS SELECT * FROM _rec")
-    # (left, right, match weight, address weight, address level); level 5 = a former address
+    # (left, right, match weight, address weight, address level): the level of a former address
+    levels = next(c for c in _comparisons() if c["output_column_name"] == "adresse")["comparison_levels"]
+    labels = [lv["label_for_charts"] for lv in levels if not lv.get("is_null_level")]
+    former = len(labels) - 1 - labels.index("eine frühere Anschrift gleich")
     rows = [
-        ("kindergeld_berechtigter:1", "melderegister:P", 20.0, 12.0, 5),
-        ("kindergeld_berechtigter:2", "melderegister:Q", 20.0, 12.0, 5),
+        ("kindergeld_berechtigter:1", "melderegister:P", 20.0, 12.0, former),
+        ("kindergeld_berechtigter:2", "melderegister:Q", 20.0, 12.0, former),
         ("kindergeld_kind:1/1", "melderegister:C", -1.0, -5.0, 0),
         ("kindergeld_kind:2/1", "melderegister:D", -1.0, -5.0, 0),
     ]

@@ -446,6 +446,7 @@ def _comparisons() -> list[dict[str, Any]]:
                     f"{jw}(l.street_name, r.street_name) >= 0.9 AND (l.hnr = r.hnr OR l.plz_n = r.plz_n)",
                     "ähnliche Straße",
                 ),
+                _level("l.street_name = r.street_name", "gleiche Straße, andere PLZ"),
                 _level("l.plz_n = r.plz_n", "gleiche PLZ"),
                 _level("ELSE", "verschieden"),
             ],
@@ -577,13 +578,35 @@ class LinkageResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+#: The deterministic rule the prior is estimated from, and the comparison levels (output
+#: column, level label) whose m probabilities give the share of true pairs it finds.
+PRIOR_RULE = "l.forenames_sorted = r.forenames_sorted AND l.surname_fold = r.surname_fold AND l.dob = r.dob"
+PRIOR_RULE_LEVELS = (
+    ("vorname", "alle Vornamen gleich (Reihenfolge egal)"),
+    ("familienname", "gleich"),
+    ("geburtsdatum", "gleich"),
+)
+#: The share assumed before the model is trained.
+PRIOR_RULE_RECALL = 0.8
+
+
+def prior_rule_recall(model: Mapping[str, Any]) -> float | None:
+    """The share of true pairs that ``PRIOR_RULE`` finds, from the trained m probabilities
+    (the product of its levels' m, conditional independence as in the model itself); None
+    when a level has no m."""
+    recall = 1.0
+    for column, label in PRIOR_RULE_LEVELS:
+        comp = next(c for c in model["comparisons"] if c["output_column_name"] == column)
+        level = next(lv for lv in comp["comparison_levels"] if lv["label_for_charts"] == label)
+        m = level.get("m_probability")
+        if not m:
+            return None
+        recall *= float(m)
+    return min(1.0, max(0.05, recall))
+
+
 def _train(linker: Any, em_max_pairs: int, u_max_pairs: int, seed: int) -> None:
-    linker.training.estimate_probability_two_random_records_match(
-        [
-            "l.forenames_sorted = r.forenames_sorted AND l.surname_fold = r.surname_fold AND l.dob = r.dob",
-        ],
-        recall=0.8,
-    )
+    linker.training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=PRIOR_RULE_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     for rule in (
         "l.dob = r.dob",
@@ -592,6 +615,11 @@ def _train(linker: Any, em_max_pairs: int, u_max_pairs: int, seed: int) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=em_max_pairs, estimate_without_term_frequencies=True
         )
+    # the prior again, now with the share of true pairs the rule finds as the trained model
+    # sees it (data with many typing errors find fewer than assumed above)
+    recall = prior_rule_recall(linker.misc.save_model_to_json(None))
+    if recall is not None:
+        linker.training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=recall)
 
 
 def _monotone(model: dict[str, Any]) -> dict[str, Any]:
