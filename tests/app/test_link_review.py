@@ -127,3 +127,40 @@ def test_after_the_retention_period_the_pairs_are_deleted_and_the_estimate_stays
     assert not LinkReviewPair.objects.filter(run=run).exists()  # no record ids left
     assert run.link_quality == estimate
     assert {row["key"]: row["drawn"] for row in review.stratum_rows(run)} == drawn
+
+
+def test_a_doubtful_double_claim_join_is_judged_on_the_review_page_but_stays_out_of_the_estimate(
+    reviewed_run, kim, client
+):
+    from missimo.engine.review import DOUBLE_CLAIM, DOUBLE_CLAIM_LABEL
+
+    run = reviewed_run
+    # as the run stores it when the rules hand over a doubtful join (engine tests cover the hand-over)
+    doubtful = run.review_pairs.filter(linked=True).first()
+    doubtful.stratum = DOUBLE_CLAIM
+    doubtful.save(update_fields=["stratum"])
+    run.link_review["strata"].append(
+        {"key": DOUBLE_CLAIM, "label": DOUBLE_CLAIM_LABEL, "linked": True, "low": 0.0, "high": 1.0,
+         "population": 1, "estimated": False}
+    )  # fmt: skip
+    run.save(update_fields=["link_review"])
+    client.force_login(kim)
+    page = client.get(f"/abgleich/{run.pk}/stichprobe/").text
+    assert "Doppelbezug" in page and 'id="doppelbezug-unsicher"' in page
+    labels = {p.pk: ReviewLabel.SAME.value for p in run.review_pairs.all()}
+    labels[doubtful.pk] = ReviewLabel.DIFFERENT.value
+    review.label_pairs(kim, run, labels)
+    run.refresh_from_db()
+    # the join is rejected for later runs; the estimate counts only the random strata
+    left, right = sorted((doubtful.uid_left, doubtful.uid_right))
+    assert RejectedLink.objects.filter(uid_left=left, uid_right=right).exists()
+    assert DOUBLE_CLAIM not in {s["key"] for s in run.link_quality["strata"]}
+    if run.link_quality["complete"]:
+        assert run.link_quality["precision"] == pytest.approx(1.0)
+    row = next(r for r in review.stratum_rows(run) if r["key"] == DOUBLE_CLAIM)
+    assert (row["drawn"], row["different"]) == (1, 1)
+    # the counts outlive the pairs
+    review.purge_expired_pairs(timezone.now() + dt.timedelta(days=400))
+    run.refresh_from_db()
+    row = next(r for r in review.stratum_rows(run) if r["key"] == DOUBLE_CLAIM)
+    assert (row["drawn"], row["different"]) == (1, 1)

@@ -125,3 +125,29 @@ def test_the_sample_is_drawn_per_stratum_with_both_records_and_the_field_compari
     assert [(p.uid_left, p.uid_right) for p in again.pairs] == [
         (p.uid_left, p.uid_right) for p in sample.pairs
     ]
+
+
+def test_doubtful_double_claim_joins_form_a_stratum_of_their_own_outside_the_estimate(linked_run):
+    con, result = linked_run
+    doubtful = con.execute(
+        "SELECT unique_id_l, unique_id_r FROM person_pair WHERE linked ORDER BY match_probability LIMIT 2"
+    ).fetchall()
+    sample = draw_review_sample(con, result.threshold, 3, result.model, unsure_double_claims=doubtful)
+    stratum = next(s for s in sample.strata if s.key == "D")
+    assert stratum.population == 2
+    assert not stratum.estimated
+    assert "Doppelbezug" in stratum.label
+    drawn = {(p.uid_left, p.uid_right) for p in sample.pairs}
+    in_d = {(p.uid_left, p.uid_right) for p in sample.pairs if p.stratum == "D"}
+    assert set(doubtful) <= drawn  # each is shown once: in D, or where it was drawn at random
+    assert len(drawn) == len(sample.pairs)
+    assert in_d <= set(doubtful)
+    # labels of the D stratum do not enter the estimate
+    strata = [
+        {"key": s.key, "linked": s.linked, "population": s.population, "estimated": s.estimated}
+        for s in sample.strata
+    ]
+    labels = [(s["key"], LABEL_SAME) for s in strata if s["population"] and s["estimated"]]
+    with_d = estimate_link_quality(strata, [*labels, ("D", LABEL_DIFFERENT), ("D", LABEL_DIFFERENT)])
+    assert with_d.precision == estimate_link_quality(strata, labels).precision == pytest.approx(1.0)
+    assert all(s.key != "D" for s in with_d.strata)

@@ -257,3 +257,41 @@ def test_a_given_link_table_adds_no_sentence_about_sureness() -> None:
     hint = run(_double_claim(family())).hints_for("KG_DOPPELBEZUG")[0]
     assert hint.facts["verknuepfung_wahrscheinlichkeit"] is None
     assert "Wahrscheinlichkeit" not in hint.explanation
+
+
+def test_a_loosely_joined_second_claim_goes_to_the_review_sample_instead_of_a_hint() -> None:
+    con = _double_claim(family()).build()
+    loose = 2.0
+    _pairs(
+        con,
+        [
+            ("kindergeld_kind:214FK123456/1", "melderegister:M-K", 20.0, True),
+            ("kindergeld_kind:301FK654321/1", "melderegister:M-K", loose, True),
+            ("kindergeld_kind:214FK123456/1", "kindergeld_kind:301FK654321/1", loose - 0.5, True),
+        ],
+    )
+    result = evaluate(con, dt.date.fromisoformat(S))
+    assert refs(result, "KG_DOPPELBEZUG") == []
+    # the doubtful record's strongest join inside its person, for a person to decide
+    assert result.unsure_double_claims == (("kindergeld_kind:301FK654321/1", "melderegister:M-K"),)
+
+
+def test_a_sure_double_claim_sends_nothing_to_the_review_sample() -> None:
+    con = _double_claim(family()).build()
+    _pairs(
+        con,
+        [
+            ("kindergeld_kind:214FK123456/1", "melderegister:M-K", 20.0, True),
+            ("kindergeld_kind:301FK654321/1", "melderegister:M-K", 18.0, True),
+        ],
+    )
+    result = evaluate(con, dt.date.fromisoformat(S))
+    assert refs(result, "KG_DOPPELBEZUG") == [KG, OTHER]
+    assert result.unsure_double_claims == ()
+
+
+def test_on_the_linkage_the_loose_third_claim_is_handed_to_the_review_sample(linked_run) -> None:
+    result = evaluate(linked_run, dt.date.fromisoformat(S))
+    # one pair: the loose record and the record it is most strongly joined to in its person
+    assert len(result.unsure_double_claims) == 1
+    assert "kindergeld_kind:214FK100009/1" in result.unsure_double_claims[0]

@@ -67,6 +67,12 @@ LINKED_EDGES = (0.8, 0.95, 0.99)
 #: Lower edges of the bands of unlinked pairs below the threshold ("near the threshold").
 UNLINKED_EDGES = (0.2, 0.35)
 Z95 = 1.959963984540054
+#: The stratum of the joins that put a Kindergeld child into a double claim without the margin
+#: of a sure join (issue #15, point 3): no ``KG_DOPPELBEZUG`` hint, a person decides instead.
+#: Reviewed, labelled and turned into rejected links like every other pair, but not part of
+#: the precision estimate (they are chosen for being doubtful, not at random).
+DOUBLE_CLAIM = "D"
+DOUBLE_CLAIM_LABEL = "Doppelbezug nicht gemeldet: Verknüpfung eines Kindergeld-Kindes ohne klaren Abstand"
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class ReviewStratum:
     low: float
     high: float
     population: int = 0
+    #: False for a stratum that is reviewed but not part of the estimate (``DOUBLE_CLAIM``)
+    estimated: bool = True
 
 
 @dataclass
@@ -147,13 +155,19 @@ def draw_review_sample(
     records_table: str = "person_record",
     pair_table: str = "person_pair",
     link_table: str = "person_link",
+    unsure_double_claims: Sequence[tuple[str, str]] = (),
 ) -> ReviewSample:
     """Draw up to ``per_stratum`` pairs per stratum (simple random sample, reproducible by
     ``seed``) from the scored pairs of a linkage run and count each stratum's population.
 
     Unlinked strata leave out pairs that ended in the same person anyway (through other records)
-    and pairs a person already rejected. Must run before the data minimisation."""
+    and pairs a person already rejected. ``unsure_double_claims`` (pairs of the rules'
+    evaluation, ``EvaluationResult.unsure_double_claims``) form the stratum ``DOUBLE_CLAIM``,
+    the first ``per_stratum`` of them drawn (those not drawn at random already). Must run
+    before the data minimisation."""
     strata = review_strata(threshold)
+    if unsure_double_claims:
+        strata.append(ReviewStratum(DOUBLE_CLAIM, DOUBLE_CLAIM_LABEL, True, 0.0, 1.0 + 1e-9, estimated=False))
     cases = " ".join(
         f"WHEN p.linked = {str(s.linked).upper()} AND p.match_probability >= {s.low!r} "
         f"AND p.match_probability < {s.high!r} THEN '{s.key}'"
@@ -176,22 +190,35 @@ def draw_review_sample(
         """
     )
     populations = dict(con.execute("SELECT stratum, count(*) FROM _review_pool GROUP BY stratum").fetchall())
+    if unsure_double_claims:
+        populations[DOUBLE_CLAIM] = len(set(unsure_double_claims))
     sample = ReviewSample(
         strata=[
-            ReviewStratum(s.key, s.label, s.linked, s.low, s.high, int(populations.get(s.key, 0)))
+            ReviewStratum(
+                s.key, s.label, s.linked, s.low, s.high, int(populations.get(s.key, 0)), s.estimated
+            )
             for s in strata
         ]
     )
     linked_of = {s.key: s.linked for s in strata}
+    limit = max(0, int(per_stratum))
     picks = con.execute(
         "SELECT stratum, unique_id_l, unique_id_r FROM _review_pool WHERE draw <= ? ORDER BY stratum, draw",
-        [max(0, int(per_stratum))],
+        [limit],
     ).fetchall()
+    drawn = {(left, right) for _, left, right in picks}
+    doubtful = [pair for pair in dict.fromkeys(unsure_double_claims) if pair not in drawn][:limit]
+    if doubtful:
+        con.execute(
+            "INSERT INTO _review_pool SELECT ?, unnest(?), unnest(?), ?",
+            [DOUBLE_CLAIM, [a for a, _ in doubtful], [b for _, b in doubtful], 0],
+        )
+        picks += [(DOUBLE_CLAIM, a, b) for a, b in doubtful]
     # the explanations read small copies of only the drawn pairs and their records
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _review_pairs AS SELECT p.* FROM {pair_table} p "
         "SEMI JOIN _review_pool d ON d.unique_id_l = p.unique_id_l AND d.unique_id_r = p.unique_id_r "
-        f"AND d.draw <= {max(0, int(per_stratum))}"
+        f"AND d.draw <= {limit}"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _review_records AS SELECT r.* FROM {records_table} r "
@@ -346,6 +373,7 @@ def estimate_link_quality(
             unclear=counts.get(s["key"], {}).get(LABEL_UNCLEAR, 0),
         )
         for s in strata
+        if s.get("estimated", True)
     ]
     present = [s for s in estimates if s.population > 0]
     complete = bool(present) and all(s.decided for s in present)

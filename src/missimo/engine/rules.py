@@ -327,6 +327,10 @@ class EvaluationResult:
     # Objekt_ID -> residents with main residence on the Stichtag (RESIDENTS_SQL); empty without
     # Melderegister or property register.
     residents: dict[str, int] = field(default_factory=dict)
+    # Pairs (unique_id_l, unique_id_r) of the person linkage that joined a Kindergeld child
+    # record into a double claim without the margin of a sure join (``KG_DOPPELBEZUG`` did not
+    # fire on them): the best linked pair of each such record, for the review sample.
+    unsure_double_claims: tuple[tuple[str, str], ...] = ()
 
     def status(self, rule: str) -> RuleStatus:
         return next(s for s in self.statuses if s.rule == rule)
@@ -1120,6 +1124,7 @@ def evaluate(
             hints.extend(found)
             statuses.append(RuleStatus(rule.code, rule.version, True, len(found), None, note))
         residents = _residents(con, available)
+        unsure = _unsure_double_claims(con) if any(name == "_r_sure_kg" for _, name in created) else []
     finally:
         for kind, name in reversed(created):
             con.execute(f"DROP {kind} IF EXISTS {name}")
@@ -1130,7 +1135,43 @@ def evaluate(
         statuses=tuple(statuses),
         rule_versions={r.code: r.version for r in RULES},
         residents=residents,
+        unsure_double_claims=tuple(unsure),
     )
+
+
+def _unsure_double_claims(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The linked pairs that put a Kindergeld child record into a double claim (its person has
+    children of two or more Kindergeldnummern) although its join is not sure (``_r_sure_kg``):
+    for each such record its strongest linked pair inside its person. Empty without scored pairs."""
+    names = {
+        row[0].lower() for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if "person_pair" not in names or "person_link" not in names:
+        return []
+    if "linked" not in {c[0] for c in con.execute("DESCRIBE person_pair").fetchall()}:
+        return []
+    rows = con.execute(
+        """
+        WITH u AS (SELECT k._key, k.kind_pid, k.Kindergeldnummer, s.sure
+                   FROM _r_kg k JOIN _r_sure_kg s ON s._key = k._key),
+        multi AS (SELECT kind_pid FROM u GROUP BY kind_pid
+                  HAVING count(DISTINCT Kindergeldnummer) >= 2 AND NOT bool_and(sure)),
+        unsure AS (SELECT DISTINCT 'kindergeld_kind:' || _key AS uid, kind_pid FROM u
+                   WHERE NOT sure AND kind_pid IN (SELECT kind_pid FROM multi)),
+        ends AS (SELECT unique_id_l AS uid, unique_id_r AS other, unique_id_l, unique_id_r, match_weight
+                 FROM person_pair WHERE linked
+                 UNION ALL
+                 SELECT unique_id_r, unique_id_l, unique_id_l, unique_id_r, match_weight
+                 FROM person_pair WHERE linked),
+        cand AS (SELECT un.uid, e.unique_id_l, e.unique_id_r, e.match_weight
+                 FROM unsure un JOIN ends e ON e.uid = un.uid
+                 JOIN person_link o ON o.entity || ':' || o.record_key = e.other AND o.person_id = un.kind_pid)
+        SELECT unique_id_l, unique_id_r FROM cand
+        QUALIFY row_number() OVER (PARTITION BY uid ORDER BY match_weight DESC, unique_id_l, unique_id_r) = 1
+        ORDER BY unique_id_l, unique_id_r
+        """
+    ).fetchall()
+    return list(dict.fromkeys((str(a), str(b)) for a, b in rows))
 
 
 def _residents(con: duckdb.DuckDBPyConnection, available: set[str]) -> dict[str, int]:

@@ -165,18 +165,25 @@ def run_abgleich(
             timings["person_linkage"] = time.perf_counter() - started
             for step, seconds in linkage_result.timings.items():
                 timings[f"person_linkage.{step}"] = seconds
-            if review_sample_size > 0:
-                started = time.perf_counter()
-                review_sample = review.draw_review_sample(
-                    con, linkage_result.threshold, review_sample_size, linkage_result.model
-                )
-                counts["review_pairs"] = len(review_sample.pairs)
-                timings["review_sample"] = time.perf_counter() - started
 
         started = time.perf_counter()
         report("Regeln werden ausgewertet", 75)
         evaluation = rules.evaluate(con, stichtag, settings)
         timings["rules"] = time.perf_counter() - started
+
+        if linkage_result is not None and review_sample_size > 0:
+            # after the rules (the joins they found doubtful go into the sample), before the
+            # minimisation (the sample shows records of persons without a hint too)
+            started = time.perf_counter()
+            review_sample = review.draw_review_sample(
+                con,
+                linkage_result.threshold,
+                review_sample_size,
+                linkage_result.model,
+                unsure_double_claims=evaluation.unsure_double_claims,
+            )
+            counts["review_pairs"] = len(review_sample.pairs)
+            timings["review_sample"] = time.perf_counter() - started
 
         started = time.perf_counter()
         report("Objekte werden priorisiert", 90)

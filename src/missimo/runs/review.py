@@ -56,6 +56,7 @@ def store_sample(run: Run, sample, comparison_labels: dict[str, str]) -> int:
                 "low": s.low,
                 "high": min(s.high, 1.0),
                 "population": s.population,
+                "estimated": s.estimated,
             }
             for s in sample.strata
         ],
@@ -107,11 +108,21 @@ def stratum_rows(run: Run) -> list[dict]:
     """Per stratum: its label, population, pairs drawn, labelled, and the labels' counts."""
     by_key = {s["key"]: s for s in run.link_quality.get("strata", [])}
     drawn: dict[str, int] = {}
-    for key in run.review_pairs.values_list("stratum", flat=True):
+    # strata outside the estimate (the doubtful double claims) are counted from their pairs
+    labelled: dict[str, dict[str, int]] = {}
+    names = {engine.LABEL_SAME: "same", engine.LABEL_DIFFERENT: "different", engine.LABEL_UNCLEAR: "unclear"}
+    for key, label in run.review_pairs.values_list("stratum", "label"):
         drawn[key] = drawn.get(key, 0) + 1
+        if label in names:
+            labelled.setdefault(key, {}).setdefault(names[label], 0)
+            labelled[key][names[label]] += 1
     rows = []
     for stratum in run.link_review.get("strata", []):
-        counts = by_key.get(stratum["key"], {})
+        if stratum.get("estimated", True):
+            counts = by_key.get(stratum["key"], {})
+        else:  # labels of pairs deleted after the retention period are kept in the stratum itself
+            here = labelled.get(stratum["key"], {})
+            counts = {k: stratum.get(k, 0) + here.get(k, 0) for k in ("same", "different", "unclear")}
         rows.append(
             {
                 **stratum,
@@ -190,11 +201,12 @@ def purge_expired_pairs(now: dt.datetime | None = None) -> int:
     for run in Run.objects.filter(review_pairs__created_at__lt=limit).distinct():
         with transaction.atomic():
             update_estimate(run)
-            drawn: dict[str, int] = {}
-            for key in run.review_pairs.values_list("stratum", flat=True):
-                drawn[key] = drawn.get(key, 0) + 1
+            kept = {row["key"]: row for row in stratum_rows(run)}
             for stratum in run.link_review.get("strata", []):
-                stratum["drawn"] = stratum.get("drawn", 0) + drawn.get(stratum["key"], 0)
+                row = kept.get(stratum["key"], {})
+                stratum["drawn"] = row.get("drawn", stratum.get("drawn", 0))
+                if not stratum.get("estimated", True):
+                    stratum.update({k: row.get(k, 0) for k in ("same", "different", "unclear")})
             Run.objects.filter(pk=run.pk).update(link_review=run.link_review)
             deleted += run.review_pairs.filter(created_at__lt=limit).delete()[0]
     return deleted
