@@ -26,7 +26,8 @@ import duckdb
 from missimo.engine import linkage, rules
 from missimo.engine.addresses import link_addresses
 from missimo.engine.reader import read_source, write_snapshot
-from missimo.engine.run import SOURCES, _create_views
+from missimo.engine.run import _create_views
+from missimo.engine.sources import SOURCES
 
 
 def snapshots(city: Path) -> dict[str, Path]:

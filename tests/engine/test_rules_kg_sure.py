@@ -295,3 +295,42 @@ def test_on_the_linkage_the_loose_third_claim_is_handed_to_the_review_sample(lin
     # one pair: the loose record and the record it is most strongly joined to in its person
     assert len(result.unsure_double_claims) == 1
     assert "kindergeld_kind:214FK100009/1" in result.unsure_double_claims[0]
+
+
+def _twins() -> City:
+    """Same-named twins born on one day, both paid under one claim; a school knows two such girls,
+    and the linkage cannot tell which school record is whose (it leaves both apart)."""
+    c = City()
+    c.objekt("O1", flats=4, area=300)
+    c.melde("M-E", person="P-E", born="1985-05-05", sex="w")
+    for n in (1, 2):
+        c.melde(f"M-K{n}", person=f"P-K{n}", born="2013-02-13", sex="w")
+        c.kindergeld(kind_nr=n, person=f"P-K{n}", parent="P-E", born="2013-02-13", name=("Radka", "Kostova"))
+        c.schule(f"S{n}", born="2013-02-13", name=("Radka", "Kostova"))
+    return c
+
+
+def _twin_pairs(probability_weight: float) -> list[tuple[str, str, float, bool]]:
+    return [
+        (f"kindergeld_kind:214FK123456/{k}", f"schule:123456/S{s}", probability_weight, False)
+        for k in (1, 2)
+        for s in (1, 2)
+    ]
+
+
+def test_same_named_twins_a_school_knows_get_no_kg_ohne_schule_although_their_school_records_stay_unlinked() -> (
+    None
+):
+    con = _twins().build()
+    _pairs(con, _twin_pairs(28.5))
+    assert refs(evaluate(con, dt.date.fromisoformat(S)), "KG_OHNE_SCHULE") == []
+
+
+def test_a_school_record_that_only_loosely_matches_or_is_vetoed_does_not_stop_kg_ohne_schule() -> None:
+    con = _twins().build()
+    _pairs(con, _twin_pairs(2.0))  # probability 0.8: not an indistinguishable twin
+    assert len(refs(evaluate(con, dt.date.fromisoformat(S)), "KG_OHNE_SCHULE")) == 2
+    con = _twins().build()
+    _pairs(con, _twin_pairs(28.5))
+    con.execute("UPDATE person_pair SET geburtsdatum_sperre = TRUE")
+    assert len(refs(evaluate(con, dt.date.fromisoformat(S)), "KG_OHNE_SCHULE")) == 2

@@ -395,7 +395,8 @@ WITH hits AS (
   SELECT * FROM _r_kg k
   WHERE lower(k.Kind_Wohnsitz) = 'inland' AND k.in_city
     AND _r_sp_start(k.Kind_Geburtsdatum) <= $s AND $s <= _r_sp_end(k.Kind_Geburtsdatum)
-    AND NOT EXISTS (SELECT 1 FROM _r_enr e WHERE e.person_id = k.kind_pid)),
+    AND NOT EXISTS (SELECT 1 FROM _r_enr e WHERE e.person_id = k.kind_pid)
+    AND NOT EXISTS (SELECT 1 FROM _r_enr_near n WHERE n._key = k._key)),
 {_refs_cte("kind_pid", "melderegister", "schule")}
 SELECT k.ref AS primary_ref, list_concat([k.ref], coalesce(ev.refs, [])) AS evidence,
   k.objekt_id, k.adresse, k.Monatsbetrag AS amount, [k.kind_pid, k.ber_pid] AS person_ids,
@@ -824,6 +825,35 @@ SELECT k._key, a.p_in, a.w_in, a.w_out,
 FROM _r_kg k LEFT JOIN agg a USING (_key)"""
 
 
+def _enrolled_namesake_sql(con: duckdb.DuckDBPyConnection, with_schools: bool) -> str:
+    """`_r_enr_near(_key)`: Kindergeld child records that a school record enrolled at the Stichtag
+    matches with at least ``SURE_PROBABILITY`` although the linkage left the two apart (two
+    indistinguishable candidates, e.g. same-named twins with the same birth date: the linkage
+    does not guess which school record is whose). A school knows such a child, so
+    ``KG_OHNE_SCHULE`` does not fire. Vetoed and rejected pairs do not count."""
+    empty = "SELECT NULL::VARCHAR AS _key WHERE false"
+    names = {
+        row[0].lower() for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if not with_schools or "person_pair" not in names:
+        return empty
+    cols = {c[0] for c in con.execute("DESCRIBE person_pair").fetchall()}
+    if "linked" not in cols:
+        return empty
+    usable = " AND ".join(
+        ["NOT linked", f"match_probability >= {SURE_PROBABILITY!r}"]
+        + (["NOT coalesce(rejected, FALSE)"] if "rejected" in cols else [])
+        + (["NOT coalesce(geburtsdatum_sperre, FALSE)"] if "geburtsdatum_sperre" in cols else [])
+    )
+    return f"""
+SELECT DISTINCT substr(k, length('kindergeld_kind:') + 1) AS _key FROM (
+  SELECT unique_id_l AS k, unique_id_r AS o FROM person_pair WHERE {usable}
+  UNION ALL
+  SELECT unique_id_r, unique_id_l FROM person_pair WHERE {usable})
+WHERE starts_with(k, 'kindergeld_kind:') AND starts_with(o, 'schule:')
+  AND substr(o, length('schule:') + 1) IN (SELECT _key FROM _r_sch)"""
+
+
 def _prepare(
     con: duckdb.DuckDBPyConnection, available: set[str], params: dict[str, Any]
 ) -> list[tuple[str, str]]:
@@ -949,6 +979,7 @@ WHERE Auszugsdatum < $s AND lower(Abmeldegrund) IN ('wegzug ausland', 'von amts 
         )
         con.execute("ALTER TABLE _r_kg RENAME COLUMN person_id TO kind_pid")
         table("_r_sure_kg", _sure_kg_sql(con))
+        table("_r_enr_near", _enrolled_namesake_sql(con, "schule" in available))
     if sex_parts and "kindergeld" in available:  # only the explanations of KG_OHNE_SCHULE use it
         table(
             "_r_sex",
