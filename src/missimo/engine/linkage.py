@@ -476,6 +476,9 @@ BLOCKING_RULES = [
     "l.street_key = r.street_key AND l.forename_key = r.forename_key",
     "l.street_hnr = r.street_hnr AND left(l.surname_key, 1) = left(r.surname_key, 1)",
     "l.surname_key = r.forename_key AND l.forename_key = r.surname_key",  # first and family name swapped
+]
+#: Complementary rules, used only for inputs up to ``COMPLEMENTARY_MAX_RECORDS`` records:
+COMPLEMENTARY_RULES = [
     # complementary rules for records with errors in several fields at once (issue #15; each
     # finds true pairs of FEBRL3/FEBRL4 without the id that none of the rules above finds,
     # chosen greedily, docs/benchmarks.md): postcode + name prefixes, the building without
@@ -492,6 +495,11 @@ BLOCKING_RULES = [
     "l.surname_key = r.forename_key AND l.plz_n = r.plz_n",
     "l.forename_key = r.surname_key AND l.plz_n = r.plz_n",
 ]
+#: Their blocks grow with the square of a city's large buildings and long streets: on a
+#: 100,000-resident synthetic city (178,274 records) they made the linkage take 6.5 x a plain
+#: Splink run (docs/benchmarks.md); up to this size (FEBRL, a small town) they cost seconds.
+COMPLEMENTARY_MAX_RECORDS = 50_000
+BLOCKING_RULES = BLOCKING_RULES + COMPLEMENTARY_RULES
 
 
 #: Blocking rules for large inputs (more than ``LARGE_INPUT`` records): each rule narrowed by
@@ -698,7 +706,13 @@ def link_records(
         )
         if blocking_rules is None:
             n_input = con.execute(f"SELECT count(*) FROM {records_table}").fetchall()[0][0]
-            blocking_rules = BLOCKING_RULES if n_input <= LARGE_INPUT else BLOCKING_RULES_LARGE
+            blocking_rules = (
+                BLOCKING_RULES
+                if n_input <= COMPLEMENTARY_MAX_RECORDS
+                else BLOCKING_RULES[: -len(COMPLEMENTARY_RULES)]
+                if n_input <= LARGE_INPUT
+                else BLOCKING_RULES_LARGE
+            )
         settings = model_settings(blocking_rules, with_kennung=with_kennung)
         linker = Linker(sdf, settings, log_level=None)
         _train(linker, em_max_pairs, u_max_pairs, seed)
