@@ -562,7 +562,8 @@ def render_section(results: list[dict[str, Any]], scale: dict[str, Any] | None, 
         "These are the rows the design targets (F1 >= 0.998 FEBRL4, >= 0.99 FEBRL3) refer to.",
         "- FEBRL4 is two duplicate-free files: each file is one exclusivity group (like one "
         "Ordnungsmerkmal per person in the Melderegister).",
-        "- Inputs up to 250,000 records use `BLOCKING_RULES`; larger ones the narrower "
+        "- Inputs up to 50,000 records use all of `BLOCKING_RULES`, up to 250,000 records its ten "
+        "broad rules without `COMPLEMENTARY_RULES`; larger ones the narrower "
         "`BLOCKING_RULES_LARGE` (on a 30,000-resident synthetic city both keep 100 % of the true "
         "pairs; on FEBRL3/FEBRL4 with Kennung the narrow set would keep 98.1 % / 99.3 %).",
     ]
